@@ -1,0 +1,208 @@
+"""The schema language as pydantic models: the structure of one schema file.
+
+These models check shape and spelling only (which options exist, which
+values are of which type); rules that relate several values, such as "a
+varchar needs a length" or "this foreign key must point at a table", are in
+``validate``. Every model forbids unknown keys, so a misspelt option is an
+error rather than silently ignored.
+
+Mappings keep their declaration order (YAML and TOML readers both preserve
+it), which is the order of the generated code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeAlias, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+__all__ = [
+    "COLUMN_TYPES",
+    "ON_ACTIONS",
+    "ColumnSpec",
+    "ColumnTypeName",
+    "OnAction",
+    "SchemaFile",
+    "TableSpec",
+    "json_schema",
+]
+
+ColumnTypeName: TypeAlias = Literal[
+    "varchar",
+    "char",
+    "text",
+    "secret",
+    "email",
+    "integer",
+    "bigint",
+    "smallint",
+    "serial",
+    "bigserial",
+    "real",
+    "double_precision",
+    "numeric",
+    "boolean",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "interval",
+    "uuid",
+    "json",
+    "jsonb",
+    "bytea",
+    "array",
+    "foreign_key",
+    "m2m",
+]
+OnAction: TypeAlias = Literal["cascade", "restrict", "no_action", "set_null", "set_default"]
+
+#: The column type names, in the order of the language reference.
+COLUMN_TYPES: tuple[str, ...] = get_args(ColumnTypeName)
+#: The referential actions of ``on_delete`` / ``on_update``.
+ON_ACTIONS: tuple[str, ...] = get_args(OnAction)
+
+# Shown by editors through `piccolo-gen json-schema`: the options each column
+# type cannot do without (the rest of the type rules are in `validate`).
+_REQUIRED_BY_TYPE = {
+    "varchar": "length",
+    "array": "of",
+    "foreign_key": "references",
+    "m2m": "through",
+}
+_COLUMN_JSON_SCHEMA: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {"properties": {"type": {"const": type_name}}, "required": ["type"]},
+            "then": {"required": [option]},
+        }
+        for type_name, option in _REQUIRED_BY_TYPE.items()
+    ]
+}
+
+
+class ColumnSpec(BaseModel):
+    """One column of a table: its type, the options of that type and the common options."""
+
+    # strict: YAML and TOML already give typed values, so "100" where an int
+    # is expected is a mistake to report, not a string to coerce.
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        title="Column",
+        json_schema_extra=_COLUMN_JSON_SCHEMA,
+    )
+
+    type: ColumnTypeName = Field(description="The column type (Piccolo's set of column types).")
+    length: int | None = Field(
+        default=None,
+        description="Maximum length: required for varchar; optional for char (default 1).",
+    )
+    # Not strict at this level so that a YAML/TOML list [10, 2] becomes the
+    # tuple; the two items stay strict ints.
+    digits: tuple[int, int] | None = Field(
+        default=None,
+        strict=False,
+        description="numeric only: [precision, scale], e.g. [10, 2].",
+    )
+    of: ColumnSpec | None = Field(
+        default=None,
+        description="array only (required): the element column, e.g. {type: integer}.",
+    )
+    references: str | None = Field(
+        default=None,
+        description=(
+            "foreign_key only (required): the target table, 'Table' in the same file "
+            "(the table's own name for a self-reference) or 'module.Table'."
+        ),
+    )
+    on_delete: OnAction | None = Field(
+        default=None,
+        description="foreign_key only: action when the referenced row is deleted (default cascade).",
+    )
+    on_update: OnAction | None = Field(
+        default=None,
+        description="foreign_key only: action when the referenced key changes (default cascade).",
+    )
+    through: str | None = Field(
+        default=None,
+        description=(
+            "m2m only (required): the joining table, with one foreign key to this "
+            "table and one to the other side ('Table' or 'module.Table')."
+        ),
+    )
+    null: bool = Field(default=False, description="Whether the column accepts NULL.")
+    default: JsonValue = Field(
+        default=None,
+        description=(
+            "Default value: a literal of the column's type, or a named dynamic default "
+            "('now' for time and timestamps, 'today' for date, 'uuid4' for uuid). With "
+            "choices, the name of an enum member. null needs null: true."
+        ),
+    )
+    unique: bool = Field(default=False, description="Add a UNIQUE constraint.")
+    index: bool = Field(default=False, description="Create an index on the column.")
+    primary_key: bool = Field(
+        default=False,
+        description="Make this the primary key instead of the implicit 'id: serial'.",
+    )
+    required: bool = Field(
+        default=False,
+        description="The constructor requires this column (no zero default); excludes 'default'.",
+    )
+    help_text: str | None = Field(
+        default=None, description="Documentation, used as the column's docstring."
+    )
+    db_column_name: str | None = Field(
+        default=None,
+        description="Name of the column in the database when it differs from the attribute name.",
+    )
+    choices: str | None = Field(
+        default=None,
+        description="Name of an enum of the same file whose values the column holds.",
+    )
+
+
+class TableSpec(BaseModel):
+    """One table: becomes a ``Table`` subclass named after its key."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="Table")
+
+    tablename: str | None = Field(
+        default=None,
+        description="Name of the table in the database; default: snake_case of the class name.",
+    )
+    help_text: str | None = Field(
+        default=None, description="Documentation, used as the class docstring."
+    )
+    columns: dict[str, ColumnSpec] = Field(
+        description=(
+            "Columns by attribute name, in declaration order. An implicit 'id: serial' "
+            "primary key is added unless a column says primary_key: true."
+        )
+    )
+
+
+class SchemaFile(BaseModel):
+    """A piccolo-gen schema file: one file becomes one generated Python module."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="piccolo-gen schema file")
+
+    module: str | None = Field(
+        default=None,
+        description="Name of the generated module; default: the file name without extension.",
+    )
+    enums: dict[str, dict[str, str | int]] = Field(
+        default_factory=dict,
+        description="Enums by class name: {member name: value}; values all str or all int.",
+    )
+    tables: dict[str, TableSpec] = Field(
+        default_factory=dict,
+        description="Tables by class name (CamelCase), in declaration order.",
+    )
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a schema file, for editors (``piccolo-gen json-schema``)."""
+    schema = SchemaFile.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

@@ -1,0 +1,136 @@
+"""Naming rules shared by validation and rendering.
+
+Identifiers are checked once, here, so that the renderer can emit them
+without further escaping (SQL quoting happens once, in the runtime).
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import unicodedata
+from typing import Final
+
+__all__ = [
+    "GENERATED_SUFFIXES",
+    "MAX_SQL_IDENTIFIER",
+    "RESERVED_COLUMN_NAMES",
+    "RESERVED_MODULE_NAMES",
+    "identifier_problem",
+    "snake_case",
+    "sql_name_problem",
+]
+
+#: Attributes that ``runtime.Table`` (or its metaclass machinery) defines. A
+#: column is a class attribute of the generated table class, so a column with
+#: one of these names would shadow the runtime's method and break every query
+#: that relies on it. Extend this list whenever ``Table`` gains a public name.
+RESERVED_COLUMN_NAMES: Final[frozenset[str]] = frozenset(
+    {
+        "select",
+        "objects",
+        "save",
+        "remove",
+        "insert",
+        "update",
+        "delete",
+        "count",
+        "exists",
+        "raw",
+        "create_table",
+        "alter",
+        "get_related",
+        "refresh",
+        "to_dict",
+        "from_dict",
+        "all_columns",
+        "querystring",
+        "get_or_create",
+        "create",
+        "query",
+        "run",
+        "run_sync",
+        "metadata",
+        "_meta",
+        "table_exists",
+        "create_index",
+        "drop_table",
+        "create_tables",
+        "drop_tables",
+        "add_m2m",
+        "get_m2m",
+        "remove_m2m",
+    }
+)
+
+#: Module-level names a generated module defines besides its table and enum
+#: classes: ``TABLES`` lists the module's tables in foreign-key order.
+RESERVED_MODULE_NAMES: Final[frozenset[str]] = frozenset({"TABLES"})
+
+#: Classes generated for each table ``T``, by suffix: ``TRow`` (the TypedDict
+#: that ``select()`` returns) and the join classes behind ``T.fk.column``.
+#: The value describes the class in error messages.
+GENERATED_SUFFIXES: Final[dict[str, str]] = {
+    "Row": "row type",
+    "Join": "join class",
+    "NullableJoin": "nullable join class",
+}
+
+#: PostgreSQL silently truncates longer identifiers (NAMEDATALEN - 1 bytes),
+#: which would make two long names collide in the database only.
+MAX_SQL_IDENTIFIER: Final = 63
+
+_SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def snake_case(name: str) -> str:
+    """The default SQL name of a table class: ``GenreToBand`` -> ``genre_to_band``.
+
+    A run of capitals is one word (``HTTPLog`` -> ``http_log``), the same rule
+    as the runtime's own fallback.
+    """
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def identifier_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a Python name in generated code, or ``None``.
+
+    Soft keywords (``match``, ``type``, ``case``, ``_``) are fine: they are
+    valid attribute and class names.
+    """
+    if not name.isidentifier():
+        return (
+            f"{name!r} is not a valid Python identifier "
+            "(use letters, digits and underscores, not starting with a digit)"
+        )
+    if keyword.iskeyword(name):
+        return f"{name!r} is a Python keyword"
+    normal = unicodedata.normalize("NFKC", name)
+    if normal != name:
+        # Python folds identifiers to NFKC when it parses them, so the
+        # generated attribute would silently be named differently.
+        return f"{name!r} is not in Unicode NFKC form; Python would read it as {normal!r}"
+    return None
+
+
+def sql_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a table or column name in SQL, or ``None``.
+
+    Names are always quoted, so this is about portability and surprise, not
+    injection: plain ASCII words only, within PostgreSQL's length limit, and
+    not in SQLite's reserved ``sqlite_`` namespace.
+    """
+    if not _SQL_NAME.fullmatch(name):
+        return (
+            f"{name!r} is not a valid database name "
+            "(use ASCII letters, digits and underscores, not starting with a digit)"
+        )
+    if len(name) > MAX_SQL_IDENTIFIER:
+        return (
+            f"{name!r} is {len(name)} characters long; PostgreSQL truncates names "
+            f"longer than {MAX_SQL_IDENTIFIER}"
+        )
+    if name.lower().startswith("sqlite_"):
+        return f"{name!r} starts with 'sqlite_', which SQLite reserves for itself"
+    return None

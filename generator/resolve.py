@@ -1,0 +1,509 @@
+"""Resolve validated schemas into the intermediate model the templates render.
+
+Every decision about the generated code is made here, in Python, where it
+can be tested: value types, constructor arguments, join classes, imports and
+the foreign-key order of tables. The templates only lay the result out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import graphlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import SchemaError
+from .names import snake_case
+
+if TYPE_CHECKING:
+    from .load import LoadedSchema
+    from .model import ColumnSpec, TableSpec
+
+__all__ = ["ResolvedColumn", "ResolvedTable", "ResolvedModule", "JoinClass", "resolve"]
+
+#: Column type -> (runtime class, Python value type).
+_TYPES: dict[str, tuple[str, str]] = {
+    "varchar": ("Varchar", "str"),
+    "char": ("Char", "str"),
+    "text": ("Text", "str"),
+    "secret": ("Secret", "str"),
+    "email": ("Email", "str"),
+    "integer": ("Integer", "int"),
+    "bigint": ("BigInt", "int"),
+    "smallint": ("SmallInt", "int"),
+    "serial": ("Serial", "int"),
+    "bigserial": ("BigSerial", "int"),
+    "real": ("Real", "float"),
+    "double_precision": ("DoublePrecision", "float"),
+    "numeric": ("Numeric", "decimal.Decimal"),
+    "boolean": ("Boolean", "bool"),
+    "date": ("Date", "datetime.date"),
+    "time": ("Time", "datetime.time"),
+    "timestamp": ("Timestamp", "datetime.datetime"),
+    "timestamptz": ("Timestamptz", "datetime.datetime"),
+    "interval": ("Interval", "datetime.timedelta"),
+    "uuid": ("UUID", "uuid.UUID"),
+    "json": ("JSON", "str"),
+    "jsonb": ("JSONB", "str"),
+    "bytea": ("Bytea", "bytes"),
+}
+
+#: Named dynamic defaults -> runtime class, per column type.
+_DYNAMIC_DEFAULTS: dict[tuple[str, str], str] = {
+    ("timestamp", "now"): "TimestampNow",
+    ("timestamptz", "now"): "TimestamptzNow",
+    ("date", "today"): "DateNow",
+    ("time", "now"): "TimeNow",
+    ("uuid", "uuid4"): "UUID4",
+}
+
+_ACTION_DEFAULT = "cascade"
+
+
+@dataclass
+class ResolvedColumn:
+    """One column as the generated code declares it."""
+
+    name: str
+    #: Runtime class as written in the module (``Varchar``, ``ManagerJoin``,
+    #: ``_music.BandJoin``).
+    runtime_class: str
+    #: The Python value type, ``None`` included when nullable.
+    value_type: str
+    #: The annotation of the class attribute (``Varchar[str]``, ``ManagerNullableJoin``).
+    annotation: str
+    #: Constructor arguments of the column object, rendered.
+    arguments: list[str]
+    #: Type of the table constructor's keyword (a foreign key also takes the row).
+    init_type: str
+    required: bool
+    primary_key: bool
+    help_text: str | None
+    #: For foreign keys: the target table as ``(module alias or "", class name)``.
+    target: tuple[str, str] | None = None
+    nullable: bool = False
+
+
+@dataclass
+class JoinClass:
+    """A ``ForeignKey`` subclass annotating the target table's columns."""
+
+    name: str
+    table: str
+    key_type: str
+    related_type: str
+    columns: list[tuple[str, str]]
+
+
+@dataclass
+class ResolvedTable:
+    """One table class and its row type."""
+
+    name: str
+    tablename: str
+    help_text: str | None
+    columns: list[ResolvedColumn]
+
+    @property
+    def row_name(self) -> str:
+        return f"{self.name}Row"
+
+
+@dataclass
+class ResolvedModule:
+    """Everything one generated module holds."""
+
+    module: str
+    source: str
+    #: (class name, base class, [(member, value literal)]).
+    enums: list[tuple[str, str, list[tuple[str, str]]]]
+    tables: list[ResolvedTable]
+    joins: list[JoinClass]
+    runtime_imports: list[str]
+    stdlib_imports: list[str]
+    module_imports: list[str]
+    exports: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _TableRef:
+    module: str
+    name: str
+
+
+class _Resolver:
+    """Resolution state shared by every module of one build."""
+
+    def __init__(self, schemas: list[LoadedSchema]) -> None:
+        self.schemas = {s.module: s for s in schemas}
+        self.errors: list[SchemaError] = []
+
+    def target(self, schema: LoadedSchema, references: str) -> _TableRef:
+        module, _, name = references.rpartition(".")
+        return _TableRef(module or schema.module, name)
+
+    def table_spec(self, ref: _TableRef) -> TableSpec:
+        return self.schemas[ref.module].spec.tables[ref.name]
+
+    def primary_key(self, ref: _TableRef) -> tuple[str, ColumnSpec | None]:
+        for name, column in self.table_spec(ref).columns.items():
+            if column.primary_key:
+                return name, column
+        return "id", None
+
+    def pk_value_type(self, ref: _TableRef) -> str:
+        _, column = self.primary_key(ref)
+        if column is None:
+            return "int"
+        return _TYPES[column.type][1]
+
+    def joins_needed(self) -> set[tuple[_TableRef, bool]]:
+        """(table, nullable) pairs whose join class some annotation uses.
+
+        A foreign key to T gives ``TJoin`` (or ``TNullableJoin`` when the key
+        is nullable); a join class annotates T's own foreign keys with join
+        classes too, nullable when the path so far is.
+        """
+        todo: list[tuple[_TableRef, bool]] = []
+        for schema in self.schemas.values():
+            for table in schema.spec.tables.values():
+                for column in table.columns.values():
+                    if column.type == "foreign_key" and column.references:
+                        todo.append((self.target(schema, column.references), column.null))
+        needed: set[tuple[_TableRef, bool]] = set()
+        while todo:
+            item = todo.pop()
+            if item in needed:
+                continue
+            needed.add(item)
+            ref, nullable = item
+            schema = self.schemas[ref.module]
+            for column in self.table_spec(ref).columns.values():
+                if column.type == "foreign_key" and column.references:
+                    todo.append(
+                        (self.target(schema, column.references), nullable or column.null)
+                    )
+        return needed
+
+
+def _join_name(table: str, nullable: bool) -> str:
+    return f"{table}NullableJoin" if nullable else f"{table}Join"
+
+
+def _alias(module: str) -> str:
+    # Column names cannot start with "_", so the alias cannot be shadowed in a
+    # class body, where annotations are evaluated.
+    return f"_{module}"
+
+
+def _source_name(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+class _ModuleResolver:
+    """Resolves one schema file into a module."""
+
+    def __init__(self, build: _Resolver, schema: LoadedSchema) -> None:
+        self.build = build
+        self.schema = schema
+        self.runtime: set[str] = {"Column", "Table", "Update"}
+        self.stdlib: set[str] = set()
+        self.modules: set[str] = set()
+        self.tables: dict[str, ResolvedTable] = {}
+
+    def qualified(self, ref: _TableRef, name: str) -> str:
+        if ref.module == self.schema.module:
+            return name
+        self.modules.add(ref.module)
+        return f"{_alias(ref.module)}.{name}"
+
+    def note_types(self, type_expr: str) -> None:
+        for module in ("datetime", "decimal", "uuid"):
+            if f"{module}." in type_expr:
+                self.stdlib.add(module)
+
+    def column(self, table: str, name: str, spec: ColumnSpec) -> ResolvedColumn:
+        arguments: list[str] = []
+        nullable = spec.null
+        target: tuple[str, str] | None = None
+        if spec.type == "foreign_key":
+            assert spec.references is not None
+            ref = self.build.target(self.schema, spec.references)
+            key_type = self.build.pk_value_type(ref)
+            join = self.qualified(ref, _join_name(ref.name, nullable))
+            runtime_class = join
+            annotation = join
+            value_type = f"{key_type} | None" if nullable else key_type
+            target_class = self.qualified(ref, ref.name)
+            init_type = f"{key_type} | {target_class}" + (" | None" if nullable else "")
+            arguments.append(f"lambda: {target_class}")
+            if (spec.on_delete or _ACTION_DEFAULT) != _ACTION_DEFAULT:
+                arguments.append(f"on_delete={spec.on_delete!r}")
+            if (spec.on_update or _ACTION_DEFAULT) != _ACTION_DEFAULT:
+                arguments.append(f"on_update={spec.on_update!r}")
+            target = (_alias(ref.module) if ref.module != self.schema.module else "", ref.name)
+            self.note_types(key_type)
+        else:
+            runtime_class, base = _TYPES[spec.type]
+            self.runtime.add(runtime_class)
+            if spec.choices:
+                base = spec.choices
+                self.stdlib.add("enum")
+            value_type = f"{base} | None" if nullable else base
+            annotation = f"{runtime_class}[{value_type}]"
+            init_type = value_type
+            if spec.type in ("varchar", "char") and spec.length is not None:
+                arguments.append(f"length={spec.length}")
+            if spec.type == "numeric" and spec.digits is not None:
+                arguments.append(f"digits=({spec.digits[0]}, {spec.digits[1]})")
+            self.note_types(base)
+        if nullable:
+            arguments.append("null=True")
+        for option in ("primary_key", "unique", "index", "required"):
+            if getattr(spec, option):
+                arguments.append(f"{option}=True")
+        if "default" in spec.model_fields_set:
+            arguments.append(f"default={self.default(table, name, spec)}")
+        if spec.choices:
+            arguments.append(f"choices={spec.choices}")
+        if spec.db_column_name:
+            arguments.append(f"db_column_name={spec.db_column_name!r}")
+        if spec.help_text:
+            arguments.append(f"help_text={spec.help_text!r}")
+        return ResolvedColumn(
+            name=name,
+            runtime_class=runtime_class,
+            value_type=value_type,
+            annotation=annotation,
+            arguments=arguments,
+            init_type=init_type,
+            required=spec.required,
+            primary_key=spec.primary_key,
+            help_text=spec.help_text,
+            target=target,
+            nullable=nullable,
+        )
+
+    def default(self, table: str, name: str, spec: ColumnSpec) -> str:
+        """The default as a Python expression (validated already)."""
+        value = spec.default
+        if value is None:
+            return "None"
+        dynamic = _DYNAMIC_DEFAULTS.get((spec.type, str(value)))
+        if dynamic is not None:
+            self.runtime.add(dynamic)
+            return f"{dynamic}()"
+        if spec.choices:
+            return f"{spec.choices}.{value}"
+        kind = spec.type
+        if kind in ("json", "jsonb"):
+            return repr(json.dumps(value))
+        if kind == "numeric":
+            self.stdlib.add("decimal")
+            return f"decimal.Decimal({str(decimal.Decimal(str(value)))!r})"
+        if kind == "date":
+            self.stdlib.add("datetime")
+            return repr(datetime.date.fromisoformat(str(value)))
+        if kind == "time":
+            self.stdlib.add("datetime")
+            return repr(datetime.time.fromisoformat(str(value)))
+        if kind in ("timestamp", "timestamptz"):
+            self.stdlib.add("datetime")
+            return repr(datetime.datetime.fromisoformat(str(value)))
+        if kind == "interval":
+            self.stdlib.add("datetime")
+            return f"datetime.timedelta(seconds={value!r})"
+        if kind == "uuid":
+            self.stdlib.add("uuid")
+            return f"uuid.UUID({str(uuid.UUID(str(value)))!r})"
+        if kind in ("real", "double_precision"):
+            return repr(float(value))  # type: ignore[arg-type]
+        return repr(value)
+
+    def table(self, name: str, spec: TableSpec) -> ResolvedTable:
+        if name not in self.tables:
+            self.tables[name] = self._table(name, spec)
+        return self.tables[name]
+
+    def _table(self, name: str, spec: TableSpec) -> ResolvedTable:
+        columns: list[ResolvedColumn] = []
+        if not any(c.primary_key for c in spec.columns.values()):
+            self.runtime.add("Serial")
+            columns.append(
+                ResolvedColumn(
+                    name="id",
+                    runtime_class="Serial",
+                    value_type="int",
+                    annotation="Serial[int]",
+                    arguments=["primary_key=True"],
+                    init_type="int",
+                    required=False,
+                    primary_key=True,
+                    help_text=None,
+                )
+            )
+        for column_name, column in spec.columns.items():
+            if column.type in ("array", "m2m"):
+                self.build.errors.append(
+                    self.schema.error(
+                        ("tables", name, "columns", column_name, "type"),
+                        f"{column.type} columns are not supported by this version yet",
+                    )
+                )
+                continue
+            columns.append(self.column(name, column_name, column))
+        return ResolvedTable(
+            name=name,
+            tablename=spec.tablename or snake_case(name),
+            help_text=spec.help_text,
+            columns=columns,
+        )
+
+    def join_class(self, name: str, nullable: bool) -> JoinClass:
+        """``ManagerJoin``: the columns of ``Manager`` seen through a foreign key."""
+        ref = _TableRef(self.schema.module, name)
+        table = self.table(name, self.build.table_spec(ref))
+        columns: list[tuple[str, str]] = []
+        for column in table.columns:
+            if column.target is not None:
+                alias, target = column.target
+                join = _join_name(target, nullable or column.nullable)
+                columns.append((column.name, f"{alias}.{join}" if alias else join))
+            else:
+                value = column.value_type
+                if nullable and not column.nullable:
+                    value = f"{value} | None"
+                columns.append((column.name, f"{column.runtime_class}[{value}]"))
+        key_type = self.build.pk_value_type(ref)
+        self.runtime.add("ForeignKey")
+        return JoinClass(
+            name=_join_name(name, nullable),
+            table=name,
+            key_type=f"{key_type} | None" if nullable else key_type,
+            related_type=f"{name} | None" if nullable else name,
+            columns=columns,
+        )
+
+    def resolve(self, needed: set[tuple[_TableRef, bool]]) -> ResolvedModule:
+        spec = self.schema.spec
+        tables = {name: self.table(name, table) for name, table in spec.tables.items()}
+        # Foreign-key order, ties in declaration order: create_tables(*TABLES).
+        sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+        for name, table in tables.items():
+            deps = [
+                c.target[1]
+                for c in table.columns
+                if c.target is not None and not c.target[0] and c.target[1] != name
+            ]
+            sorter.add(name, *deps)
+        declared = list(tables)
+        try:
+            sorter.prepare()
+        except graphlib.CycleError as error:
+            cycle = " -> ".join(error.args[1])
+            self.build.errors.append(
+                self.schema.error(
+                    ("tables",),
+                    (
+                        f"foreign keys form a cycle ({cycle}); the tables cannot be "
+                        "created in order; cyclic foreign keys are not supported yet"
+                    ),
+                )
+            )
+        order = _fk_order(declared, tables)
+        joins = [
+            self.join_class(name, nullable)
+            for name in spec.tables
+            for nullable in (False, True)
+            if (_TableRef(self.schema.module, name), nullable) in needed
+        ]
+        enums = [
+            (
+                enum_name,
+                "enum.IntEnum" if all(isinstance(v, int) for v in members.values()) else "enum.StrEnum",
+                [(member, repr(value)) for member, value in members.items()],
+            )
+            for enum_name, members in spec.enums.items()
+        ]
+        if enums:
+            self.stdlib.add("enum")
+        exports = [e[0] for e in enums]
+        for name in order:
+            exports += [name, f"{name}Row"]
+        exports += [j.name for j in joins]
+        exports.append("TABLES")
+        return ResolvedModule(
+            module=self.schema.module,
+            source=_source_name(self.schema.path),
+            enums=enums,
+            tables=[tables[n] for n in order],
+            joins=joins,
+            runtime_imports=sorted(self.runtime),
+            stdlib_imports=sorted(self.stdlib),
+            module_imports=sorted(self.modules),
+            exports=exports,
+        )
+
+
+def _fk_order(declared: list[str], tables: dict[str, ResolvedTable]) -> list[str]:
+    """Tables in foreign-key order, otherwise in declaration order.
+
+    Each step takes the first declared table whose same-module targets are
+    all placed; a cycle (reported separately) falls back to declaration order.
+    """
+    deps = {
+        name: {
+            c.target[1]
+            for c in tables[name].columns
+            if c.target is not None and not c.target[0] and c.target[1] != name
+        }
+        for name in declared
+    }
+    order: list[str] = []
+    remaining = list(declared)
+    while remaining:
+        ready = next((n for n in remaining if deps[n] <= set(order)), remaining[0])
+        order.append(ready)
+        remaining.remove(ready)
+    return order
+
+
+def resolve(schemas: list[LoadedSchema]) -> tuple[list[ResolvedModule], list[SchemaError]]:
+    """Resolve every module of a build (schemas already validated)."""
+    build = _Resolver(schemas)
+    needed = build.joins_needed()
+    modules = [_ModuleResolver(build, schema).resolve(needed) for schema in schemas]
+    _check_import_cycles(modules, build)
+    return modules, build.errors
+
+
+def _check_import_cycles(modules: list[ResolvedModule], build: _Resolver) -> None:
+    """Cross-file references import the target module when a class is defined,
+    so two files may not reference each other (in a cycle)."""
+    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for module in modules:
+        sorter.add(module.module, *module.module_imports)
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as error:
+        cycle = " -> ".join(error.args[1])
+        source = next(m.source for m in modules if m.module == error.args[1][0])
+        build.errors.append(
+            SchemaError(
+                file=source,
+                line=None,
+                col=None,
+                path="tables",
+                message=(
+                    f"schema files reference each other in a cycle ({cycle}); "
+                    "move the tables of the cycle into one file"
+                ),
+            )
+        )

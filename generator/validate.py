@@ -1,0 +1,310 @@
+"""Semantic checks of a whole build: names, types, references, defaults.
+
+``load`` has already checked each file's shape; here the rules that relate
+values to each other are checked, across files where they must be (foreign
+keys between modules, table names in the one database). Every problem is
+collected, so a build reports all of them at once, in a stable order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+
+from generator.column_checks import PRIMARY_KEY_TYPES, Checker, ColumnChecker
+from generator.errors import SchemaError, join_words
+from generator.load import LoadedSchema
+from generator.model import TableSpec
+from generator.names import (
+    GENERATED_SUFFIXES,
+    RESERVED_MODULE_NAMES,
+    identifier_problem,
+    snake_case,
+    sql_name_problem,
+)
+from generator.positions import NodePath
+from generator.references import Catalog
+
+__all__ = ["validate"]
+
+
+def validate(
+    files: list[LoadedSchema], *, unavailable_modules: Collection[str] = ()
+) -> list[SchemaError]:
+    """All semantic errors of a build, ordered by file, then position.
+
+    ``unavailable_modules`` names modules whose file could not be read at
+    all (a syntax error, already reported): references into them are not
+    reported as unknown.
+    """
+    catalog = Catalog(files, frozenset(unavailable_modules))
+    errors = list(_module_errors(files))
+    for schema in files:
+        errors.extend(_FileChecker(schema, catalog).check())
+    errors.extend(_tablename_errors(files))
+    return sorted(errors, key=SchemaError.sort_key)
+
+
+def _location(schema: LoadedSchema, path: NodePath, *, at_key: bool = True) -> str:
+    line, col = schema.positions.locate(path, at_key=at_key)
+    where = schema.file if line is None else f"{schema.file}:{line}"
+    return where if col is None or line is None else f"{where}:{col}"
+
+
+# ---------------------------------------------------------------- modules
+
+
+def _module_errors(files: list[LoadedSchema]) -> Iterator[SchemaError]:
+    seen: dict[str, LoadedSchema] = {}
+    for schema in files:
+        given = schema.spec.module is not None
+        path: NodePath = ("module",) if given else ()
+        problem = identifier_problem(schema.module)
+        if problem is None and schema.module.startswith("_"):
+            problem = f"{schema.module!r} starts with '_', which is kept for the package's own files (__init__)"
+        if problem is not None:
+            if given:
+                yield schema.error(path, f"invalid module name: {problem}")
+            else:
+                yield schema.error(
+                    path,
+                    f"invalid module name (taken from the file name): {problem}; "
+                    "set 'module:' in the file or rename it",
+                )
+            continue
+        # Case-insensitive: the modules become files, and music.py and
+        # Music.py are one file on macOS and Windows.
+        other = seen.setdefault(schema.module.casefold(), schema)
+        if other is not schema:
+            for this, that in ((schema, other), (other, schema)):
+                this_path: NodePath = ("module",) if this.spec.module is not None else ()
+                if this.module == that.module:
+                    message = f"module {this.module!r} is also defined by {that.file}; module names must be unique"
+                else:
+                    message = (
+                        f"module {this.module!r} and module {that.module!r} of {that.file} differ only in "
+                        "case; their files would clash on case-insensitive file systems"
+                    )
+                yield this.error(this_path, message)
+
+
+def _tablename_errors(files: list[LoadedSchema]) -> Iterator[SchemaError]:
+    """Tables share one database, so their SQL names must differ across files."""
+    seen: dict[str, tuple[LoadedSchema, str]] = {}
+    for schema in files:
+        for name, table in schema.spec.tables.items():
+            if identifier_problem(name) is not None:
+                continue  # the class name is already reported
+            tablename = table.tablename or snake_case(name)
+            first = seen.setdefault(tablename.casefold(), (schema, name))
+            if first == (schema, name):
+                continue
+            other_schema, other = first
+            other_label = other if other_schema is schema else f"{other_schema.module}.{other}"
+            where = _location(other_schema, ("tables", other))
+            if table.tablename is not None:
+                yield schema.error(
+                    ("tables", name, "tablename"),
+                    f"database table name {tablename!r} is already used by table {other_label!r} ({where})",
+                )
+            else:
+                yield schema.error(
+                    ("tables", name),
+                    f"table {name!r} gets the database name {tablename!r}, already used by table "
+                    f"{other_label!r} ({where}); set 'tablename' to tell them apart",
+                    at_key=True,
+                )
+
+
+# ---------------------------------------------------------------- one file
+
+
+@dataclass
+class _Origin:
+    """Who defines a module-level name, for name-clash messages."""
+
+    label: str  # "table 'Band'", "the row type generated for table 'Band'"
+    path: NodePath | None  # where to report: the user's name, or the table a class is generated for
+    user: bool
+    # For generated classes, the label naming the class itself:
+    # "the join class 'BandNullableJoin' generated for table 'BandNullable'".
+    full_label: str = ""
+
+
+class _FileChecker(Checker):
+    """The checks of one schema file: enums, module-level names, tables."""
+
+    def check(self) -> list[SchemaError]:
+        """All errors of the file; column checks are delegated to ``ColumnChecker``."""
+        columns = ColumnChecker(self.schema, self.catalog)
+        for name, members in self.spec.enums.items():
+            self.check_enum(name, members)
+        self.check_module_names()
+        for name, table in self.spec.tables.items():
+            self.check_table(name, table)
+            for column_name, column in table.columns.items():
+                columns.check_column(name, column_name, column)
+        return sorted([*self.errors, *columns.errors], key=SchemaError.sort_key)
+
+    # -- enums
+
+    def check_enum(self, name: str, members: Mapping[str, str | int]) -> None:
+        path: NodePath = ("enums", name)
+        problem = identifier_problem(name)
+        if problem is not None:
+            self.error(path, f"invalid enum name: {problem}", at_key=True)
+        if not members:
+            self.error(path, f"enum {name!r} has no members")
+            return
+        value_types = {type(value) for value in members.values()}
+        if len(value_types) > 1:
+            self.error(path, f"enum {name!r} mixes str and int values; use one type", at_key=True)
+            return
+        # Generated enums are StrEnum or IntEnum: a member named like a
+        # method of str or int would hide that method on every member.
+        base = value_types.pop()
+        hidden = {attr for attr in dir(base) if not attr.startswith("_")} | {"mro"}
+        first_by_value: dict[str | int, str] = {}
+        for member, value in members.items():
+            member_path = (*path, member)
+            problem = identifier_problem(member)
+            if problem is None and member.startswith("_"):
+                problem = f"{member!r} starts with '_', which Python's Enum reserves"
+            if problem is None and member in hidden:
+                problem = f"{member!r} would hide {base.__name__}.{member} on the enum's members"
+            if problem is not None:
+                self.error(member_path, f"invalid enum member name: {problem}", at_key=True)
+            first = first_by_value.setdefault(value, member)
+            if first != member:
+                self.error(
+                    member_path,
+                    f"enum member {member!r} has the same value {value!r} as {first!r}; "
+                    "Python would make it an alias, not a member",
+                )
+
+    # -- module-level names
+
+    def check_module_names(self) -> None:
+        """Tables, enums and the classes generated per table share one namespace."""
+        names: dict[str, _Origin] = {
+            name: _Origin(f"the reserved name {name!r}", None, False)
+            for name in RESERVED_MODULE_NAMES
+        }
+        user: list[tuple[tuple[int, int], str, _Origin]] = []
+        for kind, section in (("table", self.spec.tables), ("enum", self.spec.enums)):
+            for name in section:
+                if identifier_problem(name) is None:
+                    path: NodePath = (f"{kind}s", name)
+                    line, col = self.schema.positions.locate(path, at_key=True)
+                    user.append(
+                        ((line or 0, col or 0), name, _Origin(f"{kind} {name!r}", path, True))
+                    )
+        for _position, name, origin in sorted(user, key=lambda item: item[0]):
+            self.register(names, name, origin)
+        for table in self.spec.tables:
+            if identifier_problem(table) is None:
+                for suffix, description in GENERATED_SUFFIXES.items():
+                    origin = _Origin(
+                        f"the {description} generated for table {table!r}",
+                        ("tables", table),
+                        False,
+                        f"the {description} {table + suffix!r} generated for table {table!r}",
+                    )
+                    self.register(names, table + suffix, origin)
+
+    def register(self, names: dict[str, _Origin], name: str, new: _Origin) -> None:
+        old = names.setdefault(name, new)
+        if old is new:
+            return
+        if new.user and old.path is None:
+            assert new.path is not None
+            self.error(
+                new.path,
+                f"{new.label} uses the reserved name {name!r} (the module's list of tables)",
+                at_key=True,
+            )
+        elif new.user:
+            assert new.path is not None
+            self.error(new.path, f"{new.label} has the same name as {old.label}", at_key=True)
+        elif old.user:
+            assert old.path is not None
+            self.error(old.path, f"{old.label} clashes with {new.label}", at_key=True)
+        else:
+            assert new.path is not None
+            self.error(new.path, f"{new.full_label} clashes with {old.label}", at_key=True)
+
+    # -- tables
+
+    def check_table(self, name: str, table: TableSpec) -> None:
+        path: NodePath = ("tables", name)
+        problem = identifier_problem(name)
+        if problem is not None:
+            self.error(path, f"invalid table name: {problem}", at_key=True)
+        if table.tablename is not None:
+            problem = sql_name_problem(table.tablename)
+            if problem is not None:
+                self.error((*path, "tablename"), f"invalid tablename: {problem}")
+        elif problem is None:
+            problem = sql_name_problem(snake_case(name))
+            if problem is not None:
+                self.error(
+                    path,
+                    f"invalid database name (derived from the table name): {problem}; set 'tablename'",
+                    at_key=True,
+                )
+        if not self.schema.is_incomplete(path):
+            self.check_primary_key(name, table)
+            self.check_database_names(name, table)
+
+    def check_primary_key(self, table_name: str, table: TableSpec) -> None:
+        columns_path: NodePath = ("tables", table_name, "columns")
+        keys = [(name, column) for name, column in table.columns.items() if column.primary_key]
+        if not keys and "id" in table.columns:
+            self.error(
+                (*columns_path, "id"),
+                "'id' is the implicit primary key; mark it primary_key: true to declare it yourself",
+                at_key=True,
+            )
+        for name, _column in keys[1:]:
+            self.error(
+                (*columns_path, name, "primary_key"),
+                f"two primary keys: {keys[0][0]!r} and {name!r}; a table has one (composite keys are not supported)",
+            )
+        for name, column in keys:
+            if column.type not in PRIMARY_KEY_TYPES:
+                self.error(
+                    (*columns_path, name, "type"),
+                    f"a primary key must be of type {join_words(PRIMARY_KEY_TYPES, 'or')}, not {column.type}",
+                )
+            if column.null:
+                self.error(
+                    (*columns_path, name, "null"), "a primary key cannot be null", at_key=True
+                )
+
+    def check_database_names(self, table_name: str, table: TableSpec) -> None:
+        # Compared without case: SQLite treats "Name" and "name" as one column.
+        used: dict[str, str] = {}
+        if (
+            not any(column.primary_key for column in table.columns.values())
+            and "id" not in table.columns
+        ):
+            used["id"] = "the implicit primary key 'id'"
+        for name, column in table.columns.items():
+            if column.type == "m2m":
+                continue
+            db_name = column.db_column_name or name
+            other = used.setdefault(db_name.casefold(), f"column {name!r}")
+            if other != f"column {name!r}":
+                given = column.db_column_name is not None
+                path: NodePath = (
+                    "tables",
+                    table_name,
+                    "columns",
+                    name,
+                    *(("db_column_name",) if given else ()),
+                )
+                self.error(
+                    path,
+                    f"column {name!r} has the database name {db_name!r}, like {other}",
+                    at_key=not given,
+                )

@@ -1,0 +1,929 @@
+"""Column types: one generic descriptor, subclassed once per SQL type.
+
+A column is a descriptor generic in its Python value type ``T``: read on the
+class it is the column (``Band.name: Varchar[str]``), read on an instance it
+is the value (``band.name: str``), and read through a foreign-key join object
+it is the column reached through that join (``Band.manager.name``).
+
+Speed: a column is a *non-data* descriptor at run time (no ``__set__``), so an
+instance's values live in its ``__dict__`` and ``band.name`` is a plain
+attribute lookup. ``__set__`` exists only for the type checkers, which then
+reject ``band.popularity = "x"``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import decimal
+import enum
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
+
+
+from ._dialect import Dialect
+from ._sql import Compare, Compiler, Condition, InList, IsNull
+
+if TYPE_CHECKING:
+    from ._table import Table
+
+__all__ = [
+    "Column",
+    "ColumnMeta",
+    "Varchar",
+    "Char",
+    "Text",
+    "Secret",
+    "Email",
+    "Integer",
+    "BigInt",
+    "SmallInt",
+    "Serial",
+    "BigSerial",
+    "Real",
+    "DoublePrecision",
+    "Numeric",
+    "Boolean",
+    "Date",
+    "Time",
+    "Timestamp",
+    "Timestamptz",
+    "Interval",
+    "UUID",
+    "JSON",
+    "JSONB",
+    "Bytea",
+    "ForeignKey",
+    "DynamicDefault",
+    "TimestampNow",
+    "TimestamptzNow",
+    "DateNow",
+    "TimeNow",
+    "UUID4",
+    "OnDelete",
+    "OnUpdate",
+]
+
+T = TypeVar("T")
+K = TypeVar("K")
+R = TypeVar("R")
+ColumnT = TypeVar("ColumnT", bound="Column[Any]")
+
+OnDelete = Literal["cascade", "restrict", "no_action", "set_null", "set_default"]
+OnUpdate = OnDelete
+
+
+class _Missing(enum.Enum):
+    MISSING = enum.auto()
+
+
+MISSING: Literal[_Missing.MISSING] = _Missing.MISSING
+
+
+class DynamicDefault:
+    """A default computed when a row is constructed (and in the table's DDL)."""
+
+    __slots__ = ()
+    #: SQL ``DEFAULT`` expression per dialect name.
+    sql: ClassVar[dict[str, str]] = {}
+
+    def python(self) -> object:
+        """The value for a new row."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class TimestampNow(DynamicDefault):
+    """The current local time, without a time zone (Piccolo's ``TimestampNow``)."""
+
+    __slots__ = ()
+    sql = {"postgres": "CURRENT_TIMESTAMP", "sqlite": "CURRENT_TIMESTAMP"}
+
+    def python(self) -> datetime.datetime:
+        return datetime.datetime.now()
+
+
+class TimestamptzNow(DynamicDefault):
+    """The current time in UTC, time-zone aware."""
+
+    __slots__ = ()
+    sql = {"postgres": "CURRENT_TIMESTAMP", "sqlite": "CURRENT_TIMESTAMP"}
+
+    def python(self) -> datetime.datetime:
+        return datetime.datetime.now(datetime.timezone.utc)
+
+
+class DateNow(DynamicDefault):
+    """Today's date."""
+
+    __slots__ = ()
+    sql = {"postgres": "CURRENT_DATE", "sqlite": "CURRENT_DATE"}
+
+    def python(self) -> datetime.date:
+        return datetime.date.today()
+
+
+class TimeNow(DynamicDefault):
+    """The current local time of day."""
+
+    __slots__ = ()
+    sql = {"postgres": "CURRENT_TIME", "sqlite": "CURRENT_TIME"}
+
+    def python(self) -> datetime.time:
+        return datetime.datetime.now().time()
+
+
+class UUID4(DynamicDefault):
+    """A random UUID."""
+
+    __slots__ = ()
+    # SQLite has no UUID function; rows inserted through the ORM always carry one.
+    sql = {"postgres": "gen_random_uuid()"}
+
+    def python(self) -> uuid.UUID:
+        return uuid.uuid4()
+
+
+@dataclass(slots=True)
+class ColumnMeta:
+    """What the runtime knows about a column; filled in when its table is created."""
+
+    name: str = ""
+    db_column_name: str | None = None
+    table: type[Table[Any]] | None = None
+    #: Foreign keys walked from the queried table to reach this column.
+    path: tuple[ForeignKey[Any, Any], ...] = ()
+    null: bool = False
+    primary_key: bool = False
+    unique: bool = False
+    index: bool = False
+    required: bool = False
+    default: object = MISSING
+    help_text: str | None = None
+    choices: type[enum.Enum] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def db_name(self) -> str:
+        """The column's name in the database."""
+        return self.db_column_name or self.name
+
+    @property
+    def key(self) -> str:
+        """The dotted name of the column from the queried table (``manager.name``)."""
+        return ".".join([*(fk._meta.name for fk in self.path), self.name])
+
+
+class Column(Generic[T]):
+    """A table column whose Python value type is ``T``."""
+
+    #: Python types a value may have (``None`` is checked through ``null``).
+    _py_types: ClassVar[tuple[type, ...]] = (object,)
+    #: DDL type per dialect name; ``{length}`` etc. are filled from ``_ddl_args``.
+    _ddl: ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self,
+        *,
+        null: bool = False,
+        primary_key: bool = False,
+        unique: bool = False,
+        index: bool = False,
+        required: bool = False,
+        default: object = MISSING,
+        help_text: str | None = None,
+        db_column_name: str | None = None,
+        choices: type[enum.Enum] | None = None,
+    ) -> None:
+        self._meta = ColumnMeta(
+            null=null,
+            primary_key=primary_key,
+            unique=unique,
+            index=index,
+            required=required,
+            default=default,
+            help_text=help_text,
+            db_column_name=db_column_name,
+            choices=choices,
+        )
+
+    # -- descriptor protocol -------------------------------------------------
+
+    # ``self: ColumnT`` rather than ``Self``: jedi resolves the former to the
+    # subclass (a generated join class), so editors complete join paths.
+    @overload
+    def __get__(self: ColumnT, obj: None, owner: Any) -> ColumnT: ...
+    @overload
+    def __get__(self: ColumnT, obj: ForeignKey[Any, Any], owner: Any) -> ColumnT: ...
+    @overload
+    def __get__(self, obj: Table[Any], owner: Any) -> T: ...
+    def __get__(self, obj: object, owner: Any) -> Any:
+        if obj is None:
+            return self
+        # Reached only when the instance has no value for this column: its
+        # primary key before the row is saved, or a column left out of a load.
+        raise AttributeError(
+            f"{type(obj).__name__}.{self._meta.name} has no value yet"
+            + (" (the row has not been saved)" if self._meta.primary_key else "")
+        )
+
+    if TYPE_CHECKING:
+
+        def __set__(self, obj: Table[Any], value: T) -> None: ...
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._meta.name = name
+
+    # -- values ---------------------------------------------------------------
+
+    def _check(self, value: object) -> Any:
+        """Validate a Python value for this column; return it normalised.
+
+        Raises before anything reaches the database.
+        """
+        if value is None:
+            if self._meta.null or self._meta.primary_key:
+                return None
+            raise ValueError(f"{self._label()} is not nullable; got None")
+        choices = self._meta.choices
+        if choices is not None and not isinstance(value, choices):
+            try:
+                return choices(value)
+            except ValueError:
+                allowed = ", ".join(repr(m.value) for m in choices)
+                raise ValueError(
+                    f"{self._label()}: {value!r} is not one of {choices.__name__} "
+                    f"({allowed})"
+                ) from None
+        if not isinstance(value, self._py_types) or (
+            isinstance(value, bool) and bool not in self._py_types
+        ):
+            expected = " or ".join(t.__name__ for t in self._py_types)
+            raise TypeError(
+                f"{self._label()} expects {expected}; got {type(value).__name__} "
+                f"{value!r}"
+            )
+        return self._normalise(value)
+
+    def _normalise(self, value: Any) -> Any:
+        return value
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        """A checked value in the driver's representation for ``dialect``."""
+        if isinstance(value, enum.Enum):
+            return value.value
+        return value
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """A decoder for values read from ``dialect``, or ``None`` for identity."""
+        choices = self._meta.choices
+        if choices is None:
+            return None
+
+        def decode(value: Any) -> Any:
+            return None if value is None else choices(value)
+
+        return decode
+
+    def _default_value(self) -> object:
+        """The value a new row gets when the constructor is not given one."""
+        default = self._meta.default
+        if isinstance(default, DynamicDefault):
+            return default.python()
+        if default is MISSING:
+            if self._meta.null:
+                return None
+            return self._zero()
+        if isinstance(default, (list, dict)):
+            return copy.deepcopy(default)
+        return default
+
+    def _zero(self) -> object:
+        """The type's zero default (Piccolo's rule for non-null columns)."""
+        return None
+
+    def _label(self) -> str:
+        table = self._meta.table
+        return f"{table.__name__}.{self._meta.key}" if table else self._meta.name
+
+    # -- DDL -----------------------------------------------------------------
+
+    def _ddl_type(self, dialect: Dialect) -> str:
+        return self._ddl[dialect.name]
+
+    def _ddl_default(self, dialect: Dialect) -> str | None:
+        """The SQL ``DEFAULT`` clause value, or ``None`` for no clause."""
+        default = self._meta.default
+        if isinstance(default, DynamicDefault):
+            return default.sql.get(dialect.name)
+        if default is MISSING:
+            default = None if self._meta.null else self._zero()
+        if default is None:
+            return None
+        return _sql_literal(self._to_db(self._check(default), dialect))
+
+    # -- conditions ------------------------------------------------------------
+
+    def __eq__(self, other: T | Column[T]) -> Condition:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        if other is None:
+            return IsNull(self, negate=False)
+        return Compare(self, "=", other)
+
+    def __ne__(self, other: T | Column[T]) -> Condition:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        if other is None:
+            return IsNull(self, negate=True)
+        return Compare(self, "!=", other)
+
+    def __lt__(self, other: T | Column[T]) -> Condition:
+        return Compare(self, "<", other)
+
+    def __le__(self, other: T | Column[T]) -> Condition:
+        return Compare(self, "<=", other)
+
+    def __gt__(self, other: T | Column[T]) -> Condition:
+        return Compare(self, ">", other)
+
+    def __ge__(self, other: T | Column[T]) -> Condition:
+        return Compare(self, ">=", other)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def is_in(self, values: Sequence[T]) -> Condition:
+        """``column IN (...)``; values are bound parameters."""
+        return InList(self, list(values), negate=False)
+
+    def not_in(self, values: Sequence[T]) -> Condition:
+        """``column NOT IN (...)``."""
+        return InList(self, list(values), negate=True)
+
+    def is_null(self) -> Condition:
+        """``column IS NULL``."""
+        return IsNull(self, negate=False)
+
+    def is_not_null(self) -> Condition:
+        """``column IS NOT NULL``."""
+        return IsNull(self, negate=True)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._label()}>"
+
+
+def _sql_literal(value: object) -> str:
+    """A literal for DDL ``DEFAULT`` clauses (DDL cannot take bound parameters)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, bytes):
+        return "'" + value.hex() + "'"
+    if isinstance(value, datetime.timedelta):
+        return f"'{value}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+# -- text ----------------------------------------------------------------------
+
+
+class _TextColumn(Column[T]):
+    """A column holding text; adds the pattern operators."""
+
+    _py_types = (str,)
+
+    def like(self, pattern: str) -> Condition:
+        """``column LIKE pattern`` (case-sensitive on PostgreSQL)."""
+        return _Pattern(self, "LIKE", pattern)
+
+    def ilike(self, pattern: str) -> Condition:
+        """Case-insensitive ``LIKE`` (``LIKE`` on SQLite, which ignores ASCII case)."""
+        return _Pattern(self, "ILIKE", pattern)
+
+    def not_like(self, pattern: str) -> Condition:
+        """``column NOT LIKE pattern``."""
+        return _Pattern(self, "NOT LIKE", pattern)
+
+    def _zero(self) -> object:
+        return ""
+
+
+class _Pattern(Condition):
+    """``column [NOT] LIKE|ILIKE pattern``; the pattern is a bound parameter."""
+
+    __slots__ = ("column", "op", "pattern")
+
+    def __init__(self, column: Column[Any], op: str, pattern: str) -> None:
+        if not isinstance(pattern, str):
+            raise TypeError(f"a LIKE pattern must be a str; got {pattern!r}")
+        self.column = column
+        self.op = op
+        self.pattern = pattern
+
+    def compile(self, c: Compiler) -> str:
+        op = self.op
+        if op == "ILIKE" and c.dialect.name != "postgres":
+            op = "LIKE"  # SQLite's LIKE already ignores ASCII case
+        return f"{c.column(self.column)} {op} {c.param(self.pattern)}"
+
+
+class Varchar(_TextColumn[T]):
+    """``VARCHAR(length)``; longer values are refused before reaching the database."""
+
+    def __init__(self, *, length: int = 255, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.length = length
+
+    def _ddl_type(self, dialect: Dialect) -> str:
+        return f"VARCHAR({self.length})"
+
+    def _normalise(self, value: Any) -> Any:
+        if len(value) > self.length:
+            raise ValueError(
+                f"{self._label()} holds at most {self.length} characters; "
+                f"got {len(value)}"
+            )
+        return value
+
+
+class Char(Varchar[T]):
+    """``CHAR(length)``."""
+
+    def __init__(self, *, length: int = 1, **kwargs: Any) -> None:
+        super().__init__(length=length, **kwargs)
+
+    def _ddl_type(self, dialect: Dialect) -> str:
+        return f"CHAR({self.length})"
+
+
+class Text(_TextColumn[T]):
+    """``TEXT``."""
+
+    _ddl = {"postgres": "TEXT", "sqlite": "TEXT"}
+
+
+class Secret(Text[T]):
+    """Text that ``select()`` leaves out unless asked for (passwords, tokens)."""
+
+
+class Email(Varchar[T]):
+    """An email address stored as ``VARCHAR``."""
+
+
+# -- numbers -------------------------------------------------------------------
+
+
+class _IntegerColumn(Column[T]):
+    _py_types = (int,)
+
+    def _zero(self) -> object:
+        return 0
+
+
+class Integer(_IntegerColumn[T]):
+    """``INTEGER``."""
+
+    _ddl = {"postgres": "INTEGER", "sqlite": "INTEGER"}
+
+
+class BigInt(_IntegerColumn[T]):
+    """``BIGINT``."""
+
+    _ddl = {"postgres": "BIGINT", "sqlite": "INTEGER"}
+
+
+class SmallInt(_IntegerColumn[T]):
+    """``SMALLINT``."""
+
+    _ddl = {"postgres": "SMALLINT", "sqlite": "INTEGER"}
+
+
+class Serial(_IntegerColumn[T]):
+    """An auto-incrementing integer, the implicit primary key."""
+
+    # SQLite: an ``INTEGER PRIMARY KEY`` is the rowid and numbers itself.
+    _ddl = {"postgres": "SERIAL", "sqlite": "INTEGER"}
+
+    def _zero(self) -> object:
+        return None
+
+    def _ddl_default(self, dialect: Dialect) -> str | None:
+        return None
+
+
+class BigSerial(Serial[T]):
+    """A 64-bit auto-incrementing integer."""
+
+    _ddl = {"postgres": "BIGSERIAL", "sqlite": "INTEGER"}
+
+
+class Real(Column[T]):
+    """``REAL`` (single precision on PostgreSQL)."""
+
+    _py_types = (float, int)
+    _ddl = {"postgres": "REAL", "sqlite": "REAL"}
+
+    def _normalise(self, value: Any) -> Any:
+        return float(value)
+
+    def _zero(self) -> object:
+        return 0.0
+
+
+class DoublePrecision(Real[T]):
+    """``DOUBLE PRECISION``."""
+
+    _ddl = {"postgres": "DOUBLE PRECISION", "sqlite": "REAL"}
+
+
+class Numeric(Column[T]):
+    """``NUMERIC(precision, scale)``, as :class:`decimal.Decimal`.
+
+    SQLite stores it with numeric affinity (a float), so values beyond 15
+    significant digits lose precision there; they are re-quantised to the
+    column's scale when read back.
+    """
+
+    _py_types = (decimal.Decimal, int, float)
+
+    def __init__(self, *, digits: tuple[int, int] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.digits = digits
+
+    def _ddl_type(self, dialect: Dialect) -> str:
+        if self.digits is None:
+            return "NUMERIC"
+        return f"NUMERIC({self.digits[0]}, {self.digits[1]})"
+
+    def _normalise(self, value: Any) -> Any:
+        return value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        if dialect.name == "sqlite" and value is not None:
+            return str(value)
+        return value
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return None
+        exponent = (
+            decimal.Decimal(1).scaleb(-self.digits[1]) if self.digits is not None else None
+        )
+
+        def decode(value: Any) -> Any:
+            if value is None:
+                return None
+            result = decimal.Decimal(str(value))
+            return result.quantize(exponent) if exponent is not None else result
+
+        return decode
+
+    def _zero(self) -> object:
+        return decimal.Decimal(0)
+
+
+class Boolean(Column[T]):
+    """``BOOLEAN``."""
+
+    _py_types = (bool,)
+    _ddl = {"postgres": "BOOLEAN", "sqlite": "BOOLEAN"}
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return None
+        return _decode_bool
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        return value
+
+    def _zero(self) -> object:
+        return False
+
+
+def _decode_bool(value: Any) -> Any:
+    return None if value is None else bool(value)
+
+
+# -- time ------------------------------------------------------------------------
+
+
+def _decoder(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def decode(value: Any) -> Any:
+        return None if value is None else parse(value)
+
+    return decode
+
+
+class Date(Column[T]):
+    """``DATE``, as :class:`datetime.date` (ISO text on SQLite)."""
+
+    _ddl = {"postgres": "DATE", "sqlite": "DATE"}
+    _py_types = (datetime.date,)
+
+    def _normalise(self, value: Any) -> Any:
+        if isinstance(value, datetime.datetime):
+            raise TypeError(f"{self._label()} expects a date; got a datetime")
+        return value
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        if dialect.name == "sqlite" and value is not None:
+            return value.isoformat()
+        return value
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        return _decoder(datetime.date.fromisoformat) if dialect.name == "sqlite" else None
+
+    def _zero(self) -> object:
+        return datetime.date.today()
+
+    def _ddl_default(self, dialect: Dialect) -> str | None:
+        if self._meta.default is MISSING and not self._meta.null:
+            return DateNow.sql[dialect.name]
+        return super()._ddl_default(dialect)
+
+
+class Time(Column[T]):
+    """``TIME``, as :class:`datetime.time`."""
+
+    _ddl = {"postgres": "TIME", "sqlite": "TIME"}
+    _py_types = (datetime.time,)
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        if dialect.name == "sqlite" and value is not None:
+            return value.isoformat()
+        return value
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        return _decoder(datetime.time.fromisoformat) if dialect.name == "sqlite" else None
+
+    def _zero(self) -> object:
+        return datetime.datetime.now().time()
+
+    def _ddl_default(self, dialect: Dialect) -> str | None:
+        if self._meta.default is MISSING and not self._meta.null:
+            return TimeNow.sql[dialect.name]
+        return super()._ddl_default(dialect)
+
+
+class Timestamp(Column[T]):
+    """``TIMESTAMP`` (without time zone), as a naive :class:`datetime.datetime`."""
+
+    _ddl = {"postgres": "TIMESTAMP", "sqlite": "TIMESTAMP"}
+    _py_types = (datetime.datetime,)
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        if dialect.name == "sqlite" and value is not None:
+            # ``YYYY-MM-DD HH:MM:SS[.ffffff]``: sorts and compares as text,
+            # and is the format of SQLite's own CURRENT_TIMESTAMP.
+            return value.isoformat(sep=" ")
+        return value
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return _decoder(datetime.datetime.fromisoformat)
+        return None
+
+    def _zero(self) -> object:
+        return datetime.datetime.now()
+
+    def _ddl_default(self, dialect: Dialect) -> str | None:
+        if self._meta.default is MISSING and not self._meta.null:
+            return TimestampNow.sql[dialect.name]
+        return super()._ddl_default(dialect)
+
+
+class Timestamptz(Timestamp[T]):
+    """``TIMESTAMPTZ``, as an aware :class:`datetime.datetime` (UTC when read)."""
+
+    _ddl = {"postgres": "TIMESTAMPTZ", "sqlite": "TIMESTAMPTZ"}
+
+    def _normalise(self, value: Any) -> Any:
+        if value.tzinfo is None:
+            raise ValueError(f"{self._label()} needs a time-zone aware datetime")
+        return value
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        if dialect.name == "sqlite" and value is not None:
+            return value.astimezone(datetime.timezone.utc).isoformat(sep=" ")
+        return value
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return _decoder(_parse_utc)
+        return None
+
+    def _zero(self) -> object:
+        return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _parse_utc(value: str) -> datetime.datetime:
+    parsed = datetime.datetime.fromisoformat(value)
+    # SQLite's CURRENT_TIMESTAMP is UTC without an offset.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+class Interval(Column[T]):
+    """``INTERVAL``, as :class:`datetime.timedelta` (seconds as REAL on SQLite)."""
+
+    _ddl = {"postgres": "INTERVAL", "sqlite": "INTERVAL"}
+    _py_types = (datetime.timedelta,)
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        if dialect.name == "sqlite" and value is not None:
+            return value.total_seconds()
+        return value
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return _decoder(lambda v: datetime.timedelta(seconds=v))
+        return None
+
+    def _zero(self) -> object:
+        return datetime.timedelta(0)
+
+    def _ddl_default(self, dialect: Dialect) -> str | None:
+        default = self._meta.default
+        if default is MISSING and not self._meta.null:
+            default = datetime.timedelta(0)
+        if isinstance(default, datetime.timedelta):
+            if dialect.name == "sqlite":
+                return str(default.total_seconds())
+            return f"'{default.total_seconds()} seconds'"
+        return super()._ddl_default(dialect)
+
+
+# -- other scalars ---------------------------------------------------------------
+
+
+class UUID(Column[T]):
+    """``UUID``, as :class:`uuid.UUID` (text on SQLite)."""
+
+    _ddl = {"postgres": "UUID", "sqlite": "UUID"}
+    _py_types = (uuid.UUID,)
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        if dialect.name == "sqlite" and value is not None:
+            return str(value)
+        return value
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return _decoder(uuid.UUID)
+        # asyncpg returns its own UUID subclass; give back the stdlib type.
+        return _decoder(lambda v: uuid.UUID(bytes=v.bytes))
+
+    def _zero(self) -> object:
+        return uuid.uuid4()
+
+    def _ddl_default(self, dialect: Dialect) -> str | None:
+        if self._meta.default is MISSING and not self._meta.null:
+            return UUID4.sql.get(dialect.name)
+        return super()._ddl_default(dialect)
+
+
+class JSON(Column[T]):
+    """``JSON``: the value is JSON text (a ``dict``/``list`` given is serialised)."""
+
+    _ddl = {"postgres": "JSON", "sqlite": "JSON"}
+    _py_types = (str, dict, list, int, float, bool)
+
+    def _normalise(self, value: Any) -> Any:
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def _zero(self) -> object:
+        return "{}"
+
+
+class JSONB(JSON[T]):
+    """``JSONB`` on PostgreSQL (JSON text on SQLite)."""
+
+    _ddl = {"postgres": "JSONB", "sqlite": "JSONB"}
+
+
+class Bytea(Column[T]):
+    """``BYTEA`` (``BLOB`` on SQLite), as :class:`bytes`."""
+
+    _ddl = {"postgres": "BYTEA", "sqlite": "BLOB"}
+    _py_types = (bytes, bytearray, memoryview)
+
+    def _normalise(self, value: Any) -> Any:
+        return bytes(value)
+
+    def _zero(self) -> object:
+        return b""
+
+    def _ddl_default(self, dialect: Dialect) -> str | None:
+        return None
+
+
+# -- foreign keys ------------------------------------------------------------------
+
+_ACTIONS = {
+    "cascade": "CASCADE",
+    "restrict": "RESTRICT",
+    "no_action": "NO ACTION",
+    "set_null": "SET NULL",
+    "set_default": "SET DEFAULT",
+}
+
+
+class ForeignKey(Column[K], Generic[K, R]):
+    """A foreign key whose value type is ``K`` and whose related row is ``R``.
+
+    ``R`` is ``Manager`` or ``Manager | None`` (a nullable key): it is what
+    ``get_related`` gives. Generated code subclasses this once per target
+    table (``ManagerJoin`` / ``ManagerNullableJoin``) and annotates the
+    target's columns on the subclass, so ``Band.manager.name`` is typed; at
+    run time those attributes are made on first access, bound to the join path.
+    """
+
+    def __init__(
+        self,
+        references: Callable[[], type[Table[Any]]],
+        *,
+        on_delete: OnDelete = "cascade",
+        on_update: OnUpdate = "cascade",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._references = references
+        self.on_delete = on_delete
+        self.on_update = on_update
+
+    def target(self) -> type[Table[Any]]:
+        """The referenced table."""
+        return self._references()
+
+    def _target_pk(self) -> Column[Any]:
+        return self._references()._meta.primary_key
+
+    def _check(self, value: object) -> Any:
+        from ._table import Table
+
+        if isinstance(value, Table):
+            # Passing the related row itself stores its primary key.
+            pk = self._target_pk()._meta.name
+            value = value.__dict__.get(pk)
+            if value is None:
+                raise ValueError(f"{self._label()}: the related row has not been saved")
+        if value is None:
+            return super()._check(value)
+        return self._target_pk()._check(value)
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        return self._target_pk()._to_db(value, dialect)
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        return self._target_pk()._from_db(dialect)
+
+    def _zero(self) -> object:
+        return None
+
+    def _ddl_type(self, dialect: Dialect) -> str:
+        pk = self._target_pk()
+        if isinstance(pk, BigSerial):
+            return "BIGINT"
+        if isinstance(pk, Serial):
+            return "INTEGER"
+        return pk._ddl_type(dialect)
+
+    def _ddl_default(self, dialect: Dialect) -> str | None:
+        if self._meta.default is MISSING:
+            return None
+        return super()._ddl_default(dialect)
+
+    def _references_clause(self, dialect: Dialect) -> str:
+        target = self._references()
+        quote = dialect.quote
+        return (
+            f" REFERENCES {quote(target._meta.tablename)}"
+            f" ({quote(target._meta.primary_key._meta.db_name)})"
+            f" ON DELETE {_ACTIONS[self.on_delete]} ON UPDATE {_ACTIONS[self.on_update]}"
+        )
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Column[Any]:
+            # ``Band.manager.name``: the target's column, bound to this join
+            # path. Hidden from type checkers, which see the generated join
+            # class's annotations instead (so a misspelt column is an error).
+            if name.startswith("_"):
+                raise AttributeError(name)
+            target = self._references()
+            column = target._meta.column_map.get(name)
+            if column is None:
+                raise AttributeError(
+                    f"{target.__name__} has no column {name!r} (via {self._label()})"
+                )
+            joined = copy.copy(column)
+            joined._meta = replace(column._meta, path=(*self._meta.path, self))
+            if isinstance(joined, ForeignKey):
+                # Drop join objects cached on the original: they carry its path.
+                for key in [k for k, v in vars(joined).items() if isinstance(v, Column)]:
+                    del joined.__dict__[key]
+            # Cache on this join object: the next access is a dict lookup.
+            self.__dict__[name] = joined
+            return joined

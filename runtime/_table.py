@@ -1,0 +1,298 @@
+"""The ``Table`` base class that generated table classes derive from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+
+from typing_extensions import Self
+
+from ._columns import Column, ForeignKey, Serial
+
+if TYPE_CHECKING:
+    from ._engine import Engine
+    from ._query import (
+        Count,
+        CreateTable,
+        Delete,
+        Exists,
+        Insert,
+        Objects,
+        Query,
+        Raw,
+        Related,
+        RowLoad,
+        Select,
+        Update,
+    )
+
+__all__ = ["Table", "TableMeta"]
+
+RowT = TypeVar("RowT")
+T1 = TypeVar("T1")
+T2 = TypeVar("T2")
+T3 = TypeVar("T3")
+T4 = TypeVar("T4")
+T5 = TypeVar("T5")
+T6 = TypeVar("T6")
+R = TypeVar("R")
+
+
+def _snake_case(name: str) -> str:
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+@dataclass(slots=True)
+class TableMeta:
+    """What the runtime knows about a table class."""
+
+    tablename: str
+    columns: list[Column[Any]]
+    primary_key: Column[Any]
+    column_map: dict[str, Column[Any]]
+    foreign_keys: list[ForeignKey[Any, Any]]
+    #: The engine bound to this table; ``None`` means "ask the engine finder".
+    db: Engine | None = None
+    help_text: str | None = None
+    #: Per-dialect caches of row loaders (filled on first use).
+    loaders: dict[str, RowLoad] = field(default_factory=dict)
+
+
+class Table(Generic[RowT]):
+    """Base of every table class; ``RowT`` is the row ``TypedDict`` of ``select()``.
+
+    Instances hold their values in ``__dict__`` (see ``runtime._columns``) plus
+    ``_saved``, true once the row exists in the database.
+    """
+
+    _meta: ClassVar[TableMeta]
+
+    def __init_subclass__(
+        cls, tablename: str | None = None, help_text: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        columns = [v for v in vars(cls).values() if isinstance(v, Column)]
+        primary = [c for c in columns if c._meta.primary_key]
+        if len(primary) > 1:
+            raise TypeError(f"{cls.__name__} has more than one primary key")
+        if primary:
+            pk = primary[0]
+        else:
+            # Like Piccolo: an implicit serial ``id`` unless a column says otherwise.
+            pk = Serial(primary_key=True)
+            pk.__set_name__(cls, "id")
+            setattr(cls, "id", pk)
+            columns.insert(0, pk)
+        for column in columns:
+            column._meta.table = cls
+        cls._meta = TableMeta(
+            tablename=tablename or _snake_case(cls.__name__),
+            columns=columns,
+            primary_key=pk,
+            column_map={c._meta.name: c for c in columns},
+            foreign_keys=[c for c in columns if isinstance(c, ForeignKey)],
+            help_text=help_text,
+        )
+
+    if TYPE_CHECKING:
+        # Generated classes declare the typed keyword-only constructor.
+        def __init__(self) -> None: ...
+
+    else:
+
+        def __init__(self, **kwargs: Any) -> None:
+            values = self.__dict__
+            pk = self._meta.primary_key
+            for column in self._meta.columns:
+                name = column._meta.name
+                if name in kwargs:
+                    values[name] = column._check(kwargs.pop(name))
+                elif column._meta.required:
+                    raise TypeError(f"{type(self).__name__}() needs {name}=")
+                elif column is pk and isinstance(column, Serial):
+                    continue  # numbered by the database on insert
+                else:
+                    values[name] = column._default_value()
+            if kwargs:
+                unknown = ", ".join(sorted(kwargs))
+                raise TypeError(f"{type(self).__name__}() has no column {unknown}")
+            values["_saved"] = False
+
+    def __repr__(self) -> str:
+        pk = self._meta.primary_key._meta.name
+        return f"<{type(self).__name__} {pk}={self.__dict__.get(pk)!r}>"
+
+    # -- queries on the table -------------------------------------------------
+
+    @overload
+    @classmethod
+    def select(cls) -> Select[RowT, tuple[Any, ...]]: ...
+    @overload
+    @classmethod
+    def select(cls, c1: Column[T1], /) -> Select[dict[str, Any], tuple[T1]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls, c1: Column[T1], c2: Column[T2], /
+    ) -> Select[dict[str, Any], tuple[T1, T2]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls, c1: Column[T1], c2: Column[T2], c3: Column[T3], /
+    ) -> Select[dict[str, Any], tuple[T1, T2, T3]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls, c1: Column[T1], c2: Column[T2], c3: Column[T3], c4: Column[T4], /
+    ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        /,
+    ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        /,
+    ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls, *columns: Column[Any] | str
+    ) -> Select[dict[str, Any], tuple[Any, ...]]: ...
+    @classmethod
+    def select(cls, *columns: Column[Any] | str) -> Select[Any, Any]:
+        """``SELECT``: every column as ``RowT`` dicts, or the columns given.
+
+        Columns may be join paths (``Band.manager.name``) or their dotted
+        names (``"manager.name"``); keys of the result are the dotted names.
+        """
+        from ._query import Select
+
+        return Select(cls, [cls._resolve(c) for c in columns] if columns else None)
+
+    @classmethod
+    def objects(cls) -> Objects[Self]:
+        """Rows as instances of the table class."""
+        from ._query import Objects
+
+        return Objects(cls)
+
+    @classmethod
+    def insert(cls, *rows: Self) -> Insert[Self]:
+        """``INSERT`` the given instances; their primary keys are filled in."""
+        from ._query import Insert
+
+        return Insert(cls, list(rows))
+
+    if TYPE_CHECKING:
+        # Generated classes add one typed keyword argument per column.
+        @classmethod
+        def update(
+            cls,
+            values: Mapping[Column[Any] | str, object] | None = None,
+            /,
+            *,
+            force: bool = False,
+        ) -> Update: ...
+
+    else:
+
+        @classmethod
+        def update(cls, values=None, /, *, force=False, **kwargs):
+            """``UPDATE``: a ``{column: value}`` mapping and/or keyword values.
+
+            Refuses to run without ``where()`` unless ``force=True``.
+            """
+            from ._query import Update
+
+            merged: dict[Column[Any], object] = {}
+            for key, value in {**(values or {}), **kwargs}.items():
+                merged[cls._resolve(key)] = value
+            return Update(cls, merged, force=force)
+
+    @classmethod
+    def delete(cls, *, force: bool = False) -> Delete:
+        """``DELETE``; refuses to run without ``where()`` unless ``force=True``."""
+        from ._query import Delete
+
+        return Delete(cls, force=force)
+
+    @classmethod
+    def count(cls) -> Count:
+        """``SELECT COUNT(*)``; chain ``where()``."""
+        from ._query import Count
+
+        return Count(cls)
+
+    @classmethod
+    def exists(cls) -> Exists:
+        """Whether any row matches; chain ``where()``."""
+        from ._query import Exists
+
+        return Exists(cls)
+
+    @classmethod
+    def raw(cls, sql: str, *args: object) -> Raw:
+        """Run ``sql`` as written; each ``{}`` is bound to the next argument."""
+        from ._query import Raw
+
+        return Raw(cls, sql, args)
+
+    @classmethod
+    def create_table(cls, *, if_not_exists: bool = False) -> CreateTable:
+        """``CREATE TABLE`` and the table's indexes."""
+        from ._query import CreateTable
+
+        return CreateTable([cls], if_not_exists=if_not_exists)
+
+    @classmethod
+    def _resolve(cls, column: Column[Any] | str) -> Column[Any]:
+        """A column given as a column object or a dotted name (``manager.name``)."""
+        if isinstance(column, Column):
+            return column
+        current: Any = cls
+        for part in column.split("."):
+            try:
+                current = getattr(current, part)
+            except AttributeError:
+                raise ValueError(f"{cls.__name__} has no column path {column!r}") from None
+            if not isinstance(current, Column):
+                raise ValueError(f"{cls.__name__}: {column!r} is not a column")
+        return current  # type: ignore[no-any-return]
+
+    # -- queries on one row -----------------------------------------------------
+
+    def save(self) -> Query[None]:
+        """``INSERT`` the row if it is new, else ``UPDATE`` it by primary key."""
+        from ._query import Save
+
+        return Save(self)
+
+    def remove(self) -> Query[None]:
+        """``DELETE`` this row by primary key."""
+        from ._query import Remove
+
+        return Remove(self)
+
+    def get_related(self, foreign_key: ForeignKey[Any, R]) -> Related[R]:
+        """The row this row's ``foreign_key`` points at (``None`` when it is null)."""
+        from ._query import Related
+
+        return Related(self, foreign_key)

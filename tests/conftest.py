@@ -1,0 +1,74 @@
+"""Shared fixtures: real databases for every test that asks for one.
+
+``engine`` runs a test once on SQLite and once on PostgreSQL (ids ``sqlite``
+and ``postgres``). The PostgreSQL server is found or started once per
+session by ``_pg.find_server()`` (``PICCOLO_GEN_TEST_PG``, else 127.0.0.1:5432,
+else a throwaway cluster); the session gets a fresh database of its own,
+dropped at the end. Without any server, PostgreSQL tests are skipped with the
+reason, except under CI (``CI`` set), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import _pg
+import pytest
+
+from runtime._engine import Engine, PostgresEngine, SQLiteEngine
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "pg_cluster: starts a throwaway PostgreSQL cluster (a few seconds)"
+    )
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip locally, fail in CI: CI must never pass by skipping PostgreSQL."""
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> Iterator[str]:
+    """URL of a database created for this test session on a real PostgreSQL server."""
+    try:
+        server = _pg.find_server()
+    except _pg.PgUnavailable as error:
+        unavailable(str(error))
+    database = f"piccolo_gen_test_{os.getpid()}"
+    try:
+        _pg.create_database(server.dsn, database)
+        yield _pg.with_database(server.dsn, database)
+        _pg.drop_database(server.dsn, database)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def pg_engine(pg_dsn: str) -> AsyncIterator[PostgresEngine]:
+    """A PostgresEngine on the session's database (no pool); closed afterwards."""
+    engine = PostgresEngine(config={"dsn": pg_dsn})
+    yield engine
+    await engine.close()
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[SQLiteEngine]:
+    """An SQLiteEngine on a fresh file ``tmp_path/"test.sqlite"``; closed afterwards."""
+    engine = SQLiteEngine(tmp_path / "test.sqlite")
+    yield engine
+    await engine.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """Each engine in turn: the test runs once per database."""
+    fixture = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
+    result: Engine = request.getfixturevalue(fixture)
+    return result

@@ -66,9 +66,13 @@ def render_package(schemas: list[LoadedSchema]) -> dict[str, str]:
         raise SchemaResolveError(errors)
     files = {f"{m.module}.py": render_module(m) for m in modules}
     names = sorted(m.module for m in modules)
-    files["__init__.py"] = _INIT.format(
-        modules=", ".join(names) or "none",
-        imports=", ".join(names) if names else "",
-        exports=", ".join(f'"{n}"' for n in names),
-    ) if names else _INIT.split("from . import")[0]
+    files["__init__.py"] = (
+        _INIT.format(
+            modules=", ".join(names) or "none",
+            imports=", ".join(names) if names else "",
+            exports=", ".join(f'"{n}"' for n in names),
+        )
+        if names
+        else _INIT.split("from . import")[0]
+    )
     return files

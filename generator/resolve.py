@@ -184,9 +184,7 @@ class _Resolver:
             schema = self.schemas[ref.module]
             for column in self.table_spec(ref).columns.values():
                 if column.type == "foreign_key" and column.references:
-                    todo.append(
-                        (self.target(schema, column.references), nullable or column.null)
-                    )
+                    todo.append((self.target(schema, column.references), nullable or column.null))
         return needed
 
 
@@ -427,7 +425,11 @@ class _ModuleResolver:
         enums = [
             (
                 enum_name,
-                "enum.IntEnum" if all(isinstance(v, int) for v in members.values()) else "enum.StrEnum",
+                (
+                    "enum.IntEnum"
+                    if all(isinstance(v, int) for v in members.values())
+                    else "enum.StrEnum"
+                ),
                 [(member, repr(value)) for member, value in members.items()],
             )
             for enum_name, members in spec.enums.items()

@@ -257,16 +257,14 @@ class Column(Generic[T]):
             except ValueError:
                 allowed = ", ".join(repr(m.value) for m in choices)
                 raise ValueError(
-                    f"{self._label()}: {value!r} is not one of {choices.__name__} "
-                    f"({allowed})"
+                    f"{self._label()}: {value!r} is not one of {choices.__name__} " f"({allowed})"
                 ) from None
         if not isinstance(value, self._py_types) or (
             isinstance(value, bool) and bool not in self._py_types
         ):
             expected = " or ".join(t.__name__ for t in self._py_types)
             raise TypeError(
-                f"{self._label()} expects {expected}; got {type(value).__name__} "
-                f"{value!r}"
+                f"{self._label()} expects {expected}; got {type(value).__name__} " f"{value!r}"
             )
         return self._normalise(value)
 
@@ -298,7 +296,7 @@ class Column(Generic[T]):
         if default is MISSING:
             if self._meta.null:
                 return None
-            return self._zero()
+            return self._zero_value()
         if isinstance(default, (list, dict)):
             return copy.deepcopy(default)
         return default
@@ -306,6 +304,13 @@ class Column(Generic[T]):
     def _zero(self) -> object:
         """The type's zero default (Piccolo's rule for non-null columns)."""
         return None
+
+    def _zero_value(self) -> object:
+        # A column with choices holds only members: its zero is the first one.
+        choices = self._meta.choices
+        if choices is not None:
+            return next(iter(choices))
+        return self._zero()
 
     def _label(self) -> str:
         table = self._meta.table
@@ -322,7 +327,7 @@ class Column(Generic[T]):
         if isinstance(default, DynamicDefault):
             return default.sql.get(dialect.name)
         if default is MISSING:
-            default = None if self._meta.null else self._zero()
+            default = None if self._meta.null else self._zero_value()
         if default is None:
             return None
         return _sql_literal(self._to_db(self._check(default), dialect))
@@ -443,8 +448,7 @@ class Varchar(_TextColumn[T]):
     def _normalise(self, value: Any) -> Any:
         if len(value) > self.length:
             raise ValueError(
-                f"{self._label()} holds at most {self.length} characters; "
-                f"got {len(value)}"
+                f"{self._label()} holds at most {self.length} characters; " f"got {len(value)}"
             )
         return value
 
@@ -569,9 +573,7 @@ class Numeric(Column[T]):
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         if dialect.name != "sqlite":
             return None
-        exponent = (
-            decimal.Decimal(1).scaleb(-self.digits[1]) if self.digits is not None else None
-        )
+        exponent = decimal.Decimal(1).scaleb(-self.digits[1]) if self.digits is not None else None
 
         def decode(value: Any) -> Any:
             if value is None:

@@ -91,9 +91,7 @@ class Engine(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def fetch_dicts(
-        self, sql: str, params: Sequence[object] = ()
-    ) -> list[dict[str, Any]]:
+    async def fetch_dicts(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
         """Run a statement and return its rows as ``{column name: value}``."""
 
     @abc.abstractmethod

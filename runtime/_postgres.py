@@ -105,8 +105,8 @@ class PostgresEngine(Engine):
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         #: Keyword arguments of ``asyncpg.connect()`` / ``asyncpg.create_pool()``.
         self.config: dict[str, Any] = dict(config or {})
-        self._current: contextvars.ContextVar[PostgresTransaction | None] = (
-            contextvars.ContextVar(f"piccolo_gen_postgres_transaction_{id(self)}", default=None)
+        self._current: contextvars.ContextVar[PostgresTransaction | None] = contextvars.ContextVar(
+            f"piccolo_gen_postgres_transaction_{id(self)}", default=None
         )
         self._pool: _Pool | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
@@ -121,9 +121,7 @@ class PostgresEngine(Engine):
         """Run a statement and return its rows (asyncpg ``Record`` objects)."""
         return _rows(await self._call(lambda db: db.fetch(sql, *params)))
 
-    async def fetch_dicts(
-        self, sql: str, params: Sequence[object] = ()
-    ) -> list[dict[str, Any]]:
+    async def fetch_dicts(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
         """Run a statement and return its rows as ``{column name: value}``."""
         records = await self._call(lambda db: db.fetch(sql, *params))
         return [dict(record.items()) for record in records]

@@ -134,8 +134,7 @@ class RowLoad:
             return [tuple(row) for row in rows]
         decoders = dict(self.decoders)
         return [
-            tuple(decoders[i](v) if i in decoders else v for i, v in enumerate(row))
-            for row in rows
+            tuple(decoders[i](v) if i in decoders else v for i, v in enumerate(row)) for row in rows
         ]
 
     def objects(self, table: type[TableT], rows: Sequence[Sequence[Any]]) -> list[TableT]:
@@ -504,7 +503,7 @@ class Insert(Query[list[TableT]]):
             groups.setdefault(key, (columns, []))[1].append(row)
         statements = []
         for columns, rows in groups.values():
-            returning = isinstance(pk, Serial) and pk not in columns
+            returning = isinstance(pk, Serial) and all(c is not pk for c in columns)
             per_chunk = max(1, _MAX_PARAMS // max(1, len(columns)))
             names = ", ".join(quote(c._meta.db_name) for c in columns)
             for start in range(0, len(rows), per_chunk):
@@ -568,9 +567,7 @@ def _keyed_where(c: Compiler, query: _Filtered[Any]) -> str:
     quote = c.dialect.quote
     pk = f"{quote(table._meta.tablename)}.{quote(table._meta.primary_key._meta.db_name)}"
     joins = c.join_clause()
-    return (
-        f" WHERE {pk} IN (SELECT {pk} FROM {quote(table._meta.tablename)}{joins}{where})"
-    )
+    return f" WHERE {pk} IN (SELECT {pk} FROM {quote(table._meta.tablename)}{joins}{where})"
 
 
 def _refuse_unfiltered(query: _Filtered[Any], force: bool, verb: str) -> None:
@@ -792,8 +789,7 @@ class DropTables(_Script):
     def _statements(self, dialect: Dialect) -> list[str]:
         guard = "IF EXISTS " if self._if_exists else ""
         return [
-            f"DROP TABLE {guard}{dialect.quote(t._meta.tablename)}"
-            for t in reversed(self._tables)
+            f"DROP TABLE {guard}{dialect.quote(t._meta.tablename)}" for t in reversed(self._tables)
         ]
 
 

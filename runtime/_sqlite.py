@@ -111,9 +111,7 @@ def _execute(conn: sqlite3.Connection, sql: str, params: Sequence[object]) -> No
     conn.execute(sql, params).close()
 
 
-def _executemany(
-    conn: sqlite3.Connection, sql: str, params: Sequence[Sequence[object]]
-) -> None:
+def _executemany(conn: sqlite3.Connection, sql: str, params: Sequence[Sequence[object]]) -> None:
     if conn.in_transaction:
         conn.executemany(sql, params).close()
         return
@@ -174,9 +172,7 @@ class SQLiteEngine(Engine):
         """Run a statement and return its rows (sqlite3 tuples)."""
         return await self._call(_fetch, sql, params)
 
-    async def fetch_dicts(
-        self, sql: str, params: Sequence[object] = ()
-    ) -> list[dict[str, Any]]:
+    async def fetch_dicts(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
         """Run a statement and return its rows as ``{column name: value}``."""
         return await self._call(_fetch_dicts, sql, params)
 

@@ -34,8 +34,8 @@ _T = TypeVar("_T")
 #: The event loop of the transaction open in the current context, if any.
 #: Engines set it on entering a transaction; ``run_sync()`` reads it to
 #: refuse a call that could only deadlock.
-transaction_loop: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = (
-    contextvars.ContextVar("piccolo_gen_transaction_loop", default=None)
+transaction_loop: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = contextvars.ContextVar(
+    "piccolo_gen_transaction_loop", default=None
 )
 
 # Loops whose thread is blocked in run_sync() right now, with a nesting count.
@@ -55,9 +55,7 @@ class _LoopThread:
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(
-            target=self._main, name="piccolo-gen-run-sync", daemon=True
-        )
+        self.thread = threading.Thread(target=self._main, name="piccolo-gen-run-sync", daemon=True)
         self.thread.start()
 
     def _main(self) -> None:
@@ -84,9 +82,7 @@ def _get_runner() -> _LoopThread:
         return _runner
 
 
-async def _in_context(
-    coro: Coroutine[Any, Any, _T], ctx: contextvars.Context
-) -> _T:
+async def _in_context(coro: Coroutine[Any, Any, _T], ctx: contextvars.Context) -> _T:
     # run_coroutine_threadsafe() cannot take a context; a task created with
     # one can (3.11+). Cancelling the outer task cancels this one.
     return await asyncio.get_running_loop().create_task(coro, context=ctx)

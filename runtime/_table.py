@@ -135,9 +135,7 @@ class Table(Generic[RowT]):
     def select(cls, c1: Column[T1], /) -> Select[dict[str, Any], tuple[T1]]: ...
     @overload
     @classmethod
-    def select(
-        cls, c1: Column[T1], c2: Column[T2], /
-    ) -> Select[dict[str, Any], tuple[T1, T2]]: ...
+    def select(cls, c1: Column[T1], c2: Column[T2], /) -> Select[dict[str, Any], tuple[T1, T2]]: ...
     @overload
     @classmethod
     def select(
@@ -173,9 +171,7 @@ class Table(Generic[RowT]):
     ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6]]: ...
     @overload
     @classmethod
-    def select(
-        cls, *columns: Column[Any] | str
-    ) -> Select[dict[str, Any], tuple[Any, ...]]: ...
+    def select(cls, *columns: Column[Any] | str) -> Select[dict[str, Any], tuple[Any, ...]]: ...
     @classmethod
     def select(cls, *columns: Column[Any] | str) -> Select[Any, Any]:
         """``SELECT``: every column as ``RowT`` dicts, or the columns given.

@@ -60,7 +60,9 @@ async def test_fetch_execute_executemany(items: Engine) -> None:
     engine = items
     await engine.execute(insert_sql(engine), [1, "a"])
     await engine.executemany(insert_sql(engine), [(2, "b"), (3, "c")])
-    rows = await engine.fetch(f"SELECT id, name FROM item WHERE id > {ph(engine, 1)} ORDER BY id", [1])
+    rows = await engine.fetch(
+        f"SELECT id, name FROM item WHERE id > {ph(engine, 1)} ORDER BY id", [1]
+    )
     assert [(row[0], row[1]) for row in rows] == [(2, "b"), (3, "c")]
     assert await engine.fetch("SELECT id FROM item WHERE id = 99") == []
 
@@ -694,14 +696,11 @@ def write_module(folder: Path, name: str, source: str) -> str:
     return name
 
 
-def test_engine_finder_imports_piccolo_conf(
-    finder: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_engine_finder_imports_piccolo_conf(finder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     name = write_module(
         finder,
         "conf_found",
-        "from runtime._engine import SQLiteEngine\n"
-        "DB = SQLiteEngine(path='from_conf.sqlite')\n",
+        "from runtime._engine import SQLiteEngine\n" "DB = SQLiteEngine(path='from_conf.sqlite')\n",
     )
     monkeypatch.setenv("PICCOLO_CONF", name)
     engine = engine_finder()
@@ -711,9 +710,7 @@ def test_engine_finder_imports_piccolo_conf(
     assert engine_finder() is engine  # until reset
 
 
-def test_engine_finder_falls_back_to_sqlite(
-    finder: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_engine_finder_falls_back_to_sqlite(finder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(finder)
     if "piccolo_conf" in sys.modules:  # pragma: no cover - a stray project module
         monkeypatch.delitem(sys.modules, "piccolo_conf")

@@ -94,9 +94,7 @@ async def test_deep_join_path(db: Engine) -> None:
             "band_2.manager.name": "Graydon",
         }
     ]
-    prices = await Ticket.select(Ticket.price, Ticket.concert.venue.name).order_by(
-        Ticket.price
-    )
+    prices = await Ticket.select(Ticket.price, Ticket.concert.venue.name).order_by(Ticket.price)
     assert prices == [
         {"price": decimal.Decimal("25.50"), "concert.venue.name": "Arena"},
         {"price": decimal.Decimal("50.00"), "concert.venue.name": "Arena"},
@@ -112,8 +110,8 @@ async def test_deep_join_path(db: Engine) -> None:
         (lambda: Band.popularity <= 10, ["CSharps", "Unmanaged"]),
         (lambda: Band.popularity > 1000, ["Rustaceans"]),
         (lambda: Band.popularity >= 1000, ["Pythonistas", "Rustaceans"]),
-        (lambda: Band.name.like("%sta%"), ["Pythonistas"]),
-        (lambda: Band.name.ilike("%STA%"), ["Pythonistas"]),
+        (lambda: Band.name.like("%thon%"), ["Pythonistas"]),
+        (lambda: Band.name.ilike("%THON%"), ["Pythonistas"]),
         (lambda: Band.name.not_like("%a%"), []),
         (lambda: Band.name.is_in(["CSharps", "Unmanaged"]), ["CSharps", "Unmanaged"]),
         (lambda: Band.name.not_in(["CSharps"]), ["Pythonistas", "Rustaceans", "Unmanaged"]),
@@ -130,9 +128,7 @@ async def test_deep_join_path(db: Engine) -> None:
     ],
 )
 async def test_where_operators(db: Engine, condition, expected) -> None:  # type: ignore[no-untyped-def]
-    names = await Band.select(Band.name).where(condition()).order_by(Band.name).output(
-        as_list=True
-    )
+    names = await Band.select(Band.name).where(condition()).order_by(Band.name).output(as_list=True)
     assert names == expected
 
 
@@ -148,15 +144,15 @@ async def test_order_limit_offset_first(db: Engine) -> None:
     assert await top.offset(3).output(as_list=True) == ["Unmanaged"]
     assert await top.first() == {"name": "Rustaceans"}
     assert await Band.select().where(Band.name == "nobody").first() is None
-    by_manager = Band.select(Band.name).order_by(Band.manager.name).where(
-        Band.manager.is_not_null()
+    by_manager = (
+        Band.select(Band.name).order_by(Band.manager.name).where(Band.manager.is_not_null())
     )
     assert await by_manager.output(as_list=True) == ["Rustaceans", "Pythonistas", "CSharps"]
 
 
 async def test_output_modes(db: Engine) -> None:
-    tuples = await Band.select(Band.name, Band.manager.name).order_by(Band.id).output(
-        as_tuples=True
+    tuples = (
+        await Band.select(Band.name, Band.manager.name).order_by(Band.id).output(as_tuples=True)
     )
     assert tuples[0] == ("Pythonistas", "Guido")
     assert tuples[3] == ("Unmanaged", None)
@@ -298,9 +294,11 @@ async def test_insert_many_rows_in_chunks(db: Engine) -> None:
 async def test_update(db: Engine) -> None:
     await Band.update(popularity=1).where(Band.name == "CSharps")
     await Band.update({Band.popularity: 3, "manager": None}).where(Band.name == "Pythonistas")
-    rows = await Band.select(Band.name, Band.popularity, Band.manager).where(
-        Band.name.is_in(["CSharps", "Pythonistas"])
-    ).order_by(Band.name)
+    rows = (
+        await Band.select(Band.name, Band.popularity, Band.manager)
+        .where(Band.name.is_in(["CSharps", "Pythonistas"]))
+        .order_by(Band.name)
+    )
     assert rows == [
         {"name": "CSharps", "popularity": 1, "manager": 3},
         {"name": "Pythonistas", "popularity": 3, "manager": None},

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from .errors import SchemaError, SchemaErrors
+from .errors import SchemaErrors
 from .resolve import ResolvedModule, resolve
 
 if TYPE_CHECKING:

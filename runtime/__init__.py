@@ -38,30 +38,17 @@ from ._columns import (
     TimestamptzNow,
     Varchar,
 )
+from ._ddl import CreateTable, DropTables
 from ._dialect import Dialect
 from ._discovery import engine_finder
 from ._engine import Engine, PostgresEngine, SQLiteEngine
-from ._query import (
-    Count,
-    CreateTable,
-    Delete,
-    DropTables,
-    Exists,
-    First,
-    Frozen,
-    GetOrCreate,
-    Insert,
-    Objects,
-    Query,
-    Raw,
-    Related,
-    Select,
-    SelectJSON,
-    Update,
-)
+from ._objects import GetOrCreate, Objects, Related
+from ._query import First, Query
+from ._select import Count, Exists, Frozen, Raw, Select, SelectJSON
 from ._sql import Condition
 from ._sync import run_sync
 from ._table import Table
+from ._write import Delete, Insert, Update
 
 __all__ = [
     "BigInt",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._query import CreateTable, DropTables
+from ._ddl import CreateTable, DropTables
 
 if TYPE_CHECKING:
     from ._engine import Engine

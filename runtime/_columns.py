@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
 
-
 from ._dialect import Dialect
 from ._sql import Compare, Compiler, Condition, InList, IsNull
 
@@ -115,7 +114,7 @@ class TimestamptzNow(DynamicDefault):
     sql = {"postgres": "CURRENT_TIMESTAMP", "sqlite": "CURRENT_TIMESTAMP"}
 
     def python(self) -> datetime.datetime:
-        return datetime.datetime.now(datetime.timezone.utc)
+        return datetime.datetime.now(datetime.UTC)
 
 
 class DateNow(DynamicDefault):
@@ -709,7 +708,7 @@ class Timestamptz(Timestamp[T]):
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         if dialect.name == "sqlite" and value is not None:
-            return value.astimezone(datetime.timezone.utc).isoformat(sep=" ")
+            return value.astimezone(datetime.UTC).isoformat(sep=" ")
         return value
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
@@ -718,13 +717,13 @@ class Timestamptz(Timestamp[T]):
         return None
 
     def _zero(self) -> object:
-        return datetime.datetime.now(datetime.timezone.utc)
+        return datetime.datetime.now(datetime.UTC)
 
 
 def _parse_utc(value: str) -> datetime.datetime:
     parsed = datetime.datetime.fromisoformat(value)
     # SQLite's CURRENT_TIMESTAMP is UTC without an offset.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
 class Interval(Column[T]):

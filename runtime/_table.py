@@ -5,28 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
-
-from typing_extensions import Self
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 from ._columns import Column, ForeignKey, Serial
 
 if TYPE_CHECKING:
+    from ._ddl import CreateTable
     from ._engine import Engine
-    from ._query import (
-        Count,
-        CreateTable,
-        Delete,
-        Exists,
-        Insert,
-        Objects,
-        Query,
-        Raw,
-        Related,
-        RowLoad,
-        Select,
-        Update,
-    )
+    from ._objects import Objects, Related
+    from ._query import Query, RowLoad
+    from ._select import Count, Exists, Raw, Select
+    from ._write import Delete, Insert, Update
 
 __all__ = ["Table", "TableMeta"]
 
@@ -84,7 +73,7 @@ class Table(Generic[RowT]):
             # Like Piccolo: an implicit serial ``id`` unless a column says otherwise.
             pk = Serial(primary_key=True)
             pk.__set_name__(cls, "id")
-            setattr(cls, "id", pk)
+            setattr(cls, "id", pk)  # noqa: B010 - no "id" on Table for the checkers
             columns.insert(0, pk)
         for column in columns:
             column._meta.table = cls
@@ -179,21 +168,21 @@ class Table(Generic[RowT]):
         Columns may be join paths (``Band.manager.name``) or their dotted
         names (``"manager.name"``); keys of the result are the dotted names.
         """
-        from ._query import Select
+        from ._select import Select
 
         return Select(cls, [cls._resolve(c) for c in columns] if columns else None)
 
     @classmethod
     def objects(cls) -> Objects[Self]:
         """Rows as instances of the table class."""
-        from ._query import Objects
+        from ._objects import Objects
 
         return Objects(cls)
 
     @classmethod
     def insert(cls, *rows: Self) -> Insert[Self]:
         """``INSERT`` the given instances; their primary keys are filled in."""
-        from ._query import Insert
+        from ._write import Insert
 
         return Insert(cls, list(rows))
 
@@ -216,7 +205,7 @@ class Table(Generic[RowT]):
 
             Refuses to run without ``where()`` unless ``force=True``.
             """
-            from ._query import Update
+            from ._write import Update
 
             merged: dict[Column[Any], object] = {}
             for key, value in {**(values or {}), **kwargs}.items():
@@ -226,35 +215,35 @@ class Table(Generic[RowT]):
     @classmethod
     def delete(cls, *, force: bool = False) -> Delete:
         """``DELETE``; refuses to run without ``where()`` unless ``force=True``."""
-        from ._query import Delete
+        from ._write import Delete
 
         return Delete(cls, force=force)
 
     @classmethod
     def count(cls) -> Count:
         """``SELECT COUNT(*)``; chain ``where()``."""
-        from ._query import Count
+        from ._select import Count
 
         return Count(cls)
 
     @classmethod
     def exists(cls) -> Exists:
         """Whether any row matches; chain ``where()``."""
-        from ._query import Exists
+        from ._select import Exists
 
         return Exists(cls)
 
     @classmethod
     def raw(cls, sql: str, *args: object) -> Raw:
         """Run ``sql`` as written; each ``{}`` is bound to the next argument."""
-        from ._query import Raw
+        from ._select import Raw
 
         return Raw(cls, sql, args)
 
     @classmethod
     def create_table(cls, *, if_not_exists: bool = False) -> CreateTable:
         """``CREATE TABLE`` and the table's indexes."""
-        from ._query import CreateTable
+        from ._ddl import CreateTable
 
         return CreateTable([cls], if_not_exists=if_not_exists)
 
@@ -277,18 +266,18 @@ class Table(Generic[RowT]):
 
     def save(self) -> Query[None]:
         """``INSERT`` the row if it is new, else ``UPDATE`` it by primary key."""
-        from ._query import Save
+        from ._objects import Save
 
         return Save(self)
 
     def remove(self) -> Query[None]:
         """``DELETE`` this row by primary key."""
-        from ._query import Remove
+        from ._objects import Remove
 
         return Remove(self)
 
     def get_related(self, foreign_key: ForeignKey[Any, R]) -> Related[R]:
         """The row this row's ``foreign_key`` points at (``None`` when it is null)."""
-        from ._query import Related
+        from ._objects import Related
 
         return Related(self, foreign_key)

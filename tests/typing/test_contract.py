@@ -13,9 +13,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from typing import Any
-
-from typing_extensions import assert_type
+from typing import Any, assert_type
 
 from generated.music import (
     Band,

@@ -1,0 +1,111 @@
+"""DDL: ``CREATE TABLE`` (with indexes) and ``DROP TABLE``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._columns import Column, ForeignKey
+from ._dialect import Dialect
+from ._query import Query
+
+if TYPE_CHECKING:
+    from ._engine import Engine
+    from ._table import Table
+
+
+__all__ = ["CreateTable", "DropTables", "create_table_sql"]
+
+
+def _column_ddl(column: Column[Any], dialect: Dialect) -> str:
+    meta = column._meta
+    parts = [dialect.quote(meta.db_name), column._ddl_type(dialect)]
+    if meta.primary_key:
+        parts.append("PRIMARY KEY")
+    else:
+        if not meta.null:
+            parts.append("NOT NULL")
+        if meta.unique:
+            parts.append("UNIQUE")
+    default = column._ddl_default(dialect)
+    if default is not None and not meta.primary_key:
+        parts.append(f"DEFAULT {default}")
+    sql = " ".join(parts)
+    if isinstance(column, ForeignKey):
+        sql += column._references_clause(dialect)
+    return sql
+
+
+def create_table_sql(
+    table: type[Table[Any]], dialect: Dialect, *, if_not_exists: bool = False
+) -> list[str]:
+    """``CREATE TABLE`` and ``CREATE INDEX`` statements for ``table``."""
+    quote = dialect.quote
+    name = table._meta.tablename
+    columns = ", ".join(_column_ddl(c, dialect) for c in table._meta.columns)
+    guard = "IF NOT EXISTS " if if_not_exists else ""
+    statements = [f"CREATE TABLE {guard}{quote(name)} ({columns})"]
+    for column in table._meta.columns:
+        if column._meta.index and not column._meta.primary_key:
+            index = f"{name}_{column._meta.db_name}"
+            statements.append(
+                f"CREATE INDEX {guard}{quote(index)} ON {quote(name)}"
+                f" ({quote(column._meta.db_name)})"
+            )
+    return statements
+
+
+class _Script(Query[None]):
+    """Several statements run in one transaction."""
+
+    _tables: list[type[Table[Any]]]
+
+    def _statements(self, dialect: Dialect) -> list[str]:
+        raise NotImplementedError
+
+    def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
+        return ";\n".join(self._statements(dialect)), []
+
+    async def _run(self, engine: Engine) -> None:
+        statements = self._statements(engine.dialect)
+        if engine.transaction_exists():
+            for sql in statements:
+                await engine.execute(sql)
+            return
+        async with engine.transaction():
+            for sql in statements:
+                await engine.execute(sql)
+
+
+class CreateTable(_Script):
+    """``CREATE TABLE`` for one or more tables, in the order given."""
+
+    def __init__(self, tables: list[type[Table[Any]]], *, if_not_exists: bool) -> None:
+        if not tables:
+            raise ValueError("create_tables() needs at least one table")
+        self._table = tables[0]
+        self._tables = tables
+        self._if_not_exists = if_not_exists
+
+    def _statements(self, dialect: Dialect) -> list[str]:
+        return [
+            sql
+            for table in self._tables
+            for sql in create_table_sql(table, dialect, if_not_exists=self._if_not_exists)
+        ]
+
+
+class DropTables(_Script):
+    """``DROP TABLE`` for one or more tables, in reverse foreign-key order."""
+
+    def __init__(self, tables: list[type[Table[Any]]], *, if_exists: bool) -> None:
+        if not tables:
+            raise ValueError("drop_tables() needs at least one table")
+        self._table = tables[0]
+        self._tables = tables
+        self._if_exists = if_exists
+
+    def _statements(self, dialect: Dialect) -> list[str]:
+        guard = "IF EXISTS " if self._if_exists else ""
+        return [
+            f"DROP TABLE {guard}{dialect.quote(t._meta.tablename)}" for t in reversed(self._tables)
+        ]

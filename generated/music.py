@@ -8,13 +8,16 @@ import datetime
 import decimal
 import enum
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, overload
 
 from runtime import (
     Column,
+    Create,
     ForeignKey,
     Integer,
+    M2M,
     Numeric,
+    Objects,
     Serial,
     Table,
     Timestamp,
@@ -29,6 +32,10 @@ __all__ = [
     "ManagerRow",
     "Band",
     "BandRow",
+    "Genre",
+    "GenreRow",
+    "GenreToBand",
+    "GenreToBandRow",
     "Venue",
     "VenueRow",
     "Concert",
@@ -40,6 +47,7 @@ __all__ = [
     "ManagerNullableJoin",
     "BandJoin",
     "BandNullableJoin",
+    "GenreJoin",
     "VenueJoin",
     "ConcertJoin",
     "TABLES",
@@ -68,6 +76,21 @@ class BandRow(TypedDict):
     name: str
     manager: int | None
     popularity: int
+
+
+class GenreRow(TypedDict):
+    """A row of ``Genre`` as ``select()`` returns it."""
+
+    id: int
+    name: str
+
+
+class GenreToBandRow(TypedDict):
+    """A row of ``GenreToBand`` as ``select()`` returns it."""
+
+    id: int
+    band: int
+    genre: int
 
 
 class VenueRow(TypedDict):
@@ -128,6 +151,13 @@ class BandNullableJoin(ForeignKey[int | None, "Band | None"]):
     popularity: Integer[int | None]
 
 
+class GenreJoin(ForeignKey[int, "Genre"]):
+    """``Genre``'s columns reached through a foreign key."""
+
+    id: Serial[int]
+    name: Varchar[str]
+
+
 class VenueJoin(ForeignKey[int, "Venue"]):
     """``Venue``'s columns reached through a foreign key."""
 
@@ -168,8 +198,11 @@ class Manager(Table[ManagerRow], tablename="manager"):
             /,
             *,
             force: bool = False,
-            name: str = ...,
+            name: str | Column[str] = ...,
         ) -> Update: ...
+
+        @classmethod
+        def objects(cls) -> ManagerObjects: ...
 
 
 class Band(Table[BandRow], tablename="band"):
@@ -181,6 +214,7 @@ class Band(Table[BandRow], tablename="band"):
         lambda: Manager, on_delete="set_null", null=True
     )
     popularity: Integer[int] = Integer(index=True, default=0)
+    genres: M2M[Band, Genre, GenreRow] = M2M(lambda: GenreToBand)
 
     if TYPE_CHECKING:
 
@@ -200,10 +234,101 @@ class Band(Table[BandRow], tablename="band"):
             /,
             *,
             force: bool = False,
-            name: str = ...,
-            manager: int | None = ...,
-            popularity: int = ...,
+            name: str | Column[str] = ...,
+            manager: int | None | Column[int | None] = ...,
+            popularity: int | Column[int] = ...,
         ) -> Update: ...
+
+        @overload
+        @classmethod
+        def objects(cls) -> BandObjects: ...
+        @overload
+        @classmethod
+        def objects(
+            cls, prefetch: ManagerNullableJoin, /
+        ) -> Objects[BandWithManager]: ...
+        @classmethod
+        def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
+
+
+class Genre(Table[GenreRow], tablename="genre"):
+    """The ``genre`` table."""
+
+    id: Serial[int] = Serial(primary_key=True)
+    name: Varchar[str] = Varchar(length=50)
+    bands: M2M[Genre, Band, BandRow] = M2M(lambda: GenreToBand)
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            id: int = ...,
+            name: str = ...,
+        ) -> None: ...
+
+        @classmethod
+        def update(
+            cls,
+            values: Mapping[Column[Any] | str, object] | None = None,
+            /,
+            *,
+            force: bool = False,
+            name: str | Column[str] = ...,
+        ) -> Update: ...
+
+        @classmethod
+        def objects(cls) -> GenreObjects: ...
+
+
+class GenreToBand(Table[GenreToBandRow], tablename="genre_to_band"):
+    """Links bands and genres (many-to-many)."""
+
+    id: Serial[int] = Serial(primary_key=True)
+    band: BandJoin = BandJoin(lambda: Band, index=True)
+    genre: GenreJoin = GenreJoin(lambda: Genre, index=True)
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            id: int = ...,
+            band: int | Band = ...,
+            genre: int | Genre = ...,
+        ) -> None: ...
+
+        @classmethod
+        def update(
+            cls,
+            values: Mapping[Column[Any] | str, object] | None = None,
+            /,
+            *,
+            force: bool = False,
+            band: int | Column[int] = ...,
+            genre: int | Column[int] = ...,
+        ) -> Update: ...
+
+        @overload
+        @classmethod
+        def objects(cls) -> GenreToBandObjects: ...
+        @overload
+        @classmethod
+        def objects(cls, prefetch: BandJoin, /) -> Objects[GenreToBandWithBand]: ...
+        @overload
+        @classmethod
+        def objects(cls, prefetch: GenreJoin, /) -> Objects[GenreToBandWithGenre]: ...
+        @overload
+        @classmethod
+        def objects(
+            cls,
+            p1: BandJoin | GenreJoin,
+            p2: BandJoin | GenreJoin,
+            /,
+            *more: BandJoin | GenreJoin,
+        ) -> Objects[GenreToBandPrefetched]: ...
+        @classmethod
+        def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
 
 
 class Venue(Table[VenueRow], tablename="venue"):
@@ -230,9 +355,12 @@ class Venue(Table[VenueRow], tablename="venue"):
             /,
             *,
             force: bool = False,
-            name: str = ...,
-            capacity: int | None = ...,
+            name: str | Column[str] = ...,
+            capacity: int | None | Column[int | None] = ...,
         ) -> Update: ...
+
+        @classmethod
+        def objects(cls) -> VenueObjects: ...
 
 
 class Concert(Table[ConcertRow], tablename="concert"):
@@ -263,11 +391,32 @@ class Concert(Table[ConcertRow], tablename="concert"):
             /,
             *,
             force: bool = False,
-            band_1: int = ...,
-            band_2: int = ...,
-            venue: int = ...,
-            starts: datetime.datetime = ...,
+            band_1: int | Column[int] = ...,
+            band_2: int | Column[int] = ...,
+            venue: int | Column[int] = ...,
+            starts: datetime.datetime | Column[datetime.datetime] = ...,
         ) -> Update: ...
+
+        @overload
+        @classmethod
+        def objects(cls) -> ConcertObjects: ...
+        @overload
+        @classmethod
+        def objects(cls, prefetch: BandJoin, /) -> Objects[ConcertPrefetched]: ...
+        @overload
+        @classmethod
+        def objects(cls, prefetch: VenueJoin, /) -> Objects[ConcertWithVenue]: ...
+        @overload
+        @classmethod
+        def objects(
+            cls,
+            p1: BandJoin | VenueJoin,
+            p2: BandJoin | VenueJoin,
+            /,
+            *more: BandJoin | VenueJoin,
+        ) -> Objects[ConcertPrefetched]: ...
+        @classmethod
+        def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
 
 
 class Ticket(Table[TicketRow], tablename="ticket"):
@@ -294,9 +443,18 @@ class Ticket(Table[TicketRow], tablename="ticket"):
             /,
             *,
             force: bool = False,
-            concert: int = ...,
-            price: decimal.Decimal = ...,
+            concert: int | Column[int] = ...,
+            price: decimal.Decimal | Column[decimal.Decimal] = ...,
         ) -> Update: ...
+
+        @overload
+        @classmethod
+        def objects(cls) -> TicketObjects: ...
+        @overload
+        @classmethod
+        def objects(cls, prefetch: ConcertJoin, /) -> Objects[TicketWithConcert]: ...
+        @classmethod
+        def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
 
 
 class Shirt(Table[ShirtRow], tablename="shirt"):
@@ -321,9 +479,143 @@ class Shirt(Table[ShirtRow], tablename="shirt"):
             /,
             *,
             force: bool = False,
-            size: Size = ...,
+            size: Size | Column[Size] = ...,
         ) -> Update: ...
+
+        @classmethod
+        def objects(cls) -> ShirtObjects: ...
+
+
+if TYPE_CHECKING:
+    # Classes for the type checkers only: at run time ``objects()`` gives
+    # ``Objects`` of the table class itself.
+
+    class ManagerObjects(Objects[Manager]):
+        """``Manager.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: int = ...,
+            name: str = ...,
+        ) -> Create[Manager]: ...
+
+    class BandObjects(Objects[Band]):
+        """``Band.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: int = ...,
+            name: str = ...,
+            manager: int | Manager | None = ...,
+            popularity: int = ...,
+        ) -> Create[Band]: ...
+
+    class BandWithManager(Band):
+        """``Band`` rows of ``Band.objects(Band.manager)``: ``manager`` holds the related row."""
+
+        manager: Manager | None  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class GenreObjects(Objects[Genre]):
+        """``Genre.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: int = ...,
+            name: str = ...,
+        ) -> Create[Genre]: ...
+
+    class GenreToBandObjects(Objects[GenreToBand]):
+        """``GenreToBand.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: int = ...,
+            band: int | Band = ...,
+            genre: int | Genre = ...,
+        ) -> Create[GenreToBand]: ...
+
+    class GenreToBandWithBand(GenreToBand):
+        """``GenreToBand`` rows of ``GenreToBand.objects(GenreToBand.band)``: ``band`` holds the related row."""
+
+        band: Band  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class GenreToBandWithGenre(GenreToBand):
+        """``GenreToBand`` rows of ``GenreToBand.objects(GenreToBand.genre)``: ``genre`` holds the related row."""
+
+        genre: Genre  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class GenreToBandPrefetched(GenreToBand):
+        """``GenreToBand`` rows of ``GenreToBand.objects(...)`` prefetching several keys (or a key sharing its join class): each key holds its value or, when prefetched, the related row."""
+
+        band: int | Band  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+        genre: int | Genre  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class VenueObjects(Objects[Venue]):
+        """``Venue.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: int = ...,
+            name: str = ...,
+            capacity: int | None = ...,
+        ) -> Create[Venue]: ...
+
+    class ConcertObjects(Objects[Concert]):
+        """``Concert.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: int = ...,
+            band_1: int | Band = ...,
+            band_2: int | Band = ...,
+            venue: int | Venue = ...,
+            starts: datetime.datetime = ...,
+        ) -> Create[Concert]: ...
+
+    class ConcertWithVenue(Concert):
+        """``Concert`` rows of ``Concert.objects(Concert.venue)``: ``venue`` holds the related row."""
+
+        venue: Venue  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class ConcertPrefetched(Concert):
+        """``Concert`` rows of ``Concert.objects(...)`` prefetching several keys (or a key sharing its join class): each key holds its value or, when prefetched, the related row."""
+
+        band_1: int | Band  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+        band_2: int | Band  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+        venue: int | Venue  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class TicketObjects(Objects[Ticket]):
+        """``Ticket.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: int = ...,
+            concert: int | Concert = ...,
+            price: decimal.Decimal = ...,
+        ) -> Create[Ticket]: ...
+
+    class TicketWithConcert(Ticket):
+        """``Ticket`` rows of ``Ticket.objects(Ticket.concert)``: ``concert`` holds the related row."""
+
+        concert: Concert  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class ShirtObjects(Objects[Shirt]):
+        """``Shirt.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: int = ...,
+            size: Size = ...,
+        ) -> Create[Shirt]: ...
 
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
-TABLES = (Manager, Band, Venue, Concert, Ticket, Shirt)
+TABLES = (Manager, Band, Genre, GenreToBand, Venue, Concert, Ticket, Shirt)

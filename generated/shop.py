@@ -9,16 +9,18 @@ import decimal
 import enum
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, overload
 
 from runtime import (
     Boolean,
     Column,
+    Create,
     Date,
     DoublePrecision,
     ForeignKey,
     JSON,
     Numeric,
+    Objects,
     Table,
     Timestamp,
     TimestampNow,
@@ -114,9 +116,20 @@ class Category(Table[CategoryRow], tablename="category"):
             /,
             *,
             force: bool = False,
-            name: str = ...,
-            parent: uuid.UUID | None = ...,
+            name: str | Column[str] = ...,
+            parent: uuid.UUID | None | Column[uuid.UUID | None] = ...,
         ) -> Update: ...
+
+        @overload
+        @classmethod
+        def objects(cls) -> CategoryObjects: ...
+        @overload
+        @classmethod
+        def objects(
+            cls, prefetch: CategoryNullableJoin, /
+        ) -> Objects[CategoryWithParent]: ...
+        @classmethod
+        def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
 
 
 class Product(Table[ProductRow], tablename="product"):
@@ -166,6 +179,69 @@ class Product(Table[ProductRow], tablename="product"):
             /,
             *,
             force: bool = False,
+            name: str | Column[str] = ...,
+            price: decimal.Decimal | Column[decimal.Decimal] = ...,
+            in_stock: bool | Column[bool] = ...,
+            released: datetime.date | None | Column[datetime.date | None] = ...,
+            created: datetime.datetime | Column[datetime.datetime] = ...,
+            attributes: str | Column[str] = ...,
+            status: Status | Column[Status] = ...,
+            category: uuid.UUID | Column[uuid.UUID] = ...,
+            band: int | None | Column[int | None] = ...,
+            weight_kg: float | None | Column[float | None] = ...,
+        ) -> Update: ...
+
+        @overload
+        @classmethod
+        def objects(cls) -> ProductObjects: ...
+        @overload
+        @classmethod
+        def objects(cls, prefetch: CategoryJoin, /) -> Objects[ProductWithCategory]: ...
+        @overload
+        @classmethod
+        def objects(
+            cls, prefetch: _music.BandNullableJoin, /
+        ) -> Objects[ProductWithBand]: ...
+        @overload
+        @classmethod
+        def objects(
+            cls,
+            p1: CategoryJoin | _music.BandNullableJoin,
+            p2: CategoryJoin | _music.BandNullableJoin,
+            /,
+            *more: CategoryJoin | _music.BandNullableJoin,
+        ) -> Objects[ProductPrefetched]: ...
+        @classmethod
+        def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
+
+
+if TYPE_CHECKING:
+    # Classes for the type checkers only: at run time ``objects()`` gives
+    # ``Objects`` of the table class itself.
+
+    class CategoryObjects(Objects[Category]):
+        """``Category.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: uuid.UUID = ...,
+            name: str = ...,
+            parent: uuid.UUID | Category | None = ...,
+        ) -> Create[Category]: ...
+
+    class CategoryWithParent(Category):
+        """``Category`` rows of ``Category.objects(Category.parent)``: ``parent`` holds the related row."""
+
+        parent: Category | None  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class ProductObjects(Objects[Product]):
+        """``Product.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: uuid.UUID = ...,
             name: str = ...,
             price: decimal.Decimal = ...,
             in_stock: bool = ...,
@@ -173,10 +249,26 @@ class Product(Table[ProductRow], tablename="product"):
             created: datetime.datetime = ...,
             attributes: str = ...,
             status: Status = ...,
-            category: uuid.UUID = ...,
-            band: int | None = ...,
+            category: uuid.UUID | Category = ...,
+            band: int | _music.Band | None = ...,
             weight_kg: float | None = ...,
-        ) -> Update: ...
+        ) -> Create[Product]: ...
+
+    class ProductWithCategory(Product):
+        """``Product`` rows of ``Product.objects(Product.category)``: ``category`` holds the related row."""
+
+        category: Category  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class ProductWithBand(Product):
+        """``Product`` rows of ``Product.objects(Product.band)``: ``band`` holds the related row."""
+
+        band: _music.Band | None  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class ProductPrefetched(Product):
+        """``Product`` rows of ``Product.objects(...)`` prefetching several keys (or a key sharing its join class): each key holds its value or, when prefetched, the related row."""
+
+        category: uuid.UUID | Category  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+        band: int | _music.Band | None  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.

@@ -62,6 +62,18 @@ _REQUIRED_OPTIONS: Mapping[str, tuple[str, str]] = {
 
 _MAX_NUMERIC_PRECISION = 1000  # PostgreSQL's limit
 
+# Element types an array cannot hold, and what to do instead.
+_NO_ARRAY_ELEMENT: Mapping[str, str] = {
+    "foreign_key": "use an m2m column or a joining table",
+    "m2m": "use an m2m column on the table itself",
+    "array": "nested arrays are not supported; use a json column",
+    "serial": "use integer",
+    "bigserial": "use bigint",
+    "json": "use a json column holding a list",
+    "jsonb": "use a jsonb column holding a list",
+    "bytea": "SQLite stores arrays as JSON, which has no bytes; use a joining table",
+}
+
 
 def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
@@ -162,8 +174,11 @@ class ColumnChecker(Checker):
                     at_key=True,
                 )
         if column.of is not None:
-            if column.of.type in ("foreign_key", "m2m"):
-                self.error((*path, "of", "type"), f"an array cannot hold {column.of.type} values")
+            if column.of.type in _NO_ARRAY_ELEMENT:
+                self.error(
+                    (*path, "of", "type"),
+                    f"an array cannot hold {column.of.type} values; {_NO_ARRAY_ELEMENT[column.of.type]}",
+                )
             else:
                 self.check_options((*path, "of"), column.of, element=True)
 

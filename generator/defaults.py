@@ -82,10 +82,10 @@ def default_problem(
         if not isinstance(value, list):
             return (), f"default {show(value)} is not valid for array; expected a list"
         for index, item in enumerate(value):
-            found = default_problem(item, column.of)
+            # Items are literals: a dynamic default ("now") is for a whole column.
+            found = _literal_problem(item, column.of, dynamic=False)
             if found is not None:
-                path, message = found
-                return (index, *path), message.replace("default ", "default item ", 1)
+                return (index,), found.replace("default ", "default item ", 1)
         return None
     else:
         problem = _literal_problem(value, column, dynamic=True)
@@ -193,6 +193,8 @@ def _timestamp(value: object, column: ColumnSpec) -> str | None:
         return ""
     if column.type == "timestamp" and parsed.tzinfo is not None:
         return "has a time zone, which a timestamp column does not store; use timestamptz or drop the offset"
+    if column.type == "timestamptz" and parsed.tzinfo is None:
+        return "has no time zone, which a timestamptz column needs; add an offset such as +00:00"
     return None
 
 

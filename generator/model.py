@@ -21,6 +21,7 @@ __all__ = [
     "ON_ACTIONS",
     "ColumnSpec",
     "ColumnTypeName",
+    "IndexSpec",
     "OnAction",
     "SchemaFile",
     "TableSpec",
@@ -163,6 +164,21 @@ class ColumnSpec(BaseModel):
     )
 
 
+class IndexSpec(BaseModel):
+    """An index over one or more columns of a table (``CREATE [UNIQUE] INDEX``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="Index")
+
+    columns: list[str] = Field(
+        description="The indexed columns by attribute name, in index order, e.g. [warehouse, sku]."
+    )
+    unique: bool = Field(default=False, description="Create a UNIQUE index.")
+    name: str | None = Field(
+        default=None,
+        description="Name of the index in the database; default: tablename_column1_column2.",
+    )
+
+
 class TableSpec(BaseModel):
     """One table: becomes a ``Table`` subclass named after its key."""
 
@@ -180,6 +196,20 @@ class TableSpec(BaseModel):
             "Columns by attribute name, in declaration order. An implicit 'id: serial' "
             "primary key is added unless a column says primary_key: true."
         )
+    )
+    indexes: list[IndexSpec] = Field(
+        default_factory=list,
+        description=(
+            "Indexes over several columns (a single column can say index: true), "
+            "e.g. [{columns: [warehouse, sku], unique: false}]."
+        ),
+    )
+    unique: list[list[str]] = Field(
+        default_factory=list,
+        description=(
+            "UNIQUE constraints over several columns, each a list of attribute names, "
+            "e.g. [[warehouse, sku]]."
+        ),
     )
 
 

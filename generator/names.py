@@ -40,6 +40,7 @@ RESERVED_COLUMN_NAMES: Final[frozenset[str]] = frozenset(
         "create_table",
         "alter",
         "get_related",
+        "get_reverse",
         "refresh",
         "to_dict",
         "from_dict",

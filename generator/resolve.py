@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     from .load import LoadedSchema
     from .model import ColumnSpec, TableSpec
 
-__all__ = ["ResolvedColumn", "ResolvedTable", "ResolvedModule", "JoinClass", "resolve"]
+__all__ = [
+    "ResolvedColumn",
+    "ResolvedM2M",
+    "ResolvedTable",
+    "ResolvedModule",
+    "JoinClass",
+    "resolve",
+]
 
 #: Column type -> (runtime class, Python value type).
 _TYPES: dict[str, tuple[str, str]] = {
@@ -86,6 +93,20 @@ class ResolvedColumn:
     #: For foreign keys: the target table as ``(module alias or "", class name)``.
     target: tuple[str, str] | None = None
     nullable: bool = False
+    #: A ``Secret``: ``select()`` leaves it out unless asked, so its key in
+    #: the row type is ``NotRequired``.
+    secret: bool = False
+
+    @property
+    def update_type(self) -> str:
+        """The type of the column's ``update()`` keyword: a value, or a column
+        or expression of the same type (``Band.popularity + 1``)."""
+        return f"{self.value_type} | Column[{self.value_type}]"
+
+    @property
+    def row_type(self) -> str:
+        """The annotation of the column's key in the row ``TypedDict``."""
+        return f"typing.NotRequired[{self.value_type}]" if self.secret else self.value_type
 
 
 @dataclass
@@ -100,6 +121,29 @@ class JoinClass:
 
 
 @dataclass
+class ResolvedM2M:
+    """A many-to-many relationship as the generated table class declares it."""
+
+    name: str
+    #: ``M2M[Band, Genre, GenreRow]``.
+    annotation: str
+    #: Constructor arguments, rendered (``lambda: GenreToBand``, ``help_text=...``).
+    arguments: list[str]
+    help_text: str | None
+
+
+@dataclass
+class PrefetchClass:
+    """A checker-only subclass of a table typing what ``objects(fk, ...)`` loads:
+    the prefetched foreign keys hold related rows instead of keys."""
+
+    name: str
+    doc: str
+    #: (attribute, annotation) of each foreign key the class retypes.
+    columns: list[tuple[str, str]]
+
+
+@dataclass
 class ResolvedTable:
     """One table class and its row type."""
 
@@ -107,6 +151,14 @@ class ResolvedTable:
     tablename: str
     help_text: str | None
     columns: list[ResolvedColumn]
+    #: Extra keyword arguments of the class statement, rendered
+    #: (``indexes=(Index("a", "b"),)``, ``unique=(("a", "b"),)``).
+    class_arguments: list[str] = field(default_factory=list)
+    #: Many-to-many relationships: no database column, not in the row types.
+    m2m: list[ResolvedM2M] = field(default_factory=list)
+    #: ``objects()`` overloads that prefetch: (parameters, result row class).
+    objects_overloads: list[tuple[str, str]] = field(default_factory=list)
+    prefetch_classes: list[PrefetchClass] = field(default_factory=list)
 
     @property
     def row_name(self) -> str:
@@ -127,6 +179,15 @@ class ResolvedModule:
     stdlib_imports: list[str]
     module_imports: list[str]
     exports: list[str] = field(default_factory=list)
+
+    @property
+    def typing_imports(self) -> list[str]:
+        """Names imported from ``typing`` (``overload`` only where a table has
+        foreign keys to prefetch)."""
+        names = ["TYPE_CHECKING", "Any", "TypedDict"]
+        if any(t.objects_overloads for t in self.tables):
+            names.append("overload")
+        return names
 
 
 @dataclass(frozen=True)
@@ -211,7 +272,7 @@ class _ModuleResolver:
     def __init__(self, build: _Resolver, schema: LoadedSchema) -> None:
         self.build = build
         self.schema = schema
-        self.runtime: set[str] = {"Column", "Table", "Update"}
+        self.runtime: set[str] = {"Column", "Create", "Objects", "Table", "Update"}
         self.stdlib: set[str] = set()
         self.modules: set[str] = set()
         self.tables: dict[str, ResolvedTable] = {}
@@ -248,6 +309,17 @@ class _ModuleResolver:
                 arguments.append(f"on_update={spec.on_update!r}")
             target = (_alias(ref.module) if ref.module != self.schema.module else "", ref.name)
             self.note_types(key_type)
+        elif spec.type == "array":
+            assert spec.of is not None
+            element_class, element_type = _TYPES[spec.of.type]
+            self.runtime.update(("Array", element_class))
+            runtime_class = "Array"
+            base = f"list[{element_type}]"
+            value_type = f"{base} | None" if nullable else base
+            annotation = f"Array[{value_type}]"
+            init_type = value_type
+            arguments.append(f"{element_class}({', '.join(_type_arguments(spec.of))})")
+            self.note_types(base)
         else:
             runtime_class, base = _TYPES[spec.type]
             self.runtime.add(runtime_class)
@@ -257,11 +329,10 @@ class _ModuleResolver:
             value_type = f"{base} | None" if nullable else base
             annotation = f"{runtime_class}[{value_type}]"
             init_type = value_type
-            if spec.type in ("varchar", "char") and spec.length is not None:
-                arguments.append(f"length={spec.length}")
-            if spec.type == "numeric" and spec.digits is not None:
-                arguments.append(f"digits=({spec.digits[0]}, {spec.digits[1]})")
+            arguments.extend(_type_arguments(spec))
             self.note_types(base)
+        if spec.type == "secret":
+            self.stdlib.add("typing")
         if nullable:
             arguments.append("null=True")
         for option in ("primary_key", "unique", "index", "required"):
@@ -287,6 +358,7 @@ class _ModuleResolver:
             help_text=spec.help_text,
             target=target,
             nullable=nullable,
+            secret=spec.type == "secret",
         )
 
     def default(self, table: str, name: str, spec: ColumnSpec) -> str:
@@ -298,6 +370,13 @@ class _ModuleResolver:
         if dynamic is not None:
             self.runtime.add(dynamic)
             return f"{dynamic}()"
+        return self.literal(value, spec)
+
+    def literal(self, value: object, spec: ColumnSpec) -> str:
+        """A literal default (or an array default's item) as a Python expression."""
+        if spec.type == "array":
+            assert spec.of is not None and isinstance(value, list)
+            return "[" + ", ".join(self.literal(item, spec.of) for item in value) + "]"
         if spec.choices:
             return f"{spec.choices}.{value}"
         kind = spec.type
@@ -347,22 +426,136 @@ class _ModuleResolver:
                     help_text=None,
                 )
             )
+        m2m: list[ResolvedM2M] = []
         for column_name, column in spec.columns.items():
-            if column.type in ("array", "m2m"):
-                self.build.errors.append(
-                    self.schema.error(
-                        ("tables", name, "columns", column_name, "type"),
-                        f"{column.type} columns are not supported by this version yet",
-                    )
-                )
+            if column.type == "m2m":
+                m2m.append(self.m2m(name, column_name, column))
                 continue
             columns.append(self.column(name, column_name, column))
-        return ResolvedTable(
+        resolved = ResolvedTable(
             name=name,
             tablename=spec.tablename or snake_case(name),
             help_text=spec.help_text,
             columns=columns,
+            class_arguments=self.table_arguments(spec),
+            m2m=m2m,
         )
+        self.prefetch(resolved)
+        return resolved
+
+    def prefetch(self, table: ResolvedTable) -> None:
+        """The ``objects()`` overloads and row classes of foreign-key prefetching.
+
+        A foreign key's join class is shared by every key to the same table,
+        so a single key is typed exactly (``Band.objects(Band.manager)`` gives
+        ``BandWithManager``: ``manager`` is a ``Manager | None``) only when no
+        other key of the table has the same join class. Otherwise, and for
+        several keys at once, the result is ``<Table>Prefetched``, whose keys
+        are each "the key or the row". One class per key plus one per table:
+        linear in the schema, unlike one class per combination of keys.
+        """
+        keys = [c for c in table.columns if c.target is not None]
+        if not keys:
+            return
+        self.runtime.add("ForeignKey")
+        by_join: dict[str, list[ResolvedColumn]] = {}
+        for column in keys:
+            by_join.setdefault(column.runtime_class, []).append(column)
+        several = f"{table.name}Prefetched"
+
+        def related(column: ResolvedColumn) -> str:
+            assert column.target is not None
+            alias, target = column.target
+            return f"{alias}.{target}" if alias else target
+
+        for join, columns in by_join.items():
+            if len(columns) > 1:
+                table.objects_overloads.append((f"prefetch: {join}, /", several))
+                continue
+            column = columns[0]
+            name = f"{table.name}With{''.join(p.capitalize() for p in column.name.split('_'))}"
+            row = related(column) + (" | None" if column.nullable else "")
+            table.objects_overloads.append((f"prefetch: {join}, /", name))
+            table.prefetch_classes.append(
+                PrefetchClass(
+                    name=name,
+                    doc=(
+                        f"``{table.name}`` rows of ``{table.name}.objects({table.name}."
+                        f"{column.name})``: ``{column.name}`` holds the related row."
+                    ),
+                    columns=[(column.name, row)],
+                )
+            )
+        if len(keys) > 1:
+            union = " | ".join(by_join)
+            table.objects_overloads.append(
+                (f"p1: {union}, p2: {union}, /, *more: {union}", several)
+            )
+            table.prefetch_classes.append(
+                PrefetchClass(
+                    name=several,
+                    doc=(
+                        f"``{table.name}`` rows of ``{table.name}.objects(...)`` prefetching"
+                        " several keys (or a key sharing its join class): each key holds"
+                        " its value or, when prefetched, the related row."
+                    ),
+                    columns=[
+                        (
+                            c.name,
+                            f"{c.value_type.removesuffix(' | None')} | {related(c)}"
+                            + (" | None" if c.nullable else ""),
+                        )
+                        for c in keys
+                    ],
+                )
+            )
+
+    def m2m(self, table: str, name: str, spec: ColumnSpec) -> ResolvedM2M:
+        """``genres: M2M[Band, Genre, GenreRow] = M2M(lambda: GenreToBand)``.
+
+        The target is the joining table's foreign key that does not point at
+        ``table`` (validation made sure there is exactly one).
+        """
+        assert spec.through is not None
+        through = self.build.target(self.schema, spec.through)
+        through_schema = self.build.schemas[through.module]
+        this = _TableRef(self.schema.module, table)
+        target = next(
+            ref
+            for column in self.build.table_spec(through).columns.values()
+            if column.type == "foreign_key" and column.references
+            if (ref := self.build.target(through_schema, column.references)) != this
+        )
+        self.runtime.add("M2M")
+        arguments = [f"lambda: {self.qualified(through, through.name)}"]
+        if spec.help_text:
+            arguments.append(f"help_text={spec.help_text!r}")
+        annotation = (
+            f"M2M[{table}, {self.qualified(target, target.name)},"
+            f" {self.qualified(target, target.name + 'Row')}]"
+        )
+        return ResolvedM2M(
+            name=name, annotation=annotation, arguments=arguments, help_text=spec.help_text
+        )
+
+    def table_arguments(self, spec: TableSpec) -> list[str]:
+        """``indexes=`` and ``unique=`` of the class statement, when the table has them."""
+        arguments: list[str] = []
+        if spec.indexes:
+            self.runtime.add("Index")
+            indexes = []
+            for index in spec.indexes:
+                parts = [repr(column) for column in index.columns]
+                if index.unique:
+                    parts.append("unique=True")
+                if index.name is not None:
+                    parts.append(f"name={index.name!r}")
+                indexes.append(f"Index({', '.join(parts)})")
+            arguments.append(f"indexes={_tuple(indexes)}")
+        if spec.unique:
+            groups = [_tuple([repr(c) for c in columns]) for columns in spec.unique]
+            arguments.append(f"unique={_tuple(groups)}")
+        return arguments
 
     def join_class(self, name: str, nullable: bool) -> JoinClass:
         """``ManagerJoin``: the columns of ``Manager`` seen through a foreign key."""
@@ -452,6 +645,22 @@ class _ModuleResolver:
             module_imports=sorted(self.modules),
             exports=exports,
         )
+
+
+def _type_arguments(spec: ColumnSpec) -> list[str]:
+    """The type's own constructor arguments (``length=``, ``digits=``)."""
+    arguments: list[str] = []
+    if spec.type in ("varchar", "char") and spec.length is not None:
+        arguments.append(f"length={spec.length}")
+    if spec.type == "numeric" and spec.digits is not None:
+        arguments.append(f"digits=({spec.digits[0]}, {spec.digits[1]})")
+    return arguments
+
+
+def _tuple(items: list[str]) -> str:
+    """A tuple display; the comma only where one item needs it (black keeps
+    a "magic" trailing comma exploded over several lines)."""
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
 def _fk_order(declared: list[str], tables: dict[str, ResolvedTable]) -> list[str]:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from generator.errors import SchemaError, closest, show, suggest
-from generator.model import COLUMN_TYPES, ColumnSpec, SchemaFile, TableSpec
+from generator.model import COLUMN_TYPES, ColumnSpec, IndexSpec, SchemaFile, TableSpec
 from generator.positions import NodePath, Positions, dotted
 
 __all__ = ["StructureResult", "check_structure"]
@@ -157,6 +157,9 @@ def _model_at(loc: NodePath) -> type[BaseModel] | None:
             model = ColumnSpec
         elif model is ColumnSpec and part == "of":
             model = ColumnSpec
+        elif model is TableSpec and part == "indexes" and rest:
+            rest.pop(0)
+            model = IndexSpec
         else:
             return None
     return model
@@ -218,6 +221,8 @@ def _message(path: NodePath, group: list[ErrorDetails], data: object) -> tuple[s
             dict.fromkeys(_EXPECTED[d["type"]] for d in group if d["type"] in _EXPECTED)
         )
         what = "an enum value" if path[:1] == ("enums",) and len(path) == 3 else repr(str(name))
+        if isinstance(name, int):  # a list item: name it with its list ("unique[0]")
+            what = repr(dotted(path[-2:]))
         return f"{what} must be {expected}, not {show(value)}", False
     return str(detail["msg"]), False
 

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from generator.column_checks import PRIMARY_KEY_TYPES, Checker, ColumnChecker
-from generator.errors import SchemaError, join_words
+from generator.errors import SchemaError, join_words, suggest
 from generator.load import LoadedSchema
 from generator.model import TableSpec
 from generator.names import (
@@ -255,6 +255,7 @@ class _FileChecker(Checker):
         if not self.schema.is_incomplete(path):
             self.check_primary_key(name, table)
             self.check_database_names(name, table)
+            self.check_table_indexes(name, table)
 
     def check_primary_key(self, table_name: str, table: TableSpec) -> None:
         columns_path: NodePath = ("tables", table_name, "columns")
@@ -308,3 +309,83 @@ class _FileChecker(Checker):
                     f"column {name!r} has the database name {db_name!r}, like {other}",
                     at_key=not given,
                 )
+
+    # -- table-level indexes and unique constraints
+
+    def check_table_indexes(self, table_name: str, table: TableSpec) -> None:
+        """``indexes:`` and ``unique:`` name existing columns, without repeats."""
+        path: NodePath = ("tables", table_name)
+        tablename = table.tablename or snake_case(table_name)
+        # Index names share one namespace per database (per schema in
+        # PostgreSQL), so they must differ from the per-column indexes too.
+        names: dict[str, str] = {
+            f"{tablename}_{column.db_column_name or column_name}": f"the index of column {column_name!r}"
+            for column_name, column in table.columns.items()
+            if column.index
+        }
+        seen: dict[tuple[str, ...], str] = {}
+        for position, index in enumerate(table.indexes):
+            index_path: NodePath = (*path, "indexes", position)
+            columns = self.check_column_list(
+                table_name, table, (*index_path, "columns"), index.columns
+            )
+            if columns:
+                first = seen.setdefault(
+                    (f"unique={index.unique}", *columns), f"indexes[{position}]"
+                )
+                if first != f"indexes[{position}]":
+                    self.error(index_path, f"the same index as {first}")
+            db_names = [
+                (table.columns[c].db_column_name if c in table.columns else None) or c
+                for c in index.columns
+            ]
+            name = index.name or "_".join([tablename, *db_names])
+            if index.name is not None:
+                problem = sql_name_problem(index.name)
+                if problem is not None:
+                    self.error((*index_path, "name"), f"invalid index name: {problem}")
+                    continue
+            other = names.setdefault(name.casefold(), f"indexes[{position}]")
+            if other != f"indexes[{position}]":
+                where: NodePath = (*index_path, "name") if index.name else index_path
+                hint = "" if index.name else "; set 'name' to tell them apart"
+                self.error(where, f"index name {name!r} is already used by {other}{hint}")
+        for position, group in enumerate(table.unique):
+            unique_path: NodePath = (*path, "unique", position)
+            checked = self.check_column_list(table_name, table, unique_path, group)
+            if checked:
+                first = seen.setdefault(("constraint", *sorted(checked)), f"unique[{position}]")
+                if first != f"unique[{position}]":
+                    self.error(unique_path, f"the same unique constraint as {first}")
+
+    def check_column_list(
+        self, table_name: str, table: TableSpec, path: NodePath, columns: list[str]
+    ) -> tuple[str, ...]:
+        """The columns if all exist once each (else report and return ``()``)."""
+        if not columns:
+            self.error(path, "needs at least one column, e.g. [warehouse, sku]")
+            return ()
+        known = [name for name, column in table.columns.items() if column.type != "m2m"]
+        if not any(column.primary_key for column in table.columns.values()):
+            known.insert(0, "id")
+        ok = True
+        for position, name in enumerate(columns):
+            if name in known:
+                if columns.index(name) != position:
+                    self.error((*path, position), f"column {name!r} is listed twice")
+                    ok = False
+                continue
+            ok = False
+            column = table.columns.get(name)
+            if column is not None:  # an m2m column has no database column
+                self.error(
+                    (*path, position), f"column {name!r} is an m2m column and cannot be indexed"
+                )
+                continue
+            hint = suggest(name, known)
+            message = f"unknown column {name!r} of table {table_name!r}"
+            self.error(
+                (*path, position),
+                f"{message} - {hint}" if hint else f"{message}; its columns: {', '.join(known)}",
+            )
+        return tuple(columns) if ok else ()

@@ -4,7 +4,10 @@ Everything public is importable from ``runtime`` itself; the ``_modules``
 are private.
 """
 
+from ._aggregate import Aggregate, Avg, Count, Max, Min, Sum
+from ._alter import Alter, AlterError
 from ._api import create_tables, drop_tables, use_engine
+from ._array import Array
 from ._columns import (
     JSON,
     JSONB,
@@ -38,27 +41,47 @@ from ._columns import (
     TimestamptzNow,
     Varchar,
 )
-from ._ddl import CreateTable, DropTables
+from ._ddl import CreateTable, DropTables, Index
 from ._dialect import Dialect
 from ._discovery import engine_finder
-from ._engine import Engine, PostgresEngine, SQLiteEngine
-from ._objects import GetOrCreate, Objects, Related
+from ._engine import Engine, EngineError, PostgresEngine, SQLiteEngine
+from ._m2m import M2M, M2MAddRelated, M2MGetRelated, M2MRemoveRelated, M2MRows, M2MSelect
+from ._objects import Create, GetOrCreate, Objects, Refresh, Related
 from ._query import First, Query
-from ._select import Count, Exists, Frozen, Raw, Select, SelectJSON
+from ._select import (
+    Batch,
+    Callback,
+    CountQuery,
+    Exists,
+    Frozen,
+    Raw,
+    Select,
+    SelectJSON,
+)
 from ._sql import Condition
 from ._sync import run_sync
 from ._table import Table
-from ._write import Delete, Insert, Update
+from ._write import Delete, Insert, Returning, Update
 
 __all__ = [
+    "Alter",
+    "AlterError",
+    "Index",
+    "Array",
+    "Aggregate",
+    "Avg",
+    "Batch",
     "BigInt",
     "BigSerial",
     "Boolean",
     "Bytea",
+    "Callback",
     "Char",
     "Column",
     "Condition",
     "Count",
+    "Create",
+    "CountQuery",
     "CreateTable",
     "Date",
     "DateNow",
@@ -69,6 +92,7 @@ __all__ = [
     "DynamicDefault",
     "Email",
     "Engine",
+    "EngineError",
     "Exists",
     "First",
     "ForeignKey",
@@ -79,19 +103,30 @@ __all__ = [
     "Interval",
     "JSON",
     "JSONB",
+    "M2M",
+    "M2MAddRelated",
+    "M2MGetRelated",
+    "M2MRemoveRelated",
+    "M2MRows",
+    "M2MSelect",
+    "Max",
+    "Min",
     "Numeric",
     "Objects",
     "PostgresEngine",
     "Query",
     "Raw",
     "Real",
+    "Refresh",
     "Related",
+    "Returning",
     "SQLiteEngine",
     "Secret",
     "Select",
     "SelectJSON",
     "Serial",
     "SmallInt",
+    "Sum",
     "Table",
     "Text",
     "Time",

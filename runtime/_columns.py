@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
 
 from ._dialect import Dialect
+from ._expr import NumberOps, TextOps
 from ._sql import Compare, Compiler, Condition, InList, IsNull
 
 if TYPE_CHECKING:
@@ -101,7 +102,8 @@ class TimestampNow(DynamicDefault):
     """The current local time, without a time zone (Piccolo's ``TimestampNow``)."""
 
     __slots__ = ()
-    sql = {"postgres": "CURRENT_TIMESTAMP", "sqlite": "CURRENT_TIMESTAMP"}
+    # SQLite's CURRENT_TIMESTAMP is UTC; the Python default is local time.
+    sql = {"postgres": "LOCALTIMESTAMP", "sqlite": "(datetime('now', 'localtime'))"}
 
     def python(self) -> datetime.datetime:
         return datetime.datetime.now()
@@ -121,7 +123,7 @@ class DateNow(DynamicDefault):
     """Today's date."""
 
     __slots__ = ()
-    sql = {"postgres": "CURRENT_DATE", "sqlite": "CURRENT_DATE"}
+    sql = {"postgres": "CURRENT_DATE", "sqlite": "(date('now', 'localtime'))"}
 
     def python(self) -> datetime.date:
         return datetime.date.today()
@@ -131,7 +133,7 @@ class TimeNow(DynamicDefault):
     """The current local time of day."""
 
     __slots__ = ()
-    sql = {"postgres": "CURRENT_TIME", "sqlite": "CURRENT_TIME"}
+    sql = {"postgres": "LOCALTIME", "sqlite": "(time('now', 'localtime'))"}
 
     def python(self) -> datetime.time:
         return datetime.datetime.now().time()
@@ -141,8 +143,17 @@ class UUID4(DynamicDefault):
     """A random UUID."""
 
     __slots__ = ()
-    # SQLite has no UUID function; rows inserted through the ORM always carry one.
-    sql = {"postgres": "gen_random_uuid()"}
+    sql = {
+        "postgres": "gen_random_uuid()",
+        # SQLite has no UUID function: random hex laid out as a version 4 UUID
+        # (version nibble 4, variant nibble 8-b).
+        "sqlite": (
+            "(lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||"
+            " substr(hex(randomblob(2)), 2) || '-' ||"
+            " substr('89ab', 1 + (abs(random()) % 4), 1) ||"
+            " substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))))"
+        ),
+    }
 
     def python(self) -> uuid.UUID:
         return uuid.uuid4()
@@ -166,6 +177,8 @@ class ColumnMeta:
     help_text: str | None = None
     choices: type[enum.Enum] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The output key given by ``as_alias()`` (``SELECT ... AS alias``).
+    alias: str | None = None
 
     @property
     def db_name(self) -> str:
@@ -185,6 +198,9 @@ class Column(Generic[T]):
     _py_types: ClassVar[tuple[type, ...]] = (object,)
     #: DDL type per dialect name; ``{length}`` etc. are filled from ``_ddl_args``.
     _ddl: ClassVar[dict[str, str]] = {}
+    #: For a derived column: renders the SQL expression around the column's
+    #: quoted reference (see ``_derive``); ``None`` for a plain column.
+    _expr: Callable[[Compiler, str], str] | None = None
 
     def __init__(
         self,
@@ -237,6 +253,14 @@ class Column(Generic[T]):
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self._meta.name = name
+
+    def as_alias(self: ColumnT, name: str) -> ColumnT:
+        """This column under another key in ``select()`` results (``AS name``)."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"as_alias() takes a non-empty name; got {name!r}")
+        aliased = copy.copy(self)
+        aliased._meta = replace(self._meta, alias=name)
+        return aliased
 
     # -- values ---------------------------------------------------------------
 
@@ -310,6 +334,18 @@ class Column(Generic[T]):
         if choices is not None:
             return next(iter(choices))
         return self._zero()
+
+    def _derive(self, cls: type[ColumnT], expr: Callable[[Compiler, str], str]) -> ColumnT:
+        """A copy of this column as ``cls`` whose SQL is ``expr`` around its reference.
+
+        Used for values computed from the column (``doc -> 'key'``, an array
+        concatenation): selectable, comparable and usable as an update value.
+        """
+        derived = object.__new__(cls)
+        derived.__dict__.update(self.__dict__)
+        derived._meta = replace(self._meta)
+        derived._expr = expr
+        return derived
 
     def _label(self) -> str:
         table = self._meta.table
@@ -394,7 +430,7 @@ def _sql_literal(value: object) -> str:
 # -- text ----------------------------------------------------------------------
 
 
-class _TextColumn(Column[T]):
+class _TextColumn(TextOps[T], Column[T]):
     """A column holding text; adds the pattern operators."""
 
     _py_types = (str,)
@@ -461,6 +497,22 @@ class Char(Varchar[T]):
     def _ddl_type(self, dialect: Dialect) -> str:
         return f"CHAR({self.length})"
 
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        decode = super()._from_db(dialect)
+        if dialect.name != "postgres":
+            return decode
+        # PostgreSQL pads CHAR(n) with spaces, which it treats as insignificant
+        # (also in comparisons); strip them so a value reads back as written,
+        # as on SQLite.
+        if decode is None:
+            return _decode_rstrip
+        inner = decode
+        return lambda value: None if value is None else inner(value.rstrip(" "))
+
+
+def _decode_rstrip(value: Any) -> Any:
+    return None if value is None else value.rstrip(" ")
+
 
 class Text(_TextColumn[T]):
     """``TEXT``."""
@@ -479,7 +531,7 @@ class Email(Varchar[T]):
 # -- numbers -------------------------------------------------------------------
 
 
-class _IntegerColumn(Column[T]):
+class _IntegerColumn(NumberOps[T], Column[T]):
     _py_types = (int,)
 
     def _zero(self) -> object:
@@ -523,7 +575,7 @@ class BigSerial(Serial[T]):
     _ddl = {"postgres": "BIGSERIAL", "sqlite": "INTEGER"}
 
 
-class Real(Column[T]):
+class Real(NumberOps[T], Column[T]):
     """``REAL`` (single precision on PostgreSQL)."""
 
     _py_types = (float, int)
@@ -542,7 +594,7 @@ class DoublePrecision(Real[T]):
     _ddl = {"postgres": "DOUBLE PRECISION", "sqlite": "REAL"}
 
 
-class Numeric(Column[T]):
+class Numeric(NumberOps[T], Column[T]):
     """``NUMERIC(precision, scale)``, as :class:`decimal.Decimal`.
 
     SQLite stores it with numeric affinity (a float), so values beyond 15
@@ -562,7 +614,20 @@ class Numeric(Column[T]):
         return f"NUMERIC({self.digits[0]}, {self.digits[1]})"
 
     def _normalise(self, value: Any) -> Any:
-        return value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
+        number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
+        if self.digits is None or not number.is_finite():
+            return number
+        # Rounded to the column's scale as PostgreSQL does (half away from
+        # zero), so both engines store, compare and return the same number;
+        # a value too large for the precision is refused here, not by the database.
+        precision, scale = self.digits
+        rounded = number.quantize(decimal.Decimal(1).scaleb(-scale), decimal.ROUND_HALF_UP)
+        if rounded.adjusted() >= precision - scale:
+            raise ValueError(
+                f"{self._label()}: {value!r} does not fit NUMERIC({precision}, {scale}) "
+                f"(at most {precision - scale} digits before the point)"
+            )
+        return rounded
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         if dialect.name == "sqlite" and value is not None:
@@ -719,6 +784,11 @@ class Timestamptz(Timestamp[T]):
     def _zero(self) -> object:
         return datetime.datetime.now(datetime.UTC)
 
+    def _ddl_default(self, dialect: Dialect) -> str | None:
+        if self._meta.default is MISSING and not self._meta.null:
+            return TimestamptzNow.sql[dialect.name]
+        return super()._ddl_default(dialect)
+
 
 def _parse_utc(value: str) -> datetime.datetime:
     parsed = datetime.datetime.fromisoformat(value)
@@ -792,10 +862,33 @@ class JSON(Column[T]):
     _py_types = (str, dict, list, int, float, bool)
 
     def _normalise(self, value: Any) -> Any:
-        return value if isinstance(value, str) else json.dumps(value)
+        if isinstance(value, str):
+            # Refused here rather than by PostgreSQL alone (SQLite stores any text).
+            try:
+                json.loads(value)
+            except ValueError:
+                raise ValueError(f"{self._label()} expects JSON text; got {value!r}") from None
+            return value
+        return json.dumps(value)
 
     def _zero(self) -> object:
         return "{}"
+
+    def arrow(self, key: str | int) -> JSON[str | None]:
+        """The JSON value at ``key`` (an object key or an array index): ``data -> key``.
+
+        Select it, compare it with JSON text (``.arrow("a") == '"x"'``) or chain
+        it; ``None`` when the key is missing.
+        """
+        from ._json import json_path
+
+        return json_path(self, [key], arrow=True)
+
+    def from_path(self, path: Sequence[str | int]) -> JSON[str | None]:
+        """The JSON value at ``path`` (keys and indexes, e.g. ``["a", 0, "b"]``): ``data #> path``."""
+        from ._json import json_path
+
+        return json_path(self, path, arrow=False)
 
 
 class JSONB(JSON[T]):
@@ -817,7 +910,14 @@ class Bytea(Column[T]):
         return b""
 
     def _ddl_default(self, dialect: Dialect) -> str | None:
-        return None
+        default = self._meta.default
+        if default is MISSING and not self._meta.null:
+            default = b""
+        if not isinstance(default, (bytes, bytearray, memoryview)):
+            return super()._ddl_default(dialect)
+        # Hex literals: X'..' on SQLite, '\x..' (bytea's hex format) on PostgreSQL.
+        hex_digits = bytes(default).hex()
+        return f"X'{hex_digits}'" if dialect.name == "sqlite" else f"'\\x{hex_digits}'"
 
 
 # -- foreign keys ------------------------------------------------------------------

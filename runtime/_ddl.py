@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._columns import Column, ForeignKey
@@ -13,7 +14,42 @@ if TYPE_CHECKING:
     from ._table import Table
 
 
-__all__ = ["CreateTable", "DropTables", "create_table_sql"]
+__all__ = ["CreateTable", "DropTables", "Index", "create_table_sql"]
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Index:
+    """An index over columns of a table, declared on the class.
+
+    ``class StockItem(Table[...], indexes=(Index("warehouse", "sku"),))``;
+    the columns are attribute names. ``name`` defaults to
+    ``tablename_column1_column2`` (database column names).
+    """
+
+    columns: tuple[str, ...]
+    unique: bool
+    name: str | None
+
+    def __init__(self, *columns: str, unique: bool = False, name: str | None = None) -> None:
+        if not columns:
+            raise ValueError("Index() needs at least one column")
+        object.__setattr__(self, "columns", columns)
+        object.__setattr__(self, "unique", unique)
+        object.__setattr__(self, "name", name)
+
+
+def _db_names(table: type[Table[Any]], columns: tuple[str, ...]) -> list[str]:
+    return [table._meta.column_map[c]._meta.db_name for c in columns]
+
+
+def index_name(table: type[Table[Any]], index: Index) -> str:
+    """The database name of ``index`` on ``table``."""
+    return index.name or "_".join([table._meta.tablename, *_db_names(table, index.columns)])
+
+
+def unique_name(table: type[Table[Any]], columns: tuple[str, ...]) -> str:
+    """The name of a table-level UNIQUE constraint (PostgreSQL's own pattern)."""
+    return "_".join([table._meta.tablename, *_db_names(table, columns), "key"])
 
 
 def _column_ddl(column: Column[Any], dialect: Dialect) -> str:
@@ -41,9 +77,12 @@ def create_table_sql(
     """``CREATE TABLE`` and ``CREATE INDEX`` statements for ``table``."""
     quote = dialect.quote
     name = table._meta.tablename
-    columns = ", ".join(_column_ddl(c, dialect) for c in table._meta.columns)
+    parts = [_column_ddl(c, dialect) for c in table._meta.columns]
+    for group in table._meta.unique:
+        listed = ", ".join(quote(c) for c in _db_names(table, group))
+        parts.append(f"CONSTRAINT {quote(unique_name(table, group))} UNIQUE ({listed})")
     guard = "IF NOT EXISTS " if if_not_exists else ""
-    statements = [f"CREATE TABLE {guard}{quote(name)} ({columns})"]
+    statements = [f"CREATE TABLE {guard}{quote(name)} ({', '.join(parts)})"]
     for column in table._meta.columns:
         if column._meta.index and not column._meta.primary_key:
             index = f"{name}_{column._meta.db_name}"
@@ -51,6 +90,12 @@ def create_table_sql(
                 f"CREATE INDEX {guard}{quote(index)} ON {quote(name)}"
                 f" ({quote(column._meta.db_name)})"
             )
+    for declared in table._meta.indexes:
+        listed = ", ".join(quote(c) for c in _db_names(table, declared.columns))
+        statements.append(
+            f"CREATE {'UNIQUE ' if declared.unique else ''}INDEX {guard}"
+            f"{quote(index_name(table, declared))} ON {quote(name)} ({listed})"
+        )
     return statements
 
 

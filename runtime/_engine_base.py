@@ -28,7 +28,7 @@ import contextvars
 import enum
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self, TypeAlias, cast
 
@@ -102,6 +102,20 @@ class Engine(abc.ABC):
     async def executemany(self, sql: str, params: Sequence[Sequence[object]]) -> None:
         """Run a statement once per parameter row, atomically (all rows or none)."""
 
+    async def batches(
+        self, sql: str, params: Sequence[object], size: int
+    ) -> AsyncGenerator[list[Sequence[Any]], None]:
+        """Run a statement and yield its rows ``size`` at a time (the last list
+        may be shorter; no empty list).
+
+        Engines read through a cursor, so the rows are never all in memory;
+        this fallback fetches them at once. Close the generator (``aclose()``)
+        when leaving early, so the cursor is released at once.
+        """
+        rows = await self.fetch(sql, params)
+        for start in range(0, len(rows), size):
+            yield rows[start : start + size]
+
     @abc.abstractmethod
     def transaction(self) -> Transaction:
         """A new transaction, to use as ``async with engine.transaction():``.
@@ -121,6 +135,17 @@ class Engine(abc.ABC):
     def atomic(self) -> Atomic:
         """Collect queries with ``add()`` and run them later in one transaction."""
         return Atomic(self)
+
+    def get_node(self, name: str) -> Engine:
+        """The engine of the extra node ``name``, for ``query.run(node=name)``.
+
+        Only ``PostgresEngine(extra_nodes={...})`` has extra nodes (read
+        replicas); every other engine raises ``EngineError``.
+        """
+        raise EngineError(
+            f"{type(self).__name__} has no extra nodes, so node={name!r} cannot be used; "
+            "read replicas are a PostgresEngine(extra_nodes={...}) feature"
+        )
 
     @abc.abstractmethod
     async def close(self) -> None:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast, overload
 
 from ._columns import Column, ForeignKey
 from ._dialect import Dialect
 from ._query import First, Query, _Ordered, _select_sql, _table_load
-from ._select import Exists
+from ._select import Batch, Callback, Exists, LockStrength, Select, _check_size, _Lock
 from ._sql import Compare, Condition
+from ._table import Table
 from ._write import Delete, Insert, Update
 
 if TYPE_CHECKING:
     from ._engine import Engine
-    from ._table import Table
 
 ResultT = TypeVar("ResultT")
 R = TypeVar("R")
@@ -21,14 +22,27 @@ C = TypeVar("C")
 T1 = TypeVar("T1")
 TableT = TypeVar("TableT", bound="Table[Any]")
 
-__all__ = ["Objects", "GetOrCreate", "Save", "Remove", "Related"]
+__all__ = ["Objects", "GetOrCreate", "Create", "Refresh", "Save", "Remove", "Related"]
 
 
 class Objects(_Ordered[list[TableT]], Generic[TableT]):
     """Rows as instances of the table class."""
 
-    def __init__(self, table: type[TableT]) -> None:
+    _lock: _Lock | None = None
+    #: Foreign keys whose related rows are loaded with a join (``Band.objects(Band.manager)``).
+    _prefetch: tuple[ForeignKey[Any, Any], ...] = ()
+
+    def __init__(self, table: type[TableT], prefetch: Sequence[ForeignKey[Any, Any]] = ()) -> None:
         self._table = table
+        if prefetch:
+            self._prefetch = tuple(_checked_prefetch(table, fk) for fk in prefetch)
+
+    if not TYPE_CHECKING:
+        # Generated ``<Table>Objects`` classes declare it with typed keywords.
+
+        def create(self, **values):
+            """Make a row from keyword values and save it; the result is the row."""
+            return Create(self, self._table(**values))
 
     def first(self) -> First[TableT]:
         """The first row, or ``None``."""
@@ -39,20 +53,111 @@ class Objects(_Ordered[list[TableT]], Generic[TableT]):
         return First(self.where(condition).limit(1))
 
     def get_or_create(
-        self, condition: Condition, defaults: dict[str, object] | None = None
+        self, condition: Condition, defaults: Mapping[Column[Any] | str, object] | None = None
     ) -> GetOrCreate[TableT]:
         """The matching row, or a new saved one made from the condition's
-        equalities (``Band.name == "x"``) and ``defaults``."""
-        return GetOrCreate(self, condition, defaults or {})
+        equalities (``Band.name == "x"``) and ``defaults`` (``{Band.popularity: 5}``
+        or ``{"popularity": 5}``)."""
+        if not isinstance(condition, Condition):
+            raise TypeError(f"get_or_create() takes a condition; got {condition!r}")
+        values: dict[str, object] = {}
+        for key, value in (defaults or {}).items():
+            column = self._table._resolve(key)
+            if column._meta.path or column._meta.table is not self._table:
+                raise ValueError(f"get_or_create() defaults are {self._table.__name__}'s columns")
+            values[column._meta.name] = column._check(value)
+        return GetOrCreate(self, condition, values)
+
+    def lock_rows(
+        self,
+        lock_strength: LockStrength = "UPDATE",
+        *,
+        nowait: bool = False,
+        skip_locked: bool = False,
+        of: Sequence[type[Table[Any]]] = (),
+    ) -> Self:
+        """Lock the rows loaded (``FOR UPDATE`` ...; PostgreSQL only): see
+        ``Select.lock_rows``."""
+        new = self._copy()
+        new._lock = _Lock.make(self._table, lock_strength, nowait, skip_locked, of)
+        return new
+
+    def batch(
+        self, batch_size: int = 100, *, engine: Engine | None = None, node: str | None = None
+    ) -> Batch[TableT]:
+        """The instances in lists of ``batch_size``: ``async for bands in q.batch(...)``
+        (see ``Select.batch``)."""
+        return Batch(self, _check_size(batch_size), engine, node)
+
+    @overload
+    def callback(self, function: Callable[[list[TableT]], Awaitable[T1]], /) -> Callback[T1]: ...
+    @overload
+    def callback(self, function: Callable[[list[TableT]], T1], /) -> Callback[T1]: ...
+    def callback(self, function: Callable[[list[TableT]], Any], /) -> Callback[Any]:
+        """Run ``function`` on the result (awaited if it is a coroutine function);
+        what it returns becomes the result. Chainable; it comes last in a query."""
+        return Callback(self, function)
+
+    def _batch_converter(self, dialect: Dialect) -> Callable[[list[Sequence[Any]]], list[Any]]:
+        return self._loader(dialect)
+
+    def _columns(self) -> list[Column[Any]]:
+        columns = list(self._table._meta.columns)
+        for fk in self._prefetch:
+            columns += [getattr(fk, c._meta.name) for c in fk.target()._meta.columns]
+        return columns
+
+    def _loader(self, dialect: Dialect) -> Callable[[Sequence[Sequence[Any]]], list[TableT]]:
+        """Driver rows -> instances; prefetched rows go into their foreign key's attribute."""
+        table: type[TableT] = self._table  # type: ignore[assignment]
+        load = _table_load(table, dialect)
+        if not self._prefetch:
+            return lambda rows: load.objects(table, rows)
+        width = len(table._meta.columns)
+        parts = []
+        start = width
+        for fk in self._prefetch:
+            target = fk.target()
+            columns = target._meta.columns
+            key = start + columns.index(target._meta.primary_key)
+            end = start + len(columns)
+            parts.append((fk._meta.name, target, _table_load(target, dialect), start, end, key))
+            start = end
+
+        def convert(rows: Sequence[Sequence[Any]]) -> list[TableT]:
+            rows = [tuple(row) for row in rows]
+            result = load.objects(table, [row[:width] for row in rows])
+            for name, target, target_load, begin, end, key in parts:
+                related = target_load.objects(target, [row[begin:end] for row in rows])
+                for obj, other, row in zip(result, related, rows):
+                    # A null key (or a LEFT JOIN that found nothing) reads as None.
+                    obj.__dict__[name] = other if row[key] is not None else None
+            return result
+
+        return convert
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
-        return _select_sql(self, self._table._meta.columns, dialect, False)
+        if self._lock is not None:
+            # The same statement as a select of every column, which knows locks.
+            select = Select[Any, Any](self._table, self._columns() if self._prefetch else None)
+            for name in ("_where", "_order", "_limit", "_offset", "_lock"):
+                setattr(select, name, getattr(self, name))
+            return select._sql(dialect)
+        return _select_sql(self, self._columns(), dialect, False)
 
     async def _run(self, engine: Engine) -> list[TableT]:
         sql, params = self._sql(engine.dialect)
         rows = await engine.fetch(sql, params)
-        table: type[TableT] = self._table  # type: ignore[assignment]
-        return _table_load(table, engine.dialect).objects(table, rows)
+        return self._loader(engine.dialect)(rows)
+
+
+def _checked_prefetch(table: type[Table[Any]], fk: object) -> ForeignKey[Any, Any]:
+    if not isinstance(fk, ForeignKey) or fk._meta.path or fk._meta.table is not table:
+        raise ValueError(
+            f"objects() prefetches foreign keys of {table.__name__}"
+            f" (such as {table.__name__}.<key>); got {fk!r}"
+        )
+    return fk
 
 
 def _equalities(condition: Condition, table: type[Table[Any]]) -> dict[str, object]:
@@ -92,8 +197,101 @@ class GetOrCreate(Query[TableT]):
             return found
         values = {**_equalities(self._condition, self._table), **self._defaults}
         row: TableT = self._table(**values)  # type: ignore[assignment]
+        return await Create(self._objects, row)._run(engine)
+
+
+class Create(Query[TableT]):
+    """Save a new row; the result is the row (with its prefetched rows, if the
+    ``objects()`` query it came from prefetches any)."""
+
+    def __init__(self, objects: Objects[TableT], row: TableT) -> None:
+        self._table = objects._table
+        self._objects = objects
+        self._row = row
+
+    def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
+        return Save(self._row)._sql(dialect)
+
+    async def _run(self, engine: Engine) -> TableT:
+        row = self._row
         await Save(row)._run(engine)
-        return row
+        if not self._objects._prefetch:
+            return row
+        # The related rows are loaded as objects(...) would have loaded them.
+        loaded = (
+            await Objects(self._table, self._objects._prefetch).get(_pk_condition(row))._run(engine)
+        )
+        return cast(TableT, loaded) if loaded is not None else row
+
+
+class Refresh(Query[TableT]):
+    """Reload a saved row's values (all, or ``columns``) from the database."""
+
+    def __init__(self, row: TableT, columns: Sequence[Column[Any]] | None) -> None:
+        table = type(row)
+        self._table = table
+        self._row = row
+        self._condition = _pk_condition(row)
+        names = [c._meta.name for c in table._meta.columns]
+        if columns is not None:
+            names = []
+            for column in columns:
+                if column._meta.path or column._meta.table is not table:
+                    raise ValueError(
+                        f"refresh() takes {table.__name__}'s own columns; got {column!r}"
+                    )
+                names.append(column._meta.name)
+        self._names = names
+        # Related rows loaded by a prefetch are reloaded too, in the same query.
+        self._prefetch = [
+            fk
+            for fk in table._meta.foreign_keys
+            if fk._meta.name in names and isinstance(row.__dict__.get(fk._meta.name), Table)
+        ]
+
+    def _objects(self) -> Query[TableT | None]:
+        table: type[TableT] = type(self._row)
+        return Objects(table, self._prefetch).get(self._condition)
+
+    def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
+        return self._objects()._sql(dialect)
+
+    async def _run(self, engine: Engine) -> TableT:
+        fresh = await self._objects()._run(engine)
+        if fresh is None:
+            raise ValueError(f"{self._row!r} no longer exists in the database")
+        values = self._row.__dict__
+        for name in self._names:
+            values[name] = fresh.__dict__[name]
+        values["_saved"] = True
+        return self._row
+
+
+def reverse(
+    row: Table[Any], table: type[TableT], foreign_key: ForeignKey[Any, Any] | None
+) -> Objects[TableT]:
+    """``table``'s rows whose foreign key points at ``row``."""
+    here = type(row)
+    keys = [
+        fk
+        for fk in table._meta.foreign_keys
+        if fk.target() is here and (foreign_key is None or fk is foreign_key)
+    ]
+    if foreign_key is not None and not keys:
+        raise ValueError(
+            f"get_reverse() takes a foreign key of {table.__name__} to {here.__name__};"
+            f" got {foreign_key!r}"
+        )
+    if len(keys) != 1:
+        found = ", ".join(f"{table.__name__}.{fk._meta.name}" for fk in keys) or "none"
+        raise ValueError(
+            f"get_reverse({table.__name__}) needs exactly one foreign key of"
+            f" {table.__name__} to {here.__name__} (found {found}); pass one"
+        )
+    pk = row.__dict__.get(here._meta.primary_key._meta.name)
+    if pk is None:
+        raise ValueError(f"{row!r} has no primary key value: it was never saved")
+    return Objects(table).where(Compare(keys[0], "=", pk))
 
 
 def _pk_condition(row: Table[Any]) -> Condition:
@@ -157,7 +355,9 @@ class Related(Query[R]):
                 f" got {foreign_key!r}"
             )
         self._table = foreign_key.target()
-        self._value = row.__dict__.get(foreign_key._meta.name)
+        value = row.__dict__.get(foreign_key._meta.name)
+        # A prefetched row stands for its key (the query reloads it).
+        self._value = foreign_key._check(value) if isinstance(value, Table) else value
         self._fk = foreign_key
 
     def _objects(self) -> First[Any]:

@@ -26,7 +26,16 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from typing import Any, Final, Literal, Protocol, TypeVar, cast, get_args
 
 import asyncpg  # type: ignore[import-untyped]
@@ -65,7 +74,16 @@ class _Executor(Protocol):
     async def executemany(self, command: str, args: Iterable[Sequence[object]]) -> None: ...
 
 
+class _Cursor(Protocol):
+    async def fetch(self, n: int, /) -> list[_Record]: ...
+
+
+class _CursorFactory(Protocol):
+    def __await__(self) -> Generator[Any, None, _Cursor]: ...
+
+
 class _Connection(_Executor, Protocol):
+    def cursor(self, query: str, *args: object) -> _CursorFactory: ...
     async def close(self, *, timeout: float | None = None) -> None: ...
     def terminate(self) -> None: ...
     def is_in_transaction(self) -> bool: ...
@@ -102,9 +120,18 @@ class PostgresEngine(Engine):
 
     dialect = POSTGRES
 
-    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        extra_nodes: Mapping[str, PostgresEngine] | None = None,
+    ) -> None:
         #: Keyword arguments of ``asyncpg.connect()`` / ``asyncpg.create_pool()``.
         self.config: dict[str, Any] = dict(config or {})
+        #: Other servers (read replicas) by name: ``query.run(node="read_1")``.
+        self.extra_nodes: dict[str, PostgresEngine] = dict(extra_nodes or {})
+        for name, node in self.extra_nodes.items():
+            if not isinstance(node, PostgresEngine):
+                raise TypeError(f"extra_nodes[{name!r}] must be a PostgresEngine, not {node!r}")
         self._current: contextvars.ContextVar[PostgresTransaction | None] = contextvars.ContextVar(
             f"piccolo_gen_postgres_transaction_{id(self)}", default=None
         )
@@ -134,6 +161,54 @@ class PostgresEngine(Engine):
         """Run a statement once per parameter row, atomically (asyncpg ``executemany``)."""
         await self._call(lambda db: db.executemany(sql, params))
 
+    async def batches(
+        self, sql: str, params: Sequence[object], size: int
+    ) -> AsyncGenerator[list[Sequence[Any]], None]:
+        """Run a statement and yield its rows ``size`` at a time, through a
+        server-side cursor.
+
+        Inside an open transaction the cursor lives on its connection (other
+        queries of the block may run between batches); otherwise on a
+        connection of its own, in a transaction that ends with the iteration.
+        """
+        transaction = self._current.get()
+        if transaction is not None:
+            conn, lock = transaction._connection()
+            async with lock:
+                cursor = await conn.cursor(sql, *params)
+            while True:
+                async with lock:
+                    records = await cursor.fetch(size)
+                if records:
+                    yield _rows(records)
+                if len(records) < size:
+                    return
+        pool = self._loop_pool()
+        conn = await pool.acquire() if pool is not None else await self._connect()
+        clean = False
+        try:
+            await conn.execute("BEGIN")
+            cursor = await conn.cursor(sql, *params)
+            while True:
+                records = await cursor.fetch(size)
+                if records:
+                    yield _rows(records)
+                if len(records) < size:
+                    break
+            await conn.execute("COMMIT")
+            clean = True
+        except (Exception, GeneratorExit):
+            # An error, or the consumer left the loop early: end the read
+            # (and release any lock_rows() locks) before giving the connection back.
+            try:
+                await conn.execute("ROLLBACK")
+                clean = True
+            except Exception:
+                pass
+            raise
+        finally:
+            await _give_back(conn, pool, clean=clean)
+
     async def _call(self, operation: Callable[[_Executor], Awaitable[_R]]) -> _R:
         transaction = self._current.get()
         if transaction is not None:
@@ -155,6 +230,14 @@ class PostgresEngine(Engine):
             raise
         await _close(conn)
         return result
+
+    def get_node(self, name: str) -> PostgresEngine:
+        """The engine of the extra node ``name`` (see ``extra_nodes``)."""
+        node = self.extra_nodes.get(name)
+        if node is None:
+            known = ", ".join(map(repr, self.extra_nodes)) or "none"
+            raise EngineError(f"no extra node {name!r}; this engine's extra nodes: {known}")
+        return node
 
     # -- connections and the pool -------------------------------------------
 

@@ -47,9 +47,16 @@ class Query(Generic[ResultT]):
         new.__dict__.update(self.__dict__)
         return new
 
-    async def run(self, *, engine: Engine | None = None) -> ResultT:
-        """Run the query on ``engine`` (default: the table's engine)."""
-        return await self._run(engine or self._engine())
+    async def run(self, *, engine: Engine | None = None, node: str | None = None) -> ResultT:
+        """Run the query on ``engine`` (default: the table's engine).
+
+        ``node`` names one of the engine's extra nodes (a read replica of a
+        ``PostgresEngine(extra_nodes=...)``) to run on instead.
+        """
+        target = engine or self._engine()
+        if node is not None:
+            target = target.get_node(node)
+        return await self._run(target)
 
     async def _run(self, engine: Engine) -> ResultT:
         raise NotImplementedError
@@ -57,11 +64,11 @@ class Query(Generic[ResultT]):
     def __await__(self) -> Generator[Any, None, ResultT]:
         return self.run().__await__()
 
-    def run_sync(self, *, engine: Engine | None = None) -> ResultT:
-        """Run the query to completion from synchronous code."""
+    def run_sync(self, *, engine: Engine | None = None, node: str | None = None) -> ResultT:
+        """Run the query to completion from synchronous code (``node``: see ``run()``)."""
         from ._sync import run_sync
 
-        return run_sync(self.run(engine=engine))
+        return run_sync(self.run(engine=engine, node=node))
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
         """The statement (the first, if it runs several) and its parameters."""

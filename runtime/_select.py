@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import inspect
 import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
+import weakref
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Sequence,
+)
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Generic,
+    Literal,
+    Protocol,
+    Self,
+    TypeVar,
+    cast,
+    get_args,
+    overload,
+)
 
-from ._columns import Column
+from ._aggregate import Aggregate
+from ._columns import JSON, Column, ForeignKey
 from ._dialect import Dialect
-from ._query import First, Query, RowLoad, _Filtered, _Ordered, _select_sql, _table_load
+from ._query import First, Query, RowLoad, _Filtered, _Ordered, _table_load
 from ._sql import Compiler
 
 if TYPE_CHECKING:
@@ -20,17 +42,131 @@ R = TypeVar("R")
 C = TypeVar("C")
 T1 = TypeVar("T1")
 TableT = TypeVar("TableT", bound="Table[Any]")
+ItemT = TypeVar("ItemT")
 
-__all__ = ["Select", "SelectJSON", "Frozen", "Count", "Exists", "Raw"]
+__all__ = [
+    "Select",
+    "SelectJSON",
+    "Frozen",
+    "CountQuery",
+    "Exists",
+    "Raw",
+    "Batch",
+    "Callback",
+    "LockStrength",
+]
 
-_Output = Literal["dicts", "list", "tuples", "json"]
+_Output = Literal["dicts", "list", "tuples"]
+
+#: Row lock strengths of ``lock_rows()`` (PostgreSQL's ``FOR ...`` clauses).
+LockStrength = Literal["UPDATE", "NO KEY UPDATE", "SHARE", "KEY SHARE"]
+_LOCK_STRENGTHS: Final = get_args(LockStrength)
+
+
+class _NeedsPostgres(NotImplementedError):
+    """A PostgreSQL-only clause used with SQLite."""
+
+
+def _require_postgres(dialect: Dialect, feature: str) -> None:
+    if dialect.name != "postgres":
+        raise _NeedsPostgres(f"{feature} needs PostgreSQL; SQLite has no such clause")
+
+
+def _check_engine_now(table: type[Table[Any]], feature: str) -> None:
+    # The engine is known when the table is bound to one (use_engine): fail
+    # at the call rather than when the query runs. Otherwise _sql() checks.
+    db = table._meta.db
+    if db is not None:
+        _require_postgres(db.dialect, feature)
+
+
+def _expression(c: Compiler, column: Column[Any]) -> str:
+    """A selected column or aggregate as SQL."""
+    if isinstance(column, Aggregate):
+        return column._expression(c)
+    return c.column(column)
+
+
+def _output_key(column: Column[Any]) -> str:
+    return column._meta.alias or column._meta.key
+
+
+class _Lock:
+    """A ``FOR UPDATE``-style clause."""
+
+    __slots__ = ("strength", "nowait", "skip_locked", "of")
+
+    def __init__(
+        self,
+        strength: str,
+        nowait: bool,
+        skip_locked: bool,
+        of: tuple[type[Table[Any]], ...],
+    ) -> None:
+        self.strength = strength
+        self.nowait = nowait
+        self.skip_locked = skip_locked
+        self.of = of
+
+    @classmethod
+    def make(
+        cls,
+        table: type[Table[Any]],
+        strength: str,
+        nowait: bool,
+        skip_locked: bool,
+        of: Sequence[type[Table[Any]]],
+    ) -> _Lock:
+        """The clause of ``lock_rows(...)``, its arguments checked."""
+        if strength not in _LOCK_STRENGTHS:
+            raise ValueError(
+                f"lock_strength must be one of {', '.join(map(repr, _LOCK_STRENGTHS))}; "
+                f"got {strength!r}"
+            )
+        if nowait and skip_locked:
+            raise ValueError("lock_rows() takes nowait or skip_locked, not both")
+        _check_engine_now(table, "lock_rows()")
+        return cls(strength, nowait, skip_locked, tuple(of))
+
+    def sql(self, c: Compiler) -> str:
+        quote = c.dialect.quote
+        root = c.root
+        names: list[str] = []
+        tables = self.of
+        if not tables and c.joins:
+            # Every join is a LEFT JOIN, whose nullable side PostgreSQL cannot
+            # lock: lock the queried table's rows.
+            tables = (root,)
+        for table in tables:
+            aliases = [alias for alias, (_, fk) in c.joins.items() if fk.target() is table]
+            if table is root:
+                aliases.insert(0, root._meta.tablename)
+            if not aliases:
+                raise ValueError(
+                    f"lock_rows(of=...) names {table.__name__}, which this query "
+                    f"neither selects from nor joins"
+                )
+            names.extend(quote(alias) for alias in aliases)
+        sql = f" FOR {self.strength}"
+        if names:
+            sql += " OF " + ", ".join(names)
+        if self.nowait:
+            sql += " NOWAIT"
+        if self.skip_locked:
+            sql += " SKIP LOCKED"
+        return sql
 
 
 class Select(_Ordered[list[R]], Generic[R, C]):
     """``SELECT``: ``R`` is what one row becomes, ``C`` the selected value types."""
 
     _distinct = False
+    _distinct_on: tuple[Column[Any], ...] = ()
+    _group_by: tuple[Column[Any], ...] = ()
+    _lock: _Lock | None = None
     _output: _Output = "dicts"
+    _load_json = False
+    _nested = False
 
     def __init__(self, table: type[Table[Any]], columns: list[Column[Any]] | None) -> None:
         self._table = table
@@ -39,10 +175,43 @@ class Select(_Ordered[list[R]], Generic[R, C]):
     def _selected(self) -> list[Column[Any]]:
         return self._columns if self._columns is not None else self._table._meta.columns
 
-    def distinct(self) -> Self:
-        """``SELECT DISTINCT``."""
+    def distinct(self, *, on: Sequence[Column[Any] | str] | None = None) -> Self:
+        """``SELECT DISTINCT``; with ``on=[...]``, PostgreSQL's ``DISTINCT ON (...)``
+        (one row per distinct value of those columns: the first in ``order_by()``)."""
         new = self._copy()
-        new._distinct = True
+        if on is None:
+            new._distinct, new._distinct_on = True, ()
+            return new
+        if isinstance(on, str) or not on:
+            raise ValueError("distinct(on=...) takes a non-empty list of columns")
+        _check_engine_now(self._table, "distinct(on=...)")
+        new._distinct, new._distinct_on = False, tuple(self._table._resolve(c) for c in on)
+        return new
+
+    def group_by(self, *columns: Column[Any] | str) -> Self:
+        """``GROUP BY`` the columns; select them with aggregates (``Count()``, ...)."""
+        if not columns:
+            raise ValueError("group_by() takes at least one column")
+        new = self._copy()
+        new._group_by = (*self._group_by, *(self._table._resolve(c) for c in columns))
+        return new
+
+    def lock_rows(
+        self,
+        lock_strength: LockStrength = "UPDATE",
+        *,
+        nowait: bool = False,
+        skip_locked: bool = False,
+        of: Sequence[type[Table[Any]]] = (),
+    ) -> Self:
+        """Lock the selected rows (``FOR UPDATE`` and the like; PostgreSQL only).
+
+        Run it inside a transaction: the locks last until it ends. ``nowait``
+        fails at once on a row locked by another transaction, ``skip_locked``
+        leaves such rows out; ``of`` limits the lock to those tables' rows.
+        """
+        new = self._copy()
+        new._lock = _Lock.make(self._table, lock_strength, nowait, skip_locked, of)
         return new
 
     def first(self) -> First[R]:
@@ -50,25 +219,65 @@ class Select(_Ordered[list[R]], Generic[R, C]):
         return First(self.limit(1))
 
     @overload
-    def output(self: Select[Any, tuple[T1]], *, as_list: Literal[True]) -> Select[T1, C]: ...
-    @overload
-    def output(self, *, as_tuples: Literal[True]) -> Select[C, C]: ...
-    @overload
-    def output(self, *, as_json: Literal[True]) -> SelectJSON: ...
     def output(
-        self, *, as_list: bool = False, as_tuples: bool = False, as_json: bool = False
+        self: Select[Any, tuple[T1]],
+        *,
+        as_list: Literal[True],
+        load_json: Literal[False] = False,
+    ) -> Select[T1, C]: ...
+    @overload
+    def output(
+        self: Select[Any, tuple[Any]], *, as_list: Literal[True], load_json: Literal[True]
+    ) -> Select[Any, tuple[Any]]: ...
+    @overload
+    def output(
+        self, *, as_tuples: Literal[True], load_json: Literal[False] = False
+    ) -> Select[C, C]: ...
+    @overload
+    def output(
+        self, *, as_tuples: Literal[True], load_json: Literal[True]
+    ) -> Select[tuple[Any, ...], tuple[Any, ...]]: ...
+    @overload
+    def output(
+        self, *, as_json: Literal[True], load_json: bool = False, nested: bool = False
+    ) -> SelectJSON: ...
+    @overload
+    def output(
+        self, *, nested: Literal[True], load_json: bool = False
+    ) -> Select[dict[str, Any], C]: ...
+    @overload
+    def output(self, *, load_json: Literal[True]) -> Select[dict[str, Any], tuple[Any, ...]]: ...
+    def output(
+        self,
+        *,
+        as_list: bool = False,
+        as_tuples: bool = False,
+        as_json: bool = False,
+        load_json: bool = False,
+        nested: bool = False,
     ) -> Any:
-        """Change what rows become: values of one column, tuples, or JSON text."""
-        if as_list + as_tuples + as_json != 1:
-            raise ValueError("output() takes exactly one of as_list, as_tuples, as_json")
+        """Change what rows become: values of one column, tuples, JSON text,
+        dicts with JSON columns parsed (``load_json``), or dicts nested by
+        join path (``nested``: ``{"name": ..., "manager": {"name": ...}}``).
+
+        Each call sets the whole output, replacing an earlier one.
+        """
+        if as_list + as_tuples + as_json > 1 or (nested and (as_list or as_tuples)):
+            raise ValueError(
+                "output() takes one of as_list, as_tuples, as_json and nested "
+                "(as_json may be nested); load_json goes with any"
+            )
+        if not (as_list or as_tuples or as_json or load_json or nested):
+            raise ValueError("output() needs an option set to True")
         new = self._copy()
+        new._output, new._load_json, new._nested = "dicts", load_json, nested
         if as_list:
             if len(self._selected()) != 1:
                 raise ValueError("output(as_list=True) needs exactly one selected column")
             new._output = "list"
         elif as_tuples:
             new._output = "tuples"
-        else:
+        elif as_json:
             return SelectJSON(new)
         return new
 
@@ -76,26 +285,242 @@ class Select(_Ordered[list[R]], Generic[R, C]):
         """This query with its SQL compiled once per dialect."""
         return Frozen(self)
 
+    def batch(
+        self, batch_size: int = 100, *, engine: Engine | None = None, node: str | None = None
+    ) -> Batch[R]:
+        """The rows in lists of ``batch_size``: ``async for rows in q.batch(...)``.
+
+        PostgreSQL reads through a server-side cursor (in the open transaction,
+        else in one of its own), SQLite through ``cursor.fetchmany``: the rows
+        are never all in memory at once. ``engine`` and ``node`` as in ``run()``.
+        """
+        return Batch(self, _check_size(batch_size), engine, node)
+
+    @overload
+    def callback(self, function: Callable[[list[R]], Awaitable[T1]], /) -> Callback[T1]: ...
+    @overload
+    def callback(self, function: Callable[[list[R]], T1], /) -> Callback[T1]: ...
+    def callback(self, function: Callable[[list[R]], Any], /) -> Callback[Any]:
+        """Run ``function`` on the result (awaited if it is a coroutine function);
+        what it returns becomes the result. Chainable; it comes last in a query."""
+        return Callback(self, function)
+
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
-        return _select_sql(self, self._selected(), dialect, self._distinct)
+        table = self._table
+        c = Compiler(dialect, table)
+        quote = dialect.quote
+        items = []
+        for column in self._selected():
+            sql = _expression(c, column)
+            alias = column._meta.alias
+            if alias is not None or isinstance(column, Aggregate):
+                sql += f" AS {quote(_output_key(column))}"
+            items.append(sql)
+        distinct = ""
+        if self._distinct_on:
+            _require_postgres(dialect, "distinct(on=...)")
+            distinct = f"DISTINCT ON ({', '.join(c.column(col) for col in self._distinct_on)}) "
+        elif self._distinct:
+            distinct = "DISTINCT "
+        where = self._where_sql(c)
+        group = ""
+        if self._group_by:
+            group = " GROUP BY " + ", ".join(c.column(col) for col in self._group_by)
+        tail = self._tail_sql(c)
+        lock = ""
+        if self._lock is not None:
+            _require_postgres(dialect, "lock_rows()")
+            lock = self._lock.sql(c)
+        sql = (
+            f"SELECT {distinct}{', '.join(items)}"
+            f" FROM {quote(table._meta.tablename)}{c.join_clause()}{where}{group}{tail}{lock}"
+        )
+        return sql, c.params
+
+    def _tail_sql(self, c: Compiler) -> str:
+        # As _Ordered's, but ORDER BY may name an aggregate (Count(), ...).
+        sql = ""
+        if self._order:
+            sql += " ORDER BY " + ", ".join(
+                f"{_expression(c, col)} {'ASC' if asc else 'DESC'}" for col, asc in self._order
+            )
+        if self._limit is not None:
+            sql += f" LIMIT {self._limit}"
+        if self._offset is not None:
+            if self._limit is None and c.dialect.name == "sqlite":
+                sql += " LIMIT -1"  # SQLite accepts OFFSET only after a LIMIT
+            sql += f" OFFSET {self._offset}"
+        return sql
 
     def _loader(self, dialect: Dialect) -> RowLoad:
-        if self._columns is None:
+        if self._columns is None and not self._load_json:
             return _table_load(self._table, dialect)
-        columns = self._columns
-        return RowLoad(columns, dialect, [col._meta.key for col in columns])
+        columns = self._selected()
+        load = RowLoad(columns, dialect, [_output_key(col) for col in columns])
+        if self._load_json:
+            decoders = dict(load.decoders)
+            for i, column in enumerate(columns):
+                if isinstance(column, JSON):
+                    decoders[i] = _load_json
+            load.decoders = sorted(decoders.items())
+        return load
 
     def _convert(self, rows: Sequence[Sequence[Any]], load: RowLoad) -> list[Any]:
         if self._output == "dicts":
+            if self._nested:
+                return _nest(load.dicts(rows), self._selected(), load.keys)
             return load.dicts(rows)
         if self._output == "tuples":
             return load.tuples(rows)
         return [t[0] for t in load.tuples(rows)]
 
+    def _batch_converter(self, dialect: Dialect) -> Callable[[list[Sequence[Any]]], list[Any]]:
+        load = self._loader(dialect)
+        return lambda rows: self._convert(rows, load)
+
     async def _run(self, engine: Engine) -> list[R]:
         sql, params = self._sql(engine.dialect)
         rows = await engine.fetch(sql, params)
         return self._convert(rows, self._loader(engine.dialect))
+
+
+def _load_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def _nest(
+    rows: list[dict[str, Any]], columns: Sequence[Column[Any]], keys: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Rows keyed by dotted paths (``manager.name``) as nested dicts."""
+    paths = [tuple(key.split(".")) for key in keys]
+    prefixes = {path[:i] for path in paths for i in range(1, len(path))}
+    places: list[tuple[str, tuple[str, ...]]] = []
+    for key, path, column in zip(keys, paths, columns):
+        if path in prefixes:
+            # A foreign key selected along with columns reached through it:
+            # its value goes into the nested dict, as the target's key.
+            target = column.target() if isinstance(column, ForeignKey) else None
+            pk = target._meta.primary_key._meta.name if target is not None else "id"
+            path = (*path, pk)
+        places.append((key, path))
+    if all(len(path) == 1 for _, path in places):
+        return rows
+    result = []
+    for row in rows:
+        out: dict[str, Any] = {}
+        for key, path in places:
+            node = out
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+            node[path[-1]] = row[key]
+        result.append(out)
+    return result
+
+
+def _check_size(batch_size: int) -> int:
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+    return batch_size
+
+
+class _Batchable(Protocol):
+    """A list query that can be read in batches."""
+
+    _table: type[Table[Any]]
+
+    def _sql(self, dialect: Dialect) -> tuple[str, list[object]]: ...
+    def _engine(self) -> Engine: ...
+    def _batch_converter(self, dialect: Dialect) -> Callable[[list[Sequence[Any]]], list[Any]]: ...
+
+
+class Batch(Generic[ItemT]):
+    """Rows read a batch at a time: ``async for rows in query.batch(batch_size=100):``.
+
+    Each iteration runs the query afresh. Leaving the loop early (``break``,
+    an exception) is fine: the cursor (and its transaction on PostgreSQL) is
+    closed when the iterator is, which CPython does at once. Piccolo's form,
+    ``async with await query.batch(...) as batch: async for rows in batch:``,
+    works too and closes the cursor when the block ends.
+    """
+
+    def __init__(
+        self,
+        query: _Batchable,
+        batch_size: int,
+        engine: Engine | None = None,
+        node: str | None = None,
+    ) -> None:
+        self._query = query
+        self._batch_size = batch_size
+        self._engine = engine
+        self._node = node
+        # Weak: an iterator refers to this batch, and a cycle would keep a
+        # loop left with ``break`` from closing its cursor at once.
+        self._open: weakref.WeakSet[AsyncGenerator[list[ItemT], None]] = weakref.WeakSet()
+
+    def __aiter__(self) -> AsyncIterator[list[ItemT]]:
+        iterator = self._iterate()
+        self._open.add(iterator)
+        return iterator
+
+    async def _iterate(self) -> AsyncGenerator[list[ItemT], None]:
+        engine = self._engine or self._query._engine()
+        if self._node is not None:
+            engine = engine.get_node(self._node)
+        sql, params = self._query._sql(engine.dialect)
+        convert = self._query._batch_converter(engine.dialect)
+        batches = engine.batches(sql, params, self._batch_size)
+        try:
+            async for rows in batches:
+                yield convert(rows)
+        finally:
+            await batches.aclose()
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        # ``await query.batch(...)``, as in Piccolo, gives the batch itself.
+        if False:  # pragma: no cover - makes this a generator function
+            yield
+        return self
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        open_iterators = list(self._open)
+        self._open.clear()
+        for iterator in open_iterators:
+            await iterator.aclose()
+
+    def __repr__(self) -> str:
+        return f"<Batch of {self._batch_size}: {self._query}>"
+
+
+class Callback(Query[ResultT]):
+    """A query whose result goes through a function (see ``Select.callback``)."""
+
+    def __init__(self, query: Query[Any], function: Callable[[Any], Any]) -> None:
+        if not callable(function):
+            raise TypeError(f"callback() takes a function; got {function!r}")
+        self._table = query._table
+        self._query = query
+        self._function = function
+
+    @overload
+    def callback(self, function: Callable[[ResultT], Awaitable[T1]], /) -> Callback[T1]: ...
+    @overload
+    def callback(self, function: Callable[[ResultT], T1], /) -> Callback[T1]: ...
+    def callback(self, function: Callable[[ResultT], Any], /) -> Callback[Any]:
+        """Another function, run on what the previous one returned."""
+        return Callback(self, function)
+
+    def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
+        return self._query._sql(dialect)
+
+    async def _run(self, engine: Engine) -> ResultT:
+        result = self._function(await self._query._run(engine))
+        if inspect.isawaitable(result):
+            result = await result
+        return cast(ResultT, result)
 
 
 def _json_default(value: object) -> object:
@@ -144,7 +569,7 @@ class Frozen(Query[ResultT]):
         return result
 
 
-class Count(_Filtered[int]):
+class CountQuery(_Filtered[int]):
     """``SELECT COUNT(*)``."""
 
     def __init__(self, table: type[Table[Any]]) -> None:

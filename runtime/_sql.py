@@ -54,7 +54,11 @@ class Compiler:
     def column(self, column: Column[Any]) -> str:
         """A fully qualified, quoted reference to ``column``."""
         quote = self.dialect.quote
-        return f"{quote(self.alias(column._meta.path))}.{quote(column._meta.db_name)}"
+        ref = f"{quote(self.alias(column._meta.path))}.{quote(column._meta.db_name)}"
+        # A derived column (a JSON path, an array concatenation) wraps the
+        # plain reference in an expression, binding its values here, in order.
+        expr = column._expr
+        return ref if expr is None else expr(self, ref)
 
     def join_clause(self) -> str:
         """The ``LEFT JOIN`` list for every path used so far.

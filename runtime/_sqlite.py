@@ -39,7 +39,7 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any, Final, Literal, TypeVar, get_args
 
 from ._dialect import SQLITE
@@ -183,6 +183,39 @@ class SQLiteEngine(Engine):
     async def executemany(self, sql: str, params: Sequence[Sequence[object]]) -> None:
         """Run a statement once per parameter row, atomically (``cursor.executemany``)."""
         await self._call(_executemany, sql, params)
+
+    async def batches(
+        self, sql: str, params: Sequence[object], size: int
+    ) -> AsyncGenerator[list[Sequence[Any]], None]:
+        """Run a statement and yield its rows ``size`` at a time (``cursor.fetchmany``).
+
+        Reads on the connection of the open transaction, else on the thread's
+        autocommit connection. While the cursor is open the database file
+        holds a read lock: a transaction of another connection cannot commit
+        a write until the iteration ends (see docs/select.md).
+        """
+        transaction = self._current.get()
+        if transaction is not None:
+            conn = transaction._connection()
+        else:
+            lock = self._held_lock()
+            if lock is not None:
+                async with lock:  # let another task's transaction finish first
+                    pass
+            conn = self._slot_connection()
+        cursor = conn.execute(sql, params)
+        try:
+            while True:
+                rows: list[Sequence[Any]] = cursor.fetchmany(size)
+                if rows:
+                    yield rows
+                if len(rows) < size:
+                    break
+        finally:
+            try:
+                cursor.close()
+            except sqlite3.ProgrammingError:
+                pass  # closed late, after its connection: nothing left to release
 
     async def _call(
         self,

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 from ._columns import Column, ForeignKey, Serial
 
 if TYPE_CHECKING:
-    from ._ddl import CreateTable
+    from ._alter import Alter
+    from ._ddl import CreateTable, Index
     from ._engine import Engine
-    from ._objects import Objects, Related
+    from ._m2m import M2M, M2MAddRelated, M2MGetRelated, M2MRemoveRelated
+    from ._objects import Objects, Refresh, Related
     from ._query import Query, RowLoad
-    from ._select import Count, Exists, Raw, Select
+    from ._select import CountQuery, Exists, Raw, Select
     from ._write import Delete, Insert, Update
 
 __all__ = ["Table", "TableMeta"]
@@ -27,6 +29,7 @@ T4 = TypeVar("T4")
 T5 = TypeVar("T5")
 T6 = TypeVar("T6")
 R = TypeVar("R")
+TargetT = TypeVar("TargetT", bound="Table[Any]")
 
 
 def _snake_case(name: str) -> str:
@@ -48,6 +51,10 @@ class TableMeta:
     help_text: str | None = None
     #: Per-dialect caches of row loaders (filled on first use).
     loaders: dict[str, RowLoad] = field(default_factory=dict)
+    #: Indexes over several columns (``indexes=`` of the class statement).
+    indexes: tuple[Index, ...] = ()
+    #: UNIQUE constraints over several columns, as attribute names.
+    unique: tuple[tuple[str, ...], ...] = ()
 
 
 class Table(Generic[RowT]):
@@ -60,7 +67,12 @@ class Table(Generic[RowT]):
     _meta: ClassVar[TableMeta]
 
     def __init_subclass__(
-        cls, tablename: str | None = None, help_text: str | None = None, **kwargs: Any
+        cls,
+        tablename: str | None = None,
+        help_text: str | None = None,
+        indexes: tuple[Index, ...] = (),
+        unique: tuple[tuple[str, ...], ...] = (),
+        **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
         columns = [v for v in vars(cls).values() if isinstance(v, Column)]
@@ -84,7 +96,17 @@ class Table(Generic[RowT]):
             column_map={c._meta.name: c for c in columns},
             foreign_keys=[c for c in columns if isinstance(c, ForeignKey)],
             help_text=help_text,
+            indexes=tuple(indexes),
+            unique=tuple(tuple(group) for group in unique),
         )
+        named = [*(index.columns for index in indexes), *unique]
+        for group in named:
+            missing = [name for name in group if name not in cls._meta.column_map]
+            if missing or not group:
+                raise TypeError(
+                    f"{cls.__name__}: index or unique constraint {tuple(group)!r} names "
+                    f"no column {', '.join(map(repr, missing))}"
+                )
 
     if TYPE_CHECKING:
         # Generated classes declare the typed keyword-only constructor.
@@ -118,7 +140,7 @@ class Table(Generic[RowT]):
 
     @overload
     @classmethod
-    def select(cls) -> Select[RowT, tuple[Any, ...]]: ...
+    def select(cls, *, exclude_secrets: bool = True) -> Select[RowT, tuple[Any, ...]]: ...
     @overload
     @classmethod
     def select(cls, c1: Column[T1], /) -> Select[dict[str, Any], tuple[T1]]: ...
@@ -162,22 +184,41 @@ class Table(Generic[RowT]):
     @classmethod
     def select(cls, *columns: Column[Any] | str) -> Select[dict[str, Any], tuple[Any, ...]]: ...
     @classmethod
-    def select(cls, *columns: Column[Any] | str) -> Select[Any, Any]:
+    def select(cls, *columns: Column[Any] | str, exclude_secrets: bool = True) -> Select[Any, Any]:
         """``SELECT``: every column as ``RowT`` dicts, or the columns given.
 
         Columns may be join paths (``Band.manager.name``) or their dotted
         names (``"manager.name"``); keys of the result are the dotted names.
+        ``Secret`` columns are left out of a select of every column unless
+        ``exclude_secrets=False``; a secret column named explicitly is selected.
         """
+        from ._columns import Secret
         from ._select import Select
 
-        return Select(cls, [cls._resolve(c) for c in columns] if columns else None)
+        if columns:
+            return Select(cls, [cls._resolve(c) for c in columns])
+        if exclude_secrets and any(isinstance(c, Secret) for c in cls._meta.columns):
+            return Select(cls, [c for c in cls._meta.columns if not isinstance(c, Secret)])
+        return Select(cls, None)
 
-    @classmethod
-    def objects(cls) -> Objects[Self]:
-        """Rows as instances of the table class."""
-        from ._objects import Objects
+    if TYPE_CHECKING:
+        # Generated classes add overloads taking foreign keys to prefetch.
+        @classmethod
+        def objects(cls: type[TargetT]) -> Objects[TargetT]: ...
 
-        return Objects(cls)
+    else:
+
+        @classmethod
+        def objects(cls, *prefetch):
+            """Rows as instances of the table class.
+
+            Foreign keys given (``Band.objects(Band.manager)``) are prefetched:
+            their attribute holds the related row (or ``None``), loaded in the
+            same query with a join.
+            """
+            from ._objects import Objects
+
+            return Objects(cls, prefetch)
 
     @classmethod
     def insert(cls, *rows: Self) -> Insert[Self]:
@@ -220,11 +261,11 @@ class Table(Generic[RowT]):
         return Delete(cls, force=force)
 
     @classmethod
-    def count(cls) -> Count:
+    def count(cls) -> CountQuery:
         """``SELECT COUNT(*)``; chain ``where()``."""
-        from ._select import Count
+        from ._select import CountQuery
 
-        return Count(cls)
+        return CountQuery(cls)
 
     @classmethod
     def exists(cls) -> Exists:
@@ -246,6 +287,16 @@ class Table(Generic[RowT]):
         from ._ddl import CreateTable
 
         return CreateTable([cls], if_not_exists=if_not_exists)
+
+    @classmethod
+    def alter(cls) -> Alter:
+        """``ALTER TABLE``: chain ``add_column``, ``rename_column``, ``set_null``, ...
+
+        Every step returns a new query; all steps run in one transaction.
+        """
+        from ._alter import Alter
+
+        return Alter(cls)
 
     @classmethod
     def _resolve(cls, column: Column[Any] | str) -> Column[Any]:
@@ -281,3 +332,74 @@ class Table(Generic[RowT]):
         from ._objects import Related
 
         return Related(self, foreign_key)
+
+    def get_reverse(
+        self, table: type[TargetT], foreign_key: ForeignKey[Any, Any] | None = None
+    ) -> Objects[TargetT]:
+        """``table``'s rows whose foreign key points at this row (a reverse lookup):
+        ``manager.get_reverse(Band)``; name the key when ``table`` has several
+        to this table (``band.get_reverse(Concert, Concert.band_1)``).
+        Chain ``where``/``order_by`` as on ``objects()``."""
+        from ._objects import reverse
+
+        return reverse(self, table, foreign_key)
+
+    def refresh(self, columns: Sequence[Column[Any]] | None = None) -> Refresh[Self]:
+        """Reload this saved row's values (all, or ``columns``) from the database;
+        the result is the row itself."""
+        from ._objects import Refresh
+
+        return Refresh(self, columns)
+
+    @overload
+    def to_dict(self) -> RowT: ...
+    @overload
+    def to_dict(self, *columns: Column[Any]) -> dict[str, Any]: ...
+    def to_dict(self, *columns: Column[Any]) -> Any:
+        """The row's values by column name (all columns, as the row ``TypedDict``,
+        or ``columns``). A prefetched related row appears as its key; a row
+        never saved has ``None`` for its serial key."""
+        if columns:
+            for column in columns:
+                if column._meta.path or column._meta.table is not type(self):
+                    raise ValueError(
+                        f"to_dict() takes {type(self).__name__}'s own columns; got {column!r}"
+                    )
+        values = self.__dict__
+        result: dict[str, Any] = {}
+        for column in columns or self._meta.columns:
+            name = column._meta.name
+            value = values.get(name)
+            if isinstance(value, Table):
+                value = value.__dict__.get(value._meta.primary_key._meta.name)
+            result[name] = value
+        return result
+
+    # -- many-to-many links of one row -------------------------------------------
+
+    def add_m2m(
+        self,
+        *rows: TargetT,
+        m2m: M2M[Self, TargetT, Any],
+        extra_column_values: Mapping[Column[Any] | str, object] | None = None,
+    ) -> M2MAddRelated:
+        """Link ``rows`` to this row through ``m2m``'s joining table.
+
+        Unsaved rows are inserted first; ``extra_column_values`` fills other
+        columns of the joining rows. All of it runs in one transaction.
+        """
+        from ._m2m import M2MAddRelated
+
+        return M2MAddRelated(self, rows, m2m, extra_column_values or {})
+
+    def get_m2m(self, m2m: M2M[Self, TargetT, Any]) -> M2MGetRelated[TargetT]:
+        """The rows linked to this row through ``m2m``, in the order they were linked."""
+        from ._m2m import M2MGetRelated
+
+        return M2MGetRelated(self, m2m)
+
+    def remove_m2m(self, *rows: TargetT, m2m: M2M[Self, TargetT, Any]) -> M2MRemoveRelated:
+        """Unlink ``rows`` from this row (deletes joining rows, not the rows)."""
+        from ._m2m import M2MRemoveRelated
+
+        return M2MRemoveRelated(self, rows, m2m)

@@ -1,17 +1,19 @@
-"""``INSERT``, ``UPDATE`` and ``DELETE``."""
+"""``INSERT``, ``UPDATE`` and ``DELETE``, with ``ON CONFLICT`` and ``RETURNING``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
 
-from ._columns import Column, Serial
+from ._columns import Column, ForeignKey, Serial
 from ._dialect import Dialect
-from ._query import Query, _Filtered
-from ._sql import Compiler
+from ._query import Query, RowLoad, _Filtered
+from ._sql import Compiler, Condition
+from ._table import Table
 
 if TYPE_CHECKING:
     from ._engine import Engine
-    from ._table import Table
 
 # Parameters per statement stay below both drivers' limits (32767).
 _MAX_PARAMS = 30_000
@@ -20,18 +22,240 @@ ResultT = TypeVar("ResultT")
 R = TypeVar("R")
 C = TypeVar("C")
 T1 = TypeVar("T1")
+T2 = TypeVar("T2")
+T3 = TypeVar("T3")
+T4 = TypeVar("T4")
+T5 = TypeVar("T5")
+T6 = TypeVar("T6")
 TableT = TypeVar("TableT", bound="Table[Any]")
 
-__all__ = ["Insert", "Update", "Delete"]
+__all__ = ["Insert", "Update", "Delete", "Returning", "OnConflictAction"]
+
+OnConflictAction = Literal["DO NOTHING", "DO UPDATE"]
 
 
-def _insert_columns(table: type[Table[Any]], row: Table[Any]) -> list[Column[Any]]:
-    values = row.__dict__
-    return [c for c in table._meta.columns if c._meta.name in values]
+def _own_column(table: type[Table[Any]], column: object, what: str) -> Column[Any]:
+    """``column`` if it is one of ``table``'s own, plain columns."""
+    if (
+        not isinstance(column, Column)
+        or column._meta.path
+        or column._meta.table is not table
+        or column._expr is not None
+    ):
+        raise ValueError(f"{what} takes {table.__name__}'s own columns; got {column!r}")
+    return column
 
 
-class Insert(Query[list[TableT]]):
-    """``INSERT`` rows; the result is the same instances, primary keys filled in."""
+def _check_value(table: type[Table[Any]], column: Column[Any], value: object) -> object:
+    """A value to write to ``column``: checked now, or a column/expression of a
+    compatible type (``Band.popularity + 1``)."""
+    if not isinstance(value, Column):
+        return column._check(value)
+    if (
+        object not in column._py_types
+        and object not in value._py_types
+        and not set(column._py_types) & set(value._py_types)
+    ):
+        raise TypeError(
+            f"{column._label()} cannot be set to {value!r}: "
+            f"{type(value).__name__} values are not {type(column).__name__} values"
+        )
+    return value
+
+
+def _value_sql(c: Compiler, column: Column[Any], value: object) -> str:
+    if isinstance(value, Column):
+        return c.column(value)
+    return c.param(column._to_db(value, c.dialect))
+
+
+def _no_joins(c: Compiler, what: str) -> None:
+    # Join-path aliases are not in scope in SET / ON CONFLICT clauses.
+    if c.joins:
+        raise ValueError(f"{what} cannot use join paths (columns of other tables)")
+
+
+# -- RETURNING ------------------------------------------------------------------------
+
+
+class Returning(Query[list[R]], Generic[R, C]):
+    """A write whose result is the written rows' ``columns`` (``RETURNING``).
+
+    ``R`` is what one row becomes (a dict; see ``output()``), ``C`` the
+    returned value types.
+    """
+
+    _output: Literal["dicts", "list", "tuples"] = "dicts"
+
+    def __init__(self, query: Insert[Any] | Update | Delete, columns: list[Column[Any]]) -> None:
+        self._table = query._table
+        table = query._table
+        self._columns = [_own_column(table, col, "returning()") for col in columns]
+        if not self._columns:
+            raise ValueError("returning() needs at least one column")
+        self._query = query
+
+    @overload
+    def output(self: Returning[Any, tuple[T1]], *, as_list: Literal[True]) -> Returning[T1, C]: ...
+    @overload
+    def output(self, *, as_tuples: Literal[True]) -> Returning[C, C]: ...
+    def output(self, *, as_list: bool = False, as_tuples: bool = False) -> Any:
+        """Rows as the value of the one column (``as_list``) or as tuples."""
+        if as_list + as_tuples != 1:
+            raise ValueError("output() takes exactly one of as_list, as_tuples")
+        if as_list and len(self._columns) != 1:
+            raise ValueError("output(as_list=True) needs exactly one returned column")
+        new = self._copy()
+        new._output = "list" if as_list else "tuples"
+        return new
+
+    def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
+        return self._query._returning_sql(dialect, self._columns)
+
+    async def _run(self, engine: Engine) -> list[R]:
+        rows = await self._query._run_returning(engine, self._columns)
+        load = RowLoad(self._columns, engine.dialect, [c._meta.name for c in self._columns])
+        if self._output == "dicts":
+            result: list[Any] = load.dicts(rows)
+        elif self._output == "tuples":
+            result = load.tuples(rows)
+        else:
+            result = [t[0] for t in load.tuples(rows)]
+        return result
+
+
+def _returning_clause(dialect: Dialect, columns: Sequence[Column[Any]]) -> str:
+    if not columns:
+        return ""
+    # Unqualified names: both databases resolve them to the written table.
+    return " RETURNING " + ", ".join(dialect.quote(c._meta.db_name) for c in columns)
+
+
+class _Returns:
+    """``returning()``, typed like ``Table.select()`` for one to six columns."""
+
+    @overload
+    def returning(self, c1: Column[T1], /) -> Returning[dict[str, Any], tuple[T1]]: ...
+    @overload
+    def returning(
+        self, c1: Column[T1], c2: Column[T2], /
+    ) -> Returning[dict[str, Any], tuple[T1, T2]]: ...
+    @overload
+    def returning(
+        self, c1: Column[T1], c2: Column[T2], c3: Column[T3], /
+    ) -> Returning[dict[str, Any], tuple[T1, T2, T3]]: ...
+    @overload
+    def returning(
+        self, c1: Column[T1], c2: Column[T2], c3: Column[T3], c4: Column[T4], /
+    ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4]]: ...
+    @overload
+    def returning(
+        self,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        /,
+    ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4, T5]]: ...
+    @overload
+    def returning(
+        self,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        /,
+    ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6]]: ...
+    @overload
+    def returning(self, *columns: Column[Any]) -> Returning[dict[str, Any], tuple[Any, ...]]: ...
+    def returning(self, *columns: Column[Any]) -> Returning[Any, Any]:
+        """The written rows' ``columns`` as the result (SQL ``RETURNING``).
+
+        Rows are dicts keyed by column name; ``output(as_list=True)`` /
+        ``output(as_tuples=True)`` give exactly typed values. It comes last.
+        """
+        return Returning(self, list(columns))  # type: ignore[arg-type]
+
+
+# -- INSERT ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _OnConflict:
+    target: tuple[Column[Any], ...]
+    action: OnConflictAction
+    #: (column, value): a checked value, a column, or ``None`` for ``EXCLUDED``.
+    values: tuple[tuple[Column[Any], object, bool], ...]
+    where: Condition | None
+
+    def sql(self, c: Compiler) -> str:
+        quote = c.dialect.quote
+        sql = " ON CONFLICT"
+        if self.target:
+            sql += " (" + ", ".join(quote(col._meta.db_name) for col in self.target) + ")"
+        if self.action == "DO NOTHING":
+            return sql + " DO NOTHING"
+        sets = []
+        for column, value, excluded in self.values:
+            name = quote(column._meta.db_name)
+            sets.append(
+                f"{name} = EXCLUDED.{name}"
+                if excluded
+                else f"{name} = {_value_sql(c, column, value)}"
+            )
+        sql += " DO UPDATE SET " + ", ".join(sets)
+        if self.where is not None:
+            sql += f" WHERE {self.where.compile(c)}"
+        _no_joins(c, "on_conflict()")
+        return sql
+
+
+@dataclass(slots=True)
+class _Statement:
+    sql: str
+    params: list[object]
+    rows: list[Any]
+    #: Columns of RETURNING, in order: [primary key] + match columns + asked.
+    returned: list[Column[Any]]
+    #: Whether the first returned column is the primary key to fill in.
+    fill_pk: bool
+    #: How many returned columns (after the key) identify the row (ON CONFLICT).
+    match: int
+
+
+def _encoder(column: Column[Any], dialect: Dialect) -> Callable[[Any], object] | None:
+    """How ``column``'s values are encoded, when ``_to_db`` alone will not do."""
+    if isinstance(column, ForeignKey):
+        to_db = column._to_db
+        check = column._check
+
+        def encode(value: Any) -> object:
+            # A related row (a prefetched one) stands for its key.
+            return to_db(check(value) if isinstance(value, Table) else value, dialect)
+
+        return encode
+    return None
+
+
+def _hashable(value: object) -> object:
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
+class Insert(_Returns, Query[list[TableT]]):
+    """``INSERT`` rows; the result is the same instances, primary keys filled in.
+
+    With ``on_conflict()``, the result is the rows that were written
+    (inserted or updated); a row skipped by ``DO NOTHING`` keeps no key.
+    """
+
+    _on_conflict: _OnConflict | None = None
 
     def __init__(self, table: type[TableT], rows: list[TableT]) -> None:
         self._table = table
@@ -56,22 +280,75 @@ class Insert(Query[list[TableT]]):
         new._rows = [*self._rows, *self._checked(list(rows))]
         return new
 
-    def _statements(self, dialect: Dialect) -> list[tuple[str, list[object], list[TableT]]]:
+    def on_conflict(
+        self,
+        target: Column[Any] | tuple[Column[Any], ...] | None = None,
+        action: OnConflictAction = "DO NOTHING",
+        values: Sequence[Column[Any] | tuple[Column[Any], object]] | None = None,
+        where: Condition | None = None,
+    ) -> Self:
+        """``ON CONFLICT [(target)] DO NOTHING | DO UPDATE SET ...`` (Piccolo's API).
+
+        ``target``: the unique column(s) whose conflict is handled (required
+        for ``DO UPDATE``). ``values``: for ``DO UPDATE``, columns to take from
+        the proposed row (``EXCLUDED``) or ``(column, value)`` pairs, where a
+        value may be an expression (``(Band.popularity, Band.popularity + 1)``).
+        ``where``: only update rows matching it.
+        """
+        table = self._table
+        if self._on_conflict is not None:
+            raise ValueError("an insert takes one on_conflict()")
+        if action not in ("DO NOTHING", "DO UPDATE"):
+            raise ValueError(f"on_conflict() action is 'DO NOTHING' or 'DO UPDATE'; got {action!r}")
+        targets = target if isinstance(target, tuple) else (() if target is None else (target,))
+        checked_target = tuple(_own_column(table, col, "on_conflict(target=)") for col in targets)
+        checked: list[tuple[Column[Any], object, bool]] = []
+        for item in values or ():
+            if isinstance(item, tuple):
+                if len(item) != 2:
+                    raise ValueError(f"on_conflict() values are columns or pairs; got {item!r}")
+                column = _own_column(table, item[0], "on_conflict(values=)")
+                checked.append((column, _check_value(table, column, item[1]), False))
+            else:
+                checked.append((_own_column(table, item, "on_conflict(values=)"), None, True))
+        if action == "DO UPDATE":
+            if not checked_target:
+                raise ValueError("on_conflict(action='DO UPDATE') needs a target")
+            if not checked:
+                raise ValueError("on_conflict(action='DO UPDATE') needs values")
+        elif checked or where is not None:
+            raise ValueError("on_conflict(action='DO NOTHING') takes no values or where")
+        if where is not None and not isinstance(where, Condition):
+            raise TypeError(f"on_conflict(where=) takes a condition; got {where!r}")
+        new = self._copy()
+        new._on_conflict = _OnConflict(checked_target, action, tuple(checked), where)
+        return new
+
+    def _statements(self, dialect: Dialect, asked: Sequence[Column[Any]]) -> list[_Statement]:
         """One statement per group of rows with the same columns (serial keys
         given or not), chunked below the drivers' parameter limits."""
         table = self._table
         pk = table._meta.primary_key
         quote = dialect.quote
+        conflict = self._on_conflict
         groups: dict[tuple[str, ...], tuple[list[Column[Any]], list[TableT]]] = {}
         for row in self._rows:
-            columns = _insert_columns(table, row)
+            columns = [c for c in table._meta.columns if c._meta.name in row.__dict__]
             key = tuple(c._meta.name for c in columns)
             groups.setdefault(key, (columns, []))[1].append(row)
         statements = []
         for columns, rows in groups.values():
-            returning = isinstance(pk, Serial) and all(c is not pk for c in columns)
+            fill_pk = isinstance(pk, Serial) and all(c is not pk for c in columns)
+            match: list[Column[Any]] = []
+            if conflict is not None:
+                # Which returned row is which proposed row: the conflict target
+                # identifies it (its values are never changed by DO UPDATE);
+                # without a target (DO NOTHING), every inserted value does.
+                match = list(conflict.target) or list(columns)
+            returned = ([pk] if fill_pk or conflict is not None else []) + match + list(asked)
             per_chunk = max(1, _MAX_PARAMS // max(1, len(columns)))
             names = ", ".join(quote(c._meta.db_name) for c in columns)
+            encoders = [(col._meta.name, col._to_db, _encoder(col, dialect)) for col in columns]
             for start in range(0, len(rows), per_chunk):
                 chunk = rows[start : start + per_chunk]
                 c = Compiler(dialect, table)
@@ -79,7 +356,10 @@ class Insert(Query[list[TableT]]):
                 for row in chunk:
                     values = row.__dict__
                     marks = ", ".join(
-                        c.param(col._to_db(values[col._meta.name], dialect)) for col in columns
+                        c.param(
+                            to_db(values[name], dialect) if encode is None else encode(values[name])
+                        )
+                        for name, to_db, encode in encoders
                     )
                     tuples.append(f"({marks})")
                 target = quote(table._meta.tablename)
@@ -87,41 +367,102 @@ class Insert(Query[list[TableT]]):
                     sql = f"INSERT INTO {target} ({names}) VALUES {', '.join(tuples)}"
                 else:
                     sql = f"INSERT INTO {target} DEFAULT VALUES"
-                if returning:
-                    sql += f" RETURNING {quote(pk._meta.db_name)}"
-                statements.append((sql, c.params, chunk if returning else []))
+                if conflict is not None:
+                    sql += conflict.sql(c)
+                sql += _returning_clause(dialect, returned)
+                statements.append(
+                    _Statement(
+                        sql, c.params, chunk, returned, fill_pk or conflict is not None, len(match)
+                    )
+                )
         return statements
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
-        statements = self._statements(dialect)
-        return (statements[0][0], statements[0][1]) if statements else ("", [])
+        return self._returning_sql(dialect, [])
+
+    def _returning_sql(
+        self, dialect: Dialect, columns: Sequence[Column[Any]]
+    ) -> tuple[str, list[object]]:
+        statements = self._statements(dialect, columns)
+        return (statements[0].sql, statements[0].params) if statements else ("", [])
 
     async def _run(self, engine: Engine) -> list[TableT]:
-        pk_name = self._table._meta.primary_key._meta.name
-        statements = self._statements(engine.dialect)
+        written, _ = await self._write(engine, [])
+        return written
+
+    async def _run_returning(
+        self, engine: Engine, columns: Sequence[Column[Any]]
+    ) -> list[Sequence[Any]]:
+        _, returned = await self._write(engine, columns)
+        return returned
+
+    async def _write(
+        self, engine: Engine, asked: Sequence[Column[Any]]
+    ) -> tuple[list[TableT], list[Sequence[Any]]]:
+        statements = self._statements(engine.dialect, asked)
         if len(statements) > 1 and not engine.transaction_exists():
             async with engine.transaction():
-                await self._execute(engine, statements, pk_name)
-        else:
-            await self._execute(engine, statements, pk_name)
-        for row in self._rows:
-            row.__dict__["_saved"] = True
-        return self._rows
+                return await self._execute(engine, statements, len(asked))
+        return await self._execute(engine, statements, len(asked))
 
-    @staticmethod
     async def _execute(
-        engine: Engine, statements: list[tuple[str, list[object], list[TableT]]], pk: str
-    ) -> None:
-        for sql, params, returning_rows in statements:
-            if not returning_rows:
-                await engine.execute(sql, params)
+        self, engine: Engine, statements: list[_Statement], asked: int
+    ) -> tuple[list[TableT], list[Sequence[Any]]]:
+        pk = self._table._meta.primary_key._meta.name
+        conflict = self._on_conflict is not None
+        written: set[int] = set()
+        returned: list[Sequence[Any]] = []
+        for statement in statements:
+            if not statement.returned:
+                await engine.execute(statement.sql, statement.params)
+                written.update(id(row) for row in statement.rows)
                 continue
-            records = await engine.fetch(sql, params)
-            # Serial keys are handed out in VALUES order within one statement;
-            # sorting makes the match independent of RETURNING's row order.
-            keys = sorted(record[0] for record in records)
-            for row, key in zip(returning_rows, keys):
-                row.__dict__[pk] = key
+            records = await engine.fetch(statement.sql, statement.params)
+            key_columns = 1 if statement.fill_pk else 0
+            if conflict:
+                pairs = self._match(engine.dialect, statement, records)
+            elif statement.fill_pk:
+                # Serial keys are handed out in VALUES order within one
+                # statement; sorting makes the match independent of
+                # RETURNING's row order.
+                records = sorted(records, key=lambda record: record[0])
+                pairs = list(zip(statement.rows, records))
+            else:
+                pairs = list(zip(statement.rows, records))
+            for row, record in pairs:
+                if statement.fill_pk:
+                    row.__dict__[pk] = record[0]
+                written.add(id(row))
+                if asked:
+                    returned.append(tuple(record[key_columns + statement.match :]))
+        rows = [row for row in self._rows if id(row) in written]
+        for row in rows:
+            row.__dict__["_saved"] = True
+        return rows, returned
+
+    def _match(
+        self, dialect: Dialect, statement: _Statement, records: list[Sequence[Any]]
+    ) -> list[tuple[TableT, Sequence[Any]]]:
+        """Pair each returned record with the proposed row it was written from."""
+        match = statement.returned[1 : 1 + statement.match]
+        decode = RowLoad(match, dialect, [c._meta.name for c in match])
+        keys = [
+            _hashable(values)
+            for values in decode.tuples([record[1 : 1 + statement.match] for record in records])
+        ]
+        waiting: dict[object, list[TableT]] = {}
+        for row in statement.rows:
+            key = _hashable(tuple(col._check(row.__dict__[col._meta.name]) for col in match))
+            waiting.setdefault(key, []).append(row)
+        pairs = []
+        for key, record in zip(keys, records):
+            candidates = waiting.get(key)
+            if candidates:
+                pairs.append((candidates.pop(0), record))
+        return pairs
+
+
+# -- UPDATE and DELETE -----------------------------------------------------------------
 
 
 def _keyed_where(c: Compiler, query: _Filtered[Any]) -> str:
@@ -144,8 +485,12 @@ def _refuse_unfiltered(query: _Filtered[Any], force: bool, verb: str) -> None:
         )
 
 
-class Update(_Filtered[None]):
-    """``UPDATE``; refuses to run without ``where()`` unless forced."""
+class Update(_Returns, _Filtered[None]):
+    """``UPDATE``; refuses to run without ``where()`` unless forced.
+
+    A value may be a column or an expression of the table's own columns
+    (``Band.popularity + 1``, ``Band.name + "!"``).
+    """
 
     def __init__(
         self, table: type[Table[Any]], values: dict[Column[Any], object], *, force: bool
@@ -156,33 +501,41 @@ class Update(_Filtered[None]):
             raise ValueError("update() needs at least one value")
         checked: dict[Column[Any], object] = {}
         for column, value in values.items():
-            if column._meta.path or column._meta.table is not table:
-                raise ValueError(f"update() sets {table.__name__}'s own columns; got {column!r}")
-            checked[column] = value if isinstance(value, Column) else column._check(value)
+            _own_column(table, column, "update()")
+            checked[column] = _check_value(table, column, value)
         self._values = checked
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
+        return self._returning_sql(dialect, [])
+
+    def _returning_sql(
+        self, dialect: Dialect, columns: Sequence[Column[Any]]
+    ) -> tuple[str, list[object]]:
         _refuse_unfiltered(self, self._force, "update()")
         c = Compiler(dialect, self._table)
         quote = dialect.quote
         sets = ", ".join(
-            f"{quote(col._meta.db_name)} = "
-            + (
-                c.column(value)
-                if isinstance(value, Column)
-                else c.param(col._to_db(value, dialect))
-            )
+            f"{quote(col._meta.db_name)} = {_value_sql(c, col, value)}"
             for col, value in self._values.items()
         )
+        _no_joins(c, "update() values")
         where = _keyed_where(c, self)
-        return f"UPDATE {quote(self._table._meta.tablename)} SET {sets}{where}", c.params
+        table = quote(self._table._meta.tablename)
+        returning = _returning_clause(dialect, columns)
+        return f"UPDATE {table} SET {sets}{where}{returning}", c.params
 
     async def _run(self, engine: Engine) -> None:
         sql, params = self._sql(engine.dialect)
         await engine.execute(sql, params)
 
+    async def _run_returning(
+        self, engine: Engine, columns: Sequence[Column[Any]]
+    ) -> list[Sequence[Any]]:
+        sql, params = self._returning_sql(engine.dialect, columns)
+        return await engine.fetch(sql, params)
 
-class Delete(_Filtered[None]):
+
+class Delete(_Returns, _Filtered[None]):
     """``DELETE``; refuses to run without ``where()`` unless forced."""
 
     def __init__(self, table: type[Table[Any]], *, force: bool) -> None:
@@ -190,11 +543,23 @@ class Delete(_Filtered[None]):
         self._force = force
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
+        return self._returning_sql(dialect, [])
+
+    def _returning_sql(
+        self, dialect: Dialect, columns: Sequence[Column[Any]]
+    ) -> tuple[str, list[object]]:
         _refuse_unfiltered(self, self._force, "delete()")
         c = Compiler(dialect, self._table)
         where = _keyed_where(c, self)
-        return f"DELETE FROM {dialect.quote(self._table._meta.tablename)}{where}", c.params
+        table = dialect.quote(self._table._meta.tablename)
+        return f"DELETE FROM {table}{where}{_returning_clause(dialect, columns)}", c.params
 
     async def _run(self, engine: Engine) -> None:
         sql, params = self._sql(engine.dialect)
         await engine.execute(sql, params)
+
+    async def _run_returning(
+        self, engine: Engine, columns: Sequence[Column[Any]]
+    ) -> list[Sequence[Any]]:
+        sql, params = self._returning_sql(engine.dialect, columns)
+        return await engine.fetch(sql, params)

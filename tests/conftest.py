@@ -20,6 +20,10 @@ import pytest
 
 from runtime._engine import Engine, PostgresEngine, SQLiteEngine
 
+# tests/typing/ is read by the type checkers, never run; its files may share
+# a basename with a test module here, which pytest cannot import twice.
+collect_ignore = ["typing"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(

@@ -1,0 +1,119 @@
+"""Generator scale: build, check, size, mypy and import time for 50 and 500 tables.
+
+Each synthetic table has 10 columns of assorted types, two of them foreign
+keys to earlier tables (the first two tables, which have no earlier ones,
+have plain integers there). Everything runs as subprocesses in a temporary
+folder, the way a user meets it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.database import REPO
+
+PACKAGE = "synthetic"
+
+
+def schema_text(tables: int) -> str:
+    lines = ["# A synthetic schema for the generator scale benchmark.", "module: tables", "tables:"]
+    for i in range(tables):
+        lines.append(f"  Table{i:04d}:")
+        lines.append("    columns:")
+        lines.append("      name: {type: varchar, length: 50}")
+        lines.append("      description: {type: text, null: true}")
+        lines.append("      amount: {type: integer, default: 0}")
+        lines.append("      total: {type: bigint, null: true}")
+        lines.append("      active: {type: boolean, default: true}")
+        lines.append("      created: {type: timestamp, default: now}")
+        lines.append("      price: {type: numeric, digits: [10, 2], null: true}")
+        lines.append("      score: {type: double_precision, null: true}")
+        if i < 2:
+            lines.append("      parent: {type: integer, null: true}")
+            lines.append("      other: {type: integer, null: true}")
+        else:
+            lines.append(f"      parent: {{type: foreign_key, references: Table{i - 1:04d}, null: true}}")
+            lines.append(f"      other: {{type: foreign_key, references: Table{i // 2:04d}}}")
+    return "\n".join(lines) + "\n"
+
+
+def _timed(command: list[str], cwd: Path, env: dict[str, str] | None = None,
+           ok: tuple[int, ...] = (0,)) -> tuple[float, str, int]:
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in ok:
+        raise RuntimeError(f"{' '.join(command[2:4])} exited {done.returncode}: "
+                           f"{(done.stdout + done.stderr)[-300:]}")
+    return elapsed, done.stdout, done.returncode
+
+
+def measure_one(tables: int, root: Path, *, mypy: bool, repeat: int) -> dict[str, Any]:
+    folder = root / f"t{tables}"
+    schema = folder / "schema"
+    schema.mkdir(parents=True)
+    (schema / "tables.yaml").write_text(schema_text(tables))
+    out = folder / PACKAGE
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MYPYPATH": str(REPO)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # the warm import needs its .pyc
+    build = [sys.executable, "-m", "generator", "build", "--schema", str(schema), "--out", str(out)]
+    builds = []
+    for _ in range(repeat):
+        shutil.rmtree(out, ignore_errors=True)
+        builds.append(_timed(build, folder, env)[0])
+    notes: list[str] = []
+    checks = []
+    for _ in range(repeat):
+        elapsed, _, status = _timed([*build, "--check"], folder, env, ok=(0, 1))
+        if status:  # the generator changed between the build and the check
+            notes.append("--check found the output stale")
+        checks.append(elapsed)
+    lines = sum(len(p.read_text().splitlines()) for p in out.glob("*.py"))
+    probe = (
+        "import time, runtime; start = time.perf_counter(); "
+        f"import {PACKAGE}.tables; print(time.perf_counter() - start)"
+    )
+    cold = [float(_timed([sys.executable, "-B", "-c", probe], folder, env)[1]) for _ in range(3)]
+    _timed([sys.executable, "-c", f"import {PACKAGE}.tables"], folder, env)  # writes the .pyc
+    warm = [float(_timed([sys.executable, "-c", probe], folder, env)[1]) for _ in range(3)]
+    result: dict[str, Any] = {
+        "tables": tables,
+        "build": statistics.median(builds),
+        "check": statistics.median(checks),
+        "lines": lines,
+        "import_cold": statistics.median(cold),
+        "import_warm": statistics.median(warm),
+        "mypy": None,
+        "notes": notes,
+    }
+    if mypy:
+        command = [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+                   "--cache-dir", os.devnull, "-p", PACKAGE]
+        elapsed, output, status = _timed(command, folder, env, ok=(0, 1))
+        result["mypy"] = elapsed
+        if status:
+            summary = output.strip().splitlines()[-1] if output.strip() else "errors"
+            notes.append(f"mypy --strict reported: {summary}")
+    return result
+
+
+def measure_scale(*, quick: bool, log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    sizes = (5, 50) if quick else (50, 500)
+    root = Path(tempfile.mkdtemp(prefix="piccolo_gen_scale_"))
+    results = []
+    try:
+        for tables in sizes:
+            log(f"G: generator scale, {tables} tables{'' if not quick else ' (no mypy in --quick)'}...")
+            results.append(measure_one(tables, root, mypy=not quick, repeat=1))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return results

@@ -1,0 +1,200 @@
+"""Aggregate functions for ``select()``: ``Count``, ``Sum``, ``Avg``, ``Min``, ``Max``.
+
+An aggregate is a :class:`Column` of its result type, so it takes a place in
+the positional ``select()`` overloads like any column and
+``Band.select(Band.manager.name, Count()).output(as_tuples=True)`` is typed
+``list[tuple[str | None, int]]``. Result types, the same on both engines:
+
+* ``Count()`` / ``Count(col)``: ``int``;
+* ``Sum(col)``: the column's type without ``None`` (``COALESCE(SUM(col), 0)``,
+  so a sum over no rows is ``0``, never ``NULL``);
+* ``Avg(col)``: ``float`` for integer and float columns (PostgreSQL's
+  ``numeric`` result is converted), ``Decimal`` for numeric columns; ``None``
+  added when the column is nullable;
+* ``Min(col)`` / ``Max(col)``: the column's type.
+
+``Avg``, ``Min`` and ``Max`` of zero rows are ``NULL`` in SQL. With
+``group_by()`` a group always has a row; without it, on an empty selection,
+they give ``None`` (as in SQLAlchemy, the types assume at least one row).
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
+
+from ._columns import Column, ForeignKey, Numeric, Real, _IntegerColumn
+from ._dialect import Dialect
+
+if TYPE_CHECKING:
+    from ._sql import Compiler
+
+__all__ = ["Aggregate", "Count", "Sum", "Avg", "Min", "Max"]
+
+T = TypeVar("T")
+
+
+class Aggregate(Column[T]):
+    """An SQL aggregate over a column, selectable like a column of type ``T``.
+
+    Its default output key is the function's name (``count``, ``sum``, ...);
+    ``as_alias("n")`` names it. Aggregates go in ``select()`` and
+    ``order_by()``; they are not conditions (there is no ``HAVING``).
+    """
+
+    _function: ClassVar[str] = ""
+
+    def __init__(self, column: Column[Any] | None) -> None:
+        super().__init__(null=True)
+        if column is not None and (not isinstance(column, Column) or isinstance(column, Aggregate)):
+            raise TypeError(f"{type(self).__name__}() takes a column; got {column!r}")
+        self._column = column
+        self._meta.name = self._function.lower()
+
+    def _expression(self, c: Compiler) -> str:
+        """The aggregate's SQL, columns qualified (and joined) through ``c``."""
+        argument = "*" if self._column is None else c.column(self._column)
+        return f"{self._function}({argument})"
+
+    def _check(self, value: object) -> Any:
+        raise TypeError(
+            f"{type(self).__name__}() cannot be compared in where(): aggregates "
+            "are for select() and order_by()"
+        )
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        return None if self._column is None else self._column._from_db(dialect)
+
+    def _label(self) -> str:
+        return f"{type(self).__name__}({'' if self._column is None else self._column._label()})"
+
+    def __repr__(self) -> str:
+        return f"<{self._label()}>"
+
+
+def _numeric_kind(column: Column[Any], function: str) -> type[Column[Any]]:
+    """Which numeric column class ``column``'s values are (a foreign key: its target key's)."""
+    if isinstance(column, ForeignKey):
+        column = column._target_pk()
+    for kind in (_IntegerColumn, Real, Numeric):
+        if isinstance(column, kind):
+            return kind
+    raise TypeError(f"{function}() takes a numeric column; got {column!r}")
+
+
+def _int(value: Any) -> Any:
+    return None if value is None else int(value)
+
+
+def _float(value: Any) -> Any:
+    return None if value is None else float(value)
+
+
+def _decimal(value: Any) -> Any:
+    if value is None or isinstance(value, decimal.Decimal):
+        return value
+    return decimal.Decimal(str(value))
+
+
+class Count(Aggregate[int]):
+    """``COUNT(*)``, ``COUNT(column)`` (its non-null values), or
+    ``COUNT(DISTINCT column)`` with ``distinct=`` (one column)."""
+
+    _function = "COUNT"
+
+    def __init__(
+        self, column: Column[Any] | None = None, *, distinct: Sequence[Column[Any]] | None = None
+    ) -> None:
+        if distinct is not None:
+            if column is not None:
+                raise ValueError("Count() takes a column or distinct=[column], not both")
+            if len(distinct) != 1:
+                raise ValueError("Count(distinct=...) takes exactly one column")
+            column = distinct[0]
+        super().__init__(column)
+        self._distinct = distinct is not None
+
+    def _expression(self, c: Compiler) -> str:
+        if self._distinct and self._column is not None:
+            return f"COUNT(DISTINCT {c.column(self._column)})"
+        return super()._expression(c)
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        return _int if dialect.name == "postgres" else None
+
+
+class Sum(Aggregate[T]):
+    """``SUM(column)``; ``0`` (not ``NULL``) when there is nothing to add."""
+
+    _function = "SUM"
+
+    @overload
+    def __init__(self: Sum[int], column: Column[int] | Column[int | None]) -> None: ...
+    @overload
+    def __init__(self: Sum[float], column: Column[float] | Column[float | None]) -> None: ...
+    @overload
+    def __init__(
+        self: Sum[decimal.Decimal],
+        column: Column[decimal.Decimal] | Column[decimal.Decimal | None],
+    ) -> None: ...
+    def __init__(self, column: Column[Any]) -> None:
+        self._kind = _numeric_kind(column, "Sum")
+        super().__init__(column)
+
+    def _expression(self, c: Compiler) -> str:
+        return f"COALESCE({super()._expression(c)}, 0)"
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if self._kind is _IntegerColumn:
+            # PostgreSQL sums a BIGINT as NUMERIC.
+            return _int if dialect.name == "postgres" else None
+        if self._kind is Real:
+            return _float
+        return _decimal if dialect.name == "postgres" else super()._from_db(dialect)
+
+
+class Avg(Aggregate[T]):
+    """``AVG(column)``: a ``float`` for integer and float columns, a
+    ``Decimal`` for numeric ones, on both engines."""
+
+    _function = "AVG"
+
+    @overload
+    def __init__(self: Avg[float], column: Column[int] | Column[float]) -> None: ...
+    @overload
+    def __init__(
+        self: Avg[float | None], column: Column[int | None] | Column[float | None]
+    ) -> None: ...
+    @overload
+    def __init__(self: Avg[decimal.Decimal], column: Column[decimal.Decimal]) -> None: ...
+    @overload
+    def __init__(
+        self: Avg[decimal.Decimal | None], column: Column[decimal.Decimal | None]
+    ) -> None: ...
+    def __init__(self, column: Column[Any]) -> None:
+        self._kind = _numeric_kind(column, "Avg")
+        super().__init__(column)
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        # PostgreSQL averages integers as NUMERIC, SQLite everything as REAL:
+        # one type per column kind on both.
+        return _decimal if self._kind is Numeric else _float
+
+
+class Min(Aggregate[T]):
+    """``MIN(column)``, of the column's type."""
+
+    _function = "MIN"
+
+    def __init__(self, column: Column[T]) -> None:
+        super().__init__(column)
+
+
+class Max(Aggregate[T]):
+    """``MAX(column)``, of the column's type."""
+
+    _function = "MAX"
+
+    def __init__(self, column: Column[T]) -> None:
+        super().__init__(column)

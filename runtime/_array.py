@@ -1,0 +1,229 @@
+"""``Array``: a list of one element type.
+
+PostgreSQL stores a native array (``INTEGER[]``); SQLite, which has none,
+stores the list as JSON text, each element in the representation the element
+column gives it on SQLite (dates as ISO text, decimals as strings, ...). The
+operators compile to ``ANY``/``ALL`` and the array functions on PostgreSQL,
+and to ``json_each`` subqueries on SQLite, with the same results.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from ._columns import MISSING, Column, _sql_literal
+from ._dialect import Dialect
+from ._sql import Condition
+
+if TYPE_CHECKING:
+    from ._sql import Compiler
+
+__all__ = ["Array"]
+
+T = TypeVar("T")
+E = TypeVar("E")
+
+
+class Array(Column[T]):
+    """``base_column[]``: ``Array[list[int]]`` is ``Array(Integer())``.
+
+    The element column gives the element type, its checks and its storage;
+    elements are never ``None``.
+    """
+
+    _py_types = (list,)
+
+    def __init__(self, base_column: Column[Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_column = base_column
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        super().__set_name__(owner, name)
+        self.base_column._meta.name = f"{name}[]"
+
+    # -- values -------------------------------------------------------------------
+
+    def _normalise(self, value: Any) -> Any:
+        check = self.base_column._check
+        return [check(item) for item in value]
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        if value is None:
+            return None
+        to_db = self.base_column._to_db
+        items = [to_db(item, dialect) for item in value]
+        if dialect.name == "sqlite":
+            return json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+        return items
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        item = self.base_column._from_db(dialect)
+        if dialect.name == "sqlite":
+            if item is None:
+                return _decode_json
+            decode = item
+
+            def decode_json(value: Any) -> Any:
+                return None if value is None else [decode(v) for v in json.loads(value)]
+
+            return decode_json
+        if item is None:
+            return None
+        decode_item = item
+
+        def decode_list(value: Any) -> Any:
+            return None if value is None else [decode_item(v) for v in value]
+
+        return decode_list
+
+    def _zero(self) -> object:
+        return []
+
+    # -- DDL --------------------------------------------------------------------------
+
+    def _ddl_type(self, dialect: Dialect) -> str:
+        if dialect.name == "sqlite":
+            return "TEXT"
+        return f"{self.base_column._ddl_type(dialect)}[]"
+
+    def _ddl_default(self, dialect: Dialect) -> str | None:
+        default = self._meta.default
+        if default is None or (default is MISSING and self._meta.null):
+            return None
+        items: list[Any] = [] if default is MISSING else self._check(default)
+        if dialect.name == "sqlite":
+            return "'" + str(self._to_db(items, dialect)).replace("'", "''") + "'"
+        if not items:
+            return "'{}'"
+        base = self.base_column
+        literals = ", ".join(_sql_literal(base._to_db(item, dialect)) for item in items)
+        return f"ARRAY[{literals}]::{self._ddl_type(dialect)}"
+
+    # -- conditions -----------------------------------------------------------------
+
+    @overload
+    def any(self: Array[list[E]], value: E) -> Condition: ...
+    @overload
+    def any(self: Array[list[E] | None], value: E) -> Condition: ...
+    def any(self, value: Any) -> Condition:
+        """The array holds ``value``: ``value = ANY(column)``."""
+        return _ArrayCondition(self, "any", value)
+
+    @overload
+    def all(self: Array[list[E]], value: E) -> Condition: ...
+    @overload
+    def all(self: Array[list[E] | None], value: E) -> Condition: ...
+    def all(self, value: Any) -> Condition:
+        """Every element equals ``value`` (true for an empty array): ``value = ALL(column)``."""
+        return _ArrayCondition(self, "all", value)
+
+    @overload
+    def not_any(self: Array[list[E]], value: E) -> Condition: ...
+    @overload
+    def not_any(self: Array[list[E] | None], value: E) -> Condition: ...
+    def not_any(self, value: Any) -> Condition:
+        """The array does not hold ``value`` (a null array matches neither this nor ``any``)."""
+        return _ArrayCondition(self, "not_any", value)
+
+    # -- update values ----------------------------------------------------------------
+
+    @overload
+    def cat(self: Array[list[E]], values: list[E]) -> Array[list[E]]: ...
+    @overload
+    def cat(self: Array[list[E] | None], values: list[E]) -> Array[list[E] | None]: ...
+    def cat(self, values: list[Any]) -> Array[Any]:
+        """The array followed by ``values``, for ``update()``: ``array_cat(column, values)``.
+
+        A null array counts as empty.
+        """
+        return self._combined(self._check_items(values), "cat")
+
+    @overload
+    def append(self: Array[list[E]], value: E) -> Array[list[E]]: ...
+    @overload
+    def append(self: Array[list[E] | None], value: E) -> Array[list[E] | None]: ...
+    def append(self, value: Any) -> Array[Any]:
+        """The array with ``value`` added at the end, for ``update()``."""
+        return self._combined(self._check_items([value]), "append")
+
+    @overload
+    def prepend(self: Array[list[E]], value: E) -> Array[list[E]]: ...
+    @overload
+    def prepend(self: Array[list[E] | None], value: E) -> Array[list[E] | None]: ...
+    def prepend(self, value: Any) -> Array[Any]:
+        """The array with ``value`` added at the start, for ``update()``."""
+        return self._combined(self._check_items([value]), "prepend")
+
+    def _check_items(self, values: Any) -> list[Any]:
+        if not isinstance(values, list):
+            raise TypeError(f"{self._label()} expects a list; got {type(values).__name__}")
+        check = self.base_column._check
+        return [check(item) for item in values]
+
+    def _combined(self, items: list[Any], how: str) -> Array[Any]:
+        column = self
+
+        def expr(c: Compiler, ref: str) -> str:
+            if c.dialect.name == "sqlite":
+                value = c.param(column._to_db(items, c.dialect))
+                if how == "prepend":
+                    return _sqlite_concat(value, ref)
+                return _sqlite_concat(ref, value)
+            base = column.base_column
+            if how == "cat":
+                return f"array_cat({ref}, {c.param(column._to_db(items, c.dialect))})"
+            item = c.param(base._to_db(items[0], c.dialect))
+            if how == "append":
+                return f"array_append({ref}, {item})"
+            return f"array_prepend({item}, {ref})"
+
+        return self._derive(Array, expr)
+
+
+def _decode_json(value: Any) -> Any:
+    return None if value is None else json.loads(value)
+
+
+def _sqlite_concat(left: str, right: str) -> str:
+    # Both sides' elements in order; a NULL side contributes none (as
+    # PostgreSQL's array_cat treats NULL as empty).
+    return (
+        '(SELECT json_group_array("value") FROM ('
+        f'SELECT 0 AS "s", "key" AS "k", "value" FROM json_each({left})'
+        f' UNION ALL SELECT 1, "key", "value" FROM json_each({right})'
+        " ORDER BY 1, 2))"
+    )
+
+
+class _ArrayCondition(Condition):
+    """``value = ANY(column)``, ``value = ALL(column)`` or ``NOT (value = ANY(column))``."""
+
+    __slots__ = ("column", "op", "value")
+
+    def __init__(self, column: Array[Any], op: str, value: object) -> None:
+        self.column = column
+        self.op = op
+        # Checked now: a wrong element raises before the database is asked.
+        self.value = column.base_column._check(value)
+
+    def compile(self, c: Compiler) -> str:
+        ref = c.column(self.column)
+        value = c.param(self.column.base_column._to_db(self.value, c.dialect))
+        if c.dialect.name == "postgres":
+            if self.op == "any":
+                return f"{value} = ANY({ref})"
+            if self.op == "all":
+                return f"{value} = ALL({ref})"
+            return f"NOT ({value} = ANY({ref}))"
+        # SQLite: the JSON text's elements as rows; a NULL array matches nothing,
+        # as with PostgreSQL's ANY/ALL, whose result is then NULL.
+        elements = f'json_each({ref}) AS "_e"'
+        if self.op == "any":
+            return f'EXISTS (SELECT 1 FROM {elements} WHERE "_e"."value" = {value})'
+        if self.op == "all":
+            test = f'"_e"."value" IS NOT {value}'
+        else:
+            test = f'"_e"."value" = {value}'
+        return f"({ref} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {elements} WHERE {test}))"

@@ -1,0 +1,1 @@
+"""Helpers of the differential test against Piccolo (``tests/test_differential.py``)."""

@@ -1,0 +1,111 @@
+"""Read replicas: ``PostgresEngine(extra_nodes=...)`` and ``run(node=...)``.
+
+No real replica is available to the test-suite, so the extra node is a
+second engine on the same server with its own ``application_name``; a query
+shows which connection it ran on by reading that setting back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from generated.music import Band, Manager
+from runtime import EngineError, create_tables, drop_tables, use_engine
+from runtime._engine import PostgresEngine, SQLiteEngine
+
+APPLICATION = "SELECT current_setting('application_name') AS app"
+
+
+def node_engine(dsn: str, name: str) -> PostgresEngine:
+    return PostgresEngine(config={"dsn": dsn, "server_settings": {"application_name": name}})
+
+
+@pytest.fixture
+async def cluster(pg_dsn: str) -> AsyncIterator[PostgresEngine]:
+    """A main engine with two extra nodes; Band and Manager bound to it."""
+    main = PostgresEngine(
+        config={"dsn": pg_dsn, "server_settings": {"application_name": "main"}},
+        extra_nodes={
+            "read_1": node_engine(pg_dsn, "read_1"),
+            "read_2": node_engine(pg_dsn, "read_2"),
+        },
+    )
+    use_engine(main, Manager, Band)
+    await drop_tables(Manager, Band, if_exists=True)
+    await create_tables(Manager, Band)
+    try:
+        yield main
+    finally:
+        await drop_tables(Manager, Band, if_exists=True)
+        use_engine(None, Manager, Band)
+        for engine in (main, *main.extra_nodes.values()):
+            await engine.close()
+
+
+async def test_queries_run_on_the_node_named(cluster: PostgresEngine) -> None:
+    assert await Band.raw(APPLICATION) == [{"app": "main"}]
+    assert await Band.raw(APPLICATION).run(node="read_1") == [{"app": "read_1"}]
+    assert await Band.raw(APPLICATION).run(node="read_2") == [{"app": "read_2"}]
+    # An explicit engine's nodes are used too.
+    other = cluster.get_node("read_1")
+    assert await Band.raw(APPLICATION).run(engine=cluster, node="read_2") == [{"app": "read_2"}]
+    assert other.extra_nodes == {}
+
+
+async def test_orm_queries_on_a_node_see_the_main_servers_data(cluster: PostgresEngine) -> None:
+    await Manager.insert(Manager(name="Guido"))
+    await Band.insert(Band(name="Pythonistas", manager=1, popularity=10))
+    assert await Band.select(Band.name, Band.manager.name).run(node="read_1") == [
+        {"name": "Pythonistas", "manager.name": "Guido"}
+    ]
+    assert await Band.objects().first().run(node="read_1") is not None
+    assert await Band.count().run(node="read_2") == 1
+
+
+async def test_node_queries_run_outside_the_main_transaction(cluster: PostgresEngine) -> None:
+    async with cluster.transaction():
+        await Manager.insert(Manager(name="Uncommitted"))
+        assert await Manager.count() == 1
+        # The replica is another server (here: another connection): it does
+        # not see the transaction's uncommitted rows.
+        assert await Manager.count().run(node="read_1") == 0
+        assert cluster.get_node("read_1").transaction_exists() is False
+
+
+async def test_unknown_node(cluster: PostgresEngine) -> None:
+    with pytest.raises(EngineError, match="no extra node 'read_3'.*'read_1', 'read_2'"):
+        await Band.count().run(node="read_3")
+
+
+def test_extra_nodes_must_be_postgres_engines(tmp_path: object) -> None:
+    with pytest.raises(TypeError, match="extra_nodes\\['read_1'\\] must be a PostgresEngine"):
+        PostgresEngine(extra_nodes={"read_1": SQLiteEngine("x.sqlite")})  # type: ignore[dict-item]
+
+
+@pytest.fixture
+def sync_cluster(pg_dsn: str) -> Iterator[PostgresEngine]:
+    main = PostgresEngine(
+        config={"dsn": pg_dsn}, extra_nodes={"read_1": node_engine(pg_dsn, "read_1")}
+    )
+    use_engine(main, Band)
+    try:
+        yield main
+    finally:
+        use_engine(None, Band)
+
+
+def test_run_sync_on_a_node(sync_cluster: PostgresEngine) -> None:
+    assert Band.raw(APPLICATION).run_sync(node="read_1") == [{"app": "read_1"}]
+
+
+async def test_sqlite_has_no_nodes(sqlite_engine: SQLiteEngine) -> None:
+    use_engine(sqlite_engine, Band)
+    try:
+        with pytest.raises(EngineError, match="SQLiteEngine has no extra nodes.*'read_1'"):
+            await Band.raw("SELECT 1").run(node="read_1")
+        with pytest.raises(EngineError, match="has no extra nodes"):
+            Band.raw("SELECT 1").run_sync(node="read_1")
+    finally:
+        use_engine(None, Band)

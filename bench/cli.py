@@ -53,16 +53,31 @@ class Run:
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="3 repetitions, smaller sizes (<2 min)")
-    parser.add_argument("--only", nargs="+", metavar="KEY", default=None,
-                        help="workloads to run: " + ", ".join(ALL_KEYS))
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="3 repetitions, smaller sizes (<2 min)"
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="KEY",
+        default=None,
+        help="workloads to run: " + ", ".join(ALL_KEYS),
+    )
     parser.add_argument("--rows", type=int, default=ROWS, help="bands in the table (default 10000)")
     parser.add_argument("--reps", type=int, default=None, help="repetitions per GC mode")
     parser.add_argument("--write", action="store_true", help="write docs/ even for a partial run")
-    parser.add_argument("--profile", nargs="*", metavar="KEY", default=None,
-                        help="profile piccolo-gen on these workloads instead (default W1 W2 W3 W4 W5 W6)")
+    parser.add_argument(
+        "--profile",
+        nargs="*",
+        metavar="KEY",
+        default=None,
+        help="profile piccolo-gen on these workloads instead (default W1 W2 W3 W4 W5 W6)",
+    )
     args = parser.parse_args(argv)
     if args.only:
         keys = [k for item in args.only for k in item.replace(",", " ").split()]
@@ -131,10 +146,17 @@ async def _measure(run: Run, db: Databases, only: set[str]) -> None:
     import asyncpg
 
     params = run.params
-    admin = await asyncpg.create_pool(db.pg_dsn, min_size=1, max_size=1)
-    run.info["postgres"] = (await admin.fetchval("SHOW server_version")).split()[0]
+    admin: Any = None
+    if db.pg_dsn is None:
+        print(f"! PostgreSQL unavailable, its workloads are skipped: {db.pg_problem}")
+        run.info["postgres"] = "unavailable"
+    else:
+        admin = await asyncpg.create_pool(db.pg_dsn, min_size=1, max_size=1)
+        run.info["postgres"] = (await admin.fetchval("SHOW server_version")).split()[0]
     try:
         for engine, keys in (("pg", PG_WORKLOADS), ("sqlite", SQLITE_WORKLOADS)):
+            if engine == "pg" and admin is None:
+                continue
             wanted = [k for k in keys if k in only]
             want_memory = engine == "pg" and "M1" in only
             if not wanted and not want_memory:
@@ -147,7 +169,9 @@ async def _measure(run: Run, db: Databases, only: set[str]) -> None:
                     started.append(contender)
                     works[contender.name] = contender.workloads(engine, params)
                 except Exception as error:
-                    print(f"! {contender.name} failed to start on {engine}: {harness.describe(error)}")
+                    print(
+                        f"! {contender.name} failed to start on {engine}: {harness.describe(error)}"
+                    )
                     works[contender.name] = {"*": harness.describe(error)}
             try:
                 for key in wanted:
@@ -162,7 +186,8 @@ async def _measure(run: Run, db: Databases, only: set[str]) -> None:
                     except Exception as error:
                         print(f"! {contender.name} failed to stop: {harness.describe(error)}")
     finally:
-        await admin.close()
+        if admin is not None:
+            await admin.close()
 
 
 def _per(key: str, params: Params) -> int:

@@ -61,10 +61,12 @@ def new_band_values(count: int) -> list[tuple[str, int | None, int]]:
 
 @dataclass
 class Databases:
-    pg_dsn: str  # URL of piccolo_gen_bench
+    pg_dsn: str | None  # URL of piccolo_gen_bench; None without a PostgreSQL server
     sqlite_path: Path
-    server: _pg.PgServer
+    server: _pg.PgServer | None
     rows: int
+    #: Why there is no PostgreSQL database, if there is none.
+    pg_problem: str | None = None
 
     @property
     def pg_parts(self) -> dict[str, object]:
@@ -79,9 +81,12 @@ class Databases:
 
     def url(self, scheme: str) -> str:
         """The PostgreSQL URL with another scheme (for SQLAlchemy and Tortoise)."""
+        assert self.pg_dsn is not None
         return scheme + "://" + self.pg_dsn.split("://", 1)[1]
 
     def stop(self) -> None:
+        if self.server is None:
+            return
         try:
             _pg.drop_database(self.server.dsn, DATABASE)
         finally:
@@ -89,11 +94,21 @@ class Databases:
 
 
 def open_databases(rows: int, workdir: Path) -> Databases:
-    server = _pg.find_server()
-    _pg.create_database(server.dsn, DATABASE)
-    databases = Databases(_pg.with_database(server.dsn, DATABASE), workdir / "bench.sqlite", server, rows)
-    _pg._run_blocking(_seed_pg(databases.pg_dsn, rows))
-    _seed_sqlite(databases.sqlite_path, rows)
+    """Both databases, seeded; without PostgreSQL, SQLite alone (``pg_problem`` says why)."""
+    sqlite_path = workdir / "bench.sqlite"
+    _seed_sqlite(sqlite_path, rows)
+    try:
+        server = _pg.find_server()
+    except _pg.PgUnavailable as error:
+        return Databases(None, sqlite_path, None, rows, pg_problem=str(error))
+    dsn = _pg.with_database(server.dsn, DATABASE)
+    databases = Databases(dsn, sqlite_path, server, rows)
+    try:
+        _pg.create_database(server.dsn, DATABASE)
+        _pg._run_blocking(_seed_pg(dsn, rows))
+    except BaseException:
+        databases.stop()
+        raise
     return databases
 
 
@@ -135,7 +150,8 @@ async def pg_trim(pool: asyncpg.Pool, rows: int) -> None:
 async def pg_grow(pool: asyncpg.Pool, rows: int, target: int) -> None:
     """Add bands up to ``target`` rows (for M1)."""
     await pool.copy_records_to_table(
-        "band", records=band_rows(target - rows, start=rows + 1),
+        "band",
+        records=band_rows(target - rows, start=rows + 1),
         columns=["id", "name", "manager", "popularity"],
     )
     await pool.execute("ANALYZE band")

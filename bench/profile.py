@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import io
 import pstats
 import shutil
 import tempfile
@@ -36,7 +35,9 @@ def _table(profiler: cProfile.Profile, limit: int = 14) -> str:
     out = [f"{'self %':>7} {'cum %':>7} {'calls':>9}  function"]
     for (filename, line, function), (_, calls, tottime, cumtime, _) in rows[:limit]:
         where = f"{_short(filename)}:{line}" if line else filename
-        out.append(f"{100 * tottime / total:6.1f}% {100 * cumtime / total:6.1f}% {calls:9d}  {function} ({where})")
+        out.append(
+            f"{100 * tottime / total:6.1f}% {100 * cumtime / total:6.1f}% {calls:9d}  {function} ({where})"
+        )
     return "\n".join(out)
 
 
@@ -44,8 +45,12 @@ async def _profile(keys: list[str], params: Params, db) -> None:  # type: ignore
     import asyncpg
     from pyinstrument import Profiler
 
-    admin = await asyncpg.create_pool(db.pg_dsn, min_size=1, max_size=1)
-    for engine in ("pg", "sqlite"):
+    admin = None
+    if db.pg_dsn is not None:
+        admin = await asyncpg.create_pool(db.pg_dsn, min_size=1, max_size=1)
+    else:
+        print(f"PostgreSQL unavailable, profiling SQLite only: {db.pg_problem}")
+    for engine in ("pg", "sqlite") if admin is not None else ("sqlite",):
         gen = PiccoloGen()
         await gen.start(db, engine, params)
         works = gen.workloads(engine, params)
@@ -74,7 +79,8 @@ async def _profile(keys: list[str], params: Params, db) -> None:  # type: ignore
             text = tree.output_text(unicode=False, color=False, show_all=False)
             print("\n".join(text.splitlines()[:40]))
         await gen.stop(engine)
-    await admin.close()
+    if admin is not None:
+        await admin.close()
 
 
 def profile(keys: list[str], params: Params) -> int:

@@ -19,8 +19,13 @@ FINDINGS = Path(__file__).with_name("findings.md")
 
 #: Rows of the ratio table, in order: (label, unit of the limit's absolute time).
 RATIO_ROWS = [
-    ("W1 pg", "ms"), ("W2 pg", "ms"), ("W3 pg", "us"), ("W4 pg", "ms"), ("W6 pg", "ms"),
-    ("W1 sqlite", "ms"), ("W2 sqlite", "ms"),
+    ("W1 pg", "ms"),
+    ("W2 pg", "ms"),
+    ("W3 pg", "us"),
+    ("W4 pg", "ms"),
+    ("W6 pg", "ms"),
+    ("W1 sqlite", "ms"),
+    ("W2 sqlite", "ms"),
 ]
 WORKLOADS = {
     "W1": "10,000 rows as dicts",
@@ -69,7 +74,15 @@ def machine_info(run: Run) -> dict[str, str]:
         "sqlite": sqlite3.sqlite_version,
     }
     info.update(run.info)
-    packages = ["piccolo-gen", "asyncpg", "piccolo", "sqlalchemy", "greenlet", "tortoise-orm", "aiosqlite"]
+    packages = [
+        "piccolo-gen",
+        "asyncpg",
+        "piccolo",
+        "sqlalchemy",
+        "greenlet",
+        "tortoise-orm",
+        "aiosqlite",
+    ]
     info["versions"] = ", ".join(f"{p} {_version(p)}" for p in packages)
     return info
 
@@ -97,6 +110,8 @@ def memory_ratio(run: Run, name: str) -> float | None:
 
 
 def _cell_text(run: Run, name: str, label: str) -> str:
+    if name in run.missing:
+        return "failed"
     cells = [run.cells.get((name, label, mode)) for mode in ("off", "on")]
     if all(c is None for c in cells):
         return "–"
@@ -128,7 +143,8 @@ def _mib(value: int | str | None) -> str:
 
 
 def _names(run: Run) -> list[str]:
-    return [c.name for c in run.contenders if c.name != LIMIT]
+    """The columns: every contender but the limit, and those that failed to load."""
+    return [c.name for c in run.contenders if c.name != LIMIT] + list(run.missing)
 
 
 def ratio_table(run: Run) -> list[str]:
@@ -148,32 +164,44 @@ def ratio_table(run: Run) -> list[str]:
         row = ["M1 pg", _mib(run.memory.get(LIMIT))]
         for n in names:
             r = memory_ratio(run, n)
-            value = run.memory.get(n)
+            value = run.memory.get(n, "failed" if n in run.missing else None)
             row.append(
-                "failed" if isinstance(value, str) else "–" if value is None else
-                f"{r:.2f} ({_mib(value)})" if r is not None else _mib(value)
+                "failed"
+                if isinstance(value, str)
+                else (
+                    "–"
+                    if value is None
+                    else f"{r:.2f} ({_mib(value)})" if r is not None else _mib(value)
+                )
             )
         lines.append("| " + " | ".join(row) + " |")
     return lines
 
 
 def time_table(run: Run) -> list[str]:
-    names = [c.name for c in run.contenders]
+    names = [c.name for c in run.contenders] + list(run.missing)
     labels = [label for label in ("W5", "W5f") if any(k[1] == label for k in run.cells)]
     if not labels:
         return []
-    lines = ["| contender | " + " | ".join(f"{l}, us (GC off / on)" for l in labels) + " |",
-             "|---|" + "---|" * len(labels)]
+    lines = [
+        "| contender | " + " | ".join(f"{label}, us (GC off / on)" for label in labels) + " |",
+        "|---|" + "---|" * len(labels),
+    ]
     for name in names:
         row = [name]
         for label in labels:
+            if name in run.missing:
+                row.append("failed")
+                continue
             cells = [run.cells.get((name, label, m)) for m in ("off", "on")]
             if all(c is None for c in cells):
                 row.append("–")
             elif any(c is not None and c.error for c in cells):
                 row.append("failed")
             else:
-                row.append(" / ".join(_abs(median(run, name, label, m), "us") for m in ("off", "on")))
+                row.append(
+                    " / ".join(_abs(median(run, name, label, m), "us") for m in ("off", "on"))
+                )
         if any(v != "–" for v in row[1:]):
             lines.append("| " + " | ".join(row) + " |")
     return lines
@@ -206,9 +234,12 @@ def target_table(run: Run) -> list[str]:
         lines.append(f"| M1 <= 2x raw __slots__ objects | {shown} (GC on) | | {v} |")
     if run.scale:
         big = run.scale[-1]
-        for key, text, bound in (("build", "build <= 10 s", 10), ("mypy", "mypy --strict <= 90 s", 90),
-                                 ("import_warm", "import (.pyc cached) <= 0.5 s", 0.5),
-                                 ("import_cold", "first import (no .pyc), for reference", None)):
+        for key, text, bound in (
+            ("build", "build <= 10 s", 10),
+            ("mypy", "mypy --strict <= 90 s", 90),
+            ("import_warm", "import (.pyc cached) <= 0.5 s", 0.5),
+            ("import_cold", "first import (no .pyc), for reference", None),
+        ):
             value = big.get(key)
             if value is None:
                 lines.append(f"| generator {big['tables']} tables: {text} | not measured | | |")
@@ -216,7 +247,9 @@ def target_table(run: Run) -> list[str]:
                 lines.append(f"| generator {big['tables']} tables: {text} | {value:.2f} s | | |")
             else:
                 v = "met" if value <= bound else "**missed**"
-                lines.append(f"| generator {big['tables']} tables: {text} | {value:.2f} s | | {v} |")
+                lines.append(
+                    f"| generator {big['tables']} tables: {text} | {value:.2f} s | | {v} |"
+                )
     return lines
 
 
@@ -226,18 +259,32 @@ def scale_table(run: Run) -> list[str]:
     if not run.scale:
         return []
     small, big = run.scale[0], run.scale[-1]
-    columns = [("build", "build, s"), ("check", "no-op --check, s"), ("lines", "generated lines"),
-               ("mypy", "mypy --strict (cold), s"), ("import_cold", "import, no .pyc, s"),
-               ("import_warm", "import, .pyc cached, s")]
-    lines = ["| tables | " + " | ".join(c[1] for c in columns) + " |", "|---|" + "---|" * len(columns)]
+    columns = [
+        ("build", "build, s"),
+        ("check", "no-op --check, s"),
+        ("lines", "generated lines"),
+        ("mypy", "mypy --strict (cold), s"),
+        ("import_cold", "import, no .pyc, s"),
+        ("import_warm", "import, .pyc cached, s"),
+    ]
+    lines = [
+        "| tables | " + " | ".join(c[1] for c in columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
 
     def fmt(value: Any) -> str:
         if value is None:
             return "–"
-        return f"{value:,}" if isinstance(value, int) else f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
+        return (
+            f"{value:,}"
+            if isinstance(value, int)
+            else f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
+        )
 
     for entry in run.scale:
-        lines.append(f"| {entry['tables']} | " + " | ".join(fmt(entry.get(c[0])) for c in columns) + " |")
+        lines.append(
+            f"| {entry['tables']} | " + " | ".join(fmt(entry.get(c[0])) for c in columns) + " |"
+        )
     ratios = []
     for key, _ in columns:
         a, b = small.get(key), big.get(key)
@@ -325,16 +372,29 @@ def write(run: Run, docs: Path) -> None:
         "",
     ]
     text += ratio_table(run)
-    text += ["", "## Query building (no database)", ""] + time_table(run)
+    text += [
+        "",
+        "## Query building (no database)",
+        "",
+        "Microseconds per query (lower is better). piccolo-gen loops 10,000 times, the peers",
+        "1,000 times (they are 10-20x slower; the per-query median is what counts). W5f",
+        "measures each library's nearest equivalent of a frozen query: see the notes below.",
+        "",
+    ] + time_table(run)
     text += ["", "## piccolo-gen against its targets", ""] + target_table(run)
-    text += ["", "## Generator scale", "",
-             "`piccolo-gen build` of one synthetic schema file (each table: 10 columns, 2 of them",
-             "foreign keys to earlier tables), as a subprocess, so times include interpreter start-up.",
-             "mypy runs cold (`--no-incremental`, no cache) with `--strict` over the generated",
-             "package; that includes checking `runtime`, a constant share. Import time is",
-             "`import` of the generated package in a fresh interpreter after `runtime` is",
-             "imported. Linear growth shows as a 500/50 ratio near 10; below 10 is the",
-             "constant start-up share.", ""]
+    text += [
+        "",
+        "## Generator scale",
+        "",
+        "`piccolo-gen build` of one synthetic schema file (each table: 10 columns, 2 of them",
+        "foreign keys to earlier tables), as a subprocess, so times include interpreter start-up.",
+        "mypy runs cold (`--no-incremental`, no cache) with `--strict` over the generated",
+        "package; that includes checking `runtime`, a constant share. Import time is",
+        "`import` of the generated package in a fresh interpreter after `runtime` is",
+        "imported. Linear growth shows as a 500/50 ratio near 10 (below 10: the",
+        "constant start-up share; above 10: faster than linear).",
+        "",
+    ]
     text += scale_table(run)
     text += ["", "## What each cell measures", ""] + notes(run)
     text += [""]
@@ -354,9 +414,7 @@ def chart(run: Run, path: Path) -> None:
     labels = [label for label, _ in RATIO_ROWS if any(k[1] == label for k in run.cells)]
     if run.memory:
         labels.append("M1 pg")
-    fig, axes = plt.subplots(
-        1, 2, figsize=(14, 0.26 * len(labels) * len(names) + 2.5), sharey=True
-    )
+    fig, axes = plt.subplots(1, 2, figsize=(14, 0.26 * len(labels) * len(names) + 2.5), sharey=True)
     colors = plt.get_cmap("tab10")
     height = 0.8 / max(1, len(names))
     targets = {label: bound for label, _, bound in RATIO_TARGETS}
@@ -374,26 +432,47 @@ def chart(run: Run, path: Path) -> None:
                 ax.text(x * 1.03, y, f"{x:.2f}", va="center", fontsize=6)
         for i, label in enumerate(labels):
             if label in targets:
-                ax.plot([targets[label]] * 2, [i - 0.45, i + 0.45], color="black",
-                        linestyle=":", linewidth=1.2, label="piccolo-gen target" if i == 0 else None)
+                ax.plot(
+                    [targets[label]] * 2,
+                    [i - 0.45, i + 0.45],
+                    color="black",
+                    linestyle=":",
+                    linewidth=1.2,
+                    label="piccolo-gen target" if i == 0 else None,
+                )
         ax.axvline(1.0, color="black", linewidth=0.8)
         ax.set_xscale("log")
+        ax.set_xlim(right=ax.get_xlim()[1] * 1.25)  # room for the value labels
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-        ax.xaxis.set_minor_formatter(FuncFormatter(
-            lambda value, _: f"{value:g}" if f"{value:g}"[0] in "235" else ""
-        ))
+        ax.xaxis.set_minor_formatter(
+            FuncFormatter(lambda value, _: f"{value:g}" if f"{value:g}"[0] in "235" else "")
+        )
         ax.tick_params(axis="x", which="minor", labelsize=7)
         ax.set_title(f"GC {mode}" + (" (M1: one traced run, GC on)" if run.memory else ""))
         ax.set_xlabel("time (M1: memory) / raw driver's, log scale; lower is better")
         ax.grid(axis="x", which="both", alpha=0.3)
     axes[0].set_yticks(range(len(labels)), labels)
     axes[0].set_ylim(len(labels) - 0.5, -0.5)  # first workload at the top (the axis is shared)
-    axes[1].legend(loc="lower right", fontsize=7)
+    handles, names_shown = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        names_shown,
+        loc="upper center",
+        ncol=4,
+        fontsize=8,
+        bbox_to_anchor=(0.5, 0.955),
+        frameon=False,
+    )
     info = run.info
     fig.suptitle("piccolo-gen and peers against the raw driver (1.0 = raw asyncpg / sqlite3)")
-    fig.text(0.01, 0.005, f"{info.get('date')} | {info.get('machine')} | Python {info.get('python')},"
-             f" PostgreSQL {info.get('postgres', '?')}, SQLite {info.get('sqlite')}\n{info.get('versions')}",
-             fontsize=7, va="bottom")
-    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
+    fig.text(
+        0.01,
+        0.005,
+        f"{info.get('date')} | {info.get('machine')} | Python {info.get('python')},"
+        f" PostgreSQL {info.get('postgres', '?')}, SQLite {info.get('sqlite')}\n{info.get('versions')}",
+        fontsize=7,
+        va="bottom",
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 0.93))
     fig.savefig(path, dpi=110)
     plt.close(fig)

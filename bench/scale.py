@@ -41,19 +41,24 @@ def schema_text(tables: int) -> str:
             lines.append("      parent: {type: integer, null: true}")
             lines.append("      other: {type: integer, null: true}")
         else:
-            lines.append(f"      parent: {{type: foreign_key, references: Table{i - 1:04d}, null: true}}")
+            lines.append(
+                f"      parent: {{type: foreign_key, references: Table{i - 1:04d}, null: true}}"
+            )
             lines.append(f"      other: {{type: foreign_key, references: Table{i // 2:04d}}}")
     return "\n".join(lines) + "\n"
 
 
-def _timed(command: list[str], cwd: Path, env: dict[str, str] | None = None,
-           ok: tuple[int, ...] = (0,)) -> tuple[float, str, int]:
+def _timed(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)
+) -> tuple[float, str, int]:
     start = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     elapsed = time.perf_counter() - start
     if done.returncode not in ok:
-        raise RuntimeError(f"{' '.join(command[2:4])} exited {done.returncode}: "
-                           f"{(done.stdout + done.stderr)[-300:]}")
+        raise RuntimeError(
+            f"{' '.join(command[2:4])} exited {done.returncode}: "
+            f"{(done.stdout + done.stderr)[-300:]}"
+        )
     return elapsed, done.stdout, done.returncode
 
 
@@ -96,8 +101,17 @@ def measure_one(tables: int, root: Path, *, mypy: bool, repeat: int) -> dict[str
         "notes": notes,
     }
     if mypy:
-        command = [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-                   "--cache-dir", os.devnull, "-p", PACKAGE]
+        command = [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            os.devnull,
+            "-p",
+            PACKAGE,
+        ]
         elapsed, output, status = _timed(command, folder, env, ok=(0, 1))
         result["mypy"] = elapsed
         if status:
@@ -112,7 +126,9 @@ def measure_scale(*, quick: bool, log: Callable[[str], None] = print) -> list[di
     results = []
     try:
         for tables in sizes:
-            log(f"G: generator scale, {tables} tables{'' if not quick else ' (no mypy in --quick)'}...")
+            log(
+                f"G: generator scale, {tables} tables{'' if not quick else ' (no mypy in --quick)'}..."
+            )
             results.append(measure_one(tables, root, mypy=not quick, repeat=1))
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -261,11 +261,19 @@ class Table(Generic[RowT]):
         return Delete(cls, force=force)
 
     @classmethod
-    def count(cls) -> CountQuery:
-        """``SELECT COUNT(*)``; chain ``where()``."""
+    def count(
+        cls,
+        column: Column[Any] | None = None,
+        distinct: Sequence[Column[Any]] | None = None,
+    ) -> CountQuery:
+        """``SELECT COUNT(*)``; chain ``where()``.
+
+        ``column``: count its non-null values; ``distinct``: count the distinct
+        combinations of these columns' values.
+        """
         from ._select import CountQuery
 
-        return CountQuery(cls)
+        return CountQuery(cls, column, distinct)
 
     @classmethod
     def exists(cls) -> Exists:

@@ -76,3 +76,19 @@ def engine(request: pytest.FixtureRequest) -> Engine:
     fixture = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
     result: Engine = request.getfixturevalue(fixture)
     return result
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail a run that leaves a non-daemon thread behind.
+
+    Such a thread (an unclosed aiosqlite connection, an executor) keeps the
+    interpreter from exiting after the last test: CI would hang instead of
+    reporting. Name the threads so the leak can be found.
+    """
+    import threading
+
+    leaked = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if leaked:
+        names = ", ".join(f"{t.name} ({getattr(t.run, '__qualname__', '?')})" for t in leaked)
+        print(f"\nnon-daemon threads left running: {names}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

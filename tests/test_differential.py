@@ -32,7 +32,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Any
 
 import _pg
@@ -44,16 +44,32 @@ from piccolo.utils import encoding as piccolo_encoding
 
 from generated import music as g
 from runtime import (
+    Avg,
+    Count,
     Engine,
+    Max,
+    Min,
     PostgresEngine,
     SQLiteEngine,
+    Sum,
     Table,
     create_tables,
     drop_tables,
     use_engine,
 )
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+#: What a case's ``m`` is: a schema's tables and enums, plus the aggregate functions.
+Schema = Any
+
+#: piccolo-gen's side: ``generated.music`` and the runtime's aggregates.
+OURS = SimpleNamespace(
+    **{name: getattr(g, name) for name in g.__all__},
+    Count=Count,
+    Sum=Sum,
+    Avg=Avg,
+    Min=Min,
+    Max=Max,
+)
 
 # -- the world: one database, two ORMs ------------------------------------------------
 
@@ -132,6 +148,17 @@ async def _fill() -> None:
         g.Ticket(concert=third, price=decimal.Decimal("99.99")),
         g.Ticket(concert=third, price=decimal.Decimal("5.25")),
     )
+    rock, folk, _ = await g.Genre.insert(
+        g.Genre(name="Rock"), g.Genre(name="Folk"), g.Genre(name="Jazz")
+    )
+    # Links out of alphabetical order: related rows come in link order.
+    await g.GenreToBand.insert(
+        g.GenreToBand(band=pythonistas, genre=rock),
+        g.GenreToBand(band=pythonistas, genre=folk),
+        g.GenreToBand(band=rustaceans, genre=rock),
+        g.GenreToBand(band=gophers, genre=folk),
+        g.GenreToBand(band=csharps, genre=rock),
+    )
     await g.Shirt.insert(
         g.Shirt(size=g.Size.small),
         g.Shirt(size=g.Size.large),
@@ -159,10 +186,10 @@ class World:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    async def ours(self, run: Callable[[ModuleType], Awaitable[Any]]) -> Outcome:
-        return await _outcome(lambda: run(g))
+    async def ours(self, run: Callable[[Schema], Awaitable[Any]]) -> Outcome:
+        return await _outcome(lambda: run(OURS))
 
-    async def theirs(self, run: Callable[[ModuleType], Awaitable[Any]]) -> Outcome:
+    async def theirs(self, run: Callable[[Schema], Awaitable[Any]]) -> Outcome:
         # Piccolo's sqlite3 registrations only while its query runs (see piccolo_music).
         with p.piccolo_sqlite3(), warnings.catch_warnings():
             # Piccolo warns that SQLite has no ILIKE and runs LIKE (which ignores ASCII
@@ -220,6 +247,25 @@ async def world(request: pytest.FixtureRequest) -> AsyncIterator[World]:
         await engine.close()
         if isinstance(piccolo, p.PostgresEngine):
             await piccolo.close_connection_pool()
+        else:
+            await _close_leaked_aiosqlite_connections()
+
+
+async def _close_leaked_aiosqlite_connections() -> None:
+    """Close aiosqlite connections Piccolo left open.
+
+    Piccolo 1.38's SQLite ``batch()`` leaves its connection open when the batch
+    fails (the ``batch_with_parameters`` case); each aiosqlite connection owns a
+    non-daemon thread, and one left running keeps the interpreter from exiting
+    after the test run.
+    """
+    import gc
+
+    import aiosqlite
+
+    for connection in [o for o in gc.get_objects() if isinstance(o, aiosqlite.Connection)]:
+        if connection._connection is not None:  # still open
+            await connection.close()
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -259,10 +305,14 @@ def plain(value: Any) -> Any:
     if isinstance(value, Table):
         row: dict[str, Any] = {"<table>": value._meta.tablename}
         for column in value._meta.columns:
-            row[column._meta.name] = value.__dict__.get(column._meta.name)
+            row[column._meta.name] = plain(value.__dict__.get(column._meta.name))
         return row
     if isinstance(value, PiccoloTable):
-        return {"<table>": value._meta.tablename, **value.to_dict()}
+        theirs: dict[str, Any] = {"<table>": value._meta.tablename}
+        for piccolo_column in value._meta.columns:
+            name = piccolo_column._meta.name
+            theirs[name] = plain(getattr(value, name))
+        return theirs
     if isinstance(value, list):
         return [plain(item) for item in value]
     if isinstance(value, tuple):
@@ -272,7 +322,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def assert_same(ours: Any, theirs: Any, where: str = "result") -> None:
+def assert_same(ours: Any, theirs: Any, where: str = "result", key_order: bool = True) -> None:
     """Equal values of the same types, allowing the documented differences only."""
     if isinstance(ours, Raised) or isinstance(theirs, Raised):
         assert isinstance(ours, Raised) and isinstance(
@@ -292,13 +342,16 @@ def assert_same(ours: Any, theirs: Any, where: str = "result") -> None:
         return
     assert type(ours) is type(theirs), f"{where}: {ours!r} vs {theirs!r} (types differ)"
     if isinstance(ours, dict):
-        assert list(ours) == list(theirs), f"{where}: keys {list(ours)} != {list(theirs)}"
+        keys, their_keys = list(ours), list(theirs)
+        if not key_order:
+            keys, their_keys = sorted(keys), sorted(their_keys)
+        assert keys == their_keys, f"{where}: keys {list(ours)} != {list(theirs)}"
         for key in ours:
-            assert_same(ours[key], theirs[key], f"{where}[{key!r}]")
+            assert_same(ours[key], theirs[key], f"{where}[{key!r}]", key_order)
     elif isinstance(ours, list | tuple):
         assert len(ours) == len(theirs), f"{where}: {ours!r} != {theirs!r}"
         for index, (a, b) in enumerate(zip(ours, theirs)):
-            assert_same(a, b, f"{where}[{index}]")
+            assert_same(a, b, f"{where}[{index}]", key_order)
     else:
         assert ours == theirs, f"{where}: {ours!r} != {theirs!r}"
 
@@ -328,7 +381,7 @@ def _canonical(value: Any) -> Any:
 
 # -- the cases --------------------------------------------------------------------------
 
-Run = Callable[[ModuleType], Awaitable[Any]]
+Run = Callable[[Schema], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -348,7 +401,12 @@ class Case:
     ordered: bool = True
     fix_ours: Callable[[Any], Any] | None = None
     fix_theirs: Callable[[Any], Any] | None = None
-    #: Both sides refuse the query themselves, with their own exception types.
+    #: A known bug of piccolo-gen: the case is expected to fail, for this reason.
+    xfail: str | None = None
+    #: Whether dict keys must come in the same order (Piccolo's nested output sorts them).
+    key_order: bool = True
+    #: Both sides may refuse the query themselves (on one engine or both), each with
+    #: its own exception type.
     refusal: bool = False
 
     @property
@@ -408,56 +466,56 @@ async def _without_orjson(query: Awaitable[Any]) -> Any:
         piccolo_encoding.ORJSON = saved
 
 
-async def _select_then(m: ModuleType) -> Any:
+async def _select_then(m: Schema) -> Any:
     """A partial query reused twice: builders are immutable in both ORMs."""
     base = m.Band.select(m.Band.name).order_by(m.Band.name)
     return [await base.where(m.Band.popularity > 100), await base.limit(2), await base]
 
 
-async def _get_related_manager(m: ModuleType) -> Any:
+async def _get_related_manager(m: Schema) -> Any:
     band = await m.Band.objects().get(m.Band.name == "Gophers")
     return await band.get_related(m.Band.manager)
 
 
-async def _get_related_null(m: ModuleType) -> Any:
+async def _get_related_null(m: Schema) -> Any:
     band = await m.Band.objects().get(m.Band.name == "Unmanaged")
     return await band.get_related(m.Band.manager)
 
 
-async def _get_related_concert_band(m: ModuleType) -> Any:
+async def _get_related_concert_band(m: Schema) -> Any:
     concert = await m.Concert.objects().get(m.Concert.id == 3)
     return [await concert.get_related(m.Concert.band_1), await concert.get_related(m.Concert.venue)]
 
 
-async def _get_or_create_existing(m: ModuleType) -> Any:
+async def _get_or_create_existing(m: Schema) -> Any:
     return await m.Band.objects().get_or_create(m.Band.name == "CSharps")
 
 
-async def _get_or_create_new(m: ModuleType) -> Any:
+async def _get_or_create_new(m: Schema) -> Any:
     return await m.Band.objects().get_or_create(
         (m.Band.name == "Newcomers") & (m.Band.manager == 2)
     )
 
 
-async def _get_or_create_defaults_ours(m: ModuleType) -> Any:
+async def _get_or_create_defaults_ours(m: Schema) -> Any:
     return await m.Band.objects().get_or_create(
         m.Band.name == "Newcomers", defaults={"popularity": 42}
     )
 
 
-async def _get_or_create_defaults_theirs(m: ModuleType) -> Any:
+async def _get_or_create_defaults_theirs(m: Schema) -> Any:
     return await m.Band.objects().get_or_create(
         m.Band.name == "Newcomers", defaults={m.Band.popularity: 42}
     )
 
 
-async def _save_new(m: ModuleType) -> Any:
+async def _save_new(m: Schema) -> Any:
     band = m.Band(name="Newcomers", manager=3, popularity=7)
     await band.save()
     return band
 
 
-async def _save_existing(m: ModuleType) -> Any:
+async def _save_existing(m: Schema) -> Any:
     band = await m.Band.objects().get(m.Band.name == "CSharps")
     band.popularity = 11
     band.manager = None
@@ -465,13 +523,13 @@ async def _save_existing(m: ModuleType) -> Any:
     return band
 
 
-async def _save_default_values(m: ModuleType) -> Any:
+async def _save_default_values(m: Schema) -> Any:
     venue = m.Venue(name="Club")
     await venue.save()
     return venue
 
 
-async def _remove(m: ModuleType) -> Any:
+async def _remove(m: Schema) -> Any:
     band = await m.Band.objects().get(m.Band.name == "Unmanaged")
     concert = await m.Concert.objects().get(m.Concert.band_2 == band.id)
     await m.Ticket.delete().where(m.Ticket.concert == concert.id)
@@ -480,7 +538,7 @@ async def _remove(m: ModuleType) -> Any:
     return await m.Band.exists().where(m.Band.name == "Unmanaged")
 
 
-async def _objects_then_save_all(m: ModuleType) -> Any:
+async def _objects_then_save_all(m: Schema) -> Any:
     bands = await m.Band.objects().where(m.Band.popularity < 100).order_by(m.Band.id)
     for band in bands:
         band.popularity += 1
@@ -488,28 +546,81 @@ async def _objects_then_save_all(m: ModuleType) -> Any:
     return bands
 
 
-async def _insert_then_select(m: ModuleType) -> Any:
+async def _insert_then_select(m: Schema) -> Any:
     await m.Shirt.insert(m.Shirt(size=m.Size.large), m.Shirt(size=m.Size.medium))
     return await m.Shirt.select().where(m.Shirt.size == m.Size.large).order_by(m.Shirt.id)
 
 
-async def _insert_add(m: ModuleType) -> Any:
+async def _insert_add(m: Schema) -> Any:
     query = m.Manager.insert(m.Manager(name="One")).add(m.Manager(name="Two"))
     return await query
 
 
-async def _insert_unicode(m: ModuleType) -> Any:
+async def _insert_unicode(m: Schema) -> Any:
     await m.Band.insert(m.Band(name="Motörhead"), m.Band(name="Sigur Rós"))
     # ILIKE folds non-ASCII case on PostgreSQL only; SQLite's LIKE folds ASCII only.
     return await m.Band.select(m.Band.name).where(m.Band.name.ilike("%MOTÖR%")).order_by("id")
 
 
-async def _update_then_count(m: ModuleType) -> Any:
+async def _add_m2m(m: Schema) -> Any:
+    band = await m.Band.objects().get(m.Band.name == "Unmanaged")
+    jazz = await m.Genre.objects().get(m.Genre.name == "Jazz")
+    await band.add_m2m(jazz, m.Genre(name="Punk"), m2m=m.Band.genres)
+    return await band.get_m2m(m.Band.genres)
+
+
+async def _remove_m2m(m: Schema) -> Any:
+    band = await m.Band.objects().get(m.Band.name == "Pythonistas")
+    rock = await m.Genre.objects().get(m.Genre.name == "Rock")
+    await band.remove_m2m(rock, m2m=m.Band.genres)
+    return await band.get_m2m(m.Band.genres)
+
+
+async def _get_m2m(m: Schema) -> Any:
+    genre = await m.Genre.objects().get(m.Genre.name == "Rock")
+    return await genre.get_m2m(m.Genre.bands)
+
+
+async def _batches(m: Schema) -> Any:
+    """Piccolo's spelling of batch(), which piccolo-gen accepts too."""
+    out = []
+    query = m.Band.select(m.Band.name).order_by(m.Band.id)
+    async with await query.batch(batch_size=2) as batch:
+        async for rows in batch:
+            out.append(rows)
+    return out
+
+
+async def _batches_where(m: Schema) -> Any:
+    out = []
+    query = m.Band.select(m.Band.name).where(m.Band.popularity > 5).order_by(m.Band.id)
+    async with await query.batch(batch_size=2) as batch:
+        async for rows in batch:
+            out.append(rows)
+    return out
+
+
+async def _object_batches(m: Schema) -> Any:
+    out = []
+    async with await m.Ticket.objects().order_by(m.Ticket.id).batch(batch_size=3) as batch:
+        async for rows in batch:
+            out.append(rows)
+    return out
+
+
+async def _refresh(m: Schema) -> Any:
+    band = await m.Band.objects().get(m.Band.name == "CSharps")
+    await m.Band.update({m.Band.popularity: 12}).where(m.Band.id == band.id)
+    await band.refresh()
+    return band
+
+
+async def _update_then_count(m: Schema) -> Any:
     await m.Band.update({m.Band.popularity: 0}).where(m.Band.manager.name == "Guido")
     return await m.Band.count().where(m.Band.popularity == 0)
 
 
-def _where(condition: Callable[[ModuleType], Any]) -> Run:
+def _where(condition: Callable[[Schema], Any]) -> Run:
     """Band names matching a condition, ordered by name."""
     return lambda m: (
         m.Band.select(m.Band.name).where(condition(m)).order_by(m.Band.name).output(as_list=True)
@@ -761,12 +872,144 @@ CASES: list[Case] = [
             m.Concert.select().order_by(m.Concert.id).output(as_json=True)
         ),
     ),
+    # -- aggregates ----------------------------------------------------------------------
+    Case(
+        "group_by_count",
+        lambda m: m.Band.select(m.Band.manager.name, m.Count())
+        .group_by(m.Band.manager.name)
+        .order_by(m.Band.manager.name),
+    ),
+    Case(
+        "group_by_count_column_and_min_max",
+        lambda m: m.Concert.select(
+            m.Concert.venue.name,
+            m.Count(m.Concert.band_1),
+            m.Min(m.Concert.band_1.name),
+            m.Max(m.Concert.band_2.popularity),
+        )
+        .group_by(m.Concert.venue.name)
+        .order_by(m.Concert.venue.name),
+    ),
+    Case(
+        "group_by_order_by_aggregate",
+        lambda m: m.Band.select(m.Band.manager, m.Count())
+        .group_by(m.Band.manager)
+        .order_by(m.Count(), ascending=False)
+        .order_by(m.Band.manager)
+        .output(as_tuples=True),
+        theirs=lambda m: m.Band.select(m.Band.manager, m.Count())
+        .group_by(m.Band.manager)
+        .order_by(m.Count(), ascending=False)
+        .order_by(m.Band.manager),
+        fix_theirs=values_as_tuples,
+    ),
+    Case("aggregates_without_group_by", lambda m: m.Band.select(m.Count(), m.Max(m.Band.name))),
+    Case(
+        "count_distinct",
+        lambda m: m.Band.select(m.Count(distinct=[m.Band.manager])),
+    ),
+    Case(
+        "min_max_choices",
+        lambda m: m.Shirt.select(m.Min(m.Shirt.size), m.Max(m.Shirt.size)),
+    ),
+    # -- more select features ---------------------------------------------------------
+    Case(
+        "as_alias",
+        lambda m: m.Band.select(
+            m.Band.name.as_alias("title"), m.Band.manager.name.as_alias("boss")
+        ).order_by(m.Band.id),
+    ),
+    Case(
+        "output_nested",
+        lambda m: m.Concert.select(
+            m.Concert.id, m.Concert.band_1.name, m.Concert.band_1.manager.name, m.Concert.venue
+        )
+        .order_by(m.Concert.id)
+        .output(nested=True),
+        key_order=False,
+    ),
+    Case(
+        "distinct_on",
+        lambda m: m.Band.select(m.Band.manager, m.Band.name)
+        .distinct(on=[m.Band.manager])
+        .order_by(m.Band.manager)
+        .order_by(m.Band.popularity, ascending=False),
+        refusal=True,  # SQLite has no DISTINCT ON: both refuse
+    ),
+    Case(
+        "objects_prefetch",
+        lambda m: m.Band.objects(m.Band.manager)
+        .where(m.Band.manager.is_not_null())
+        .order_by(m.Band.id),
+    ),
+    Case(
+        "objects_prefetch_several_keys",
+        lambda m: m.Concert.objects(m.Concert.band_1, m.Concert.venue).order_by(m.Concert.id),
+    ),
+    Case(
+        "where_arithmetic",
+        _where(lambda m: m.Band.popularity * 2 > 100),
+    ),
+    Case(
+        "callback",
+        lambda m: m.Band.select(m.Band.name)
+        .order_by(m.Band.id)
+        .output(as_list=True)
+        .callback(sorted),
+        theirs=lambda m: m.Band.select(m.Band.name)
+        .order_by(m.Band.id)
+        .output(as_list=True)
+        .callback(sorted),
+    ),
+    # -- many-to-many -------------------------------------------------------------------
+    Case(
+        "m2m_select_as_list",
+        lambda m: m.Band.select(m.Band.name, m.Band.genres(m.Genre.name, as_list=True)).order_by(
+            m.Band.id
+        ),
+    ),
+    Case(
+        "m2m_select_columns",
+        lambda m: m.Band.select(m.Band.name, m.Band.genres(m.Genre.id, m.Genre.name)).order_by(
+            m.Band.id
+        ),
+    ),
+    Case(
+        "m2m_select_reverse",
+        lambda m: m.Genre.select(m.Genre.name, m.Genre.bands(m.Band.name, as_list=True)).order_by(
+            m.Genre.id
+        ),
+    ),
+    Case(
+        "m2m_select_where",
+        lambda m: m.Band.select(m.Band.genres(m.Genre.name, as_list=True))
+        .where(m.Band.manager.name == "Guido")
+        .order_by(m.Band.name)
+        .output(as_list=True),
+        theirs=lambda m: m.Band.select(m.Band.genres(m.Genre.name, as_list=True))
+        .where(m.Band.manager.name == "Guido")
+        .order_by(m.Band.name),
+        fix_theirs=lambda rows: [row["genres"] for row in rows],
+    ),
+    Case("m2m_get", _get_m2m, ordered=False),
+    Case("select_batch", _batches),
+    Case("objects_batch", _object_batches),
     # -- count, exists, raw ------------------------------------------------------------
     Case("count", lambda m: m.Band.count()),
     Case("count_where", lambda m: m.Band.count().where(m.Band.popularity > 6)),
     Case(
         "count_where_join_path",
         lambda m: m.Ticket.count().where(m.Ticket.concert.venue.name == "Stadium"),
+    ),
+    Case("count_distinct_argument", lambda m: m.Band.count(distinct=[m.Band.manager])),
+    Case(
+        "count_distinct_two_columns",
+        lambda m: m.Concert.count(distinct=[m.Concert.band_1, m.Concert.venue]),
+    ),
+    Case("count_column_argument", lambda m: m.Band.count(m.Band.manager)),
+    Case(
+        "count_column_where",
+        lambda m: m.Band.count(column=m.Band.manager).where(m.Band.popularity > 5),
     ),
     Case("count_nothing", lambda m: m.Band.count().where(m.Band.name == "nobody")),
     Case("exists_true", lambda m: m.Band.exists().where(m.Band.manager.name == "Mads")),
@@ -885,6 +1128,85 @@ CASES: list[Case] = [
         lambda m: m.Venue.insert(m.Venue()),
         writes=True,
         fix_ours=inserted_ids,
+    ),
+    # get_m2m(): piccolo-gen gives link order; Piccolo leaves the order to the database.
+    Case("m2m_add", _add_m2m, writes=True, ordered=False),
+    Case("m2m_remove", _remove_m2m, writes=True, ordered=False),
+    Case("refresh", _refresh, writes=True),
+    Case(
+        "on_conflict_do_nothing",
+        lambda m: m.Band.insert(m.Band(name="CSharps", popularity=1), m.Band(name="Fresh"))
+        .on_conflict(action="DO NOTHING")
+        .returning(m.Band.name),
+        writes=True,
+    ),
+    Case(
+        "on_conflict_do_update",
+        lambda m: m.Band.insert(m.Band(name="CSharps", popularity=1))
+        .on_conflict(target=m.Band.name, action="DO UPDATE", values=[m.Band.popularity])
+        .returning(m.Band.id, m.Band.popularity),
+        writes=True,
+    ),
+    Case(
+        "on_conflict_do_update_value",
+        lambda m: m.Band.insert(m.Band(name="Gophers", popularity=1)).on_conflict(
+            target=m.Band.name, action="DO UPDATE", values=[(m.Band.popularity, 99)]
+        ),
+        writes=True,
+        fix_ours=inserted_ids,
+    ),
+    Case(
+        "on_conflict_target_do_nothing",
+        lambda m: m.Band.insert(m.Band(name="Gophers")).on_conflict(
+            target=m.Band.name, action="DO NOTHING"
+        ),
+        writes=True,
+        fix_ours=inserted_ids,
+    ),
+    Case(
+        "insert_returning",
+        lambda m: m.Ticket.insert(m.Ticket(concert=2, price=D("3.50"))).returning(
+            m.Ticket.id, m.Ticket.price
+        ),
+        writes=True,
+    ),
+    Case(
+        "update_returning",
+        lambda m: m.Band.update({m.Band.popularity: 3})
+        .where(m.Band.popularity < 100)
+        .returning(m.Band.name, m.Band.popularity),
+        writes=True,
+        ordered=False,
+    ),
+    Case(
+        "delete_returning",
+        lambda m: m.Shirt.delete()
+        .where(m.Shirt.size == m.Size.small)
+        .returning(m.Shirt.id, m.Shirt.size),
+        writes=True,
+        ordered=False,
+    ),
+    Case(
+        "update_arithmetic",
+        lambda m: m.Band.update({m.Band.popularity: m.Band.popularity + 1}).where(
+            m.Band.manager.is_not_null()
+        ),
+        writes=True,
+        fix_theirs=no_rows,
+    ),
+    Case(
+        "update_arithmetic_multiply",
+        lambda m: m.Band.update({m.Band.popularity: m.Band.popularity * 2}).where(
+            m.Band.popularity < 100
+        ),
+        writes=True,
+        fix_theirs=no_rows,
+    ),
+    Case(
+        "update_arithmetic_text",
+        lambda m: m.Band.update({m.Band.name: m.Band.name + "!"}).where(m.Band.popularity > 100),
+        writes=True,
+        fix_theirs=no_rows,
     ),
     # -- update ----------------------------------------------------------------------------
     Case(
@@ -1023,7 +1345,18 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in CASES])
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            case,
+            id=case.id,
+            marks=[pytest.mark.xfail(reason=case.xfail, strict=True)] if case.xfail else [],
+        )
+        for case in CASES
+    ],
+)
 @pytest.mark.parametrize("world", ENGINES, indirect=True, scope="module")
 async def test_same_as_piccolo(fresh: World, case: Case) -> None:
     world = fresh
@@ -1042,10 +1375,10 @@ async def test_same_as_piccolo(fresh: World, case: Case) -> None:
         theirs = case.fix_theirs(theirs)
     if not case.writes:
         # Reads must give results: both raising would mean a broken case, not agreement.
-        assert not isinstance(ours, Raised), f"piccolo-gen raised: {ours!r}"
+        assert not isinstance(ours, Raised) or case.refusal, f"piccolo-gen raised: {ours!r}"
     if not case.ordered:
         ours, theirs = as_multiset(ours), as_multiset(theirs)
-    assert_same(ours, theirs)
+    assert_same(ours, theirs, key_order=case.key_order)
     if isinstance(ours, Raised) and not case.refusal:
         # The database refused: both ORMs pass on the driver's error.
         assert type(ours.error) is type(theirs.error), f"{ours!r} / {theirs!r}"
@@ -1092,7 +1425,7 @@ class Differs:
     writes: bool = False
 
 
-async def _as_json(m: ModuleType) -> Any:
+async def _as_json(m: Schema) -> Any:
     return await m.Concert.select().order_by(m.Concert.id).output(as_json=True)
 
 
@@ -1110,7 +1443,7 @@ _CONCERTS_ORJSON = (
 )
 
 
-async def _insert_price(m: ModuleType) -> Any:
+async def _insert_price(m: Schema) -> Any:
     await m.Ticket.insert(m.Ticket(concert=1, price=D("1.005")))
     return await m.Ticket.select(m.Ticket.price).where(m.Ticket.id == 6).output(as_list=True)
 
@@ -1165,6 +1498,24 @@ DIFFERS: list[Differs] = [
         theirs=lambda dialect: Fails(Exception, "concert$band_2"),
     ),
     Differs(
+        "batch_with_parameters",
+        "batch() of a query with bound values works on both engines; Piccolo 1.38's SQLite"
+        " batch passes its values to sqlite3 in a form it refuses",
+        _batches_where,
+        ours=lambda dialect: [
+            [{"name": "Pythonistas"}, {"name": "Rustaceans"}],
+            [{"name": "CSharps"}, {"name": "Gophers"}],
+        ],
+        theirs=lambda dialect: (
+            Fails(sqlite3.ProgrammingError, "parameters are of unsupported type")
+            if dialect == "sqlite"
+            else [
+                [{"name": "Pythonistas"}, {"name": "Rustaceans"}],
+                [{"name": "CSharps"}, {"name": "Gophers"}],
+            ]
+        ),
+    ),
+    Differs(
         "raw_values",
         "raw() gives the driver's values: on SQLite the stored ones, since piccolo-gen"
         " registers no process-wide sqlite3 converters",
@@ -1209,6 +1560,102 @@ DIFFERS: list[Differs] = [
         writes=True,
     ),
     Differs(
+        "aggregate_types",
+        "an aggregate has its column's type on both engines; on SQLite Piccolo gives what"
+        " SQLite computes (SUM of NUMERIC as float, MIN of TIMESTAMP as text)",
+        lambda m: m.Ticket.select(
+            m.Ticket.concert, m.Sum(m.Ticket.price), m.Min(m.Ticket.concert.starts)
+        )
+        .group_by(m.Ticket.concert)
+        .order_by(m.Ticket.concert),
+        ours=lambda dialect: [
+            {"concert": 1, "sum": D("75.50"), "min": T(2024, 1, 1, 20, 0)},
+            {"concert": 2, "sum": D("10.00"), "min": T(2024, 2, 1, 19, 30)},
+            {"concert": 3, "sum": D("105.24"), "min": T(2024, 3, 15, 18, 0, 30)},
+        ],
+        theirs=lambda dialect: (
+            [
+                {"concert": 1, "sum": 75.5, "min": "2024-01-01 20:00:00"},
+                # SQLite keeps 10.00 as the INTEGER 10 (NUMERIC affinity).
+                {"concert": 2, "sum": 10, "min": "2024-02-01 19:30:00"},
+                {"concert": 3, "sum": 105.24, "min": "2024-03-15 18:00:30"},
+            ]
+            if dialect == "sqlite"
+            else [
+                {"concert": 1, "sum": D("75.50"), "min": T(2024, 1, 1, 20, 0)},
+                {"concert": 2, "sum": D("10.00"), "min": T(2024, 2, 1, 19, 30)},
+                {"concert": 3, "sum": D("105.24"), "min": T(2024, 3, 15, 18, 0, 30)},
+            ]
+        ),
+    ),
+    Differs(
+        "sum_of_no_rows",
+        "SUM of no rows is 0 (COALESCE), so its type has no None; Piccolo gives None",
+        lambda m: m.Band.select(m.Sum(m.Band.popularity)).where(m.Band.popularity > 5000),
+        ours=lambda dialect: [{"sum": 0}],
+        theirs=lambda dialect: [{"sum": None}],
+    ),
+    Differs(
+        "avg_type",
+        "AVG of an integer column is a float on both engines; PostgreSQL's own answer"
+        " (Piccolo's there) is a Decimal",
+        lambda m: m.Band.select(m.Avg(m.Band.popularity)).where(m.Band.popularity <= 10),
+        ours=lambda dialect: [{"avg": 25 / 3}],
+        theirs=lambda dialect: [
+            {"avg": 25 / 3 if dialect == "sqlite" else D("8.3333333333333333")}
+        ],
+    ),
+    Differs(
+        "prefetch_null_key",
+        "prefetching a null foreign key gives None; Piccolo gives a Manager whose columns"
+        " are all None",
+        lambda m: m.Band.objects(m.Band.manager).where(m.Band.name == "Unmanaged"),
+        ours=lambda dialect: [
+            {"<table>": "band", "id": 4, "name": "Unmanaged", "manager": None, "popularity": 5}
+        ],
+        theirs=lambda dialect: [
+            {
+                "<table>": "band",
+                "id": 4,
+                "name": "Unmanaged",
+                "manager": {"<table>": "manager", "id": None, "name": None},
+                "popularity": 5,
+            }
+        ],
+    ),
+    Differs(
+        "prefetch_nested_path",
+        "objects() prefetches the table's own foreign keys only (nested paths are not"
+        " offered yet, docs/objects.md); Piccolo also loads Ticket.concert.venue",
+        lambda m: m.Ticket.objects(m.Ticket.concert, m.Ticket.concert.venue).where(
+            m.Ticket.id == 1
+        ),
+        ours=lambda dialect: Fails(ValueError, "prefetches foreign keys of Ticket"),
+        theirs=lambda dialect: [
+            {
+                "<table>": "ticket",
+                "id": 1,
+                "concert": {
+                    "<table>": "concert",
+                    "id": 1,
+                    "band_1": 1,
+                    "band_2": 2,
+                    "venue": {"<table>": "venue", "id": 1, "name": "Arena", "capacity": 1000},
+                    "starts": T(2024, 1, 1, 20, 0),
+                },
+                "price": D("50.00"),
+            }
+        ],
+    ),
+    Differs(
+        "numeric_arithmetic",
+        "+ - * / work on numeric columns too; Piccolo's Numeric has no arithmetic",
+        lambda m: m.Ticket.update({m.Ticket.price: m.Ticket.price * 2}).where(m.Ticket.id == 1),
+        ours=lambda dialect: None,
+        theirs=lambda dialect: Fails(TypeError, "unsupported operand"),
+        writes=True,
+    ),
+    Differs(
         "save_gives_none",
         "save() gives None and sets the instance's primary key; Piccolo gives its insert's"
         " RETURNING rows",
@@ -1250,6 +1697,7 @@ DIFFERS: list[Differs] = [
 ]
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in DIFFERS])
 @pytest.mark.parametrize("world", ENGINES, indirect=True, scope="module")
 async def test_differs_from_piccolo_on_purpose(fresh: World, case: Differs) -> None:
@@ -1262,3 +1710,18 @@ async def test_differs_from_piccolo_on_purpose(fresh: World, case: Differs) -> N
     theirs = await world.theirs(case.run)
     expect(ours, case.ours(world.dialect), f"piccolo-gen on {world.dialect} ({case.why})")
     expect(theirs, case.theirs(world.dialect), f"Piccolo on {world.dialect}")
+
+
+def test_piccolo_registrations_stay_in_their_box() -> None:
+    """Piccolo's sqlite3 adapters and converters exist only inside ``piccolo_sqlite3()``."""
+
+    def from_piccolo() -> set[str]:
+        registered = [*sqlite3.adapters.values(), *sqlite3.converters.values()]
+        return {f.__module__ for f in registered if f.__module__.startswith("piccolo")}
+
+    assert from_piccolo() == set()
+    with p.piccolo_sqlite3():
+        assert from_piccolo() == {"piccolo.engine.sqlite"}
+        assert (decimal.Decimal, sqlite3.PrepareProtocol) in sqlite3.adapters
+    assert from_piccolo() == set()
+    assert (decimal.Decimal, sqlite3.PrepareProtocol) not in sqlite3.adapters

@@ -351,6 +351,20 @@ async def test_count_and_exists(db: Engine) -> None:
     assert await Band.exists().where(Band.name == "nobody") is False
 
 
+async def test_count_column_and_distinct(db: Engine) -> None:
+    await Band.insert(Band(name="Second", manager=1), Band(name="Third"))
+    assert await Band.count(Band.manager) == 4  # NULL keys are not counted
+    assert await Band.count(distinct=[Band.manager]) == 3
+    # (manager, popularity) pairs: (1, 1000) (2, 2000) (3, 10) (1, 0) (None, 0)
+    await Band.update(popularity=0).where(Band.manager.is_null())
+    assert await Band.count(distinct=[Band.manager, Band.popularity]) == 5
+    # a combination whose columns are all NULL is left out, like NULL for one column
+    assert await Band.count(distinct=[Band.manager, Band.manager.name]) == 3
+    assert await Band.count(distinct=[Band.manager.name]).where(Band.popularity > 5) == 3
+    with pytest.raises(ValueError, match="not both"):
+        Band.count(Band.manager, distinct=[Band.name])
+
+
 # -- bad values raise before the database ----------------------------------------------
 
 

@@ -11,15 +11,15 @@ from collections.abc import Callable
 
 from bench.contenders.base import Contender
 
-#: (module, class) in the order of the report; the limits first.
+#: (module, class, label if it fails to load) in the order of the report; the limits first.
 REGISTRY = [
-    ("bench.contenders.raw", "RawLimit"),
-    ("bench.contenders.raw", "RawPool"),
-    ("bench.contenders.gen", "PiccoloGen"),
-    ("bench.contenders.piccolo_orm", "PiccoloORM"),
-    ("bench.contenders.sqla", "SQLAlchemyORM"),
-    ("bench.contenders.sqla", "SQLAlchemyCore"),
-    ("bench.contenders.tortoise_orm", "TortoiseORM"),
+    ("bench.contenders.raw", "RawLimit", "raw driver (the limit)"),
+    ("bench.contenders.raw", "RawPool", "raw driver, pool + RETURNING"),
+    ("bench.contenders.gen", "PiccoloGen", "piccolo-gen"),
+    ("bench.contenders.piccolo_orm", "PiccoloORM", "Piccolo"),
+    ("bench.contenders.sqla", "SQLAlchemyORM", "SQLAlchemy ORM"),
+    ("bench.contenders.sqla", "SQLAlchemyCore", "SQLAlchemy Core"),
+    ("bench.contenders.tortoise_orm", "TortoiseORM", "Tortoise ORM"),
 ]
 
 
@@ -28,10 +28,10 @@ def load_all(on_error: Callable[[str, str], None]) -> list[Contender]:
     from bench.harness import describe
 
     contenders: list[Contender] = []
-    for module_name, class_name in REGISTRY:
+    for module_name, class_name, label in REGISTRY:
         try:
             module = importlib.import_module(module_name)
             contenders.append(getattr(module, class_name)())
         except Exception as error:  # a peer that is not installed, or broken
-            on_error(class_name, describe(error))
+            on_error(f"{label} (not loaded)", describe(error))
     return contenders

@@ -16,7 +16,10 @@ class Band(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=50, default="")
     manager = fields.ForeignKeyField(
-        "models.Manager", null=True, on_delete=fields.SET_NULL, source_field="manager",
+        "models.Manager",
+        null=True,
+        on_delete=fields.SET_NULL,
+        source_field="manager",
         related_name="bands",
     )
     popularity = fields.IntField(default=0)

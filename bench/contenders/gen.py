@@ -25,13 +25,19 @@ def load_models(log: Any = print) -> ModuleType:
     """The generated ``models`` module: ``bench/generated`` if it is current,
     else a fresh build of ``bench/schema`` in a temporary folder."""
     build = [sys.executable, "-m", "generator", "build", "--schema", str(SCHEMA)]
-    check = subprocess.run([*build, "--out", str(GENERATED), "--check"], capture_output=True, text=True, cwd=REPO)
+    check = subprocess.run(
+        [*build, "--out", str(GENERATED), "--check"], capture_output=True, text=True, cwd=REPO
+    )
     if check.returncode == 0:
         return importlib.import_module("bench.generated.models")
-    log("bench/generated is stale (run `piccolo-gen build --schema bench/schema --out bench/generated`);"
-        " using a fresh build in a temporary folder")
+    log(
+        "bench/generated is stale (run `piccolo-gen build --schema bench/schema --out bench/generated`);"
+        " using a fresh build in a temporary folder"
+    )
     root = Path(tempfile.mkdtemp(prefix="piccolo_gen_bench_pkg_"))
-    subprocess.run([*build, "--out", str(root / "bench_models")], check=True, cwd=REPO, capture_output=True)
+    subprocess.run(
+        [*build, "--out", str(root / "bench_models")], check=True, cwd=REPO, capture_output=True
+    )
     sys.path.insert(0, str(root))
     return importlib.import_module("bench_models.models")
 

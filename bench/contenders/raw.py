@@ -130,7 +130,9 @@ class RawPool(Contender):
             return len(ids)
 
         async def w4() -> list[int]:
-            marks = ", ".join(f"(${3 * i + 1}, ${3 * i + 2}, ${3 * i + 3})" for i in range(len(values)))
+            marks = ", ".join(
+                f"(${3 * i + 1}, ${3 * i + 2}, ${3 * i + 3})" for i in range(len(values))
+            )
             flat = [v for row in values for v in row]
             sql = f"INSERT INTO band (name, manager, popularity) VALUES {marks} RETURNING id"
             return [r[0] for r in await pool.fetch(sql, *flat)]

@@ -135,7 +135,8 @@ class SQLAlchemyCore(_SQLAlchemy):
 
         ids = params.w3_ids()
         values = [
-            {"name": n, "manager": m, "popularity": p} for n, m, p in new_band_values(params.w4_rows)
+            {"name": n, "manager": m, "popularity": p}
+            for n, m, p in new_band_values(params.w4_rows)
         ]
         iterations = params.w5_peer_iterations
 

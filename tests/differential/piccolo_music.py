@@ -34,17 +34,28 @@ from piccolo.columns import (  # noqa: E402 - imported between the two snapshots
 )
 from piccolo.columns.base import OnDelete  # noqa: E402
 from piccolo.columns.defaults.timestamp import TimestampNow  # noqa: E402
+from piccolo.columns.m2m import M2M  # noqa: E402
+from piccolo.columns.reference import LazyTableReference  # noqa: E402
 from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 from piccolo.engine.sqlite import SQLiteEngine  # noqa: E402
+from piccolo.query.functions.aggregate import Avg, Count, Max, Min, Sum  # noqa: E402
 from piccolo.table import Table  # noqa: E402
 
 __all__ = [
+    "Avg",
     "Band",
     "Concert",
+    "Count",
+    "Genre",
+    "GenreToBand",
     "Manager",
+    "Max",
+    "Min",
     "PostgresEngine",
     "SQLiteEngine",
     "Shirt",
+    "Size",
+    "Sum",
     "TABLES",
     "Ticket",
     "Venue",
@@ -114,6 +125,19 @@ class Band(Table, tablename="band"):
     name = Varchar(length=50, unique=True)
     manager = ForeignKey(references=Manager, null=True, on_delete=OnDelete.set_null)
     popularity = Integer(default=0, index=True)
+    genres = M2M(LazyTableReference("GenreToBand", module_path=__name__))
+
+
+class Genre(Table, tablename="genre"):
+    name = Varchar(length=50)
+    bands = M2M(LazyTableReference("GenreToBand", module_path=__name__))
+
+
+class GenreToBand(Table, tablename="genre_to_band"):
+    # Nullable on Piccolo's side, as in Piccolo's docs: its add_m2m() builds the joining
+    # row before it sets the keys, which a non-null key without a default refuses.
+    band = ForeignKey(references=Band, index=True)
+    genre = ForeignKey(references=Genre, index=True)
 
 
 class Venue(Table, tablename="venue"):
@@ -137,7 +161,16 @@ class Shirt(Table, tablename="shirt"):
     size = Varchar(length=1, choices=Size)
 
 
-TABLES: tuple[type[Table], ...] = (Manager, Band, Venue, Concert, Ticket, Shirt)
+TABLES: tuple[type[Table], ...] = (
+    Manager,
+    Band,
+    Genre,
+    GenreToBand,
+    Venue,
+    Concert,
+    Ticket,
+    Shirt,
+)
 
 
 def bind(engine: SQLiteEngine | PostgresEngine) -> None:

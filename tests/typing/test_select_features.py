@@ -140,3 +140,10 @@ def type_errors() -> None:
     Band.select().lock_rows("EXCLUSIVE")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Band.select().batch(batch_size="10")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Band.select().callback(_count_bands)  # type: ignore[arg-type]  # pyright: ignore[reportCallIssue, reportArgumentType]
+
+
+async def count_arguments() -> None:
+    assert_type(await Band.count(Band.manager), int)
+    assert_type(await Band.count(distinct=[Band.manager, Band.popularity]), int)
+    assert_type(Band.count(column=Band.manager).where(Band.popularity > 1).run_sync(), int)
+    Band.count(column="manager")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

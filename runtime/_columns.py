@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
 
+from . import _sql
 from ._dialect import Dialect
 from ._expr import NumberOps, TextOps
 from ._sql import Compare, Compiler, Condition, InList, IsNull
@@ -274,6 +275,10 @@ class Column(Generic[T]):
                 return None
             raise ValueError(f"{self._label()} is not nullable; got None")
         choices = self._meta.choices
+        if choices is None and type(value) in self._py_types:
+            # The common case, decided at once: a value of a listed type
+            # passes the checks below (a bool only when bool is listed).
+            return self._normalise(value)
         if choices is not None and not isinstance(value, choices):
             try:
                 return choices(value)
@@ -412,6 +417,15 @@ class Column(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._label()}>"
+
+
+# ``Compare`` tells a column operand from a value with this (see ``_sql``).
+_sql._column_type = Column
+
+#: ``Table``, set by ``_table`` right after defining it (it imports this
+#: module). ``ForeignKey._check`` runs per value of every row built, where a
+#: function-level import would run the import machinery on every call.
+_table_type: type[Any] = type("_NoTableYet", (), {})  # placeholder until then
 
 
 def _sql_literal(value: object) -> str:
@@ -962,9 +976,7 @@ class ForeignKey(Column[K], Generic[K, R]):
         return self._references()._meta.primary_key
 
     def _check(self, value: object) -> Any:
-        from ._table import Table
-
-        if isinstance(value, Table):
+        if isinstance(value, _table_type):
             # Passing the related row itself stores its primary key.
             pk = self._target_pk()._meta.name
             value = value.__dict__.get(pk)

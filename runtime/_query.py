@@ -9,7 +9,7 @@ the base classes and the shared clauses; the queries live in ``_select``,
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from ._columns import Column
@@ -94,13 +94,15 @@ class RowLoad:
     which runs in C.
     """
 
-    __slots__ = ("keys", "decoders")
+    __slots__ = ("keys", "decoders", "_straight")
 
     def __init__(self, columns: Sequence[Column[Any]], dialect: Dialect, keys: Sequence[str]):
         self.keys = tuple(keys)
         self.decoders = [
             (i, d) for i, c in enumerate(columns) if (d := c._from_db(dialect)) is not None
         ]
+        #: (the decoders it was made for, the straight-line loader or None).
+        self._straight: tuple[object, _Loader | None] | None = None
 
     def dicts(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         keys = self.keys
@@ -121,6 +123,15 @@ class RowLoad:
         ]
 
     def objects(self, table: type[TableT], rows: Sequence[Sequence[Any]]) -> list[TableT]:
+        straight = self._straight
+        # Made on first use, and again if ``decoders`` was replaced since
+        # (``Select._loader`` sets it after construction).
+        if straight is None or straight[0] is not self.decoders:
+            straight = self._straight = (self.decoders, _straight_loader(self.keys, self.decoders))
+        load = straight[1]
+        if load is not None:
+            loaded: list[TableT] = load(rows, table)
+            return loaded
         new = object.__new__
         result: list[TableT] = []
         append = result.append
@@ -130,6 +141,42 @@ class RowLoad:
             obj.__dict__ = item
             append(obj)
         return result
+
+
+_Loader = Callable[[Sequence[Sequence[Any]], type[Any]], list[Any]]
+
+
+def _straight_loader(keys: tuple[str, ...], decoders: list[tuple[int, Any]]) -> _Loader | None:
+    """``RowLoad.objects`` as one straight-line function for these keys:
+    ``obj.__dict__ = {"id": r[0], "name": d1(r[1]), ..., "_saved": True}``.
+
+    Rows as objects is the ORM's hottest loop, and a dict display built from
+    indexes is about 1.7x faster than ``dict(zip(...))`` followed by setting
+    ``_saved`` and decoding in place. The source holds only ``repr()``-quoted
+    keys and positions. ``None`` (the general path) when keys repeat or one
+    is ``_saved``, where the two would not give the same dict.
+    """
+    if len(set(keys)) != len(keys) or "_saved" in keys:
+        return None
+    decode = dict(decoders)
+    namespace: dict[str, Any] = {f"d{i}": d for i, d in decode.items()}
+    items = ", ".join(
+        f"{key!r}: d{i}(r[{i}])" if i in decode else f"{key!r}: r[{i}]"
+        for i, key in enumerate(keys)
+    )
+    source = (
+        "def load(rows, table, new=object.__new__):\n"
+        "    result = []\n"
+        "    append = result.append\n"
+        "    for r in rows:\n"
+        "        obj = new(table)\n"
+        f"        obj.__dict__ = {{{items}{', ' if items else ''}'_saved': True}}\n"
+        "        append(obj)\n"
+        "    return result\n"
+    )
+    exec(source, namespace)
+    loader: _Loader = namespace["load"]
+    return loader
 
 
 def _table_load(table: type[Table[Any]], dialect: Dialect) -> RowLoad:
@@ -180,7 +227,8 @@ class _Ordered(_Filtered[ResultT]):
     def order_by(self, *columns: Column[Any] | str, ascending: bool = True) -> Self:
         """``ORDER BY`` the columns (names or join paths allowed)."""
         new = self._copy()
-        new._order = (*self._order, *((self._table._resolve(c), ascending) for c in columns))
+        resolve = self._table._resolve
+        new._order = self._order + tuple([(resolve(c), ascending) for c in columns])
         return new
 
     def limit(self, number: int) -> Self:
@@ -195,12 +243,15 @@ class _Ordered(_Filtered[ResultT]):
         new._offset = _check_count(number, "offset()")
         return new
 
+    def _order_sql(self, c: Compiler) -> str:
+        if not self._order:
+            return ""
+        return " ORDER BY " + ", ".join(
+            f"{c.column(col)} {'ASC' if asc else 'DESC'}" for col, asc in self._order
+        )
+
     def _tail_sql(self, c: Compiler) -> str:
-        sql = ""
-        if self._order:
-            sql += " ORDER BY " + ", ".join(
-                f"{c.column(col)} {'ASC' if asc else 'DESC'}" for col, asc in self._order
-            )
+        sql = self._order_sql(c)
         if self._limit is not None:
             sql += f" LIMIT {self._limit}"
         if self._offset is not None:

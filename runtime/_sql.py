@@ -18,6 +18,35 @@ if TYPE_CHECKING:
 
 __all__ = ["Compiler", "Condition", "And", "Or", "Compare", "IsNull", "InList"]
 
+#: ``Column``, set by ``_columns`` right after defining it. ``_columns``
+#: imports this module, so this one cannot import it at its top, and an
+#: import inside ``Compare`` runs the import machinery on every call.
+_column_type: type[Any] = type("_NoColumnYet", (), {})  # placeholder until then
+
+#: Ready ``$n`` markers: compiling one parameter is then a tuple index, not
+#: an f-string (more than this many parameters fall back to the f-string).
+_NUMBERED: tuple[str, ...] = tuple(f"${i}" for i in range(1025))
+
+#: Quoted identifiers of compiled queries (tables, columns, join aliases):
+#: they come from the schema, so the set is small and each is quoted once.
+#: Bounded anyway, as ``as_alias()`` names come from callers.
+_QUOTED: dict[str, str] = {}
+_QUOTED_MAX = 4096
+#: ``"alias"."column"`` per (alias, column name), and the ``LEFT JOIN`` text
+#: per (alias, parent alias, foreign key): both depend only on the schema.
+_REFS: dict[tuple[str, str], str] = {}
+_JOINS: dict[tuple[str, str, int], tuple[ForeignKey[Any, Any], str]] = {}
+
+
+def quote(identifier: str) -> str:
+    """``Dialect.quote``, remembered (identifiers are immutable strings)."""
+    quoted = _QUOTED.get(identifier)
+    if quoted is None:
+        quoted = Dialect.quote(identifier)
+        if len(_QUOTED) < _QUOTED_MAX:
+            _QUOTED[identifier] = quoted
+    return quoted
+
 
 class Compiler:
     """Collects parameters and join paths while a query is turned into SQL.
@@ -27,7 +56,7 @@ class Compiler:
     join list carries no parameters, so it may be emitted last).
     """
 
-    __slots__ = ("dialect", "params", "root", "joins")
+    __slots__ = ("dialect", "params", "root", "joins", "_numbered")
 
     def __init__(self, dialect: Dialect, root: type[Table[Any]]) -> None:
         self.dialect = dialect
@@ -35,11 +64,16 @@ class Compiler:
         self.root = root
         #: alias -> (parent alias, foreign key) in the order first needed.
         self.joins: dict[str, tuple[str, ForeignKey[Any, Any]]] = {}
+        self._numbered = dialect.numbered_params
 
     def param(self, value: object) -> str:
         """Bind ``value`` (already in the driver's representation)."""
-        self.params.append(value)
-        return self.dialect.placeholder(len(self.params))
+        params = self.params
+        params.append(value)
+        if not self._numbered:
+            return "?"
+        n = len(params)
+        return _NUMBERED[n] if n < 1025 else self.dialect.placeholder(n)
 
     def alias(self, path: tuple[ForeignKey[Any, Any], ...]) -> str:
         """The table alias at the end of a join path, registering its joins."""
@@ -53,8 +87,16 @@ class Compiler:
 
     def column(self, column: Column[Any]) -> str:
         """A fully qualified, quoted reference to ``column``."""
-        quote = self.dialect.quote
-        ref = f"{quote(self.alias(column._meta.path))}.{quote(column._meta.db_name)}"
+        meta = column._meta
+        path = meta.path
+        # A column of the queried table itself (the common case) has no joins.
+        alias = self.alias(path) if path else self.root._meta.tablename
+        key = (alias, meta.db_column_name or meta.name)
+        ref = _REFS.get(key)
+        if ref is None:
+            ref = f"{quote(alias)}.{quote(key[1])}"
+            if len(_REFS) < _QUOTED_MAX:
+                _REFS[key] = ref
         # A derived column (a JSON path, an array concatenation) wraps the
         # plain reference in an expression, binding its values here, in order.
         expr = column._expr
@@ -67,16 +109,26 @@ class Compiler:
         which is also why join-path columns are typed nullable when any key on
         the path is.
         """
-        quote = self.dialect.quote
         parts: list[str] = []
         for alias, (parent, fk) in self.joins.items():
-            target = fk.target()
-            pk = target._meta.primary_key._meta.db_name
-            parts.append(
-                f" LEFT JOIN {quote(target._meta.tablename)} AS {quote(alias)}"
-                f" ON {quote(parent)}.{quote(fk._meta.db_name)}"
-                f" = {quote(alias)}.{quote(pk)}"
-            )
+            # Keyed by id(): a column's ``==`` builds a condition, so columns
+            # must not be compared as keys. The entry keeps ``fk`` alive (its
+            # id is not reused) and is checked to be this very key.
+            key = (alias, parent, id(fk))
+            entry = _JOINS.get(key)
+            if entry is not None and entry[0] is fk:
+                text = entry[1]
+            else:
+                target = fk.target()
+                pk = target._meta.primary_key._meta.db_name
+                text = (
+                    f" LEFT JOIN {quote(target._meta.tablename)} AS {quote(alias)}"
+                    f" ON {quote(parent)}.{quote(fk._meta.db_name)}"
+                    f" = {quote(alias)}.{quote(pk)}"
+                )
+                if len(_JOINS) < _QUOTED_MAX:
+                    _JOINS[key] = (fk, text)
+            parts.append(text)
         return "".join(parts)
 
 
@@ -128,19 +180,15 @@ class Compare(Condition):
     __slots__ = ("column", "op", "value")
 
     def __init__(self, column: Column[Any], op: str, value: object) -> None:
-        from ._columns import Column
-
         self.column = column
         self.op = op
         # Check eagerly: a bad value raises here, before any database work.
-        self.value = value if isinstance(value, Column) else column._check(value)
+        self.value = value if isinstance(value, _column_type) else column._check(value)
 
     def compile(self, c: Compiler) -> str:
-        from ._columns import Column
-
         left = c.column(self.column)
         value = self.value
-        if isinstance(value, Column):
+        if isinstance(value, _column_type):
             return f"{left} {self.op} {c.column(value)}"
         return f"{left} {self.op} {c.param(self.column._to_db(value, c.dialect))}"
 

@@ -7,7 +7,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
-from ._columns import Column, ForeignKey, Serial
+from . import _columns
+from ._columns import Column, ForeignKey, Secret, Serial
+
+# Imported here, not inside ``select()``: a function-level import runs the
+# import machinery on every call. ``_select`` does not import this module.
+from ._select import Select
 
 if TYPE_CHECKING:
     from ._alter import Alter
@@ -16,7 +21,7 @@ if TYPE_CHECKING:
     from ._m2m import M2M, M2MAddRelated, M2MGetRelated, M2MRemoveRelated
     from ._objects import Objects, Refresh, Related
     from ._query import Query, RowLoad
-    from ._select import CountQuery, Exists, Raw, Select
+    from ._select import CountQuery, Exists, Raw
     from ._write import Delete, Insert, Update
 
 __all__ = ["Table", "TableMeta"]
@@ -192,9 +197,6 @@ class Table(Generic[RowT]):
         ``Secret`` columns are left out of a select of every column unless
         ``exclude_secrets=False``; a secret column named explicitly is selected.
         """
-        from ._columns import Secret
-        from ._select import Select
-
         if columns:
             return Select(cls, [cls._resolve(c) for c in columns])
         if exclude_secrets and any(isinstance(c, Secret) for c in cls._meta.columns):
@@ -411,3 +413,7 @@ class Table(Generic[RowT]):
         from ._m2m import M2MRemoveRelated
 
         return M2MRemoveRelated(self, rows, m2m)
+
+
+# ``ForeignKey._check`` tells a related row from a key value with this.
+_columns._table_type = Table

@@ -29,16 +29,16 @@ transaction: such a rebuild inside ``engine.transaction()`` raises
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from ._columns import Column, ForeignKey, Serial, Varchar, _sql_literal
-from ._ddl import _column_ddl
+from ._ddl import _column_ddl, run_in_transaction
 from ._dialect import POSTGRES, SQLITE, Dialect
 from ._engine_base import EngineError
 from ._query import Query
+from ._sqlite import _fetch
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -536,7 +536,7 @@ class Alter(Query[None]):
 
     async def _run(self, engine: Engine) -> None:
         if engine.dialect.name == "postgres":
-            await _in_transaction(engine, self._postgres())
+            await run_in_transaction(engine, self._postgres())
             return
         from ._sqlite import SQLiteEngine
 
@@ -564,7 +564,7 @@ class Alter(Query[None]):
         checked = {name, *rebuilt} if rebuilt else set()
         referenced = [t for t in checked if await _referencing_tables(engine.fetch, t)]
         if not referenced:
-            await _in_transaction(engine, planned)
+            await run_in_transaction(engine, planned)
             return
         if engine.transaction_exists():
             raise AlterError(
@@ -622,16 +622,6 @@ def _drop_unique_postgres(tablename: str, column: str) -> str:
     )
 
 
-async def _in_transaction(engine: Engine, statements: list[str]) -> None:
-    if engine.transaction_exists():
-        for sql in statements:
-            await engine.execute(sql)
-        return
-    async with engine.transaction():
-        for sql in statements:
-            await engine.execute(sql)
-
-
 async def _referencing_tables(fetch: _Fetch, table: str) -> list[str]:
     rows = await fetch(
         "SELECT DISTINCT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
@@ -675,12 +665,3 @@ async def _run_without_foreign_keys(engine: SQLiteEngine, alter: Alter) -> None:
             conn.execute("COMMIT")
         finally:
             conn.close()
-
-
-def _fetch(conn: sqlite3.Connection, sql: str, params: Sequence[object]) -> list[Sequence[Any]]:
-    cursor = conn.execute(sql, params)
-    try:
-        rows: list[Sequence[Any]] = cursor.fetchall()
-    finally:
-        cursor.close()
-    return rows

@@ -99,6 +99,17 @@ def create_table_sql(
     return statements
 
 
+async def run_in_transaction(engine: Engine, statements: list[str]) -> None:
+    """Run ``statements`` all or nothing: in the open transaction, else in a new one."""
+    if engine.transaction_exists():
+        for sql in statements:
+            await engine.execute(sql)
+        return
+    async with engine.transaction():
+        for sql in statements:
+            await engine.execute(sql)
+
+
 class _Script(Query[None]):
     """Several statements run in one transaction."""
 
@@ -111,14 +122,7 @@ class _Script(Query[None]):
         return ";\n".join(self._statements(dialect)), []
 
     async def _run(self, engine: Engine) -> None:
-        statements = self._statements(engine.dialect)
-        if engine.transaction_exists():
-            for sql in statements:
-                await engine.execute(sql)
-            return
-        async with engine.transaction():
-            for sql in statements:
-                await engine.execute(sql)
+        await run_in_transaction(engine, self._statements(engine.dialect))
 
 
 class CreateTable(_Script):

@@ -9,8 +9,9 @@ the base classes and the shared clauses; the queries live in ``_select``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+import enum
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar
 
 from ._columns import Column
 from ._dialect import POSTGRES, Dialect
@@ -96,13 +97,21 @@ class RowLoad:
 
     __slots__ = ("keys", "decoders", "_straight")
 
-    def __init__(self, columns: Sequence[Column[Any]], dialect: Dialect, keys: Sequence[str]):
+    def __init__(
+        self,
+        columns: Sequence[Column[Any]],
+        dialect: Dialect,
+        keys: Sequence[str],
+        overrides: Mapping[int, Callable[[Any], Any]] | None = None,
+    ):
         self.keys = tuple(keys)
-        self.decoders = [
-            (i, d) for i, c in enumerate(columns) if (d := c._from_db(dialect)) is not None
-        ]
-        #: (the decoders it was made for, the straight-line loader or None).
-        self._straight: tuple[object, _Loader | None] | None = None
+        decoders = {i: d for i, c in enumerate(columns) if (d := c._from_db(dialect)) is not None}
+        # ``overrides``: decoders that replace the columns' own by position
+        # (``output(load_json=True)`` parses JSON columns).
+        decoders.update(overrides or {})
+        self.decoders = sorted(decoders.items())
+        #: The straight-line object loader, made on first use of ``objects()``.
+        self._straight: _Loader | None | _Unset = _UNSET
 
     def dicts(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         keys = self.keys
@@ -123,12 +132,9 @@ class RowLoad:
         ]
 
     def objects(self, table: type[TableT], rows: Sequence[Sequence[Any]]) -> list[TableT]:
-        straight = self._straight
-        # Made on first use, and again if ``decoders`` was replaced since
-        # (``Select._loader`` sets it after construction).
-        if straight is None or straight[0] is not self.decoders:
-            straight = self._straight = (self.decoders, _straight_loader(self.keys, self.decoders))
-        load = straight[1]
+        load = self._straight
+        if load is _UNSET:
+            load = self._straight = _straight_loader(self.keys, self.decoders)
         if load is not None:
             loaded: list[TableT] = load(rows, table)
             return loaded
@@ -144,6 +150,13 @@ class RowLoad:
 
 
 _Loader = Callable[[Sequence[Sequence[Any]], type[Any]], list[Any]]
+
+
+class _Unset(enum.Enum):
+    UNSET = enum.auto()
+
+
+_UNSET: Final = _Unset.UNSET
 
 
 def _straight_loader(keys: tuple[str, ...], decoders: list[tuple[int, Any]]) -> _Loader | None:

@@ -353,14 +353,12 @@ class Select(_Ordered[list[R]], Generic[R, C]):
         if self._columns is None and not self._load_json:
             return _table_load(self._table, dialect)
         columns = self._selected()
-        load = RowLoad(columns, dialect, [_output_key(col) for col in columns])
-        if self._load_json:
-            decoders = dict(load.decoders)
-            for i, column in enumerate(columns):
-                if isinstance(column, JSON):
-                    decoders[i] = _load_json
-            load.decoders = sorted(decoders.items())
-        return load
+        overrides = (
+            {i: _load_json for i, column in enumerate(columns) if isinstance(column, JSON)}
+            if self._load_json
+            else None
+        )
+        return RowLoad(columns, dialect, [_output_key(col) for col in columns], overrides)
 
     def _convert(self, rows: Sequence[Sequence[Any]], load: RowLoad) -> list[Any]:
         if self._output == "dicts":

@@ -528,7 +528,29 @@ def _refuse_unfiltered(query: _Filtered[Any], force: bool, verb: str) -> None:
         )
 
 
-class Update(_Returns, _Filtered[None]):
+class _OneStatement(_Returns):
+    """UPDATE and DELETE: one statement, whose rows are fetched only for ``returning()``."""
+
+    def _returning_sql(
+        self, dialect: Dialect, columns: Sequence[Column[Any]]
+    ) -> tuple[str, list[object]]:
+        raise NotImplementedError
+
+    def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
+        return self._returning_sql(dialect, [])
+
+    async def _run(self, engine: Engine) -> None:
+        sql, params = self._sql(engine.dialect)
+        await engine.execute(sql, params)
+
+    async def _run_returning(
+        self, engine: Engine, columns: Sequence[Column[Any]]
+    ) -> list[Sequence[Any]]:
+        sql, params = self._returning_sql(engine.dialect, columns)
+        return await engine.fetch(sql, params)
+
+
+class Update(_OneStatement, _Filtered[None]):
     """``UPDATE``; refuses to run without ``where()`` unless forced.
 
     A value may be a column or an expression of the table's own columns
@@ -548,9 +570,6 @@ class Update(_Returns, _Filtered[None]):
             checked[column] = _check_value(table, column, value)
         self._values = checked
 
-    def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
-        return self._returning_sql(dialect, [])
-
     def _returning_sql(
         self, dialect: Dialect, columns: Sequence[Column[Any]]
     ) -> tuple[str, list[object]]:
@@ -567,26 +586,13 @@ class Update(_Returns, _Filtered[None]):
         returning = _returning_clause(dialect, columns)
         return f"UPDATE {table} SET {sets}{where}{returning}", c.params
 
-    async def _run(self, engine: Engine) -> None:
-        sql, params = self._sql(engine.dialect)
-        await engine.execute(sql, params)
 
-    async def _run_returning(
-        self, engine: Engine, columns: Sequence[Column[Any]]
-    ) -> list[Sequence[Any]]:
-        sql, params = self._returning_sql(engine.dialect, columns)
-        return await engine.fetch(sql, params)
-
-
-class Delete(_Returns, _Filtered[None]):
+class Delete(_OneStatement, _Filtered[None]):
     """``DELETE``; refuses to run without ``where()`` unless forced."""
 
     def __init__(self, table: type[Table[Any]], *, force: bool) -> None:
         self._table = table
         self._force = force
-
-    def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
-        return self._returning_sql(dialect, [])
 
     def _returning_sql(
         self, dialect: Dialect, columns: Sequence[Column[Any]]
@@ -596,13 +602,3 @@ class Delete(_Returns, _Filtered[None]):
         where = _keyed_where(c, self)
         table = dialect.quote(self._table._meta.tablename)
         return f"DELETE FROM {table}{where}{_returning_clause(dialect, columns)}", c.params
-
-    async def _run(self, engine: Engine) -> None:
-        sql, params = self._sql(engine.dialect)
-        await engine.execute(sql, params)
-
-    async def _run_returning(
-        self, engine: Engine, columns: Sequence[Column[Any]]
-    ) -> list[Sequence[Any]]:
-        sql, params = self._returning_sql(engine.dialect, columns)
-        return await engine.fetch(sql, params)

@@ -47,10 +47,9 @@ from ._discovery import engine_finder
 from ._engine import Engine, EngineError, PostgresEngine, SQLiteEngine
 from ._m2m import M2M, M2MAddRelated, M2MGetRelated, M2MRemoveRelated, M2MRows, M2MSelect
 from ._objects import Create, GetOrCreate, Objects, Refresh, Related
-from ._query import First, Query
+from ._query import Callback, First, Query
 from ._select import (
     Batch,
-    Callback,
     CountQuery,
     Exists,
     Frozen,

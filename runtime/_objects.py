@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast, overload
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 from ._columns import Column, ForeignKey
 from ._dialect import Dialect
 from ._query import First, Query, _Ordered, _select_sql, _table_load
-from ._select import Batch, Callback, Exists, LockStrength, Select, _check_size, _Lock
+from ._select import Batch, Exists, LockStrength, Select, _check_size, _Lock
 from ._sql import Compare, Condition
 from ._table import Table
 from ._write import Delete, Insert, Update
@@ -88,15 +88,6 @@ class Objects(_Ordered[list[TableT]], Generic[TableT]):
         """The instances in lists of ``batch_size``: ``async for bands in q.batch(...)``
         (see ``Select.batch``)."""
         return Batch(self, _check_size(batch_size), engine, node)
-
-    @overload
-    def callback(self, function: Callable[[list[TableT]], Awaitable[T1]], /) -> Callback[T1]: ...
-    @overload
-    def callback(self, function: Callable[[list[TableT]], T1], /) -> Callback[T1]: ...
-    def callback(self, function: Callable[[list[TableT]], Any], /) -> Callback[Any]:
-        """Run ``function`` on the result (awaited if it is a coroutine function);
-        what it returns becomes the result. Chainable; it comes last in a query."""
-        return Callback(self, function)
 
     def _batch_converter(self, dialect: Dialect) -> Callable[[list[Sequence[Any]]], list[Any]]:
         return self._loader(dialect)

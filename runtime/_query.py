@@ -10,8 +10,9 @@ the base classes and the shared clauses; the queries live in ``_select``,
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar
+import inspect
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast, overload
 
 from ._columns import Column
 from ._dialect import POSTGRES, Dialect
@@ -27,7 +28,7 @@ C = TypeVar("C")
 T1 = TypeVar("T1")
 TableT = TypeVar("TableT", bound="Table[Any]")
 
-__all__ = ["Query", "First", "RowLoad"]
+__all__ = ["Query", "First", "RowLoad", "Callback"]
 
 
 class Query(Generic[ResultT]):
@@ -74,6 +75,15 @@ class Query(Generic[ResultT]):
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
         """The statement (the first, if it runs several) and its parameters."""
         raise NotImplementedError
+
+    @overload
+    def callback(self, function: Callable[[ResultT], Awaitable[T1]], /) -> Callback[T1]: ...
+    @overload
+    def callback(self, function: Callable[[ResultT], T1], /) -> Callback[T1]: ...
+    def callback(self, function: Callable[[ResultT], Any], /) -> Callback[Any]:
+        """Run ``function`` on the result (awaited if it is a coroutine function);
+        what it returns becomes the result. Chainable; it comes last in a query."""
+        return Callback(self, function)
 
     def __str__(self) -> str:
         db = self._table._meta.db
@@ -303,3 +313,23 @@ class First(Query[R | None], Generic[R]):
     async def _run(self, engine: Engine) -> R | None:
         rows = await self._query._run(engine)
         return rows[0] if rows else None
+
+
+class Callback(Query[ResultT]):
+    """A query whose result goes through a function (see ``Query.callback``)."""
+
+    def __init__(self, query: Query[Any], function: Callable[[Any], Any]) -> None:
+        if not callable(function):
+            raise TypeError(f"callback() takes a function; got {function!r}")
+        self._table = query._table
+        self._query = query
+        self._function = function
+
+    def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
+        return self._query._sql(dialect)
+
+    async def _run(self, engine: Engine) -> ResultT:
+        result = self._function(await self._query._run(engine))
+        if inspect.isawaitable(result):
+            result = await result
+        return cast(ResultT, result)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import weakref
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
-    Awaitable,
     Callable,
     Generator,
     Sequence,
@@ -22,7 +20,6 @@ from typing import (
     Protocol,
     Self,
     TypeVar,
-    cast,
     get_args,
     overload,
 )
@@ -52,7 +49,6 @@ __all__ = [
     "Exists",
     "Raw",
     "Batch",
-    "Callback",
     "LockStrength",
 ]
 
@@ -296,15 +292,6 @@ class Select(_Ordered[list[R]], Generic[R, C]):
         """
         return Batch(self, _check_size(batch_size), engine, node)
 
-    @overload
-    def callback(self, function: Callable[[list[R]], Awaitable[T1]], /) -> Callback[T1]: ...
-    @overload
-    def callback(self, function: Callable[[list[R]], T1], /) -> Callback[T1]: ...
-    def callback(self, function: Callable[[list[R]], Any], /) -> Callback[Any]:
-        """Run ``function`` on the result (awaited if it is a coroutine function);
-        what it returns becomes the result. Chainable; it comes last in a query."""
-        return Callback(self, function)
-
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
         table = self._table
         c = Compiler(dialect, table)
@@ -488,34 +475,6 @@ class Batch(Generic[ItemT]):
 
     def __repr__(self) -> str:
         return f"<Batch of {self._batch_size}: {self._query}>"
-
-
-class Callback(Query[ResultT]):
-    """A query whose result goes through a function (see ``Select.callback``)."""
-
-    def __init__(self, query: Query[Any], function: Callable[[Any], Any]) -> None:
-        if not callable(function):
-            raise TypeError(f"callback() takes a function; got {function!r}")
-        self._table = query._table
-        self._query = query
-        self._function = function
-
-    @overload
-    def callback(self, function: Callable[[ResultT], Awaitable[T1]], /) -> Callback[T1]: ...
-    @overload
-    def callback(self, function: Callable[[ResultT], T1], /) -> Callback[T1]: ...
-    def callback(self, function: Callable[[ResultT], Any], /) -> Callback[Any]:
-        """Another function, run on what the previous one returned."""
-        return Callback(self, function)
-
-    def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
-        return self._query._sql(dialect)
-
-    async def _run(self, engine: Engine) -> ResultT:
-        result = self._function(await self._query._run(engine))
-        if inspect.isawaitable(result):
-            result = await result
-        return cast(ResultT, result)
 
 
 def _json_default(value: object) -> object:

@@ -44,6 +44,7 @@ class Aggregate(Column[T]):
     """
 
     _function: ClassVar[str] = ""
+    _plain: ClassVar[bool] = False
 
     def __init__(self, column: Column[Any] | None) -> None:
         super().__init__(null=True)

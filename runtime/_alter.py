@@ -553,16 +553,16 @@ class Alter(Query[None]):
                     "SQLite has no DROP TABLE ... CASCADE; drop the referencing tables first"
                 )
             guard = "IF EXISTS " if first.value else ""
-            await engine.execute(f"DROP TABLE {guard}{Dialect.quote(name)}")
+            await engine._execute_built(f"DROP TABLE {guard}{Dialect.quote(name)}")
             return
-        definition = await _read_definition(engine.fetch, name)
+        definition = await _read_definition(engine._fetch_built, name)
         # Dry run on a copy: which statements, and does any rebuild drop a table?
         planned: list[str] = []
         rebuilt = self._sqlite_steps(definition, planned.append)
         # A rename_table() earlier in the chain leaves the referencing
         # tables the same: look them up under the name the table has now.
         checked = {name, *rebuilt} if rebuilt else set()
-        referenced = [t for t in checked if await _referencing_tables(engine.fetch, t)]
+        referenced = [t for t in checked if await _referencing_tables(engine._fetch_built, t)]
         if not referenced:
             await run_in_transaction(engine, planned)
             return

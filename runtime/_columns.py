@@ -202,6 +202,16 @@ class Column(Generic[T]):
     #: For a derived column: renders the SQL expression around the column's
     #: quoted reference (see ``_derive``); ``None`` for a plain column.
     _expr: Callable[[Compiler, str], str] | None = None
+    #: False for columns that are not one (aggregates): never cached by shape.
+    _plain: ClassVar[bool] = True
+    #: Whether ``_to_db`` returns int, str, float and bool values as they are
+    #: (true unless a subclass overrides it; see ``__init_subclass__``).
+    _to_db_as_is: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_to_db" in cls.__dict__ and "_to_db_as_is" not in cls.__dict__:
+            cls._to_db_as_is = False
 
     def __init__(
         self,

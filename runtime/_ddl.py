@@ -103,11 +103,11 @@ async def run_in_transaction(engine: Engine, statements: list[str]) -> None:
     """Run ``statements`` all or nothing: in the open transaction, else in a new one."""
     if engine.transaction_exists():
         for sql in statements:
-            await engine.execute(sql)
+            await engine._execute_built(sql)
         return
     async with engine.transaction():
         for sql in statements:
-            await engine.execute(sql)
+            await engine._execute_built(sql)
 
 
 class _Script(Query[None]):

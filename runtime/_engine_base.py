@@ -116,6 +116,33 @@ class Engine(abc.ABC):
         for start in range(0, len(rows), size):
             yield rows[start : start + size]
 
+    # The query layer sends the statements it builds itself through these.
+    # Those statements never change session state (no SET, LISTEN, advisory
+    # lock, cursor outliving its transaction), so an engine with a pool may
+    # give the connection back as it is, where the public methods above, which
+    # run any SQL, must assume the session changed. By default they are the
+    # public methods.
+
+    def _fetch_built(
+        self, sql: str, params: Sequence[object] = ()
+    ) -> Awaitable[list[Sequence[Any]]]:
+        """``fetch()`` of a statement the query layer built."""
+        return self.fetch(sql, params)
+
+    def _execute_built(self, sql: str, params: Sequence[object] = ()) -> Awaitable[None]:
+        """``execute()`` of a statement the query layer built."""
+        return self.execute(sql, params)
+
+    def _executemany_built(self, sql: str, params: Sequence[Sequence[object]]) -> Awaitable[None]:
+        """``executemany()`` of a statement the query layer built."""
+        return self.executemany(sql, params)
+
+    def _batches_built(
+        self, sql: str, params: Sequence[object], size: int
+    ) -> AsyncGenerator[list[Sequence[Any]], None]:
+        """``batches()`` of a statement the query layer built."""
+        return self.batches(sql, params, size)
+
     @abc.abstractmethod
     def transaction(self) -> Transaction:
         """A new transaction, to use as ``async with engine.transaction():``.

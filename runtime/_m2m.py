@@ -385,7 +385,7 @@ class M2MGetRelated(Query[list[TargetT]], Generic[TargetT]):
 
     async def _run(self, engine: Engine) -> list[TargetT]:
         sql, params = self._sql(engine.dialect)
-        rows = await engine.fetch(sql, params)
+        rows = await engine._fetch_built(sql, params)
         target: type[TargetT] = self._table  # type: ignore[assignment]
         return _table_load(target, engine.dialect).objects(target, rows)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
+# ``_write`` as a module: it may still be loading when this one is (see the
+# end of ``_table``).
+from . import _write
 from ._columns import Column, ForeignKey
 from ._dialect import Dialect
 from ._query import First, Query, _Ordered, _select_sql, _table_load
 from ._select import Batch, Exists, LockStrength, Select, _check_size, _Lock
 from ._sql import Compare, Condition
 from ._table import Table
-from ._write import Delete, Insert, Update
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -134,11 +136,14 @@ class Objects(_Ordered[list[TableT]], Generic[TableT]):
             for name in ("_where", "_order", "_limit", "_offset", "_lock"):
                 setattr(select, name, getattr(self, name))
             return select._sql(dialect)
-        return _select_sql(self, self._columns(), dialect, False)
+        table = self._table
+        refs: list[object] = [table, *self._prefetch]
+        head = (Objects, id(table), *map(id, self._prefetch))
+        return _select_sql(self, self._columns, dialect, head, refs)
 
     async def _run(self, engine: Engine) -> list[TableT]:
         sql, params = self._sql(engine.dialect)
-        rows = await engine.fetch(sql, params)
+        rows = await engine._fetch_built(sql, params)
         return self._loader(engine.dialect)(rows)
 
 
@@ -303,7 +308,7 @@ class Save(Query[None]):
     def _query(self) -> Query[Any]:
         row = self._row
         if not row.__dict__.get("_saved"):
-            return Insert(self._table, [row])
+            return _write.Insert(self._table, [row])
         values = {
             c: row.__dict__[c._meta.name]
             for c in self._table._meta.columns
@@ -312,7 +317,7 @@ class Save(Query[None]):
         if not values:
             # Only a primary key: nothing to write, but say where it is.
             return Exists(self._table).where(_pk_condition(row))
-        return Update(self._table, values, force=False).where(_pk_condition(row))
+        return _write.Update(self._table, values, force=False).where(_pk_condition(row))
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
         return self._query()._sql(dialect)
@@ -329,10 +334,10 @@ class Remove(Query[None]):
         self._row = row
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
-        return Delete(self._table, force=False).where(_pk_condition(self._row))._sql(dialect)
+        return _write.Delete(self._table, force=False).where(_pk_condition(self._row))._sql(dialect)
 
     async def _run(self, engine: Engine) -> None:
-        await Delete(self._table, force=False).where(_pk_condition(self._row))._run(engine)
+        await _write.Delete(self._table, force=False).where(_pk_condition(self._row))._run(engine)
         self._row.__dict__["_saved"] = False
 
 

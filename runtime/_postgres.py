@@ -5,27 +5,39 @@ Connections
     (as Piccolo does): simple and always correct, but slow, so applications
     call ``start_connection_pool()`` at startup.
 
-    An asyncpg pool belongs to the event loop it was created on; using it from
-    another loop fails with "attached to a different loop" or "another
-    operation is in progress". The engine remembers the pool's loop, and a
-    query running on any other loop (``asyncio.run()`` in a thread, or
-    ``run_sync()`` while the pool lives on the application's loop) uses a
-    fresh direct connection instead.
+    The pool (``_pool.Pool``) belongs to the event loop it was opened on; a
+    connection used from another loop fails with "attached to a different
+    loop" or "another operation is in progress". The engine remembers the
+    pool's loop, and a query running on any other loop (``asyncio.run()`` in a
+    thread, or ``run_sync()`` while the pool lives on the application's loop)
+    uses a fresh direct connection instead.
+
+    A pooled connection goes back without a round trip when it ran only
+    statements the query layer built (``_fetch_built()`` & co.): those never
+    change session state. The public ``fetch()``, ``fetch_dicts()``,
+    ``execute()``, ``executemany()`` and ``batches()`` run any SQL (``SET``,
+    ``LISTEN``, advisory locks, ``WITH HOLD`` cursors...), so a connection
+    that ran one of them, or whose statement failed, is reset (asyncpg's
+    ``Connection.reset()``) before it serves anyone else; a statement
+    cancelled half-way terminates its connection.
 
 Transactions
     A top-level transaction acquires a connection (from the pool when it
     belongs to the running loop, else a direct one) for its whole block, and
-    gives it back afterwards: a pooled connection is released under
-    ``asyncio.shield`` (asyncpg's ``Pool.release`` does that, and resets it),
-    a connection left inside a transaction by a failure is terminated rather
-    than reused. Queries on a transaction's connection are serialized by a
-    lock, so tasks started inside the block may share it safely.
+    gives it back afterwards: reset first if the block ran raw SQL,
+    terminated rather than reused if a failure left it inside a transaction.
+    Queries on a transaction's connection are serialized by a lock, so tasks
+    started inside the block may share it safely.
+
+asyncpg is imported when the first connection opens, so applications that
+only use SQLite never load it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 from collections.abc import (
     AsyncGenerator,
     Awaitable,
@@ -38,11 +50,10 @@ from collections.abc import (
 )
 from typing import Any, Final, Literal, Protocol, TypeVar, cast, get_args
 
-import asyncpg  # type: ignore[import-untyped]
-
 from . import _sync
 from ._dialect import POSTGRES
 from ._engine_base import Engine, EngineError, Transaction, TransactionError
+from ._pool import Pool, PoolConnection, close_connection
 
 __all__ = ["PostgresEngine", "PostgresIsolationLevel", "PostgresTransaction"]
 
@@ -52,8 +63,13 @@ _R = TypeVar("_R")
 PostgresIsolationLevel = Literal["read_committed", "repeatable_read", "serializable"]
 _ISOLATION_LEVELS: Final = get_args(PostgresIsolationLevel)
 
-# Seconds to wait for a graceful close before dropping the socket.
-_CLOSE_TIMEOUT: Final = 10.0
+#: ``start_connection_pool()`` keywords that configure the pool itself (as
+#: ``asyncpg.create_pool()`` names them); the others go to ``asyncpg.connect()``.
+_POOL_OPTIONS: Final = frozenset(
+    {"min_size", "max_size", "max_queries", "max_inactive_connection_lifetime", "init", "setup"}
+)
+#: ``asyncpg.create_pool()`` keywords the pool does not offer.
+_REFUSED_POOL_OPTIONS: Final = frozenset({"init_size", "connect", "reset", "loop"})
 
 
 # asyncpg ships no type information: these protocols state exactly what this
@@ -66,14 +82,6 @@ class _Record(Protocol):
     def items(self) -> Iterator[tuple[str, Any]]: ...
 
 
-class _Executor(Protocol):
-    """What a connection and a pool both offer."""
-
-    async def fetch(self, query: str, *args: object) -> list[_Record]: ...
-    async def execute(self, query: str, *args: object) -> str: ...
-    async def executemany(self, command: str, args: Iterable[Sequence[object]]) -> None: ...
-
-
 class _Cursor(Protocol):
     async def fetch(self, n: int, /) -> list[_Record]: ...
 
@@ -82,31 +90,28 @@ class _CursorFactory(Protocol):
     def __await__(self) -> Generator[Any, None, _Cursor]: ...
 
 
-class _Connection(_Executor, Protocol):
+class _Connection(PoolConnection, Protocol):
+    async def fetch(self, query: str, *args: object) -> list[_Record]: ...
+    async def execute(self, query: str, *args: object) -> str: ...
+    async def executemany(self, command: str, args: Iterable[Sequence[object]]) -> None: ...
     def cursor(self, query: str, *args: object) -> _CursorFactory: ...
-    async def close(self, *, timeout: float | None = None) -> None: ...
-    def terminate(self) -> None: ...
-    def is_in_transaction(self) -> bool: ...
-
-
-class _Pool(_Executor, Protocol):
-    def acquire(self) -> Awaitable[_Connection]: ...
-    async def release(self, connection: _Connection) -> None: ...
-    async def close(self) -> None: ...
-    def terminate(self) -> None: ...
-
-
-async def _close(conn: _Connection) -> None:
-    """Close a connection of our own; never raise for it."""
-    try:
-        await conn.close(timeout=_CLOSE_TIMEOUT)
-    except Exception:
-        conn.terminate()  # asyncpg aborted it already; make sure
 
 
 def _rows(records: list[_Record]) -> list[Sequence[Any]]:
     # A Record is indexable by position like a tuple; no copy is made.
     return cast(list[Sequence[Any]], records)
+
+
+def _asyncpg() -> Any:
+    """The asyncpg module, imported on first use (tens of milliseconds that
+    SQLite-only applications skip)."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    return asyncpg
+
+
+async def _connect(kwargs: Mapping[str, Any]) -> _Connection:
+    return cast(_Connection, await _asyncpg().connect(**kwargs))
 
 
 class PostgresEngine(Engine):
@@ -125,7 +130,7 @@ class PostgresEngine(Engine):
         config: Mapping[str, Any] | None = None,
         extra_nodes: Mapping[str, PostgresEngine] | None = None,
     ) -> None:
-        #: Keyword arguments of ``asyncpg.connect()`` / ``asyncpg.create_pool()``.
+        #: Keyword arguments of ``asyncpg.connect()`` (for every connection, pooled or not).
         self.config: dict[str, Any] = dict(config or {})
         #: Other servers (read replicas) by name: ``query.run(node="read_1")``.
         self.extra_nodes: dict[str, PostgresEngine] = dict(extra_nodes or {})
@@ -135,7 +140,7 @@ class PostgresEngine(Engine):
         self._current: contextvars.ContextVar[PostgresTransaction | None] = contextvars.ContextVar(
             f"piccolo_gen_postgres_transaction_{id(self)}", default=None
         )
-        self._pool: _Pool | None = None
+        self._pool: Pool[_Connection] | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
@@ -143,25 +148,30 @@ class PostgresEngine(Engine):
         return f"PostgresEngine(config={shown!r})"
 
     # -- queries ------------------------------------------------------------
+    #
+    # The public methods run any SQL, so a pooled connection they used is
+    # reset before it is reused; the ``_built`` ones run the query layer's own
+    # statements, which leave no session state behind (see the module
+    # docstring).
 
     async def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Sequence[Any]]:
         """Run a statement and return its rows (asyncpg ``Record`` objects)."""
-        return _rows(await self._call(lambda db: db.fetch(sql, *params)))
+        return _rows(await self._call(lambda db: db.fetch(sql, *params), raw=True))
 
     async def fetch_dicts(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
         """Run a statement and return its rows as ``{column name: value}``."""
-        records = await self._call(lambda db: db.fetch(sql, *params))
+        records = await self._call(lambda db: db.fetch(sql, *params), raw=True)
         return [dict(record.items()) for record in records]
 
     async def execute(self, sql: str, params: Sequence[object] = ()) -> None:
         """Run a statement, discarding any rows."""
-        await self._call(lambda db: db.execute(sql, *params))
+        await self._call(lambda db: db.execute(sql, *params), raw=True)
 
     async def executemany(self, sql: str, params: Sequence[Sequence[object]]) -> None:
         """Run a statement once per parameter row, atomically (asyncpg ``executemany``)."""
-        await self._call(lambda db: db.executemany(sql, params))
+        await self._call(lambda db: db.executemany(sql, params), raw=True)
 
-    async def batches(
+    def batches(
         self, sql: str, params: Sequence[object], size: int
     ) -> AsyncGenerator[list[Sequence[Any]], None]:
         """Run a statement and yield its rows ``size`` at a time, through a
@@ -171,9 +181,28 @@ class PostgresEngine(Engine):
         queries of the block may run between batches); otherwise on a
         connection of its own, in a transaction that ends with the iteration.
         """
+        return self._batches(sql, params, size, raw=True)
+
+    async def _fetch_built(self, sql: str, params: Sequence[object] = ()) -> list[Sequence[Any]]:
+        return _rows(await self._call(lambda db: db.fetch(sql, *params), raw=False))
+
+    async def _execute_built(self, sql: str, params: Sequence[object] = ()) -> None:
+        await self._call(lambda db: db.execute(sql, *params), raw=False)
+
+    async def _executemany_built(self, sql: str, params: Sequence[Sequence[object]]) -> None:
+        await self._call(lambda db: db.executemany(sql, params), raw=False)
+
+    def _batches_built(
+        self, sql: str, params: Sequence[object], size: int
+    ) -> AsyncGenerator[list[Sequence[Any]], None]:
+        return self._batches(sql, params, size, raw=False)
+
+    async def _batches(
+        self, sql: str, params: Sequence[object], size: int, *, raw: bool
+    ) -> AsyncGenerator[list[Sequence[Any]], None]:
         transaction = self._current.get()
         if transaction is not None:
-            conn, lock = transaction._connection()
+            conn, lock = transaction._connection(raw=raw)
             async with lock:
                 cursor = await conn.cursor(sql, *params)
             while True:
@@ -184,7 +213,10 @@ class PostgresEngine(Engine):
                 if len(records) < size:
                     return
         pool = self._loop_pool()
-        conn = await pool.acquire() if pool is not None else await self._connect()
+        if pool is None:
+            conn = await self._connect()
+        else:
+            conn = pool.acquire_nowait() or await pool.acquire()
         clean = False
         try:
             await conn.execute("BEGIN")
@@ -207,28 +239,41 @@ class PostgresEngine(Engine):
                 pass
             raise
         finally:
-            await _give_back(conn, pool, clean=clean)
+            await _give_back(conn, pool, clean=clean, reset=raw)
 
-    async def _call(self, operation: Callable[[_Executor], Awaitable[_R]]) -> _R:
+    async def _call(self, operation: Callable[[_Connection], Awaitable[_R]], *, raw: bool) -> _R:
         transaction = self._current.get()
         if transaction is not None:
-            conn, lock = transaction._connection()
+            conn, lock = transaction._connection(raw=raw)
             async with lock:
                 return await operation(conn)
-        pool = self._loop_pool()
-        if pool is not None:
-            # Pool.fetch() & co. acquire and release (shielded) by themselves.
-            return await operation(pool)
+        pool = self._pool
+        if pool is not None and self._pool_loop is asyncio.get_running_loop():
+            conn = pool.acquire_nowait() or await pool.acquire()
+            try:
+                result = await operation(conn)
+            except Exception:
+                # The session is most likely intact, but not worth trusting blindly.
+                await pool.release_reset(conn)
+                raise
+            except BaseException:
+                pool.discard(conn)  # cancelled mid-query: the protocol state is unknown
+                raise
+            if raw:
+                await pool.release_reset(conn)
+            else:
+                pool.release(conn)
+            return result
         conn = await self._connect()
         try:
             result = await operation(conn)
         except Exception:
-            await _close(conn)
+            await close_connection(conn)
             raise
         except BaseException:
             conn.terminate()  # cancelled mid-query: the protocol state is unknown
             raise
-        await _close(conn)
+        await close_connection(conn)
         return result
 
     def get_node(self, name: str) -> PostgresEngine:
@@ -242,9 +287,9 @@ class PostgresEngine(Engine):
     # -- connections and the pool -------------------------------------------
 
     async def _connect(self) -> _Connection:
-        return cast(_Connection, await asyncpg.connect(**self.config))
+        return await _connect(self.config)
 
-    def _loop_pool(self) -> _Pool | None:
+    def _loop_pool(self) -> Pool[_Connection] | None:
         """The pool, when it belongs to the running event loop."""
         pool = self._pool
         if pool is not None and self._pool_loop is asyncio.get_running_loop():
@@ -254,10 +299,18 @@ class PostgresEngine(Engine):
     async def start_connection_pool(self, **pool_kwargs: Any) -> None:
         """Open a connection pool on the running event loop.
 
-        ``pool_kwargs`` (``min_size``, ``max_size``, ...) go to
-        ``asyncpg.create_pool()`` along with ``config``. Queries on this loop
-        use the pool from now on; queries on other loops use direct
-        connections.
+        Pool options, named as in ``asyncpg.create_pool()``: ``min_size``
+        (default 10, opened now), ``max_size`` (10), ``max_queries`` (a
+        connection is replaced after this many uses; 50,000),
+        ``max_inactive_connection_lifetime`` (seconds an idle connection
+        beyond ``min_size`` stays open; 300, 0: forever), ``init`` (an async
+        function run on each new connection) and ``setup`` (run on each
+        acquisition). Every other keyword goes to ``asyncpg.connect()`` along
+        with ``config`` (``command_timeout``, ``server_settings``,
+        ``statement_cache_size``, ...).
+
+        Queries on this loop use the pool from now on; queries on other loops
+        use direct connections.
         """
         if self._pool is not None:
             if self._pool_loop is not None and not self._pool_loop.is_closed():
@@ -266,11 +319,32 @@ class PostgresEngine(Engine):
                 )
             # Its loop is gone, and with it any way to close it gracefully.
             self._pool = self._pool_loop = None
-        pool = await asyncpg.create_pool(**{**self.config, **pool_kwargs})
-        self._pool, self._pool_loop = cast(_Pool, pool), asyncio.get_running_loop()
+        refused = sorted(_REFUSED_POOL_OPTIONS.intersection(pool_kwargs))
+        if refused:
+            raise TypeError(
+                f"start_connection_pool() does not take {', '.join(refused)}: the pool "
+                f"options are {', '.join(sorted(_POOL_OPTIONS))}"
+            )
+        options = {key: value for key, value in pool_kwargs.items() if key in _POOL_OPTIONS}
+        connect_kwargs = {
+            **self.config,
+            **{key: value for key, value in pool_kwargs.items() if key not in _POOL_OPTIONS},
+        }
+        try:
+            inspect.signature(_asyncpg().connect).bind(**connect_kwargs)
+        except TypeError as error:
+            raise TypeError(
+                f"start_connection_pool(): asyncpg.connect() rejects the connection "
+                f"keywords ({error}); the pool options are {', '.join(sorted(_POOL_OPTIONS))}"
+            ) from None
+        pool: Pool[_Connection] = Pool(lambda: _connect(connect_kwargs), **options)
+        await pool.open()
+        self._pool, self._pool_loop = pool, asyncio.get_running_loop()
 
     async def close_connection_pool(self) -> None:
-        """Close the pool (waiting for connections in use), if one is open.
+        """Close the pool, if one is open: wait for the connections in use to
+        come back (queries still waiting for one get ``EngineError``), then
+        close them all. Queries started meanwhile connect directly.
 
         Works from any loop: a pool opened on another loop that is still
         running is closed there.
@@ -353,22 +427,30 @@ class PostgresTransaction(Transaction):
         #: The statement that starts the transaction.
         self.begin_sql = begin
         self._conn: _Connection | None = None
-        self._pool: _Pool | None = None
+        self._pool: Pool[_Connection] | None = None
         self._lock: asyncio.Lock | None = None
+        #: Whether a statement of the block was raw SQL (so the session may
+        #: have changed): the connection is reset before it is reused.
+        self._raw = False
 
-    def _connection(self) -> tuple[_Connection, asyncio.Lock]:
+    def _connection(self, *, raw: bool) -> tuple[_Connection, asyncio.Lock]:
         root = self._active_root()
         if root._conn is None or root._lock is None:  # pragma: no cover
             raise TransactionError("the transaction has no connection")
+        if raw:
+            root._raw = True
         return root._conn, root._lock
 
     async def _begin(self) -> None:
         pool = self.engine._loop_pool()
-        conn = await pool.acquire() if pool is not None else await self.engine._connect()
+        if pool is None:
+            conn = await self.engine._connect()
+        else:
+            conn = pool.acquire_nowait() or await pool.acquire()
         try:
             await conn.execute(self.begin_sql)
         except BaseException:
-            await _give_back(conn, pool, clean=False)
+            await _give_back(conn, pool, clean=False, reset=False)
             raise
         self._conn, self._pool, self._lock = conn, pool, asyncio.Lock()
 
@@ -392,21 +474,24 @@ class PostgresTransaction(Transaction):
         conn, pool = self._conn, self._pool
         self._conn = self._pool = self._lock = None
         if conn is not None:
-            await _give_back(conn, pool, clean=clean)
+            await _give_back(conn, pool, clean=clean, reset=self._raw)
 
 
-async def _give_back(conn: _Connection, pool: _Pool | None, *, clean: bool) -> None:
-    """Return a transaction's connection to its pool, or close it. Never raises
-    (except for cancellation of the caller)."""
-    dirty = not clean or conn.is_in_transaction()
-    if dirty:
+async def _give_back(
+    conn: _Connection, pool: Pool[_Connection] | None, *, clean: bool, reset: bool
+) -> None:
+    """Return a connection to its pool (``reset``: after a reset), or close it.
+    Never raises (except for cancellation of the caller)."""
+    if not clean or conn.is_in_transaction():
         # Its state is unknown or still inside a transaction: it must not
         # serve anyone else (asyncpg would also complain when resetting it).
-        conn.terminate()
-    if pool is not None:
-        try:
-            await pool.release(conn)  # shielded inside asyncpg; resets the session
-        except Exception:
+        if pool is None:
             conn.terminate()
-    elif not dirty:
-        await _close(conn)
+        else:
+            pool.discard(conn)
+    elif pool is None:
+        await close_connection(conn)
+    elif reset:
+        await pool.release_reset(conn)
+    else:
+        pool.release(conn)

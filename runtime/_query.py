@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast, over
 
 from ._columns import Column
 from ._dialect import POSTGRES, Dialect
-from ._sql import Compiler, Condition, interpolate
+from ._sql import Bound, Compiler, Condition, Shape, interpolate, quote
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -46,7 +46,7 @@ class Query(Generic[ResultT]):
 
     def _copy(self) -> Self:
         new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
+        new.__dict__ = self.__dict__.copy()
         return new
 
     async def run(self, *, engine: Engine | None = None, node: str | None = None) -> ResultT:
@@ -222,6 +222,9 @@ class _Filtered(Query[ResultT]):
     def where(self, *conditions: Condition) -> Self:
         """Add conditions; several (and several calls) are ANDed."""
         new = self._copy()
+        if len(conditions) == 1 and self._where is None and isinstance(conditions[0], Condition):
+            new._where = conditions[0]  # the common case, quickly
+            return new
         for condition in conditions:
             if not isinstance(condition, Condition):
                 raise TypeError(
@@ -235,6 +238,8 @@ class _Filtered(Query[ResultT]):
 
 
 def _check_count(value: int, what: str) -> int:
+    if type(value) is int and value >= 0:
+        return value
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{what} takes a non-negative int; got {value!r}")
     return value
@@ -250,8 +255,14 @@ class _Ordered(_Filtered[ResultT]):
     def order_by(self, *columns: Column[Any] | str, ascending: bool = True) -> Self:
         """``ORDER BY`` the columns (names or join paths allowed)."""
         new = self._copy()
+        if len(columns) == 1 and isinstance(columns[0], Column):  # the common case, quickly
+            new._order = (*self._order, (columns[0], ascending))
+            return new
         resolve = self._table._resolve
-        new._order = self._order + tuple([(resolve(c), ascending) for c in columns])
+        new._order = (
+            *self._order,
+            *[(c if isinstance(c, Column) else resolve(c), ascending) for c in columns],
+        )
         return new
 
     def limit(self, number: int) -> Self:
@@ -273,31 +284,105 @@ class _Ordered(_Filtered[ResultT]):
             f"{c.column(col)} {'ASC' if asc else 'DESC'}" for col, asc in self._order
         )
 
-    def _tail_sql(self, c: Compiler) -> str:
-        sql = self._order_sql(c)
-        if self._limit is not None:
-            sql += f" LIMIT {self._limit}"
-        if self._offset is not None:
-            if self._limit is None and c.dialect.name == "sqlite":
-                sql += " LIMIT -1"  # SQLite accepts OFFSET only after a LIMIT
-            sql += f" OFFSET {self._offset}"
-        return sql
+    def _limit_sql(self, dialect: Dialect) -> str:
+        """``LIMIT`` and ``OFFSET`` (no parameters: their values are checked ints)."""
+        limit, offset = self._limit, self._offset
+        if offset is None:
+            return "" if limit is None else f" LIMIT {limit}"
+        if limit is not None:
+            return f" LIMIT {limit} OFFSET {offset}"
+        if dialect.name == "sqlite":
+            return f" LIMIT -1 OFFSET {offset}"  # SQLite accepts OFFSET only after a LIMIT
+        return f" OFFSET {offset}"
+
+
+# -- compiled statements, by query shape ---------------------------------------------
+
+#: Statements compiled before, by query shape: the text up to ``ORDER BY``
+#: for queries with the same table, columns, operators and clauses, values
+#: left out (they are bound again from the query at hand), and the objects
+#: whose ``id()`` the key holds (kept alive so that no id is reused while the
+#: entry exists). Bounded: emptied when full.
+_COMPILED: dict[tuple[object, ...], tuple[str, list[object]]] = {}
+_COMPILED_MAX = 4096
+#: Whether ``_statement`` uses ``_COMPILED`` (tests compare both ways).
+_use_compiled = True
+
+
+def _plain(column: Column[Any]) -> bool:
+    """Whether ``column`` compiles to a bare reference (no values, no aggregate)."""
+    return column._expr is None and column._plain
+
+
+def _statement(
+    query: _Ordered[Any],
+    dialect: Dialect,
+    head: tuple[object, ...] | None,
+    refs: list[object],
+    render: Callable[[Compiler], str],
+) -> tuple[str, list[object]]:
+    """``query``'s statement: ``render`` writes it up to ``ORDER BY`` on a
+    compiler, then come ``LIMIT`` and ``OFFSET``.
+
+    ``head`` is the shape of what ``render`` writes besides the ``WHERE`` and
+    ``ORDER BY`` clauses (``None``: not cacheable), with the objects it
+    identifies by ``id()`` in ``refs``. With the shapes of the condition and of
+    the ordering it keys the cache: a query of a known shape is not compiled
+    again, only its values are converted. A first compilation is cached only
+    when the parameters it bound are exactly those the shape walk found.
+    """
+    limit = "" if query._limit is None and query._offset is None else query._limit_sql(dialect)
+    if head is not None and _use_compiled:
+        values: Bound = []
+        where = query._where
+        shape: Shape | None = None
+        if where is not None:
+            shape = where._shape(values, refs)
+        if where is None or shape is not None:
+            order: list[object] = []
+            for column, ascending in query._order:
+                if column._expr is not None or not column._plain:
+                    break
+                refs.append(column)
+                order += (id(column), ascending)
+            else:
+                key = (head, dialect.name, shape, *order)
+                hit = _COMPILED.get(key)
+                if hit is not None:
+                    return hit[0] + limit, [v if f is None else f(v, dialect) for f, v in values]
+                c = Compiler(dialect, query._table)
+                sql = render(c)
+                if c.params == [v if f is None else f(v, dialect) for f, v in values]:
+                    if len(_COMPILED) >= _COMPILED_MAX:
+                        _COMPILED.clear()
+                    _COMPILED[key] = (sql, refs)
+                return sql + limit, c.params
+    c = Compiler(dialect, query._table)
+    sql = render(c)
+    return sql + limit, c.params
 
 
 def _select_sql(
-    query: _Ordered[Any], columns: Sequence[Column[Any]], dialect: Dialect, distinct: bool
+    query: _Ordered[Any],
+    columns: Callable[[], Sequence[Column[Any]]],
+    dialect: Dialect,
+    head: tuple[object, ...] | None,
+    refs: list[object],
 ) -> tuple[str, list[object]]:
+    """``SELECT columns() FROM query's table`` with its clauses (``head``, ``refs``:
+    see ``_statement``; the columns must follow from ``head``)."""
     table = query._table
-    c = Compiler(dialect, table)
-    select_list = ", ".join(c.column(col) for col in columns)
-    where = query._where_sql(c)
-    tail = query._tail_sql(c)
-    quote = dialect.quote
-    sql = (
-        f"SELECT {'DISTINCT ' if distinct else ''}{select_list}"
-        f" FROM {quote(table._meta.tablename)}{c.join_clause()}{where}{tail}"
-    )
-    return sql, c.params
+
+    def render(c: Compiler) -> str:
+        select_list = ", ".join(c.column(col) for col in columns())
+        where = query._where_sql(c)
+        order = query._order_sql(c)
+        return (
+            f"SELECT {select_list} FROM {quote(table._meta.tablename)}"
+            f"{c.join_clause()}{where}{order}"
+        )
+
+    return _statement(query, dialect, head, refs, render)
 
 
 class First(Query[R | None], Generic[R]):

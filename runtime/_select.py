@@ -27,7 +27,7 @@ from typing import (
 from ._aggregate import Aggregate
 from ._columns import JSON, Column, ForeignKey
 from ._dialect import Dialect
-from ._query import First, Query, RowLoad, _Filtered, _Ordered, _table_load
+from ._query import First, Query, RowLoad, _Filtered, _Ordered, _plain, _statement, _table_load
 from ._sql import Compiler, quote
 
 if TYPE_CHECKING:
@@ -293,8 +293,38 @@ class Select(_Ordered[list[R]], Generic[R, C]):
         return Batch(self, _check_size(batch_size), engine, node)
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
+        if self._lock is not None:
+            # FOR UPDATE comes after LIMIT and depends on the joins: never cached.
+            _require_postgres(dialect, "lock_rows()")
+            c = Compiler(dialect, self._table)
+            sql = self._render(c) + self._limit_sql(dialect)
+            return sql + self._lock.sql(c), c.params
+        refs: list[object] = []
+        return _statement(self, dialect, self._head(refs), refs, self._render)
+
+    def _head(self, refs: list[object]) -> tuple[object, ...] | None:
+        """The shape of this select besides its condition and order (see
+        ``_statement``): ``None`` when a column is not a plain one."""
         table = self._table
-        c = Compiler(dialect, table)
+        refs.append(table)
+        columns = self._columns
+        selected: list[object] = [Select, id(table), self._distinct]
+        if columns is not None:
+            for column in columns:
+                if column._expr is not None or not column._plain:
+                    return None
+                selected.append(id(column))
+            refs += columns
+        if self._distinct_on or self._group_by:
+            clauses = (*self._distinct_on, *self._group_by)
+            if not all(map(_plain, clauses)):
+                return None
+            refs += clauses
+            selected += (None, len(self._distinct_on), *map(id, clauses))
+        return tuple(selected)
+
+    def _render(self, c: Compiler) -> str:
+        """The statement up to ``ORDER BY`` (``LIMIT``, ``OFFSET``, locks come after)."""
         items = []
         for column in self._selected():
             # _expression() inlined: this loop is on every query's path.
@@ -306,7 +336,7 @@ class Select(_Ordered[list[R]], Generic[R, C]):
                 items.append(c.column(column))
         distinct = ""
         if self._distinct_on:
-            _require_postgres(dialect, "distinct(on=...)")
+            _require_postgres(c.dialect, "distinct(on=...)")
             distinct = f"DISTINCT ON ({', '.join(c.column(col) for col in self._distinct_on)}) "
         elif self._distinct:
             distinct = "DISTINCT "
@@ -314,16 +344,11 @@ class Select(_Ordered[list[R]], Generic[R, C]):
         group = ""
         if self._group_by:
             group = " GROUP BY " + ", ".join(c.column(col) for col in self._group_by)
-        tail = self._tail_sql(c)
-        lock = ""
-        if self._lock is not None:
-            _require_postgres(dialect, "lock_rows()")
-            lock = self._lock.sql(c)
-        sql = (
+        order = self._order_sql(c)
+        return (
             f"SELECT {distinct}{', '.join(items)}"
-            f" FROM {quote(table._meta.tablename)}{c.join_clause()}{where}{group}{tail}{lock}"
+            f" FROM {quote(self._table._meta.tablename)}{c.join_clause()}{where}{group}{order}"
         )
-        return sql, c.params
 
     def _order_sql(self, c: Compiler) -> str:
         # As _Ordered's, but ORDER BY may name an aggregate (Count(), ...).
@@ -362,7 +387,7 @@ class Select(_Ordered[list[R]], Generic[R, C]):
 
     async def _run(self, engine: Engine) -> list[R]:
         sql, params = self._sql(engine.dialect)
-        rows = await engine.fetch(sql, params)
+        rows = await engine._fetch_built(sql, params)
         return self._convert(rows, self._loader(engine.dialect))
 
 
@@ -451,7 +476,7 @@ class Batch(Generic[ItemT]):
             engine = engine.get_node(self._node)
         sql, params = self._query._sql(engine.dialect)
         convert = self._query._batch_converter(engine.dialect)
-        batches = engine.batches(sql, params, self._batch_size)
+        batches = engine._batches_built(sql, params, self._batch_size)
         try:
             async for rows in batches:
                 yield convert(rows)
@@ -539,7 +564,7 @@ class Frozen(Query[ResultT]):
         if cached is None:
             cached = self._compiled(target.dialect)
         sql, params, convert = cached
-        result: ResultT = convert(await target.fetch(sql, params))
+        result: ResultT = convert(await target._fetch_built(sql, params))
         return result
 
     async def _run(self, engine: Engine) -> ResultT:
@@ -547,7 +572,7 @@ class Frozen(Query[ResultT]):
         if cached is None:
             cached = self._compiled(engine.dialect)
         sql, params, convert = cached
-        result: ResultT = convert(await engine.fetch(sql, params))
+        result: ResultT = convert(await engine._fetch_built(sql, params))
         return result
 
 
@@ -599,7 +624,7 @@ class CountQuery(_Filtered[int]):
 
     async def _run(self, engine: Engine) -> int:
         sql, params = self._sql(engine.dialect)
-        rows = await engine.fetch(sql, params)
+        rows = await engine._fetch_built(sql, params)
         return int(rows[0][0])
 
 
@@ -617,7 +642,7 @@ class Exists(_Filtered[bool]):
 
     async def _run(self, engine: Engine) -> bool:
         sql, params = self._sql(engine.dialect)
-        rows = await engine.fetch(sql, params)
+        rows = await engine._fetch_built(sql, params)
         return bool(rows[0][0])
 
 

@@ -8,7 +8,8 @@ schema and are always quoted.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias, final
 
 from ._dialect import Dialect
 
@@ -16,7 +17,27 @@ if TYPE_CHECKING:
     from ._columns import Column, ForeignKey
     from ._table import Table
 
-__all__ = ["Compiler", "Condition", "And", "Or", "Compare", "IsNull", "InList"]
+__all__ = ["Compiler", "Condition", "And", "Or", "Compare", "IsNull", "InList", "Shape"]
+
+#: What a condition's SQL text depends on, without its values: operators and
+#: the ``id()`` of each column (see ``Condition._shape``).
+Shape: TypeAlias = tuple[object, ...]
+#: The values a condition binds, in compile order, each with the function
+#: that turns it into the driver's representation (``None``: as it is).
+Bound: TypeAlias = list[tuple["Callable[[Any, Dialect], object] | None", object]]
+
+#: Types whose values every column that keeps ``Column._to_db`` binds as they are.
+_AS_IS: frozenset[type] = frozenset({int, str, float, bool})
+
+
+def _bound(
+    column: Column[Any], value: object
+) -> tuple[Callable[[Any, Dialect], object] | None, object]:
+    """``value`` for ``Bound``: with ``column._to_db`` unless that would return it as is."""
+    if column._to_db_as_is and type(value) in _AS_IS:
+        return None, value
+    return column._to_db, value
+
 
 #: ``Column``, set by ``_columns`` right after defining it. ``_columns``
 #: imports this module, so this one cannot import it at its top, and an
@@ -141,6 +162,18 @@ class Condition:
         """Render this condition, binding its values on ``c``."""
         raise NotImplementedError
 
+    def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
+        """This condition's shape, for the compiled-SQL cache of ``_query``.
+
+        Two conditions with equal shapes compile to the same text. The values
+        the condition binds go to ``values`` in the order ``compile`` binds
+        them, and every object whose ``id()`` the shape holds goes to ``refs``
+        (the cache keeps them alive, so an id is never reused while a cached
+        statement refers to it). ``None``: no shape, compile every time; the
+        default for conditions that do not define one.
+        """
+        return None
+
     def __and__(self, other: Condition) -> Condition:
         return And(self, other)
 
@@ -148,6 +181,7 @@ class Condition:
         return Or(self, other)
 
 
+@final
 class And(Condition):
     """Both conditions hold."""
 
@@ -160,7 +194,15 @@ class And(Condition):
     def compile(self, c: Compiler) -> str:
         return f"({self.left.compile(c)} AND {self.right.compile(c)})"
 
+    def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
+        left = self.left._shape(values, refs)
+        if left is None:
+            return None
+        right = self.right._shape(values, refs)
+        return None if right is None else ("AND", left, right)
 
+
+@final
 class Or(Condition):
     """Either condition holds."""
 
@@ -173,7 +215,15 @@ class Or(Condition):
     def compile(self, c: Compiler) -> str:
         return f"({self.left.compile(c)} OR {self.right.compile(c)})"
 
+    def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
+        left = self.left._shape(values, refs)
+        if left is None:
+            return None
+        right = self.right._shape(values, refs)
+        return None if right is None else ("OR", left, right)
 
+
+@final
 class Compare(Condition):
     """``column <op> value`` or ``column <op> other_column``."""
 
@@ -192,7 +242,21 @@ class Compare(Condition):
             return f"{left} {self.op} {c.column(value)}"
         return f"{left} {self.op} {c.param(self.column._to_db(value, c.dialect))}"
 
+    def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
+        column, value = self.column, self.value
+        if column._expr is not None:
+            return None  # a derived column binds values of its own
+        refs.append(column)
+        if isinstance(value, _column_type):
+            if value._expr is not None:
+                return None
+            refs.append(value)
+            return (self.op, id(column), id(value))
+        values.append(_bound(column, value))
+        return (self.op, id(column))
 
+
+@final
 class IsNull(Condition):
     """``column IS [NOT] NULL``."""
 
@@ -205,7 +269,15 @@ class IsNull(Condition):
     def compile(self, c: Compiler) -> str:
         return f"{c.column(self.column)} IS {'NOT ' if self.negate else ''}NULL"
 
+    def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
+        column = self.column
+        if column._expr is not None:
+            return None
+        refs.append(column)
+        return ("IS NOT NULL" if self.negate else "IS NULL", id(column))
 
+
+@final
 class InList(Condition):
     """``column [NOT] IN (values...)``; an empty list is always false (true negated)."""
 
@@ -223,6 +295,14 @@ class InList(Condition):
         to_db = self.column._to_db
         marks = ", ".join(c.param(to_db(v, c.dialect)) for v in self.values)
         return f"{c.column(self.column)} {'NOT IN' if self.negate else 'IN'} ({marks})"
+
+    def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
+        column = self.column
+        if column._expr is not None:
+            return None
+        refs.append(column)
+        values.extend([_bound(column, value) for value in self.values])
+        return ("NOT IN" if self.negate else "IN", id(column), len(self.values))
 
 
 def interpolate(sql: str, params: list[object], dialect: Dialect) -> str:

@@ -184,6 +184,12 @@ class SQLiteEngine(Engine):
         """Run a statement once per parameter row, atomically (``cursor.executemany``)."""
         await self._call(_executemany, sql, params)
 
+    # A SQLite connection has no session state to reset: the query layer's
+    # own statements take the public methods directly (no extra call).
+    _fetch_built = fetch
+    _execute_built = execute
+    _executemany_built = executemany
+
     async def batches(
         self, sql: str, params: Sequence[object], size: int
     ) -> AsyncGenerator[list[Sequence[Any]], None]:

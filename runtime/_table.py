@@ -7,11 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
-from . import _columns
-from ._columns import Column, ForeignKey, Secret, Serial
-
 # Imported here, not inside ``select()``: a function-level import runs the
 # import machinery on every call. ``_select`` does not import this module.
+from . import _columns, _select
+from ._columns import Column, ForeignKey, Secret, Serial
 from ._select import Select
 
 if TYPE_CHECKING:
@@ -42,6 +41,68 @@ def _snake_case(name: str) -> str:
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
+def _needs(obj: object, name: str) -> None:
+    raise TypeError(f"{type(obj).__name__}() needs {name}=")
+
+
+def _unknown(obj: object, names: Mapping[str, object]) -> None:
+    raise TypeError(f"{type(obj).__name__}() has no column {', '.join(sorted(names))}")
+
+
+def _straight_init(cls: type[Table[Any]]) -> Any:
+    """``Table.__init__`` for ``cls`` as one straight-line function: a keyword
+    parameter per column, each checked and stored in declaration order.
+
+    Building rows is on every insert's path, and the general constructor's
+    loop over the columns is about twice as slow. The source holds only the
+    columns' names (validated identifiers) and positions. ``None`` (keep the
+    general constructor) for a name that could clash with the function's own.
+    """
+    columns = cls._meta.columns
+    pk = cls._meta.primary_key
+    names = [column._meta.name for column in columns]
+    if not all(name.isidentifier() and not name.startswith("__") for name in names):
+        return None
+    namespace: dict[str, Any] = {"__M": _UNSET, "__needs": _needs, "__unknown": _unknown}
+    body = []
+    for i, (name, column) in enumerate(zip(names, columns)):
+        namespace[f"__c{i}"] = column._check
+        namespace[f"__d{i}"] = column._default_value
+        if column._meta.required:
+            body.append(f"    if {name} is __M: __needs(__self, {name!r})")
+            body.append(f"    __v[{name!r}] = __c{i}({name})")
+        elif column is pk and isinstance(column, Serial):
+            # numbered by the database on insert
+            body.append(f"    if {name} is not __M: __v[{name!r}] = __c{i}({name})")
+        else:
+            body.append(f"    __v[{name!r}] = __d{i}() if {name} is __M else __c{i}({name})")
+    parameters = "".join(f", {name}=__M" for name in names)
+    source = "\n".join(
+        [
+            f"def __init__(__self, /, *{parameters}, **__kw):",
+            "    __v = __self.__dict__",
+            *body,
+            "    if __kw: __unknown(__self, __kw)",
+            "    __v['_saved'] = False",
+        ]
+    )
+    exec(source, namespace)
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = f"A new {cls.__name__} row (not saved); columns as keyword arguments."
+    return init
+
+
+class _Unset:
+    """The default of a constructor parameter that was not given."""
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+_UNSET = _Unset()
+
+
 @dataclass(slots=True)
 class TableMeta:
     """What the runtime knows about a table class."""
@@ -60,6 +121,8 @@ class TableMeta:
     indexes: tuple[Index, ...] = ()
     #: UNIQUE constraints over several columns, as attribute names.
     unique: tuple[tuple[str, ...], ...] = ()
+    #: The columns of ``select()`` (every column but the secret ones).
+    public: list[Column[Any]] = field(default_factory=list)
 
 
 class Table(Generic[RowT]):
@@ -103,7 +166,12 @@ class Table(Generic[RowT]):
             help_text=help_text,
             indexes=tuple(indexes),
             unique=tuple(tuple(group) for group in unique),
+            public=[c for c in columns if not isinstance(c, Secret)],
         )
+        if "__init__" not in cls.__dict__:
+            straight = _straight_init(cls)
+            if straight is not None:
+                cls.__init__ = straight  # type: ignore[method-assign]
         named = [*(index.columns for index in indexes), *unique]
         for group in named:
             missing = [name for name in group if name not in cls._meta.column_map]
@@ -198,9 +266,11 @@ class Table(Generic[RowT]):
         ``exclude_secrets=False``; a secret column named explicitly is selected.
         """
         if columns:
-            return Select(cls, [cls._resolve(c) for c in columns])
-        if exclude_secrets and any(isinstance(c, Secret) for c in cls._meta.columns):
-            return Select(cls, [c for c in cls._meta.columns if not isinstance(c, Secret)])
+            resolve = cls._resolve
+            return Select(cls, [c if isinstance(c, Column) else resolve(c) for c in columns])
+        meta = cls._meta
+        if exclude_secrets and len(meta.public) != len(meta.columns):
+            return Select(cls, list(meta.public))
         return Select(cls, None)
 
     if TYPE_CHECKING:
@@ -218,16 +288,12 @@ class Table(Generic[RowT]):
             their attribute holds the related row (or ``None``), loaded in the
             same query with a join.
             """
-            from ._objects import Objects
-
-            return Objects(cls, prefetch)
+            return _objects.Objects(cls, prefetch)
 
     @classmethod
     def insert(cls, *rows: Self) -> Insert[Self]:
         """``INSERT`` the given instances; their primary keys are filled in."""
-        from ._write import Insert
-
-        return Insert(cls, list(rows))
+        return _write.Insert(cls, list(rows))
 
     if TYPE_CHECKING:
         # Generated classes add one typed keyword argument per column.
@@ -248,19 +314,15 @@ class Table(Generic[RowT]):
 
             Refuses to run without ``where()`` unless ``force=True``.
             """
-            from ._write import Update
-
             merged: dict[Column[Any], object] = {}
             for key, value in {**(values or {}), **kwargs}.items():
                 merged[cls._resolve(key)] = value
-            return Update(cls, merged, force=force)
+            return _write.Update(cls, merged, force=force)
 
     @classmethod
     def delete(cls, *, force: bool = False) -> Delete:
         """``DELETE``; refuses to run without ``where()`` unless ``force=True``."""
-        from ._write import Delete
-
-        return Delete(cls, force=force)
+        return _write.Delete(cls, force=force)
 
     @classmethod
     def count(
@@ -273,23 +335,17 @@ class Table(Generic[RowT]):
         ``column``: count its non-null values; ``distinct``: count the distinct
         combinations of these columns' values.
         """
-        from ._select import CountQuery
-
-        return CountQuery(cls, column, distinct)
+        return _select.CountQuery(cls, column, distinct)
 
     @classmethod
     def exists(cls) -> Exists:
         """Whether any row matches; chain ``where()``."""
-        from ._select import Exists
-
-        return Exists(cls)
+        return _select.Exists(cls)
 
     @classmethod
     def raw(cls, sql: str, *args: object) -> Raw:
         """Run ``sql`` as written; each ``{}`` is bound to the next argument."""
-        from ._select import Raw
-
-        return Raw(cls, sql, args)
+        return _select.Raw(cls, sql, args)
 
     @classmethod
     def create_table(cls, *, if_not_exists: bool = False) -> CreateTable:
@@ -327,21 +383,15 @@ class Table(Generic[RowT]):
 
     def save(self) -> Query[None]:
         """``INSERT`` the row if it is new, else ``UPDATE`` it by primary key."""
-        from ._objects import Save
-
-        return Save(self)
+        return _objects.Save(self)
 
     def remove(self) -> Query[None]:
         """``DELETE`` this row by primary key."""
-        from ._objects import Remove
-
-        return Remove(self)
+        return _objects.Remove(self)
 
     def get_related(self, foreign_key: ForeignKey[Any, R]) -> Related[R]:
         """The row this row's ``foreign_key`` points at (``None`` when it is null)."""
-        from ._objects import Related
-
-        return Related(self, foreign_key)
+        return _objects.Related(self, foreign_key)
 
     def get_reverse(
         self, table: type[TargetT], foreign_key: ForeignKey[Any, Any] | None = None
@@ -350,16 +400,12 @@ class Table(Generic[RowT]):
         ``manager.get_reverse(Band)``; name the key when ``table`` has several
         to this table (``band.get_reverse(Concert, Concert.band_1)``).
         Chain ``where``/``order_by`` as on ``objects()``."""
-        from ._objects import reverse
-
-        return reverse(self, table, foreign_key)
+        return _objects.reverse(self, table, foreign_key)
 
     def refresh(self, columns: Sequence[Column[Any]] | None = None) -> Refresh[Self]:
         """Reload this saved row's values (all, or ``columns``) from the database;
         the result is the row itself."""
-        from ._objects import Refresh
-
-        return Refresh(self, columns)
+        return _objects.Refresh(self, columns)
 
     @overload
     def to_dict(self) -> RowT: ...
@@ -417,3 +463,8 @@ class Table(Generic[RowT]):
 
 # ``ForeignKey._check`` tells a related row from a key value with this.
 _columns._table_type = Table
+
+# The query modules that import this one, bound last (they need ``Table``)
+# and as modules, so that the methods above reach them without an import
+# statement per call (which runs the import machinery every time).
+from . import _objects, _write  # noqa: E402

@@ -457,10 +457,10 @@ class Insert(_Returns, Query[list[TableT]]):
         returned: list[Sequence[Any]] = []
         for statement in statements:
             if not statement.returned:
-                await engine.execute(statement.sql, statement.params)
+                await engine._execute_built(statement.sql, statement.params)
                 written.update(id(row) for row in statement.rows)
                 continue
-            records = await engine.fetch(statement.sql, statement.params)
+            records = await engine._fetch_built(statement.sql, statement.params)
             key_columns = 1 if statement.fill_pk else 0
             if conflict:
                 pairs = self._match(engine.dialect, statement, records)
@@ -541,13 +541,13 @@ class _OneStatement(_Returns):
 
     async def _run(self, engine: Engine) -> None:
         sql, params = self._sql(engine.dialect)
-        await engine.execute(sql, params)
+        await engine._execute_built(sql, params)
 
     async def _run_returning(
         self, engine: Engine, columns: Sequence[Column[Any]]
     ) -> list[Sequence[Any]]:
         sql, params = self._returning_sql(engine.dialect, columns)
-        return await engine.fetch(sql, params)
+        return await engine._fetch_built(sql, params)
 
 
 class Update(_OneStatement, _Filtered[None]):

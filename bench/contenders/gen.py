@@ -56,6 +56,9 @@ class NullEngine(Engine):
     async def fetch_dicts(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
         return []
 
+    # As SQLiteEngine does: the query layer's own statements take fetch() directly.
+    _fetch_built = fetch
+
     async def execute(self, sql: str, params: Sequence[object] = ()) -> None:
         return None
 

@@ -3,7 +3,7 @@
 The pipeline, one module per stage::
 
     config -> load (yaml_source / toml_source, structure) -> validate
-           -> resolve -> render -> fmt -> build (write or check)
+           -> resolve -> render (layout) -> fmt -> build (write or check)
 
 ``cli`` is the command-line entry point (``piccolo-gen``).
 """

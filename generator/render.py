@@ -1,13 +1,19 @@
-"""Render resolved modules to Python source with the jinja2 templates."""
+"""Render resolved modules to Python source with the jinja2 templates.
+
+A module comes out as chunks (``fmt.Chunk``), already laid out as black
+would lay them out (``layout``), for ``fmt.format_module`` to check.
+"""
 
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from . import layout
 from .errors import SchemaErrors
+from .fmt import Chunk
 from .resolve import ResolvedModule, resolve
 
 if TYPE_CHECKING:
@@ -26,6 +32,10 @@ __all__ = [{exports}]
 '''
 
 
+#: The block statement around the per-table classes for the type checkers.
+_CHECKER_BLOCK = "if TYPE_CHECKING:"
+
+
 class SchemaResolveError(SchemaErrors):
     """Errors found while resolving (after validation): reported like schema errors."""
 
@@ -33,6 +43,9 @@ class SchemaResolveError(SchemaErrors):
 def _pydoc(text: str) -> str:
     """A docstring literal for ``text`` (triple-quoted, escaped)."""
     escaped = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+    if escaped.endswith('"'):
+        # A quote right before the closing ones would end the string early.
+        escaped = escaped[:-1] + '\\"'
     return f'"""{escaped}"""'
 
 
@@ -47,16 +60,49 @@ def _environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["pydoc"] = _pydoc
+    env.globals.update(
+        import_from=layout.import_from,
+        display_assignment=layout.display_assignment,
+        class_statement=layout.class_statement,
+        call_assignment=layout.call_assignment,
+        function_stub=layout.function_stub,
+    )
     return env
 
 
-def render_module(module: ResolvedModule) -> str:
-    """The (unformatted) source of one generated module."""
-    return _environment().get_template("module.py.jinja").render(m=module)
+def _macros() -> Any:
+    """The chunk macros of ``module.py.jinja`` (its module has no other output)."""
+    return _environment().get_template("module.py.jinja").module
 
 
-def render_package(schemas: list[LoadedSchema]) -> dict[str, str]:
-    """Relative file name -> unformatted source, for every module and ``__init__.py``.
+def render_module(module: ResolvedModule) -> list[Chunk]:
+    """The chunks of one generated module, in order.
+
+    Each chunk starts with the blank lines black puts before it: one after
+    the imports and between the classes of the ``if TYPE_CHECKING:`` block,
+    two around top-level classes.
+    """
+    macros = _macros()
+    chunks = [Chunk(macros.header(module)), Chunk("\n" + macros.exports(module))]
+    top_level = [
+        *(macros.enum_class(*enum) for enum in module.enums),
+        *(macros.row_class(table) for table in module.tables),
+        *(macros.join_class(join) for join in module.joins),
+        *(macros.table_class(table) for table in module.tables),
+    ]
+    chunks.extend(Chunk("\n\n" + text) for text in top_level)
+    for index, table in enumerate(module.tables):
+        text = macros.checker_classes(table)
+        if index == 0:
+            chunks.append(Chunk("\n\n" + macros.checker_intro() + text))
+        else:
+            chunks.append(Chunk("\n" + text, block=_CHECKER_BLOCK))
+    chunks.append(Chunk("\n\n" + macros.footer(module)))
+    return chunks
+
+
+def render_package(schemas: list[LoadedSchema]) -> dict[str, list[Chunk]]:
+    """Relative file name -> chunks, for every module and ``__init__.py``.
 
     Raises :class:`SchemaResolveError` for problems only resolution can see
     (cross-file import cycles, unsupported column types).
@@ -66,13 +112,15 @@ def render_package(schemas: list[LoadedSchema]) -> dict[str, str]:
         raise SchemaResolveError(errors)
     files = {f"{m.module}.py": render_module(m) for m in modules}
     names = sorted(m.module for m in modules)
-    files["__init__.py"] = (
-        _INIT.format(
-            modules=", ".join(names) or "none",
-            imports=", ".join(names) if names else "",
-            exports=", ".join(f'"{n}"' for n in names),
+    files["__init__.py"] = [
+        Chunk(
+            _INIT.format(
+                modules=", ".join(names) or "none",
+                imports=", ".join(names) if names else "",
+                exports=", ".join(f'"{n}"' for n in names),
+            )
+            if names
+            else _INIT.split("from . import")[0]
         )
-        if names
-        else _INIT.split("from . import")[0]
-    )
+    ]
     return files

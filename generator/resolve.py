@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import SchemaError
+from .layout import py_str
 from .names import snake_case
 
 if TYPE_CHECKING:
@@ -131,6 +132,10 @@ class ResolvedM2M:
     arguments: list[str]
     help_text: str | None
 
+    @property
+    def runtime_class(self) -> str:
+        return "M2M"
+
 
 @dataclass
 class PrefetchClass:
@@ -156,13 +161,36 @@ class ResolvedTable:
     class_arguments: list[str] = field(default_factory=list)
     #: Many-to-many relationships: no database column, not in the row types.
     m2m: list[ResolvedM2M] = field(default_factory=list)
-    #: ``objects()`` overloads that prefetch: (parameters, result row class).
-    objects_overloads: list[tuple[str, str]] = field(default_factory=list)
+    #: ``objects()`` overloads that prefetch: (parameters after ``cls``, result
+    #: row class).
+    objects_overloads: list[tuple[list[str], str]] = field(default_factory=list)
     prefetch_classes: list[PrefetchClass] = field(default_factory=list)
 
     @property
     def row_name(self) -> str:
         return f"{self.name}Row"
+
+    @property
+    def attributes(self) -> list[ResolvedColumn | ResolvedM2M]:
+        """The class attributes: the columns, then the many-to-many relationships."""
+        return [*self.columns, *self.m2m]
+
+    @property
+    def init_parameters(self) -> list[str]:
+        """The constructor's keyword parameters (also those of ``objects().create()``)."""
+        return [f"{c.name}: {c.init_type}" + ("" if c.required else " = ...") for c in self.columns]
+
+    @property
+    def update_parameters(self) -> list[str]:
+        """The parameters of ``update()``: a mapping, or a keyword per column."""
+        return [
+            "cls",
+            "values: Mapping[Column[Any] | str, object] | None = None",
+            "/",
+            "*",
+            "force: bool = False",
+            *(f"{c.name}: {c.update_type} = ..." for c in self.columns if not c.primary_key),
+        ]
 
 
 @dataclass
@@ -303,10 +331,9 @@ class _ModuleResolver:
             target_class = self.qualified(ref, ref.name)
             init_type = f"{key_type} | {target_class}" + (" | None" if nullable else "")
             arguments.append(f"lambda: {target_class}")
-            if (spec.on_delete or _ACTION_DEFAULT) != _ACTION_DEFAULT:
-                arguments.append(f"on_delete={spec.on_delete!r}")
-            if (spec.on_update or _ACTION_DEFAULT) != _ACTION_DEFAULT:
-                arguments.append(f"on_update={spec.on_update!r}")
+            for option, action in (("on_delete", spec.on_delete), ("on_update", spec.on_update)):
+                if action is not None and action != _ACTION_DEFAULT:
+                    arguments.append(f"{option}={py_str(action)}")
             target = (_alias(ref.module) if ref.module != self.schema.module else "", ref.name)
             self.note_types(key_type)
         elif spec.type == "array":
@@ -343,9 +370,9 @@ class _ModuleResolver:
         if spec.choices:
             arguments.append(f"choices={spec.choices}")
         if spec.db_column_name:
-            arguments.append(f"db_column_name={spec.db_column_name!r}")
+            arguments.append(f"db_column_name={py_str(spec.db_column_name)}")
         if spec.help_text:
-            arguments.append(f"help_text={spec.help_text!r}")
+            arguments.append(f"help_text={py_str(spec.help_text)}")
         return ResolvedColumn(
             name=name,
             runtime_class=runtime_class,
@@ -381,10 +408,10 @@ class _ModuleResolver:
             return f"{spec.choices}.{value}"
         kind = spec.type
         if kind in ("json", "jsonb"):
-            return repr(json.dumps(value))
+            return py_str(json.dumps(value))
         if kind == "numeric":
             self.stdlib.add("decimal")
-            return f"decimal.Decimal({str(decimal.Decimal(str(value)))!r})"
+            return f"decimal.Decimal({py_str(str(decimal.Decimal(str(value))))})"
         if kind == "date":
             self.stdlib.add("datetime")
             return repr(datetime.date.fromisoformat(str(value)))
@@ -399,10 +426,10 @@ class _ModuleResolver:
             return f"datetime.timedelta(seconds={value!r})"
         if kind == "uuid":
             self.stdlib.add("uuid")
-            return f"uuid.UUID({str(uuid.UUID(str(value)))!r})"
+            return f"uuid.UUID({py_str(str(uuid.UUID(str(value))))})"
         if kind in ("real", "double_precision"):
             return repr(float(value))  # type: ignore[arg-type]
-        return repr(value)
+        return _literal(value)
 
     def table(self, name: str, spec: TableSpec) -> ResolvedTable:
         if name not in self.tables:
@@ -470,12 +497,12 @@ class _ModuleResolver:
 
         for join, columns in by_join.items():
             if len(columns) > 1:
-                table.objects_overloads.append((f"prefetch: {join}, /", several))
+                table.objects_overloads.append(([f"prefetch: {join}", "/"], several))
                 continue
             column = columns[0]
             name = f"{table.name}With{''.join(p.capitalize() for p in column.name.split('_'))}"
             row = related(column) + (" | None" if column.nullable else "")
-            table.objects_overloads.append((f"prefetch: {join}, /", name))
+            table.objects_overloads.append(([f"prefetch: {join}", "/"], name))
             table.prefetch_classes.append(
                 PrefetchClass(
                     name=name,
@@ -489,7 +516,7 @@ class _ModuleResolver:
         if len(keys) > 1:
             union = " | ".join(by_join)
             table.objects_overloads.append(
-                (f"p1: {union}, p2: {union}, /, *more: {union}", several)
+                ([f"p1: {union}", f"p2: {union}", "/", f"*more: {union}"], several)
             )
             table.prefetch_classes.append(
                 PrefetchClass(
@@ -529,7 +556,7 @@ class _ModuleResolver:
         self.runtime.add("M2M")
         arguments = [f"lambda: {self.qualified(through, through.name)}"]
         if spec.help_text:
-            arguments.append(f"help_text={spec.help_text!r}")
+            arguments.append(f"help_text={py_str(spec.help_text)}")
         annotation = (
             f"M2M[{table}, {self.qualified(target, target.name)},"
             f" {self.qualified(target, target.name + 'Row')}]"
@@ -545,15 +572,15 @@ class _ModuleResolver:
             self.runtime.add("Index")
             indexes = []
             for index in spec.indexes:
-                parts = [repr(column) for column in index.columns]
+                parts = [py_str(column) for column in index.columns]
                 if index.unique:
                     parts.append("unique=True")
                 if index.name is not None:
-                    parts.append(f"name={index.name!r}")
+                    parts.append(f"name={py_str(index.name)}")
                 indexes.append(f"Index({', '.join(parts)})")
             arguments.append(f"indexes={_tuple(indexes)}")
         if spec.unique:
-            groups = [_tuple([repr(c) for c in columns]) for columns in spec.unique]
+            groups = [_tuple([py_str(c) for c in columns]) for columns in spec.unique]
             arguments.append(f"unique={_tuple(groups)}")
         return arguments
 
@@ -623,7 +650,7 @@ class _ModuleResolver:
                     if all(isinstance(v, int) for v in members.values())
                     else "enum.StrEnum"
                 ),
-                [(member, repr(value)) for member, value in members.items()],
+                [(member, _literal(value)) for member, value in members.items()],
             )
             for enum_name, members in spec.enums.items()
         ]
@@ -645,6 +672,11 @@ class _ModuleResolver:
             module_imports=sorted(self.modules),
             exports=exports,
         )
+
+
+def _literal(value: object) -> str:
+    """A Python literal for a schema value, strings quoted as black quotes them."""
+    return py_str(value) if isinstance(value, str) else repr(value)
 
 
 def _type_arguments(spec: ColumnSpec) -> list[str]:

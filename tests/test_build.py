@@ -2,6 +2,7 @@
 
 The renderer is replaced so that these tests are about ``build`` alone:
 atomic writes, unchanged files left alone, stale files removed, ``--check``.
+The last test runs the real pipeline on a large schema with an error.
 """
 
 from __future__ import annotations
@@ -166,3 +167,21 @@ def test_missing_schema_folder(project: Path, capsys: pytest.CaptureFixture[str]
     assert (
         capsys.readouterr().err == "nowhere: no such file or folder\n1 error; nothing was written\n"
     )
+
+
+def test_a_large_schema_with_an_error_reports_its_place_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The real renderer and libyaml's fast path, on the benchmark's schema.
+    from bench.scale import schema_text
+
+    text = schema_text(50).replace("references: Table0020}", "references: Table0200}", 1)
+    (tmp_path / "schema").mkdir()
+    (tmp_path / "schema" / "tables.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert _build() == 1
+    line = 1 + text.splitlines().index("      other: {type: foreign_key, references: Table0200}")
+    err = capsys.readouterr().err
+    assert err.startswith(f"schema/tables.yaml:{line}:"), err
+    assert "Table0200" in err and err.endswith("1 error; nothing was written\n")
+    assert not (tmp_path / "generated").exists()

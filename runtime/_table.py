@@ -49,6 +49,15 @@ def _unknown(obj: object, names: Mapping[str, object]) -> None:
     raise TypeError(f"{type(obj).__name__}() has no column {', '.join(sorted(names))}")
 
 
+def _first_init(self: Table[Any], /, **kwargs: Any) -> None:
+    """The constructor of a table class until its first row: makes the
+    straight-line one (or keeps the general one), then runs it."""
+    cls = type(self)
+    init = _straight_init(cls) or Table.__init__
+    setattr(cls, "__init__", init)  # noqa: B010
+    init(self, **kwargs)
+
+
 def _straight_init(cls: type[Table[Any]]) -> Any:
     """``Table.__init__`` for ``cls`` as one straight-line function: a keyword
     parameter per column, each checked and stored in declaration order.
@@ -169,9 +178,9 @@ class Table(Generic[RowT]):
             public=[c for c in columns if not isinstance(c, Secret)],
         )
         if "__init__" not in cls.__dict__:
-            straight = _straight_init(cls)
-            if straight is not None:
-                cls.__init__ = straight  # type: ignore[method-assign]
+            # Made on the first instance: importing 500 tables need not
+            # compile 500 constructors.
+            setattr(cls, "__init__", _first_init)  # noqa: B010 - typed by the generated stub
         named = [*(index.columns for index in indexes), *unique]
         for group in named:
             missing = [name for name in group if name not in cls._meta.column_map]

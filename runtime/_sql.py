@@ -9,7 +9,7 @@ schema and are always quoted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeAlias, final
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, final
 
 from ._dialect import Dialect
 
@@ -181,46 +181,41 @@ class Condition:
         return Or(self, other)
 
 
+class _Junction(Condition):
+    """Two conditions joined by ``_op`` (``AND``, ``OR``)."""
+
+    __slots__ = ("left", "right")
+    _op: ClassVar[str]
+
+    def __init__(self, left: Condition, right: Condition) -> None:
+        self.left = left
+        self.right = right
+
+    def compile(self, c: Compiler) -> str:
+        return f"({self.left.compile(c)} {self._op} {self.right.compile(c)})"
+
+    def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
+        left = self.left._shape(values, refs)
+        if left is None:
+            return None
+        right = self.right._shape(values, refs)
+        return None if right is None else (self._op, left, right)
+
+
 @final
-class And(Condition):
+class And(_Junction):
     """Both conditions hold."""
 
-    __slots__ = ("left", "right")
-
-    def __init__(self, left: Condition, right: Condition) -> None:
-        self.left = left
-        self.right = right
-
-    def compile(self, c: Compiler) -> str:
-        return f"({self.left.compile(c)} AND {self.right.compile(c)})"
-
-    def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
-        left = self.left._shape(values, refs)
-        if left is None:
-            return None
-        right = self.right._shape(values, refs)
-        return None if right is None else ("AND", left, right)
+    __slots__ = ()
+    _op = "AND"
 
 
 @final
-class Or(Condition):
+class Or(_Junction):
     """Either condition holds."""
 
-    __slots__ = ("left", "right")
-
-    def __init__(self, left: Condition, right: Condition) -> None:
-        self.left = left
-        self.right = right
-
-    def compile(self, c: Compiler) -> str:
-        return f"({self.left.compile(c)} OR {self.right.compile(c)})"
-
-    def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
-        left = self.left._shape(values, refs)
-        if left is None:
-            return None
-        right = self.right._shape(values, refs)
-        return None if right is None else ("OR", left, right)
+    __slots__ = ()
+    _op = "OR"
 
 
 @final

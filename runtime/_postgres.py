@@ -212,11 +212,7 @@ class PostgresEngine(Engine):
                     yield _rows(records)
                 if len(records) < size:
                     return
-        pool = self._loop_pool()
-        if pool is None:
-            conn = await self._connect()
-        else:
-            conn = pool.acquire_nowait() or await pool.acquire()
+        conn, pool = await self._acquire()
         clean = False
         try:
             await conn.execute("BEGIN")
@@ -247,33 +243,18 @@ class PostgresEngine(Engine):
             conn, lock = transaction._connection(raw=raw)
             async with lock:
                 return await operation(conn)
-        pool = self._pool
-        if pool is not None and self._pool_loop is asyncio.get_running_loop():
-            conn = pool.acquire_nowait() or await pool.acquire()
-            try:
-                result = await operation(conn)
-            except Exception:
-                # The session is most likely intact, but not worth trusting blindly.
-                await pool.release_reset(conn)
-                raise
-            except BaseException:
-                pool.discard(conn)  # cancelled mid-query: the protocol state is unknown
-                raise
-            if raw:
-                await pool.release_reset(conn)
-            else:
-                pool.release(conn)
-            return result
-        conn = await self._connect()
+        conn, pool = await self._acquire()
         try:
             result = await operation(conn)
         except Exception:
-            await close_connection(conn)
+            # The session is most likely intact, but not worth trusting blindly.
+            await _give_back(conn, pool, clean=True, reset=True)
             raise
         except BaseException:
-            conn.terminate()  # cancelled mid-query: the protocol state is unknown
+            # Cancelled mid-query: the protocol state is unknown.
+            await _give_back(conn, pool, clean=False, reset=False)
             raise
-        await close_connection(conn)
+        await _give_back(conn, pool, clean=True, reset=raw)
         return result
 
     def get_node(self, name: str) -> PostgresEngine:
@@ -288,6 +269,15 @@ class PostgresEngine(Engine):
 
     async def _connect(self) -> _Connection:
         return await _connect(self.config)
+
+    async def _acquire(self) -> tuple[_Connection, Pool[_Connection] | None]:
+        """A connection for one statement or transaction, and the pool it came
+        from (``None``: a direct connection, for a loop without the pool).
+        Give it back with ``_give_back``."""
+        pool = self._loop_pool()
+        if pool is None:
+            return await self._connect(), None
+        return pool.acquire_nowait() or await pool.acquire(), pool
 
     def _loop_pool(self) -> Pool[_Connection] | None:
         """The pool, when it belongs to the running event loop."""
@@ -442,11 +432,7 @@ class PostgresTransaction(Transaction):
         return root._conn, root._lock
 
     async def _begin(self) -> None:
-        pool = self.engine._loop_pool()
-        if pool is None:
-            conn = await self.engine._connect()
-        else:
-            conn = pool.acquire_nowait() or await pool.acquire()
+        conn, pool = await self.engine._acquire()
         try:
             await conn.execute(self.begin_sql)
         except BaseException:

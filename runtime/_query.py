@@ -332,34 +332,45 @@ def _statement(
     when the parameters it bound are exactly those the shape walk found.
     """
     limit = "" if query._limit is None and query._offset is None else query._limit_sql(dialect)
-    if head is not None and _use_compiled:
-        values: Bound = []
-        where = query._where
-        shape: Shape | None = None
-        if where is not None:
-            shape = where._shape(values, refs)
-        if where is None or shape is not None:
-            order: list[object] = []
-            for column, ascending in query._order:
-                if column._expr is not None or not column._plain:
-                    break
-                refs.append(column)
-                order += (id(column), ascending)
-            else:
-                key = (head, dialect.name, shape, *order)
-                hit = _COMPILED.get(key)
-                if hit is not None:
-                    return hit[0] + limit, [v if f is None else f(v, dialect) for f, v in values]
-                c = Compiler(dialect, query._table)
-                sql = render(c)
-                if c.params == [v if f is None else f(v, dialect) for f, v in values]:
-                    if len(_COMPILED) >= _COMPILED_MAX:
-                        _COMPILED.clear()
-                    _COMPILED[key] = (sql, refs)
-                return sql + limit, c.params
+    values: Bound = []
+    key = _shape_key(query, dialect, head, refs, values)
+    if key is not None:
+        hit = _COMPILED.get(key)
+        if hit is not None:
+            return hit[0] + limit, [v if f is None else f(v, dialect) for f, v in values]
     c = Compiler(dialect, query._table)
     sql = render(c)
+    if key is not None and c.params == [v if f is None else f(v, dialect) for f, v in values]:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = (sql, refs)
     return sql + limit, c.params
+
+
+def _shape_key(
+    query: _Ordered[Any],
+    dialect: Dialect,
+    head: tuple[object, ...] | None,
+    refs: list[object],
+    values: Bound,
+) -> tuple[object, ...] | None:
+    """The cache key of ``query``'s statement (``None``: not cacheable), its
+    condition's values added to ``values`` and the objects it names to ``refs``."""
+    if head is None or not _use_compiled:
+        return None
+    where = query._where
+    shape: Shape | None = None
+    if where is not None:
+        shape = where._shape(values, refs)
+        if shape is None:
+            return None
+    order: list[object] = []
+    for column, ascending in query._order:
+        if column._expr is not None or not column._plain:
+            return None
+        refs.append(column)
+        order += (id(column), ascending)
+    return (head, dialect.name, shape, *order)
 
 
 def _select_sql(

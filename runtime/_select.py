@@ -560,20 +560,13 @@ class Frozen(Query[ResultT]):
         target = engine or self._engine()
         if node is not None:
             target = target.get_node(node)
-        cached = self._cache.get(target.dialect.name)
-        if cached is None:
-            cached = self._compiled(target.dialect)
-        sql, params, convert = cached
+        dialect = target.dialect
+        sql, params, convert = self._cache.get(dialect.name) or self._compiled(dialect)
         result: ResultT = convert(await target._fetch_built(sql, params))
         return result
 
     async def _run(self, engine: Engine) -> ResultT:
-        cached = self._cache.get(engine.dialect.name)
-        if cached is None:
-            cached = self._compiled(engine.dialect)
-        sql, params, convert = cached
-        result: ResultT = convert(await engine._fetch_built(sql, params))
-        return result
+        return await self.run(engine=engine)
 
 
 class CountQuery(_Filtered[int]):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overloa
 # Imported here, not inside ``select()``: a function-level import runs the
 # import machinery on every call. ``_select`` does not import this module.
 from . import _columns, _select
-from ._columns import Column, ForeignKey, Secret, Serial
+from ._columns import MISSING, Column, ForeignKey, Secret, Serial
 from ._select import Select
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def _straight_init(cls: type[Table[Any]]) -> Any:
     names = [column._meta.name for column in columns]
     if not all(name.isidentifier() and not name.startswith("__") for name in names):
         return None
-    namespace: dict[str, Any] = {"__M": _UNSET, "__needs": _needs, "__unknown": _unknown}
+    namespace: dict[str, Any] = {"__M": MISSING, "__needs": _needs, "__unknown": _unknown}
     body = []
     for i, (name, column) in enumerate(zip(names, columns)):
         namespace[f"__c{i}"] = column._check
@@ -100,16 +100,6 @@ def _straight_init(cls: type[Table[Any]]) -> Any:
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__doc__ = f"A new {cls.__name__} row (not saved); columns as keyword arguments."
     return init
-
-
-class _Unset:
-    """The default of a constructor parameter that was not given."""
-
-    def __repr__(self) -> str:
-        return "<not given>"
-
-
-_UNSET = _Unset()
 
 
 @dataclass(slots=True)
@@ -204,14 +194,13 @@ class Table(Generic[RowT]):
                 if name in kwargs:
                     values[name] = column._check(kwargs.pop(name))
                 elif column._meta.required:
-                    raise TypeError(f"{type(self).__name__}() needs {name}=")
+                    _needs(self, name)
                 elif column is pk and isinstance(column, Serial):
                     continue  # numbered by the database on insert
                 else:
                     values[name] = column._default_value()
             if kwargs:
-                unknown = ", ".join(sorted(kwargs))
-                raise TypeError(f"{type(self).__name__}() has no column {unknown}")
+                _unknown(self, kwargs)
             values["_saved"] = False
 
     def __repr__(self) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from generator import GENERATED_MARKER
 from generator.errors import GeneratorBug, SchemaError, SchemaErrors, display_path
-from generator.fmt import format_module, format_source
+from generator.fmt import format_module
 from generator.load import SCHEMA_SUFFIXES, LoadedSchema, read_schema
 from generator.validate import validate
 
@@ -85,12 +85,7 @@ def render_files(schemas: list[LoadedSchema], out_label: str) -> dict[str, str]:
     for name, source in sorted(render_package(schemas).items()):
         if "/" in name or "\\" in name or not name.endswith(".py"):
             raise ValueError(f"render_package returned an unexpected file name: {name!r}")
-        origin = f"{out_label}/{name}"
-        # A plain string (no chunks to vouch for) goes through black whole.
-        if isinstance(source, str):
-            files[name] = format_source(source, origin=origin)
-        else:
-            files[name] = format_module(source, origin=origin)
+        files[name] = format_module(source, origin=f"{out_label}/{name}")
     files["py.typed"] = ""
     return files
 

@@ -17,17 +17,19 @@ import pytest
 from generator import GENERATED_MARKER
 from generator.cli import main
 from generator.errors import GeneratorBug, SchemaError, SchemaErrors
-from generator.fmt import format_source
+from generator.fmt import Chunk, format_source
 from generator.load import LoadedSchema
 
 
-def _fake_render(schemas: list[LoadedSchema]) -> dict[str, str]:
+def _fake_render(schemas: list[LoadedSchema]) -> dict[str, list[Chunk]]:
     # Deliberately unformatted, so that the tests see black's work.
     files = {
-        f"{schema.module}.py": f"{GENERATED_MARKER}\nTABLES=( {', '.join(map(repr, schema.spec.tables))}, )\n"
+        f"{schema.module}.py": [
+            Chunk(f"{GENERATED_MARKER}\nTABLES=( {', '.join(map(repr, schema.spec.tables))}, )\n")
+        ]
         for schema in schemas
     }
-    files["__init__.py"] = f"{GENERATED_MARKER}\n"
+    files["__init__.py"] = [Chunk(f"{GENERATED_MARKER}\n")]
     return files
 
 
@@ -123,7 +125,7 @@ def test_check_of_a_missing_output_folder(
 def test_render_errors_are_reported_like_schema_errors(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def failing(schemas: list[LoadedSchema]) -> dict[str, str]:
+    def failing(schemas: list[LoadedSchema]) -> dict[str, list[Chunk]]:
         raise SchemaErrors([SchemaError("schema/music.yaml", None, None, "tables", "a cycle")])
 
     monkeypatch.setattr(sys.modules["generator.render"], "render_package", failing)
@@ -139,7 +141,9 @@ def test_invalid_generated_code_is_a_generator_bug(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(
-        sys.modules["generator.render"], "render_package", lambda schemas: {"music.py": "def (:\n"}
+        sys.modules["generator.render"],
+        "render_package",
+        lambda schemas: {"music.py": [Chunk("def (:\n")]},
     )
     assert _build() == 1
     err = capsys.readouterr().err

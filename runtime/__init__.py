@@ -44,7 +44,20 @@ from ._columns import (
 from ._ddl import CreateTable, DropTables, Index
 from ._dialect import Dialect
 from ._discovery import engine_finder
-from ._engine import Engine, EngineError, PostgresEngine, SQLiteEngine
+from ._engine import Engine, PostgresEngine, SQLiteEngine
+from ._errors import (
+    CheckViolation,
+    DatabaseError,
+    DataError,
+    EngineError,
+    ForeignKeyViolation,
+    IntegrityError,
+    NotNullViolation,
+    OperationalError,
+    ProgrammingError,
+    TransactionError,
+    UniqueViolation,
+)
 from ._m2m import M2M, M2MAddRelated, M2MGetRelated, M2MRemoveRelated, M2MRows, M2MSelect
 from ._objects import Create, GetOrCreate, Objects, Refresh, Related
 from ._query import Callback, First, Query
@@ -63,6 +76,16 @@ from ._table import Table
 from ._write import Delete, Insert, Returning, Update
 
 __all__ = [
+    "UniqueViolation",
+    "TransactionError",
+    "ProgrammingError",
+    "OperationalError",
+    "NotNullViolation",
+    "IntegrityError",
+    "ForeignKeyViolation",
+    "DataError",
+    "DatabaseError",
+    "CheckViolation",
     "Alter",
     "AlterError",
     "Index",

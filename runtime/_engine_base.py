@@ -34,6 +34,7 @@ from typing import Any, ClassVar, Protocol, Self, TypeAlias, cast
 
 from . import _sync
 from ._dialect import Dialect
+from ._errors import EngineError, TransactionError
 
 __all__ = [
     "Atomic",
@@ -45,14 +46,6 @@ __all__ = [
     "TransactionError",
     "TransactionState",
 ]
-
-
-class EngineError(Exception):
-    """Base class of the errors raised by engines themselves (not by the driver)."""
-
-
-class TransactionError(EngineError):
-    """A transaction or savepoint was used in a way its state does not allow."""
 
 
 class TransactionState(enum.Enum):

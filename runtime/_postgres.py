@@ -53,6 +53,7 @@ from typing import Any, Final, Literal, Protocol, TypeVar, cast, get_args
 from . import _sync
 from ._dialect import POSTGRES
 from ._engine_base import Engine, EngineError, Transaction, TransactionError
+from ._errors import raise_from_asyncpg
 from ._pool import Pool, PoolConnection, close_connection
 
 __all__ = ["PostgresEngine", "PostgresIsolationLevel", "PostgresTransaction"]
@@ -111,7 +112,10 @@ def _asyncpg() -> Any:
 
 
 async def _connect(kwargs: Mapping[str, Any]) -> _Connection:
-    return cast(_Connection, await _asyncpg().connect(**kwargs))
+    try:
+        return cast(_Connection, await _asyncpg().connect(**kwargs))
+    except Exception as exc:  # refused, unknown database, bad password, ...
+        raise_from_asyncpg(exc)
 
 
 class PostgresEngine(Engine):
@@ -203,11 +207,17 @@ class PostgresEngine(Engine):
         transaction = self._current.get()
         if transaction is not None:
             conn, lock = transaction._connection(raw=raw)
-            async with lock:
-                cursor = await conn.cursor(sql, *params)
-            while True:
+            try:
                 async with lock:
-                    records = await cursor.fetch(size)
+                    cursor = await conn.cursor(sql, *params)
+            except Exception as exc:
+                raise_from_asyncpg(exc)
+            while True:
+                try:
+                    async with lock:
+                        records = await cursor.fetch(size)
+                except Exception as exc:
+                    raise_from_asyncpg(exc)
                 if records:
                     yield _rows(records)
                 if len(records) < size:
@@ -225,7 +235,7 @@ class PostgresEngine(Engine):
                     break
             await conn.execute("COMMIT")
             clean = True
-        except (Exception, GeneratorExit):
+        except (Exception, GeneratorExit) as error:
             # An error, or the consumer left the loop early: end the read
             # (and release any lock_rows() locks) before giving the connection back.
             try:
@@ -233,6 +243,8 @@ class PostgresEngine(Engine):
                 clean = True
             except Exception:
                 pass
+            if isinstance(error, Exception):
+                raise_from_asyncpg(error)
             raise
         finally:
             await _give_back(conn, pool, clean=clean, reset=raw)
@@ -242,14 +254,17 @@ class PostgresEngine(Engine):
         if transaction is not None:
             conn, lock = transaction._connection(raw=raw)
             async with lock:
-                return await operation(conn)
+                try:
+                    return await operation(conn)
+                except Exception as exc:  # asyncpg's exceptions become the runtime's
+                    raise_from_asyncpg(exc)
         conn, pool = await self._acquire()
         try:
             result = await operation(conn)
-        except Exception:
+        except Exception as exc:
             # The session is most likely intact, but not worth trusting blindly.
             await _give_back(conn, pool, clean=True, reset=True)
-            raise
+            raise_from_asyncpg(exc)
         except BaseException:
             # Cancelled mid-query: the protocol state is unknown.
             await _give_back(conn, pool, clean=False, reset=False)
@@ -435,8 +450,10 @@ class PostgresTransaction(Transaction):
         conn, pool = await self.engine._acquire()
         try:
             await conn.execute(self.begin_sql)
-        except BaseException:
+        except BaseException as exc:
             await _give_back(conn, pool, clean=False, reset=False)
+            if isinstance(exc, Exception):
+                raise_from_asyncpg(exc)
             raise
         self._conn, self._pool, self._lock = conn, pool, asyncio.Lock()
 
@@ -454,7 +471,10 @@ class PostgresTransaction(Transaction):
         if conn is None or lock is None:
             raise TransactionError(f"the transaction is {self.state.value}")
         async with lock:  # wait for a query of a task sharing the connection
-            await conn.execute(sql)
+            try:
+                await conn.execute(sql)
+            except Exception as exc:  # a deferred constraint at COMMIT, a lost connection
+                raise_from_asyncpg(exc)
 
     async def _end(self, *, clean: bool) -> None:
         conn, pool = self._conn, self._pool

@@ -44,6 +44,7 @@ from typing import Any, Final, Literal, TypeVar, get_args
 
 from ._dialect import SQLITE
 from ._engine_base import Engine, Transaction, TransactionError
+from ._errors import from_sqlite
 
 __all__ = ["SQLiteEngine", "SQLiteTransaction", "SQLiteTransactionType"]
 
@@ -209,10 +210,16 @@ class SQLiteEngine(Engine):
                 async with lock:  # let another task's transaction finish first
                     pass
             conn = self._slot_connection()
-        cursor = conn.execute(sql, params)
+        try:
+            cursor = conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise from_sqlite(exc) from exc
         try:
             while True:
-                rows: list[Sequence[Any]] = cursor.fetchmany(size)
+                try:
+                    rows: list[Sequence[Any]] = cursor.fetchmany(size)
+                except sqlite3.Error as exc:
+                    raise from_sqlite(exc) from exc
                 if rows:
                     yield rows
                 if len(rows) < size:
@@ -229,16 +236,22 @@ class SQLiteEngine(Engine):
         sql: str,
         params: _P,
     ) -> _R:
-        transaction = self._current.get()
-        if transaction is not None:
-            return operation(transaction._connection(), sql, params)
-        lock = self._held_lock()
-        if lock is None:
-            return operation(self._slot_connection(), sql, params)
-        # A transaction of another task of this loop holds the write lock
-        # (or may take it): wait for it instead of blocking the loop.
-        async with lock:
-            return operation(self._slot_connection(), sql, params)
+        # Every statement of the public methods passes here: the one place
+        # where sqlite3's exceptions become the runtime's (free until one is
+        # raised).
+        try:
+            transaction = self._current.get()
+            if transaction is not None:
+                return operation(transaction._connection(), sql, params)
+            lock = self._held_lock()
+            if lock is None:
+                return operation(self._slot_connection(), sql, params)
+            # A transaction of another task of this loop holds the write lock
+            # (or may take it): wait for it instead of blocking the loop.
+            async with lock:
+                return operation(self._slot_connection(), sql, params)
+        except sqlite3.Error as exc:
+            raise from_sqlite(exc) from exc
 
     # -- transactions -------------------------------------------------------
 
@@ -272,13 +285,18 @@ class SQLiteEngine(Engine):
     # -- connections --------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, **self.connect_kwargs
-        )
+        try:
+            conn: sqlite3.Connection = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, **self.connect_kwargs
+            )
+        except sqlite3.Error as exc:  # unable to open database file, ...
+            raise from_sqlite(exc) from exc
         try:
             conn.execute("PRAGMA foreign_keys = ON")
-        except BaseException:
+        except BaseException as exc:
             conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise from_sqlite(exc) from exc
             raise
         return conn
 
@@ -363,8 +381,10 @@ class SQLiteTransaction(Transaction):
             conn = self.engine._take_spare()
             try:
                 conn.execute(f"BEGIN {self.transaction_type.upper()}")
-            except BaseException:
+            except BaseException as exc:
                 conn.close()
+                if isinstance(exc, sqlite3.Error):
+                    raise from_sqlite(exc) from exc
                 raise
         except BaseException:
             lock.release()
@@ -372,17 +392,23 @@ class SQLiteTransaction(Transaction):
         self._conn, self._lock = conn, lock
 
     async def _commit(self) -> None:
-        self._connection_of_root().execute("COMMIT")
+        self._run_control("COMMIT")
 
     async def _rollback(self) -> None:
         conn = self._connection_of_root()
         # Some errors (SQLITE_FULL, SQLITE_IOERR, ...) end the transaction by
         # themselves; ROLLBACK would then fail with "no transaction is active".
         if conn.in_transaction:
-            conn.execute("ROLLBACK")
+            self._run_control("ROLLBACK")
 
     async def _control(self, sql: str) -> None:
-        self._connection_of_root().execute(sql)
+        self._run_control(sql)
+
+    def _run_control(self, sql: str) -> None:
+        try:
+            self._connection_of_root().execute(sql)
+        except sqlite3.Error as exc:  # a deferred foreign key at COMMIT, a busy file, ...
+            raise from_sqlite(exc) from exc
 
     async def _end(self, *, clean: bool) -> None:
         conn, lock, self._conn, self._lock = self._conn, self._lock, None, None

@@ -19,6 +19,7 @@ import _pg
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
+from runtime import ForeignKeyViolation, ProgrammingError, UniqueViolation
 from runtime._discovery import EngineConfigError, engine_finder, reset_engine_finder
 from runtime._engine import (
     Engine,
@@ -89,7 +90,10 @@ async def test_executemany_is_atomic(items: Engine) -> None:
     await engine.execute(insert_sql(engine), [2, "existing"])
     with pytest.raises(Exception) as raised:
         await engine.executemany(insert_sql(engine), [(1, "a"), (2, "duplicate"), (3, "c")])
-    assert isinstance(raised.value, (sqlite3.IntegrityError, asyncpg.UniqueViolationError))
+    assert isinstance(raised.value, UniqueViolation)
+    assert isinstance(
+        raised.value.__cause__, (sqlite3.IntegrityError, asyncpg.UniqueViolationError)
+    )
     assert await names(engine) == ["existing"]
 
 
@@ -130,7 +134,10 @@ async def test_database_error_rolls_back(items: Engine) -> None:
         async with engine.transaction():
             await engine.execute(insert_sql(engine), [1, "a"])
             await engine.execute(insert_sql(engine), [1, "duplicate"])
-    assert isinstance(raised.value, (sqlite3.IntegrityError, asyncpg.UniqueViolationError))
+    assert isinstance(raised.value, UniqueViolation)
+    assert isinstance(
+        raised.value.__cause__, (sqlite3.IntegrityError, asyncpg.UniqueViolationError)
+    )
     assert await names(engine) == []
 
 
@@ -430,13 +437,13 @@ async def test_sqlite_connection_setup(sqlite_engine: SQLiteEngine, tmp_path: Pa
     assert (await engine.fetch("PRAGMA foreign_keys"))[0][0] == 1
     await engine.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
     await engine.execute("CREATE TABLE child (parent INTEGER REFERENCES parent (id))")
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+    with pytest.raises(ForeignKeyViolation, match="FOREIGN KEY"):
         await engine.execute("INSERT INTO child VALUES (1)")
     # One cached connection per thread: a TEMP table lives as long as it does.
     await engine.execute("CREATE TEMP TABLE scratch (x INTEGER)")
     assert await engine.fetch("SELECT count(*) FROM scratch") == [(0,)]
     await engine.close()
-    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+    with pytest.raises(ProgrammingError, match="no such table"):
         await engine.fetch("SELECT count(*) FROM scratch")  # reconnected
 
 
@@ -492,7 +499,7 @@ async def test_pg_transaction_options(pg_engine: PostgresEngine) -> None:
     engine = pg_engine
     async with engine.transaction(isolation_level="serializable", read_only=True):
         assert (await engine.fetch("SHOW transaction_isolation"))[0][0] == "serializable"
-        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+        with pytest.raises(ProgrammingError):
             await engine.execute("CREATE TABLE never (x INTEGER)")
     assert engine.transaction(isolation_level="repeatable_read", deferrable=True).begin_sql == (
         "BEGIN ISOLATION LEVEL REPEATABLE READ DEFERRABLE"
@@ -576,7 +583,7 @@ async def test_pg_failed_commit(pg_engine: PostgresEngine) -> None:
         "CREATE TABLE item (id INTEGER, name TEXT NOT NULL, "
         "UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)"
     )
-    with pytest.raises(asyncpg.UniqueViolationError):
+    with pytest.raises(UniqueViolation):
         async with engine.transaction() as transaction:
             await engine.executemany(insert_sql(engine), [(1, "a"), (1, "b")])
     assert transaction.state is TransactionState.FAILED  # raised by COMMIT itself

@@ -22,7 +22,8 @@ Connections
 
 Transactions
     A transaction gets a dedicated connection (a spare one is kept per
-    thread) and runs ``BEGIN DEFERRED|IMMEDIATE|EXCLUSIVE``. SQLite admits one
+    thread) and runs ``BEGIN IMMEDIATE`` (by default; see
+    ``SQLiteEngine.transaction()`` for why) or ``DEFERRED|EXCLUSIVE``. SQLite admits one
     writer at a time: if a second task of the same loop began writing while
     the first held the write lock, it would block the loop on the busy
     timeout, so the first could never finish. Transactions of one engine on
@@ -58,6 +59,11 @@ SQLiteTransactionType = Literal["deferred", "immediate", "exclusive"]
 _TRANSACTION_TYPES: Final = get_args(SQLiteTransactionType)
 
 _DEFAULT_BUSY_TIMEOUT: Final = 5.0
+#: The primary result code of "database is locked" (sqlite_errorcode & 0xFF).
+_SQLITE_BUSY: Final = 5
+#: Seconds between two attempts to take a lock for a transaction (see
+#: ``SQLiteEngine._wait_for_lock``).
+_LOCK_POLL: Final = 0.001
 
 
 class _Slot:
@@ -117,8 +123,9 @@ def _executemany(conn: sqlite3.Connection, sql: str, params: Sequence[Sequence[o
         conn.executemany(sql, params).close()
         return
     # Outside a transaction each row would commit on its own: slow, and not
-    # atomic. asyncpg's executemany() is atomic; match it.
-    conn.execute("BEGIN")
+    # atomic. asyncpg's executemany() is atomic; match it. IMMEDIATE, as
+    # for transactions (see SQLiteEngine.transaction()).
+    conn.execute("BEGIN IMMEDIATE")
     try:
         conn.executemany(sql, params).close()
     except BaseException:
@@ -256,13 +263,25 @@ class SQLiteEngine(Engine):
     # -- transactions -------------------------------------------------------
 
     def transaction(
-        self, *, transaction_type: SQLiteTransactionType = "deferred"
+        self, *, transaction_type: SQLiteTransactionType = "immediate"
     ) -> SQLiteTransaction:
         """A new transaction: ``async with engine.transaction():``.
 
-        ``transaction_type`` picks ``BEGIN DEFERRED`` (default), ``IMMEDIATE``
+        ``transaction_type`` picks ``BEGIN IMMEDIATE`` (default), ``DEFERRED``
         or ``EXCLUSIVE``; it does not apply to a nested transaction, which is
         a savepoint of the enclosing one.
+
+        Why immediate: a deferred transaction that reads and then writes
+        must upgrade its read lock to the write lock, and when another
+        connection (another process, say) holds or wants the write lock,
+        SQLite answers ``SQLITE_BUSY`` at once, without waiting for the busy
+        timeout, since waiting could deadlock (in WAL mode, too, when another
+        connection committed since the read: ``SQLITE_BUSY_SNAPSHOT``). The
+        read-modify-write then fails with "database is locked" however long
+        the timeout. ``BEGIN IMMEDIATE`` takes the write lock first, where the
+        busy timeout applies. The cost: two immediate transactions never run
+        at once, even if both only read (readers outside transactions, and
+        ``transaction_type="deferred"`` ones, still do).
         """
         return SQLiteTransaction(self, transaction_type=transaction_type)
 
@@ -284,10 +303,13 @@ class SQLiteEngine(Engine):
 
     # -- connections --------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, busy_timeout: float | None = None) -> sqlite3.Connection:
+        kwargs = self.connect_kwargs
+        if busy_timeout is not None:
+            kwargs = {**kwargs, "timeout": busy_timeout}
         try:
             conn: sqlite3.Connection = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, **self.connect_kwargs
+                self.path, isolation_level=None, check_same_thread=False, **kwargs
             )
         except sqlite3.Error as exc:  # unable to open database file, ...
             raise from_sqlite(exc) from exc
@@ -299,6 +321,9 @@ class SQLiteEngine(Engine):
                 raise from_sqlite(exc) from exc
             raise
         return conn
+
+    def _busy_timeout_ms(self) -> int:
+        return round(float(self.connect_kwargs["timeout"]) * 1000)
 
     def _slot(self) -> _Slot:
         slot: _Slot | None = getattr(self._local, "slot", None)
@@ -317,9 +342,37 @@ class SQLiteEngine(Engine):
         return conn
 
     def _take_spare(self) -> sqlite3.Connection:
+        """A connection for a transaction; it has no busy timeout of its own
+        (see ``_wait_for_lock``)."""
         slot = self._slot()
         spare, slot.spare = slot.spare, None
-        return spare if spare is not None else self._connect()
+        return spare if spare is not None else self._connect(busy_timeout=0)
+
+    async def _wait_for_lock(self, conn: sqlite3.Connection, sql: str) -> None:
+        """Run ``sql`` (``BEGIN IMMEDIATE|EXCLUSIVE``, ``COMMIT``), retrying
+        while another connection holds the lock it needs, for up to the
+        busy timeout, without blocking the event loop.
+
+        SQLite's own busy handler would block the loop, and it backs off to
+        100 ms between attempts: with a few processes taking turns, a
+        connection sleeping that long keeps finding the lock taken again and
+        times out ("database is locked") while others get through. Here the
+        connection has no busy timeout, and attempts come every millisecond.
+        A failed ``BEGIN`` has started nothing, and a ``COMMIT`` that found
+        the database busy leaves its transaction open to be committed again
+        (https://www.sqlite.org/lang_transaction.html).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + float(self.connect_kwargs["timeout"])
+        while True:
+            try:
+                conn.execute(sql)
+                return
+            except sqlite3.OperationalError as exc:
+                busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == _SQLITE_BUSY
+                if not busy or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(_LOCK_POLL)
 
     def _give_back(self, conn: sqlite3.Connection) -> None:
         slot: _Slot | None = getattr(self._local, "slot", None)
@@ -354,7 +407,7 @@ class SQLiteTransaction(Transaction):
     """A transaction of an :class:`SQLiteEngine` (see ``Transaction``)."""
 
     def __init__(
-        self, engine: SQLiteEngine, *, transaction_type: SQLiteTransactionType = "deferred"
+        self, engine: SQLiteEngine, *, transaction_type: SQLiteTransactionType = "immediate"
     ) -> None:
         if transaction_type not in _TRANSACTION_TYPES:
             raise ValueError(
@@ -380,7 +433,13 @@ class SQLiteTransaction(Transaction):
         try:
             conn = self.engine._take_spare()
             try:
-                conn.execute(f"BEGIN {self.transaction_type.upper()}")
+                if self.transaction_type == "deferred":
+                    # Takes no lock now; its statements take them as they go,
+                    # and wait for them in SQLite's busy handler.
+                    conn.execute("BEGIN DEFERRED")
+                    conn.execute(f"PRAGMA busy_timeout = {self.engine._busy_timeout_ms()}")
+                else:
+                    await self.engine._wait_for_lock(conn, f"BEGIN {self.transaction_type.upper()}")
             except BaseException as exc:
                 conn.close()
                 if isinstance(exc, sqlite3.Error):
@@ -392,7 +451,11 @@ class SQLiteTransaction(Transaction):
         self._conn, self._lock = conn, lock
 
     async def _commit(self) -> None:
-        self._run_control("COMMIT")
+        try:
+            # In rollback-journal mode COMMIT waits for readers to finish.
+            await self.engine._wait_for_lock(self._connection_of_root(), "COMMIT")
+        except sqlite3.Error as exc:  # a deferred foreign key, a busy file, ...
+            raise from_sqlite(exc) from exc
 
     async def _rollback(self) -> None:
         conn = self._connection_of_root()
@@ -407,7 +470,7 @@ class SQLiteTransaction(Transaction):
     def _run_control(self, sql: str) -> None:
         try:
             self._connection_of_root().execute(sql)
-        except sqlite3.Error as exc:  # a deferred foreign key at COMMIT, a busy file, ...
+        except sqlite3.Error as exc:
             raise from_sqlite(exc) from exc
 
     async def _end(self, *, clean: bool) -> None:
@@ -415,6 +478,8 @@ class SQLiteTransaction(Transaction):
         try:
             if conn is not None:
                 if clean and not conn.in_transaction:
+                    if self.transaction_type == "deferred":
+                        conn.execute("PRAGMA busy_timeout = 0")  # as _take_spare() gives it
                     self.engine._give_back(conn)
                 else:
                     conn.close()  # closing discards whatever is left open

@@ -385,12 +385,15 @@ async def test_sqlite_transaction_types(sqlite_engine: SQLiteEngine) -> None:
     await engine.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
     other = other_connection(engine)
     try:
-        async with engine.transaction():  # deferred: no lock before the first statement
+        # deferred: no lock before the first statement
+        async with engine.transaction(transaction_type="deferred"):
             other.execute("INSERT INTO item VALUES (1, 'other')")
-        async with engine.transaction(transaction_type="immediate"):
-            assert other.execute("SELECT count(*) FROM item").fetchone() == (1,)
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
-                other.execute("INSERT INTO item VALUES (2, 'other')")
+        for immediate in (engine.transaction(), engine.transaction(transaction_type="immediate")):
+            assert immediate.transaction_type == "immediate"  # the default
+            async with immediate:
+                assert other.execute("SELECT count(*) FROM item").fetchone() == (1,)
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("INSERT INTO item VALUES (2, 'other')")
         async with engine.transaction(transaction_type="exclusive"):
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 other.execute("SELECT count(*) FROM item")

@@ -193,7 +193,23 @@ class GetOrCreate(Query[TableT]):
             return found
         values = {**_equalities(self._condition, self._table), **self._defaults}
         row: TableT = self._table(**values)  # type: ignore[assignment]
-        return await Create(self._objects, row)._run(engine)
+        # Concurrent callers may all find no row and all insert. ON CONFLICT
+        # DO NOTHING lets the losers of that race go on without an error: on
+        # PostgreSQL a failed INSERT would abort the caller's transaction (a
+        # savepoint would be needed), and its INSERT waits for the winner's
+        # transaction, so the row is committed, and visible to a new read
+        # (READ COMMITTED; REPEATABLE READ raises a serialization failure).
+        create = Create(self._objects, row)
+        insert = _write.Insert(type(row), [row])
+        if await insert.on_conflict()._run(engine):
+            return await create._loaded(engine)
+        found = await self._objects.get(self._condition)._run(engine)
+        if found is not None:
+            return found
+        # Nothing conflicts with the condition's row, so the conflict is on
+        # another unique column: insert plainly, raising the database's
+        # UniqueViolation (unless that row is gone meanwhile).
+        return await create._run(engine)
 
 
 class Create(Query[TableT]):
@@ -209,8 +225,12 @@ class Create(Query[TableT]):
         return Save(self._row)._sql(dialect)
 
     async def _run(self, engine: Engine) -> TableT:
+        await Save(self._row)._run(engine)
+        return await self._loaded(engine)
+
+    async def _loaded(self, engine: Engine) -> TableT:
+        """The saved row, with its prefetched rows loaded."""
         row = self._row
-        await Save(row)._run(engine)
         if not self._objects._prefetch:
             return row
         # The related rows are loaded as objects(...) would have loaded them.

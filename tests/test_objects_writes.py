@@ -3,16 +3,27 @@ and writes (on_conflict, returning, column arithmetic), on SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import decimal
+import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from generated import music, shop
 from generated.music import Band, Concert, Manager, Ticket, Venue
 from generated.shop import Category, Product
-from runtime import Engine, create_tables, drop_tables, use_engine
+from runtime import (
+    Engine,
+    PostgresEngine,
+    SQLiteEngine,
+    UniqueViolation,
+    create_tables,
+    drop_tables,
+    use_engine,
+)
 from runtime._dialect import POSTGRES, SQLITE
 
 ALL_TABLES = (*music.TABLES, *shop.TABLES)
@@ -426,3 +437,89 @@ async def test_prefetch_self_reference_and_other_module(db: Engine) -> None:
     assert isinstance(tee.category, Category) and tee.category.name == "Shirts"
     assert isinstance(tee.band, Band) and tee.band.name == "Pythonistas"
     assert [p.id for p in await shirts.get_reverse(Product)] == [product.id]
+
+
+# -- get_or_create under concurrency -------------------------------------------------
+
+CONCURRENT = 20
+
+
+async def test_concurrent_get_or_create_of_one_key_all_return_the_row(db: Engine) -> None:
+    # PostgreSQL: through a pool of a few connections, so the calls overlap.
+    # SQLite runs a call's statements without yielding (see the thread test).
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(min_size=2, max_size=4)
+    try:
+        for name in ("Concurrent", "Pythonistas", "Other"):  # new, existing, new
+            rows = await asyncio.gather(
+                *(
+                    Band.objects().get_or_create(Band.name == name, defaults={Band.popularity: 7})
+                    for _ in range(CONCURRENT)
+                )
+            )
+            assert {(type(row), row.name) for row in rows} == {(Band, name)}
+            assert len({row.id for row in rows}) == 1
+            assert await Band.count().where(Band.name == name) == 1
+    finally:
+        await db.close()
+
+
+async def test_concurrent_get_or_create_in_transactions(db: Engine) -> None:
+    # Each call in its own transaction: on PostgreSQL the losing INSERT waits
+    # for the winner's COMMIT, then fails; the savepoint keeps its transaction
+    # usable, and the re-read (a new snapshot in READ COMMITTED) finds the row.
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(min_size=2, max_size=4)
+
+    async def in_transaction(name: str) -> tuple[Band, int]:
+        async with db.transaction():
+            row = await Band.objects().get_or_create(Band.name == name)
+            return row, await Band.count()  # the transaction goes on
+
+    try:
+        results = await asyncio.gather(*(in_transaction("Tx") for _ in range(CONCURRENT)))
+        assert len({row.id for row, _ in results}) == 1
+        assert {count for _, count in results} == {4}
+        assert await Band.count().where(Band.name == "Tx") == 1
+    finally:
+        await db.close()
+
+
+def test_get_or_create_from_threads_on_sqlite(sqlite_engine: SQLiteEngine) -> None:
+    # Threads overlap on SQLite (sqlite3 releases the GIL while SQLite runs):
+    # several see no row, and all but one INSERT fail.
+    async def setup() -> None:
+        use_engine(sqlite_engine, *ALL_TABLES)
+        await create_tables(*ALL_TABLES)
+
+    asyncio.run(setup())
+    barrier = threading.Barrier(CONCURRENT)
+    try:
+
+        def call(name: str) -> int:
+            async def get() -> int:
+                barrier.wait()
+                band = await Band.objects().get_or_create(Band.name == name)
+                return band.id
+
+            return asyncio.run(get())
+
+        for name in ("a", "b", "c"):
+            with ThreadPoolExecutor(CONCURRENT) as pool:
+                ids = list(pool.map(call, [name] * CONCURRENT))
+            assert len(set(ids)) == 1
+    finally:
+        use_engine(None, *ALL_TABLES)
+
+
+async def test_get_or_create_still_raises_a_violation_of_another_key(db: Engine) -> None:
+    # The condition's row does not exist, and the new row collides on another
+    # unique column: a re-read finds nothing, so the violation is the answer.
+    with pytest.raises(UniqueViolation):
+        await Band.objects().get_or_create(Band.id == 100, defaults={Band.name: "Rustaceans"})
+    with pytest.raises(UniqueViolation):
+        async with db.transaction():
+            await Band.objects().get_or_create(
+                Band.popularity == 3, defaults={Band.name: "Unmanaged"}
+            )
+    assert await Band.count() == 3

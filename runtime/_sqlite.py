@@ -3,10 +3,11 @@
 Queries run directly on the calling thread, inside the coroutine, with no
 hop to a worker thread: SQLite calls are short (microseconds for the queries
 an ORM sends), and a thread hop per query would cost more than the query
-(aiosqlite pays about that much on every call). The price: a query that waits
-for SQLite's file lock blocks its event loop for up to the busy timeout.
-This engine avoids the one case where that would deadlock a single loop (see
-"Transactions" below).
+(aiosqlite pays about that much on every call). The price: a query outside
+a transaction that waits for SQLite's file lock blocks its event loop for up
+to the busy timeout. This engine avoids the one case where that would
+deadlock a single loop (see "Transactions" below), and a transaction waits
+for its locks without blocking the loop.
 
 Connections
     Each thread keeps one cached connection in autocommit mode
@@ -23,10 +24,14 @@ Connections
 Transactions
     A transaction gets a dedicated connection (a spare one is kept per
     thread) and runs ``BEGIN IMMEDIATE`` (by default; see
-    ``SQLiteEngine.transaction()`` for why) or ``DEFERRED|EXCLUSIVE``. SQLite admits one
-    writer at a time: if a second task of the same loop began writing while
-    the first held the write lock, it would block the loop on the busy
-    timeout, so the first could never finish. Transactions of one engine on
+    ``SQLiteEngine.transaction()`` for why) or ``DEFERRED|EXCLUSIVE``; the
+    lock that ``BEGIN IMMEDIATE|EXCLUSIVE`` and ``COMMIT`` need is waited
+    for by the engine, polling, not by SQLite's busy handler (see
+    ``SQLiteEngine._wait_for_lock``). SQLite admits one writer at a time:
+    if a second task of the same loop began writing while the first held
+    the write lock, a wait in SQLite's busy handler (a statement of a
+    deferred transaction, a query outside transactions) would block the
+    loop, so the first could never finish. Transactions of one engine on
     one event loop are therefore serialized with an ``asyncio.Lock``, and a
     query outside any transaction waits (without blocking the loop) while a
     transaction of another task holds it.

@@ -29,6 +29,7 @@ transaction: such a rebuild inside ``engine.transaction()`` raises
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -37,6 +38,7 @@ from ._columns import Column, ForeignKey, Serial, Varchar, _sql_literal
 from ._ddl import _column_ddl, run_in_transaction
 from ._dialect import POSTGRES, SQLITE, Dialect
 from ._engine_base import EngineError
+from ._errors import from_sqlite
 from ._query import Query
 from ._sqlite import _fetch
 
@@ -573,7 +575,10 @@ class Alter(Query[None]):
                 "foreign keys must be switched off for that, which SQLite ignores "
                 "inside a transaction; run the alter outside engine.transaction()"
             )
-        await _run_without_foreign_keys(engine, self)
+        try:
+            await _run_without_foreign_keys(engine, self)
+        except sqlite3.Error as exc:  # from the rebuild's own connection
+            raise from_sqlite(exc) from exc
 
 
 def _copy_definition(definition: _TableDef) -> _TableDef:

@@ -322,6 +322,21 @@ async def test_a_missing_column_names_it_and_hints_at_migrations(music_tables: E
         check_missing(error, engine, error.table, "popularity")
 
 
+async def test_an_alter_that_the_rows_refuse_raises_the_runtime_class(
+    music_tables: Engine,
+) -> None:
+    # On SQLite this rebuilds manager, which band references: the rebuild
+    # runs on a connection of its own.
+    await create_tables(Manager, Band)
+    await Manager.insert(Manager(name="twice"), Manager(name="twice"))
+    await Band.insert(Band(name="b", manager=1))
+    with pytest.raises(UniqueViolation) as raised:
+        await Manager.alter().set_unique(Manager.name)
+    assert isinstance(raised.value.__cause__, driver_error(music_tables))
+    assert raised.value.columns == ("name",)
+    assert await Manager.count() == 2
+
+
 # -- operational errors ---------------------------------------------------------------
 
 

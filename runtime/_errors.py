@@ -4,6 +4,7 @@ One hierarchy, the same on both engines::
 
     EngineError                   the runtime's own refusals (misuse, closed pool, ...)
     ├── TransactionError          a transaction used in a way its state does not allow
+    ├── AlterError (``_alter``)   an alter() the runtime cannot carry out
     └── DatabaseError             the database (or the driver talking to it) failed
         ├── IntegrityError        a constraint refused the write
         │   ├── UniqueViolation
@@ -18,13 +19,13 @@ A ``DatabaseError`` carries the driver's exception as ``__cause__``, and the
 names the database gave (``table``, ``columns``, ``constraint``); what a
 database does not say is ``None`` (or ``()``).
 
-Each engine translates in one function, called only from its ``except``
-clauses, so a query that succeeds pays nothing (``raise ... from exc``):
-``from_sqlite()`` reads
-sqlite3's extended result code (``sqlite_errorname``, Python 3.11+) and its
-message; ``from_asyncpg()`` reads the SQLSTATE (the class, its first two
-characters, for everything but the integrity subclasses) and the fields the
-server sends (``table_name``, ``constraint_name``, ``column_name``).
+Each engine translates with one function, called only from its ``except``
+clauses (``raise ... from exc``), so a query that succeeds pays nothing:
+``from_sqlite()`` reads sqlite3's extended result code (``sqlite_errorname``,
+Python 3.11+) and its message; ``from_asyncpg()`` reads the SQLSTATE (its
+class, the first two characters, for all but the four violations) and the
+fields the server sends (``table_name``, ``constraint_name``,
+``column_name``, ``detail``).
 """
 
 from __future__ import annotations
@@ -248,10 +249,11 @@ def _sqlite_integrity(message: str, name: str | None) -> IntegrityError:
         return kind(message, code=name)
     if kind is CheckViolation:
         return kind(message, constraint=failed[1], code=name)
-    if kind is UniqueViolation or kind is NotNullViolation:
-        qualified = [part.rpartition(".") for part in failed[1].split(", ")]
-        table = qualified[0][0] or None
-        columns = tuple(column for _, _, column in qualified)
+    if (kind is UniqueViolation or kind is NotNullViolation) and "." in failed[1]:
+        # "t.a, t.b": one table, each column prefixed with it (split on the
+        # prefix, since names may hold ", ").
+        table = failed[1].partition(".")[0]
+        columns = tuple(failed[1][len(table) + 1 :].split(f", {table}."))
         return kind(message, table=table, columns=columns, code=name)
     return kind(message, code=name)
 

@@ -207,6 +207,28 @@ async def test_violations_raise_the_runtime_classes_on_every_path(tables: Engine
     assert [tuple(row) for row in await engine.fetch('SELECT id FROM "child table"')] == [(1,)]
 
 
+async def test_names_that_need_quotes(engine: Engine) -> None:
+    await engine.execute('DROP TABLE IF EXISTS "Odd, Table"')
+    await engine.execute(
+        'CREATE TABLE "Odd, Table" ("Mixed Case" INTEGER CONSTRAINT "Odd Key" UNIQUE, '
+        '"not null" INTEGER NOT NULL DEFAULT 0)'
+    )
+    try:
+        await engine.execute('INSERT INTO "Odd, Table" ("Mixed Case") VALUES (1)')
+        with pytest.raises(UniqueViolation) as raised:
+            await engine.execute('INSERT INTO "Odd, Table" ("Mixed Case") VALUES (1)')
+        assert raised.value.columns == ("Mixed Case",)
+        assert raised.value.table == "Odd, Table"
+        if isinstance(engine, PostgresEngine):
+            assert raised.value.constraint == "Odd Key"
+        with pytest.raises(NotNullViolation) as not_null:
+            await engine.execute('INSERT INTO "Odd, Table" ("not null") VALUES (NULL)')
+        assert not_null.value.columns == ("not null",)
+        assert not_null.value.table == "Odd, Table"
+    finally:
+        await engine.execute('DROP TABLE "Odd, Table"')
+
+
 async def test_a_deleted_parent_still_referenced(tables: Engine) -> None:
     engine = tables
     with pytest.raises(ForeignKeyViolation) as raised:

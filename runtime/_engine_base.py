@@ -27,13 +27,13 @@ import asyncio
 import contextvars
 import enum
 import inspect
-import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self, TypeAlias, cast
 
 from . import _sync
 from ._dialect import Dialect
+from ._naming import is_plain_name
 
 __all__ = [
     "Atomic",
@@ -66,10 +66,6 @@ class TransactionState(enum.Enum):
     #: connection was discarded (top level) or the outer transaction is in an
     #: unknown state (nested) and should be rolled back.
     FAILED = "failed"
-
-
-# Unquoted-identifier shape, and PostgreSQL's 63-byte name limit.
-_SAVEPOINT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
 
 
 class Engine(abc.ABC):
@@ -376,7 +372,7 @@ class Transaction(abc.ABC):
         root = self._root
         if name is None:
             quoted = root._new_name("savepoint")
-        elif _SAVEPOINT_NAME.match(name):
+        elif is_plain_name(name):
             quoted = Dialect.quote(name)
         else:
             raise ValueError(

@@ -24,7 +24,8 @@ class Index:
 
     ``class StockItem(Table[...], indexes=(Index("warehouse", "sku"),))``;
     the columns are attribute names. ``name`` defaults to
-    ``tablename_column1_column2`` (database column names).
+    ``tablename_column1_column2`` (database column names), shortened with a
+    hash past 63 bytes (``runtime._naming``); a given name must fit in 63.
     """
 
     columns: tuple[str, ...]

@@ -80,21 +80,22 @@ def _column_ddl(column: Column[Any], dialect: Dialect, tablename: str | None = N
     if tablename is None:
         assert meta.table is not None, f"{column!r} belongs to no table"
         tablename = meta.table._meta.tablename
-    table = tablename
     parts = [dialect.quote(meta.db_name), column._ddl_type(dialect)]
     if meta.primary_key:
-        parts += [*_named(_naming.primary_key_name(table), table, "pkey"), "PRIMARY KEY"]
+        parts += [*_named(_naming.primary_key_name(tablename), tablename, "pkey"), "PRIMARY KEY"]
     else:
         if not meta.null:
             parts.append("NOT NULL")
         if meta.unique:
-            key = _naming.unique_name(table, (meta.db_name,))
-            parts += [*_named(key, table, meta.db_name, "key"), "UNIQUE"]
+            key = _naming.unique_name(tablename, (meta.db_name,))
+            parts += [*_named(key, tablename, meta.db_name, "key"), "UNIQUE"]
     default = column._ddl_default(dialect)
     if default is not None and not meta.primary_key:
         parts.append(f"DEFAULT {default}")
     if isinstance(column, ForeignKey):
-        parts += _named(_naming.foreign_key_name(table, meta.db_name), table, meta.db_name, "fkey")
+        parts += _named(
+            _naming.foreign_key_name(tablename, meta.db_name), tablename, meta.db_name, "fkey"
+        )
     sql = " ".join(parts)
     if isinstance(column, ForeignKey):
         sql += column._references_clause(dialect)

@@ -14,7 +14,6 @@ SQLite only: PostgreSQL alters natively, never rebuilding a table.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -184,11 +183,14 @@ async def check_all_still_work(engine: SQLiteEngine, referenced: bool) -> None:
         ("pen", "north"),
     ]
     # The foreign key out of the table, and (referenced) those into it.
-    with pytest.raises(sqlite3.IntegrityError):
-        await engine.execute('INSERT INTO "rb_item" ("shop", "label") VALUES (99, \'x\')')
+    # (Matched by message: the class is sqlite3's or the runtime's own.)
+    with pytest.raises(Exception, match="FOREIGN KEY constraint failed"):
+        await engine.execute(
+            'INSERT INTO "rb_item" ("shop", "label", "price") VALUES (99, \'x\', 1)'
+        )
     if referenced:
         assert await ItemTag.count() == 2
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(Exception, match="FOREIGN KEY constraint failed"):
             await engine.execute('INSERT INTO "rb_item_tag" ("item", "tag") VALUES (99, \'x\')')
         await engine.execute('DELETE FROM "rb_item" WHERE "label" = \'ink\'')
         assert await ItemTag.select(ItemTag.item).output(as_list=True) == [1]

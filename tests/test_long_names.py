@@ -12,6 +12,7 @@ primary key names all share their first 63 bytes.
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import textwrap
 from collections.abc import AsyncIterator
@@ -134,6 +135,35 @@ def test_the_derived_names_fit_differ_and_keep_a_readable_prefix() -> None:
     # Names that fit are not touched.
     assert unique_name("band", ["name"]) == "band_name_key"
     assert index_name("t" * 30, ["c" * 32]) == "t" * 30 + "_" + "c" * 32
+
+
+def test_the_naming_rule_on_random_names() -> None:
+    """Seeded: names of 1 to 70 characters from ASCII and 2-, 3- and 4-byte
+    UTF-8 characters, as table and column parts of every kind of name."""
+    rng = random.Random(20)
+    alphabet = "abcxyz_0" + "éñ" + "中文" + "😀"
+    seen: dict[str, tuple[str, ...]] = {}
+    for _ in range(300):
+        parts = tuple(
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 70)))
+            for _ in range(rng.randint(1, 3))
+        )
+        suffix = rng.choice(["", "key", "fkey", "pkey"])
+        name = derived_name(*parts, suffix=suffix)
+        full = "_".join([*parts, suffix] if suffix else parts)
+        assert fits(name)
+        assert name == derived_name(*parts, suffix=suffix)  # deterministic
+        if fits(full):
+            assert name == full
+        else:
+            # A prefix of the full name (whole characters), its hash, the suffix.
+            tail = f"_{suffix}" if suffix else ""
+            assert name.endswith(tail)
+            core = name[: len(name) - len(tail)]
+            assert core[-9] == "_"
+            assert core[-8:] == hashlib.sha256(full.encode()).hexdigest()[:8]
+            assert full.startswith(core[:-9])
+        assert seen.setdefault(name, (*parts, suffix)) == (*parts, suffix)
 
 
 @pytest.fixture

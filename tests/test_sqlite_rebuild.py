@@ -142,15 +142,16 @@ async def shop(request: pytest.FixtureRequest, sqlite_engine: SQLiteEngine) -> A
     tables: tuple[type[Table[Any]], ...] = (Shop, Item, Audit) + ((ItemTag,) if referenced else ())
     use_engine(sqlite_engine, *tables)
     await create_tables(*tables)
-    for sql in (*TRIGGERS, *VIEWS):
-        await sqlite_engine.execute(sql)
-    north, south = await Shop.insert(Shop(name="north"), Shop(name="south"))
-    pen, ink = await Item.insert(
-        Item(shop=north, label="pen", price=2, code="P", sku="p1"),
-        Item(shop=south, label="ink", price=7, code="I", note="blue"),
-    )
-    if referenced:
-        await ItemTag.insert(ItemTag(item=pen, tag="office"), ItemTag(item=ink, tag="office"))
+    async with sqlite_engine.transaction():  # one commit: quicker
+        for sql in (*TRIGGERS, *VIEWS):
+            await sqlite_engine.execute(sql)
+        north, south = await Shop.insert(Shop(name="north"), Shop(name="south"))
+        pen, ink = await Item.insert(
+            Item(shop=north, label="pen", price=2, code="P", sku="p1"),
+            Item(shop=south, label="ink", price=7, code="I", note="blue"),
+        )
+        if referenced:
+            await ItemTag.insert(ItemTag(item=pen, tag="office"), ItemTag(item=ink, tag="office"))
     await audit(sqlite_engine)
     try:
         yield referenced

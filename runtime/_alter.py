@@ -15,9 +15,11 @@ SQLite refuses) rebuilds the table with the procedure of
 https://www.sqlite.org/lang_altertable.html#otheralter: remember the
 table's triggers, create the new table under a temporary name, copy the
 rows, drop the old table, rename the new one, recreate the indexes and
-triggers, check that every view and trigger of the schema still compiles
-and the foreign keys still hold, all in one transaction (a savepoint inside
-an enclosing one), so a failure leaves schema and data as they were. The
+triggers, check the foreign keys, all in one transaction (a savepoint
+inside an enclosing one). After every alter (rebuild or native steps),
+every view and trigger of the schema that compiled before must still
+compile, else the alter raises ``AlterError`` and is undone, leaving schema
+and data as they were. The
 table's current definition is read from the database (``PRAGMA table_info``
 & co.), so earlier alters are kept.
 
@@ -40,6 +42,7 @@ transaction: such a rebuild inside ``engine.transaction()`` raises
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -316,6 +319,8 @@ class _Rebuild:
 
 _Execute = Callable[[str], Awaitable[object]]
 
+_CHECK_NUMBERS = itertools.count()
+
 _UPDATE_OF = re.compile(r"\bUPDATE\s+OF\s+(.*?)\s+ON\s", re.IGNORECASE | re.DOTALL)
 
 
@@ -356,7 +361,11 @@ async def _schema_problems(fetch: _Fetch) -> dict[str, str]:
 
     async def compiles(what: str, sql: str) -> None:
         try:
-            await fetch(f"EXPLAIN {sql}", ())
+            # A text of its own each time: sqlite3 caches prepared statements
+            # by text, and SQLite (seen with 3.40.1) crashes the process when
+            # it re-prepares a cached EXPLAIN after a schema change and the
+            # new compile fails.
+            await fetch(f"/* piccolo-gen check {next(_CHECK_NUMBERS)} */ EXPLAIN {sql}", ())
         # The engine may report sqlite3's error as one of its own classes.
         except Exception as error:  # noqa: BLE001
             problems[what] = str(error)
@@ -724,17 +733,18 @@ class Alter(Query[None]):
         definition = await _read_definition(fetch, name)
         plan: list[str | _Rebuild] = []
         self._sqlite_steps(definition, plan.append)
-        rebuilds = any(isinstance(item, _Rebuild) for item in plan)
-        # Only what the alter breaks is its fault: a view that was broken
-        # already (SQLite lets one be created) stays the user's business.
-        before = await _schema_problems(fetch) if rebuilds else {}
+        if not plan:
+            return
+        # Checked after native steps too: SQLite's own check in DROP COLUMN
+        # misses a trigger's "UPDATE t SET dropped = ...". Only what the
+        # alter breaks is its fault: a view that was broken already (SQLite
+        # lets one be created) stays the user's business.
+        before = await _schema_problems(fetch)
         for item in plan:
             if isinstance(item, str):
                 await execute(item)
             else:
                 await item.run(fetch, execute)
-        if not rebuilds:
-            return
         broken = {k: v for k, v in (await _schema_problems(fetch)).items() if k not in before}
         if broken:
             found = "; ".join(f"{what}: {why}" for what, why in broken.items())

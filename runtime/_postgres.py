@@ -424,7 +424,9 @@ class PostgresEngine(Engine):
         """Open a connection pool on the running event loop.
 
         Pool options, named as in ``asyncpg.create_pool()``: ``min_size``
-        (default 10, opened now), ``max_size`` (10), ``max_queries`` (a
+        (default 10, or ``max_size`` when smaller; opened now, and kept:
+        connections that die are replaced), ``max_size`` (10: the most
+        sessions the server holds for the pool at once), ``max_queries`` (a
         connection is replaced after this many uses; 50,000),
         ``max_inactive_connection_lifetime`` (seconds an idle connection
         beyond ``min_size`` stays open; 300, 0: forever), ``init`` (an async

@@ -209,7 +209,8 @@ class _Lease:
         self.raw = raw
 
     async def acquire(self) -> _Connection:
-        """The connection."""
+        """Acquire the connection: an idle one of the pool at once, else a new
+        or freed one of the pool, or a direct connection (another loop)."""
         pool = self._engine._loop_pool()
         conn = None if pool is None else pool.acquire_nowait()
         if conn is None:

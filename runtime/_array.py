@@ -8,9 +8,9 @@ and on SQLite to ``json_each`` subqueries and :func:`sqlite_array_cat` (a
 function the engine registers on its connections), with the same results.
 
 SQLite's JSON functions decode a string element up to an escaped NUL
-(``"a\\u0000b"`` reads as ``a``), so text elements are never compared
-decoded there: each element's JSON text (``->``, which gives it as stored) is
-compared with the JSON text of the value, and concatenation is done in Python.
+(``"a\\u0000b"`` reads as ``a``). So in a text array holding an escaped NUL
+each element's JSON text (``->``, which gives it as stored) is compared with
+the JSON text of the value, and concatenation is done in Python.
 """
 
 from __future__ import annotations
@@ -239,19 +239,29 @@ class _ArrayCondition(Condition):
         # SQLite: the JSON text's elements as rows; a NULL array matches nothing,
         # as with PostgreSQL's ANY/ALL, whose result is then NULL.
         elements = f'json_each({ref}) AS "_e"'
+        # any: an element equals the value; all: none differs; not_any: none equals.
+        negate = self.op == "all"
         if isinstance(self.column.base_column, _TextColumn):
             # Text may hold NUL, which "value" would cut (see the module's
-            # docstring): compare JSON texts, both written by ``json.dumps``
-            # (``_dump``), so a string has one spelling.
-            element = f'({ref} -> "_e"."fullkey")'
-            value = c.param(json.dumps(db_value, ensure_ascii=False))
+            # docstring). Only an array whose JSON text holds an escaped NUL
+            # takes the slow way, comparing JSON texts (both written by
+            # ``json.dumps``, so a string has one spelling); decoded values
+            # are exact otherwise. The test is made once per row.
+            as_json = c.param(json.dumps(db_value, ensure_ascii=False))
+            plain = c.param(db_value)
+            slow = f'({ref} -> "_e"."fullkey") = {as_json}'
+            fast = f'"_e"."value" = {plain}'
+            if negate:
+                slow, fast = f"NOT ({slow})", f"NOT ({fast})"
+            found = (
+                f"CASE WHEN instr({ref}, '\\u0000') > 0"
+                f" THEN EXISTS (SELECT 1 FROM {elements} WHERE {slow})"
+                f" ELSE EXISTS (SELECT 1 FROM {elements} WHERE {fast}) END"
+            )
         else:
-            element = '"_e"."value"'
             value = c.param(db_value)
+            test = f'"_e"."value" {"IS NOT" if negate else "="} {value}'
+            found = f"EXISTS (SELECT 1 FROM {elements} WHERE {test})"
         if self.op == "any":
-            return f"EXISTS (SELECT 1 FROM {elements} WHERE {element} = {value})"
-        if self.op == "all":
-            test = f"{element} IS NOT {value}"
-        else:
-            test = f"{element} = {value}"
-        return f"({ref} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {elements} WHERE {test}))"
+            return found
+        return f"({ref} IS NOT NULL AND NOT {found})"

@@ -945,6 +945,9 @@ class JSON(Column[T]):
         # written in both databases (escapes are decoded by SQL paths anyway).
         return json.dumps(value, ensure_ascii=False)
 
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        return _decode_sqlite_json if dialect.name == "sqlite" else None
+
     def _zero(self) -> object:
         return "{}"
 
@@ -963,6 +966,15 @@ class JSON(Column[T]):
         from ._json import json_path
 
         return json_path(self, path, arrow=False)
+
+
+def _decode_sqlite_json(value: Any) -> Any:
+    # A JSON column has NUMERIC affinity on SQLite (its declared type names no
+    # text type), which stores the JSON text ``3`` as the integer 3 and
+    # ``1.5`` as a real: give the text back, as PostgreSQL does.
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
 
 
 class JSONB(JSON[T]):

@@ -75,9 +75,9 @@ def _canonical(value: Any) -> str:
     return _number(value)
 
 
-def _parse(text: str) -> Any:
-    # Decimal, not float: 0.1 and 1e400 keep their value, as in jsonb's numeric.
-    return json.loads(text, parse_float=decimal.Decimal)
+# Decimal, not float: 0.1 and 1e400 keep their value, as in jsonb's numeric.
+# One decoder: ``json.loads`` with options would build a new one per call.
+_parse: Final = json.JSONDecoder(parse_float=decimal.Decimal).decode
 
 
 def canonical_json(text: str) -> str:
@@ -117,14 +117,17 @@ def _step(value: Any, key: str | int, *, text_path: bool) -> Any:
     return _ABSENT  # a scalar (JSON null included) has no keys
 
 
-def sqlite_json_path(document: str | None, text_path: int, *keys: str | int) -> str | None:
+def sqlite_json_path(document: object, text_path: int, *keys: str | int) -> str | None:
     """The canonical JSON text at ``keys`` inside ``document``, or ``None`` (SQL NULL).
 
     ``text_path`` is 1 for ``from_path`` (PostgreSQL's ``#>``), 0 for
     ``arrow`` (``->``). A JSON ``null`` found there is the text ``null``, as
     on PostgreSQL; a missing key is ``None``.
     """
-    if document is None:
+    if not isinstance(document, str):
+        # NULL, or a scalar document: a ``JSON`` column has NUMERIC affinity
+        # on SQLite, which stores the text ``3`` as the integer 3. Neither
+        # has keys, and every path has at least one.
         return None
     value: Any = _parse(document)
     for key in keys:

@@ -98,8 +98,10 @@ def _loads(text: str | None) -> Any:
 async def test_every_key_reads_its_value(docs: dict[str, Any]) -> None:
     keys = list(docs)
     for column in (Doc.data, Doc.datab):
-        (row,) = await Doc.select(*[column.arrow(k) for k in keys]).where(Doc.id == 1).output(
-            as_tuples=True
+        (row,) = (
+            await Doc.select(*[column.arrow(k) for k in keys])
+            .where(Doc.id == 1)
+            .output(as_tuples=True)
         )
         assert [_loads(text) for text in row] == list(docs.values())
         paths = [column.from_path([k]) for k in keys]
@@ -171,6 +173,27 @@ async def test_a_string_with_nul_on_sqlite(sqlite_engine: SQLiteEngine) -> None:
         assert await Doc.select(Doc.data.arrow("k")).output(as_list=True) == ['"a\\u0000b"']
         assert await Doc.count().where(Doc.data.arrow("k") == '"a\\u0000b"') == 1
         assert await Doc.count().where(Doc.data.arrow("k") == '"a"') == 0
+    finally:
+        await drop_tables(Doc, if_exists=True)
+        use_engine(None, Doc)
+
+
+async def test_scalar_documents_read_as_json_text(engine: Engine) -> None:
+    # SQLite's NUMERIC affinity stores the JSON text 3 as an integer; it reads as text.
+    use_engine(engine, Doc)
+    await drop_tables(Doc, if_exists=True)
+    await create_tables(Doc)
+    try:
+        texts = ["3", "-12", "1.5", "2.25e3", '"7"', "true", "null", "[]"]
+        await Doc.insert(*[Doc(data=t, datab=t) for t in texts], Doc(data=4, datab=0.5))
+        rows = await Doc.select(Doc.data, Doc.datab).order_by(Doc.id).output(as_tuples=True)
+        assert all(isinstance(v, str) for row in rows for v in row), rows
+        parsed = [(json.loads(a), json.loads(b)) for a, b in rows]
+        assert parsed == [(json.loads(t), json.loads(t)) for t in texts] + [(4, 0.5)]
+        loaded = await Doc.select(Doc.data).order_by(Doc.id).output(as_list=True, load_json=True)
+        assert loaded == [json.loads(t) for t in texts] + [4]
+        # No document has an element 0 (the array is empty): no path, no error.
+        assert await Doc.count().where(Doc.data.arrow(0).is_null()) == len(texts) + 1
     finally:
         await drop_tables(Doc, if_exists=True)
         use_engine(None, Doc)

@@ -70,10 +70,13 @@ def checked_pattern(pattern: object) -> str:
 
     PostgreSQL refuses a pattern ending in the escape character ("LIKE pattern
     must not end with escape character"); it is refused here on both engines,
-    before any SQL is sent.
+    before any SQL is sent, as is a pattern holding NUL.
     """
     if not isinstance(pattern, str):
         raise TypeError(f"a LIKE pattern must be a str; got {pattern!r}")
+    if "\x00" in pattern:
+        # PostgreSQL's text cannot hold NUL, and SQLite's GLOB stops at one.
+        raise ValueError(f"a LIKE pattern cannot contain NUL; got {pattern!r}")
     trailing = len(pattern) - len(pattern.rstrip("\\"))
     if trailing % 2:
         raise ValueError(

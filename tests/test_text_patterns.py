@@ -229,6 +229,9 @@ def test_a_pattern_ending_in_the_escape_character_is_refused() -> None:
             with pytest.raises(ValueError, match="escape character"):
                 method(pattern)
     Word.text.like("a\\\\")  # an escaped backslash at the end is fine
+    for method in (Word.text.like, Word.text.contains, Word.text.iendswith):
+        with pytest.raises(ValueError, match="NUL"):
+            method("a\x00")
     with pytest.raises(TypeError):
         Word.text.like(3)  # type: ignore[arg-type]
     with pytest.raises(TypeError):

@@ -934,16 +934,21 @@ class JSON(Column[T]):
     _py_types = (str, dict, list, int, float, bool)
 
     def _normalise(self, value: Any) -> Any:
+        # NaN and Infinity are not JSON, though Python's json reads and writes
+        # them: PostgreSQL refuses them, so both engines refuse them here.
         if isinstance(value, str):
             # Refused here rather than by PostgreSQL alone (SQLite stores any text).
             try:
-                json.loads(value)
+                json.loads(value, parse_constant=_not_json)
             except ValueError:
                 raise ValueError(f"{self._label()} expects JSON text; got {value!r}") from None
             return value
-        # Unicode as it is, not as ``\uXXXX`` escapes: the stored text reads as
-        # written in both databases (escapes are decoded by SQL paths anyway).
-        return json.dumps(value, ensure_ascii=False)
+        try:
+            # Unicode as it is, not as ``\uXXXX`` escapes: the stored text reads
+            # as written in both databases (SQL paths decode escapes anyway).
+            return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except ValueError:
+            raise ValueError(f"{self._label()}: NaN and Infinity are not JSON") from None
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         return _decode_sqlite_json if dialect.name == "sqlite" else None
@@ -966,6 +971,10 @@ class JSON(Column[T]):
         from ._json import json_path
 
         return json_path(self, path, arrow=False)
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _decode_sqlite_json(value: Any) -> Any:

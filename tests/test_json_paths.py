@@ -199,6 +199,15 @@ async def test_scalar_documents_read_as_json_text(engine: Engine) -> None:
         use_engine(None, Doc)
 
 
+def test_nan_and_infinity_are_not_json() -> None:
+    # PostgreSQL refuses them ("invalid input syntax for type json"); refused before SQL.
+    for value in ("NaN", '{"a": Infinity}', "[-Infinity]", float("nan"), {"a": float("inf")}):
+        with pytest.raises(ValueError):
+            Doc(data=value)
+        with pytest.raises(ValueError):
+            Doc.datab == value  # noqa: B015
+
+
 def test_path_keys_are_checked() -> None:
     with pytest.raises(ValueError, match="NUL"):
         Doc.data.arrow("a\x00b")

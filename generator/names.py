@@ -7,9 +7,12 @@ without further escaping (SQL quoting happens once, in the runtime).
 from __future__ import annotations
 
 import keyword
-import re
 import unicodedata
 from typing import Final
+
+# The database naming rules are the runtime's: the generator checks the
+# names the runtime will create.
+from runtime._naming import MAX_NAME_BYTES, PLAIN_NAME, snake_case
 
 __all__ = [
     "GENERATED_SUFFIXES",
@@ -79,19 +82,7 @@ GENERATED_SUFFIXES: Final[dict[str, str]] = {
 
 #: PostgreSQL silently truncates longer identifiers (NAMEDATALEN - 1 bytes),
 #: which would make two long names collide in the database only.
-MAX_SQL_IDENTIFIER: Final = 63
-
-_SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def snake_case(name: str) -> str:
-    """The default SQL name of a table class: ``GenreToBand`` -> ``genre_to_band``.
-
-    A run of capitals is one word (``HTTPLog`` -> ``http_log``), the same rule
-    as the runtime's own fallback.
-    """
-    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+MAX_SQL_IDENTIFIER: Final = MAX_NAME_BYTES
 
 
 def identifier_problem(name: str) -> str | None:
@@ -122,7 +113,7 @@ def sql_name_problem(name: str) -> str | None:
     injection: plain ASCII words only, within PostgreSQL's length limit, and
     not in SQLite's reserved ``sqlite_`` namespace.
     """
-    if not _SQL_NAME.fullmatch(name):
+    if not PLAIN_NAME.fullmatch(name):
         return (
             f"{name!r} is not a valid database name "
             "(use ASCII letters, digits and underscores, not starting with a digit)"

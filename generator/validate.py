@@ -24,6 +24,7 @@ from generator.names import (
 )
 from generator.positions import NodePath
 from generator.references import Catalog
+from runtime._naming import index_name
 
 __all__ = ["validate"]
 
@@ -318,8 +319,11 @@ class _FileChecker(Checker):
         tablename = table.tablename or snake_case(table_name)
         # Index names share one namespace per database (per schema in
         # PostgreSQL), so they must differ from the per-column indexes too.
+        # Compared as the runtime derives them (shortened past 63 bytes).
         names: dict[str, str] = {
-            f"{tablename}_{column.db_column_name or column_name}": f"the index of column {column_name!r}"
+            index_name(tablename, [column.db_column_name or column_name]).casefold(): (
+                f"the index of column {column_name!r}"
+            )
             for column_name, column in table.columns.items()
             if column.index
         }
@@ -339,7 +343,7 @@ class _FileChecker(Checker):
                 (table.columns[c].db_column_name if c in table.columns else None) or c
                 for c in index.columns
             ]
-            name = index.name or "_".join([tablename, *db_names])
+            name = index.name or index_name(tablename, db_names)
             if index.name is not None:
                 problem = sql_name_problem(index.name)
                 if problem is not None:

@@ -73,6 +73,7 @@ from ._select import (
 from ._sql import Condition
 from ._sync import run_sync
 from ._table import Table
+from ._text import escape_like
 from ._write import Delete, Insert, Returning, Update
 
 __all__ = [
@@ -164,6 +165,7 @@ __all__ = [
     "create_tables",
     "drop_tables",
     "engine_finder",
+    "escape_like",
     "run_sync",
     "use_engine",
 ]

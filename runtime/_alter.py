@@ -12,11 +12,25 @@ column. ``add_column`` and ``drop_column`` run natively when SQLite allows it
 index, constraint or foreign key); every other step (``set_null``,
 ``set_unique``, ``set_default``, ``set_length``, and the add/drop cases
 SQLite refuses) rebuilds the table with the procedure of
-https://www.sqlite.org/lang_altertable.html#otheralter: create the new
-table, copy the rows, drop the old table, rename the new one, recreate the
-indexes, check the foreign keys, all in one transaction. The table's current
-definition is read from the database (``PRAGMA table_info`` & co.), so
-earlier alters are kept.
+https://www.sqlite.org/lang_altertable.html#otheralter: remember the
+table's triggers, create the new table under a temporary name, copy the
+rows, drop the old table, rename the new one, recreate the indexes and
+triggers, check the foreign keys, all in one transaction (a savepoint
+inside an enclosing one). After every alter (rebuild or native steps),
+every view and trigger of the schema that compiled before must still
+compile, else the alter raises ``AlterError`` and is undone, leaving schema
+and data as they were. The
+table's current definition is read from the database (``PRAGMA table_info``
+& co.), so earlier alters are kept.
+
+Views are left in place: SQLite stores them as SQL text and resolves them
+when they are used, so after the rename they read the new table. Only the
+rename itself would trip over them: since SQLite 3.26 ``RENAME TO`` checks
+every view and trigger of the schema, and those naming the table fail
+while it is dropped ("error in view v: no such table"). The rename runs with
+``PRAGMA legacy_alter_table = ON``, which skips that check (and rewrites no
+references, of which there are none to the temporary name); the check is
+done afterwards, by compiling each view and each table's triggers.
 
 Dropping the old table would run its foreign-key actions (``ON DELETE
 CASCADE`` would empty the tables that reference it), so when another table
@@ -28,17 +42,19 @@ transaction: such a rebuild inside ``engine.transaction()`` raises
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._columns import Column, ForeignKey, Serial, Varchar, _sql_literal
 from ._ddl import _column_ddl, run_in_transaction
 from ._dialect import POSTGRES, SQLITE, Dialect
 from ._engine_base import EngineError
-from ._errors import from_sqlite
+from ._errors import DatabaseError, from_sqlite
+from ._naming import index_name, is_plain_name, unique_name
 from ._query import Query
 from ._sqlite import _fetch
 
@@ -51,15 +67,13 @@ __all__ = ["Alter", "AlterError"]
 
 T = TypeVar("T")
 
-_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
-
 
 class AlterError(EngineError):
     """An ``ALTER`` step the database cannot do (the message says why)."""
 
 
 def _check_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not is_plain_name(name):
         raise ValueError(
             f"invalid {what} {name!r}: use letters, digits and underscores "
             "(at most 63), not starting with a digit"
@@ -150,7 +164,8 @@ class _TableDef:
 
 def _class_definition(table: type[Table[Any]], dialect: Dialect) -> _TableDef:
     """The definition ``create_table()`` would make (for printing a plan)."""
-    from ._ddl import _db_names, create_table_sql, unique_name
+    from ._ddl import _db_names, create_table_sql
+    from ._ddl import unique_name as table_unique_name
 
     meta = table._meta
     columns = [
@@ -167,7 +182,7 @@ def _class_definition(table: type[Table[Any]], dialect: Dialect) -> _TableDef:
     ]
     definition = _TableDef(meta.tablename, columns)
     definition.unique = [
-        (unique_name(table, group), tuple(_db_names(table, group))) for group in meta.unique
+        (table_unique_name(table, group), tuple(_db_names(table, group))) for group in meta.unique
     ]
     index_sql = create_table_sql(table, dialect)[1:]
     index_columns = [
@@ -241,19 +256,154 @@ async def _read_definition(fetch: _Fetch, name: str) -> _TableDef:
     return definition
 
 
-def _rebuild_statements(old: _TableDef, new: _TableDef) -> list[str]:
-    """SQLite's documented procedure: new table, copy, drop, rename, indexes."""
+@dataclass(frozen=True)
+class _Rebuild:
+    """One table rebuild: SQLite's documented procedure, steps 4 to 8.
+
+    The triggers to recreate are read from the database when the rebuild
+    runs, after the native steps before it (a ``rename_column`` rewrites
+    them), so they are not part of the plan.
+    """
+
+    table: str
+    create: str
+    copy: str
+    drop: str
+    rename: str
+    indexes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, old: _TableDef, new: _TableDef) -> _Rebuild:
+        """The rebuild of table ``old`` to the definition ``new`` (same name)."""
+        quote = Dialect.quote
+        # A temporary name, renamed at the end: renaming the old table away
+        # instead would make SQLite rewrite the references to it in views,
+        # triggers and foreign keys to that name.
+        temporary = f"{new.name}__piccolo_gen_new"
+        kept = [c.name for c in new.columns if any(o.name == c.name for o in old.columns)]
+        listed = ", ".join(quote(c) for c in kept)
+        return cls(
+            table=old.name,
+            create=new.create_sql(temporary),
+            copy=f"INSERT INTO {quote(temporary)} ({listed}) SELECT {listed} FROM {quote(old.name)}",
+            drop=f"DROP TABLE {quote(old.name)}",
+            rename=f"ALTER TABLE {quote(temporary)} RENAME TO {quote(new.name)}",
+            indexes=tuple(sql for _, sql in new.indexes),
+        )
+
+    def statements(self) -> list[str]:
+        """The statements, for printing the plan (without the triggers)."""
+        return [self.create, self.copy, self.drop, self.rename, *self.indexes]
+
+    async def run(self, fetch: _Fetch, execute: _Execute) -> None:
+        """Run the rebuild inside the caller's transaction."""
+        # Step 3: the triggers, which DROP TABLE drops with the table.
+        # Recreated in creation order, so they fire in the order they did
+        # (SQLite leaves that order undocumented; it follows creation).
+        triggers = await fetch(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger'"
+            " AND tbl_name = ? COLLATE NOCASE AND sql IS NOT NULL ORDER BY rowid",
+            (self.table,),
+        )
+        for sql in (self.create, self.copy, self.drop):
+            await execute(sql)
+        # See the module docstring: without it, a view naming the table
+        # would fail the rename. A connection setting: put back as found.
+        (legacy,) = (await fetch("PRAGMA legacy_alter_table", ()))[0]
+        await execute("PRAGMA legacy_alter_table = ON")
+        try:
+            await execute(self.rename)
+        finally:
+            await execute(f"PRAGMA legacy_alter_table = {'ON' if legacy else 'OFF'}")
+        for sql in (*self.indexes, *(row[0] for row in triggers)):
+            await execute(sql)
+
+
+_Execute = Callable[[str], Awaitable[object]]
+
+_CHECK_NUMBERS = itertools.count()
+
+_UPDATE_OF = re.compile(r"\bUPDATE\s+OF\s+(.*?)\s+ON\s", re.IGNORECASE | re.DOTALL)
+
+
+def _update_of(sql: str) -> list[str]:
+    """The columns of a trigger's ``UPDATE OF a, b`` clause (none without one)."""
+    head = re.split(r"\bBEGIN\b", sql, maxsplit=1, flags=re.IGNORECASE)[0]
+    match = _UPDATE_OF.search(head)
+    if match is None:
+        return []
+    names = [name.strip() for name in match.group(1).split(",")]
+    return [_unquote(name) for name in names if name]
+
+
+def _unquote(name: str) -> str:
+    """An SQLite identifier as written (``"a""b"``, `` `x` ``, ``[x]`` or bare) -> its name."""
+    if name[0] in '"`' and name[-1] == name[0]:
+        return name[1:-1].replace(name[0] * 2, name[0])
+    if name[0] == "[" and name[-1] == "]":
+        return name[1:-1]
+    return name
+
+
+async def _schema_problems(fetch: _Fetch) -> dict[str, str]:
+    """What in the schema does not compile now: ``{what: SQLite's message}``.
+
+    SQLite checks neither a view nor a trigger when it is created (one that
+    names a missing column is accepted) but when a statement uses it, so
+    each view is compiled with ``EXPLAIN SELECT``, and the triggers of each
+    table (or view) with ``EXPLAIN`` of an INSERT, an UPDATE of every column
+    and a DELETE, which compile the triggers they would fire; nothing runs.
+    (This finds more than SQLite's own check in ``RENAME`` and ``DROP
+    COLUMN``, which misses a trigger body's ``INSERT INTO t (missing)``.)
+    A trigger ``UPDATE OF`` a missing column is never compiled (it can no
+    longer fire): its column list is read from its SQL.
+    """
     quote = Dialect.quote
-    temporary = f"{new.name}__piccolo_gen_new"
-    kept = [c.name for c in new.columns if any(o.name == c.name for o in old.columns)]
-    listed = ", ".join(quote(c) for c in kept)
-    return [
-        new.create_sql(temporary),
-        f"INSERT INTO {quote(temporary)} ({listed}) SELECT {listed} FROM {quote(old.name)}",
-        f"DROP TABLE {quote(old.name)}",
-        f"ALTER TABLE {quote(temporary)} RENAME TO {quote(new.name)}",
-        *(sql for _, sql in new.indexes),
-    ]
+    problems: dict[str, str] = {}
+
+    async def compiles(what: str, sql: str) -> None:
+        try:
+            # A text of its own each time: sqlite3 caches prepared statements
+            # by text, and SQLite (seen with 3.40.1) crashes the process when
+            # it re-prepares a cached EXPLAIN after a schema change and the
+            # new compile fails.
+            await fetch(f"/* piccolo-gen check {next(_CHECK_NUMBERS)} */ EXPLAIN {sql}", ())
+        # The engine reports sqlite3's error as one of its own classes; its
+        # message is sqlite3's, here without the migrations hint.
+        except Exception as error:  # noqa: BLE001
+            problems[what] = str(error.__cause__ if isinstance(error, DatabaseError) else error)
+
+    rows = await fetch(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master"
+        " WHERE type IN ('view', 'trigger') ORDER BY rowid",
+        (),
+    )
+    triggers: dict[str, list[tuple[str, str]]] = {}
+    for kind, name, table, sql in rows:
+        if kind == "view":
+            await compiles(f"view {name!r}", f"SELECT * FROM {quote(name)}")
+        else:
+            triggers.setdefault(table, []).append((name, sql or ""))
+    for table, named in triggers.items():
+        info = await fetch(f"PRAGMA table_xinfo({quote(table)})", ())
+        known = {row[1].casefold() for row in info}
+        for name, sql in named:
+            for column in _update_of(sql):
+                if column.casefold() not in known:
+                    problems[f"trigger {name!r} (UPDATE OF {column})"] = f"no such column: {column}"
+        # Hidden (generated) columns cannot be assigned.
+        assigned = ", ".join(f"{quote(r[1])} = {quote(r[1])}" for r in info if r[6] == 0)
+        listed = ", ".join(repr(name) for name, _ in named)
+        for event, sql in (
+            ("INSERT", f"INSERT INTO {quote(table)} DEFAULT VALUES"),
+            ("UPDATE", f"UPDATE {quote(table)} SET {assigned}"),
+            ("DELETE", f"DELETE FROM {quote(table)}"),
+        ):
+            # A view without an INSTEAD OF trigger for the event cannot be
+            # written to: that problem is there before and after, so it is
+            # ignored like any other problem the alter did not cause.
+            await compiles(f"the {event} triggers on {table!r} ({listed})", sql)
+    return problems
 
 
 # -- the query ---------------------------------------------------------------------
@@ -373,7 +523,7 @@ class Alter(Query[None]):
                 case "add_column":
                     (added,) = step.sources
                     statements.append(
-                        f"ALTER TABLE {table} ADD COLUMN {_column_ddl(added, POSTGRES)}"
+                        f"ALTER TABLE {table} ADD COLUMN {_column_ddl(added, POSTGRES, name)}"
                     )
                     statements.extend(_index_sql(name, added))
                 case "drop_column":
@@ -389,7 +539,7 @@ class Alter(Query[None]):
                     action = "DROP NOT NULL" if step.flag else "SET NOT NULL"
                     statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} {action}")
                 case "set_unique" if step.flag:
-                    constraint = quote(f"{name}_{step.column}_key")
+                    constraint = quote(unique_name(name, (step.column,)))
                     statements.append(
                         f"ALTER TABLE {table} ADD CONSTRAINT {constraint} UNIQUE ({column})"
                     )
@@ -413,11 +563,13 @@ class Alter(Query[None]):
     def _sqlite_plan(self) -> list[str]:
         """The statements for SQLite, assuming the table is as its class declares."""
         definition = _class_definition(self._table, SQLITE)
-        statements: list[str] = []
-        self._sqlite_steps(definition, statements.append)
-        return statements
+        plan: list[str | _Rebuild] = []
+        self._sqlite_steps(definition, plan.append)
+        return [sql for item in plan for sql in _statements(item)]
 
-    def _sqlite_steps(self, definition: _TableDef, emit: Callable[[str], object]) -> set[str]:
+    def _sqlite_steps(
+        self, definition: _TableDef, emit: Callable[[str | _Rebuild], object]
+    ) -> set[str]:
         """Apply the steps to ``definition``, emitting the statements that do it.
 
         Steps SQLite can do natively are emitted as they come; the others
@@ -433,8 +585,7 @@ class Alter(Query[None]):
         def flush() -> None:
             nonlocal original, pending
             if pending:
-                for sql in _rebuild_statements(original, current):
-                    emit(sql)
+                emit(_Rebuild.of(original, current))
                 rebuilt.add(original.name)
                 pending = False
             original = _copy_definition(current)
@@ -558,15 +709,17 @@ class Alter(Query[None]):
             await engine._execute_built(f"DROP TABLE {guard}{Dialect.quote(name)}")
             return
         definition = await _read_definition(engine._fetch_built, name)
-        # Dry run on a copy: which statements, and does any rebuild drop a table?
-        planned: list[str] = []
-        rebuilt = self._sqlite_steps(definition, planned.append)
+        # Dry run on a copy: does any rebuild drop a table?
+        rebuilt = self._sqlite_steps(definition, lambda item: None)
         # A rename_table() earlier in the chain leaves the referencing
         # tables the same: look them up under the name the table has now.
         checked = {name, *rebuilt} if rebuilt else set()
         referenced = [t for t in checked if await _referencing_tables(engine._fetch_built, t)]
         if not referenced:
-            await run_in_transaction(engine, planned)
+            # A savepoint inside an enclosing transaction: a failed check
+            # undoes the alter, not the caller's work.
+            async with engine.transaction():
+                await self._apply_sqlite(engine._fetch_built, engine._execute_built)
             return
         if engine.transaction_exists():
             raise AlterError(
@@ -579,6 +732,37 @@ class Alter(Query[None]):
             await _run_without_foreign_keys(engine, self)
         except sqlite3.Error as exc:  # from the rebuild's own connection
             raise from_sqlite(exc) from exc
+
+    async def _apply_sqlite(self, fetch: _Fetch, execute: _Execute) -> None:
+        """Read the table, run the steps on it, check the schema; in the caller's transaction."""
+        name = self._table._meta.tablename
+        definition = await _read_definition(fetch, name)
+        plan: list[str | _Rebuild] = []
+        self._sqlite_steps(definition, plan.append)
+        if not plan:
+            return
+        # Checked after native steps too: SQLite's own check in DROP COLUMN
+        # misses a trigger's "UPDATE t SET dropped = ...". Only what the
+        # alter breaks is its fault: a view that was broken already (SQLite
+        # lets one be created) stays the user's business.
+        before = await _schema_problems(fetch)
+        for item in plan:
+            if isinstance(item, str):
+                await execute(item)
+            else:
+                await item.run(fetch, execute)
+        broken = {k: v for k, v in (await _schema_problems(fetch)).items() if k not in before}
+        if broken:
+            found = "; ".join(f"{what}: {why}" for what, why in broken.items())
+            raise AlterError(
+                f"this alter of table {name!r} would break {found}; SQLite resolves views"
+                " and triggers by column name when they run, so drop or change them first"
+                " (nothing was changed)"
+            )
+
+
+def _statements(item: str | _Rebuild) -> list[str]:
+    return [item] if isinstance(item, str) else item.statements()
 
 
 def _copy_definition(definition: _TableDef) -> _TableDef:
@@ -609,7 +793,8 @@ def _index_sql(tablename: str, column: Column[Any]) -> list[str]:
         return []
     quote = Dialect.quote
     name = column._meta.db_name
-    return [f"CREATE INDEX {quote(f'{tablename}_{name}')} ON {quote(tablename)} ({quote(name)})"]
+    index = quote(index_name(tablename, (name,)))
+    return [f"CREATE INDEX {index} ON {quote(tablename)} ({quote(name)})"]
 
 
 def _drop_unique_postgres(tablename: str, column: str) -> str:
@@ -654,11 +839,10 @@ async def _run_without_foreign_keys(engine: SQLiteEngine, alter: Alter) -> None:
                 async def fetch(sql: str, params: Sequence[object]) -> list[Sequence[Any]]:
                     return _fetch(conn, sql, params)
 
-                definition = await _read_definition(fetch, alter._table._meta.tablename)
-                statements: list[str] = []
-                alter._sqlite_steps(definition, statements.append)
-                for sql in statements:
+                async def execute(sql: str) -> None:
                     conn.execute(sql).close()
+
+                await alter._apply_sqlite(fetch, execute)
                 problems = _fetch(conn, "PRAGMA foreign_key_check", ())
                 if problems:
                     raise AlterError(

@@ -4,23 +4,49 @@ PostgreSQL stores a native array (``INTEGER[]``); SQLite, which has none,
 stores the list as JSON text, each element in the representation the element
 column gives it on SQLite (dates as ISO text, decimals as strings, ...). The
 operators compile to ``ANY``/``ALL`` and the array functions on PostgreSQL,
-and to ``json_each`` subqueries on SQLite, with the same results.
+and on SQLite to ``json_each`` subqueries and :func:`sqlite_array_cat` (a
+function the engine registers on its connections), with the same results.
+
+SQLite's JSON functions decode a string element up to an escaped NUL
+(``"a\\u0000b"`` reads as ``a``). So in a text array holding an escaped NUL
+each element's JSON text (``->``, which gives it as stored) is compared with
+the JSON text of the value, and concatenation is done in Python.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
-from ._columns import MISSING, Column, _sql_literal
+from ._columns import MISSING, Column, _sql_literal, _TextColumn
 from ._dialect import Dialect
 from ._sql import Condition
 
 if TYPE_CHECKING:
     from ._sql import Compiler
 
-__all__ = ["Array"]
+__all__ = ["Array", "ARRAY_CAT_FUNCTION", "sqlite_array_cat"]
+
+#: The name of the per-connection SQLite function running :func:`sqlite_array_cat`.
+ARRAY_CAT_FUNCTION: Final = "piccolo_array_cat"
+
+
+def _dump(items: list[Any]) -> str:
+    """The JSON text of an array on SQLite (the one place it is written)."""
+    return json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+
+
+def sqlite_array_cat(left: str | None, right: str | None) -> str:
+    """The JSON array of ``left``'s elements followed by ``right``'s.
+
+    A NULL side counts as empty, as with PostgreSQL's ``array_cat``.
+    """
+    items: list[Any] = json.loads(left) if left is not None else []
+    if right is not None:
+        items.extend(json.loads(right))
+    return _dump(items)
+
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -55,7 +81,7 @@ class Array(Column[T]):
         to_db = self.base_column._to_db
         items = [to_db(item, dialect) for item in value]
         if dialect.name == "sqlite":
-            return json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+            return _dump(items)
         return items
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
@@ -164,13 +190,16 @@ class Array(Column[T]):
 
     def _combined(self, items: list[Any], how: str) -> Array[Any]:
         column = self
+        inner = self._expr
 
         def expr(c: Compiler, ref: str) -> str:
+            if inner is not None:  # a chain: ``tags.append(1).append(2)``
+                ref = inner(c, ref)
             if c.dialect.name == "sqlite":
                 value = c.param(column._to_db(items, c.dialect))
                 if how == "prepend":
-                    return _sqlite_concat(value, ref)
-                return _sqlite_concat(ref, value)
+                    return f"{ARRAY_CAT_FUNCTION}({value}, {ref})"
+                return f"{ARRAY_CAT_FUNCTION}({ref}, {value})"
             base = column.base_column
             if how == "cat":
                 return f"array_cat({ref}, {c.param(column._to_db(items, c.dialect))})"
@@ -186,17 +215,6 @@ def _decode_json(value: Any) -> Any:
     return None if value is None else json.loads(value)
 
 
-def _sqlite_concat(left: str, right: str) -> str:
-    # Both sides' elements in order; a NULL side contributes none (as
-    # PostgreSQL's array_cat treats NULL as empty).
-    return (
-        '(SELECT json_group_array("value") FROM ('
-        f'SELECT 0 AS "s", "key" AS "k", "value" FROM json_each({left})'
-        f' UNION ALL SELECT 1, "key", "value" FROM json_each({right})'
-        " ORDER BY 1, 2))"
-    )
-
-
 class _ArrayCondition(Condition):
     """``value = ANY(column)``, ``value = ALL(column)`` or ``NOT (value = ANY(column))``."""
 
@@ -210,8 +228,9 @@ class _ArrayCondition(Condition):
 
     def compile(self, c: Compiler) -> str:
         ref = c.column(self.column)
-        value = c.param(self.column.base_column._to_db(self.value, c.dialect))
+        db_value = self.column.base_column._to_db(self.value, c.dialect)
         if c.dialect.name == "postgres":
+            value = c.param(db_value)
             if self.op == "any":
                 return f"{value} = ANY({ref})"
             if self.op == "all":
@@ -220,10 +239,29 @@ class _ArrayCondition(Condition):
         # SQLite: the JSON text's elements as rows; a NULL array matches nothing,
         # as with PostgreSQL's ANY/ALL, whose result is then NULL.
         elements = f'json_each({ref}) AS "_e"'
-        if self.op == "any":
-            return f'EXISTS (SELECT 1 FROM {elements} WHERE "_e"."value" = {value})'
-        if self.op == "all":
-            test = f'"_e"."value" IS NOT {value}'
+        # any: an element equals the value; all: none differs; not_any: none equals.
+        negate = self.op == "all"
+        if isinstance(self.column.base_column, _TextColumn):
+            # Text may hold NUL, which "value" would cut (see the module's
+            # docstring). Only an array whose JSON text holds an escaped NUL
+            # takes the slow way, comparing JSON texts (both written by
+            # ``json.dumps``, so a string has one spelling); decoded values
+            # are exact otherwise. The test is made once per row.
+            as_json = c.param(json.dumps(db_value, ensure_ascii=False))
+            plain = c.param(db_value)
+            slow = f'({ref} -> "_e"."fullkey") = {as_json}'
+            fast = f'"_e"."value" = {plain}'
+            if negate:
+                slow, fast = f"NOT ({slow})", f"NOT ({fast})"
+            found = (
+                f"CASE WHEN instr({ref}, '\\u0000') > 0"
+                f" THEN EXISTS (SELECT 1 FROM {elements} WHERE {slow})"
+                f" ELSE EXISTS (SELECT 1 FROM {elements} WHERE {fast}) END"
+            )
         else:
-            test = f'"_e"."value" = {value}'
-        return f"({ref} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {elements} WHERE {test}))"
+            value = c.param(db_value)
+            test = f'"_e"."value" {"IS NOT" if negate else "="} {value}'
+            found = f"EXISTS (SELECT 1 FROM {elements} WHERE {test})"
+        if self.op == "any":
+            return found
+        return f"({ref} IS NOT NULL AND NOT {found})"

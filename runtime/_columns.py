@@ -27,6 +27,7 @@ from . import _sql
 from ._dialect import Dialect
 from ._expr import NumberOps, TextOps
 from ._sql import Compare, Compiler, Condition, InList, IsNull
+from ._text import FOLD_FUNCTION, checked_pattern, escape_like, fold_case, sqlite_glob
 
 if TYPE_CHECKING:
     from ._table import Table
@@ -455,43 +456,90 @@ def _sql_literal(value: object) -> str:
 
 
 class _TextColumn(TextOps[T], Column[T]):
-    """A column holding text; adds the pattern operators."""
+    """A column holding text; adds the pattern operators.
+
+    Patterns mean what they mean to PostgreSQL, on both engines (see
+    ``runtime._text`` and docs/columns.md): ``%`` any run of characters,
+    ``_`` one character, ``\\`` escapes the next character; ``like`` is
+    case-sensitive, ``ilike`` folds case (non-ASCII letters included).
+    """
 
     _py_types = (str,)
 
     def like(self, pattern: str) -> Condition:
-        """``column LIKE pattern`` (case-sensitive on PostgreSQL)."""
-        return _Pattern(self, "LIKE", pattern)
+        """``column LIKE pattern``: case-sensitive."""
+        return _Pattern(self, pattern, fold=False, negate=False)
 
     def ilike(self, pattern: str) -> Condition:
-        """Case-insensitive ``LIKE`` (``LIKE`` on SQLite, which ignores ASCII case)."""
-        return _Pattern(self, "ILIKE", pattern)
+        """``column ILIKE pattern``: ``like`` ignoring case (``lower()`` of both sides)."""
+        return _Pattern(self, pattern, fold=True, negate=False)
 
     def not_like(self, pattern: str) -> Condition:
         """``column NOT LIKE pattern``."""
-        return _Pattern(self, "NOT LIKE", pattern)
+        return _Pattern(self, pattern, fold=False, negate=True)
+
+    def not_ilike(self, pattern: str) -> Condition:
+        """``column NOT ILIKE pattern``."""
+        return _Pattern(self, pattern, fold=True, negate=True)
+
+    def contains(self, text: str) -> Condition:
+        """The value contains ``text``, taken literally (``%``, ``_``, ``\\`` included)."""
+        return _Pattern(self, f"%{escape_like(text)}%", fold=False, negate=False)
+
+    def icontains(self, text: str) -> Condition:
+        """``contains`` ignoring case."""
+        return _Pattern(self, f"%{escape_like(text)}%", fold=True, negate=False)
+
+    def startswith(self, text: str) -> Condition:
+        """The value starts with ``text``, taken literally."""
+        return _Pattern(self, f"{escape_like(text)}%", fold=False, negate=False)
+
+    def istartswith(self, text: str) -> Condition:
+        """``startswith`` ignoring case."""
+        return _Pattern(self, f"{escape_like(text)}%", fold=True, negate=False)
+
+    def endswith(self, text: str) -> Condition:
+        """The value ends with ``text``, taken literally."""
+        return _Pattern(self, f"%{escape_like(text)}", fold=False, negate=False)
+
+    def iendswith(self, text: str) -> Condition:
+        """``endswith`` ignoring case."""
+        return _Pattern(self, f"%{escape_like(text)}", fold=True, negate=False)
 
     def _zero(self) -> object:
         return ""
 
 
 class _Pattern(Condition):
-    """``column [NOT] LIKE|ILIKE pattern``; the pattern is a bound parameter."""
+    """``column [NOT] LIKE|ILIKE pattern``; the pattern is a bound parameter.
 
-    __slots__ = ("column", "op", "pattern")
+    On SQLite it compiles to ``GLOB`` (over ``fold_case(column)`` for ILIKE),
+    with the pattern translated before it is bound (see ``runtime._text``).
+    """
 
-    def __init__(self, column: Column[Any], op: str, pattern: str) -> None:
-        if not isinstance(pattern, str):
-            raise TypeError(f"a LIKE pattern must be a str; got {pattern!r}")
+    __slots__ = ("column", "pattern", "fold", "negate")
+
+    def __init__(self, column: Column[Any], pattern: str, *, fold: bool, negate: bool) -> None:
         self.column = column
-        self.op = op
-        self.pattern = pattern
+        self.pattern = checked_pattern(pattern)
+        self.fold = fold
+        self.negate = negate
 
     def compile(self, c: Compiler) -> str:
-        op = self.op
-        if op == "ILIKE" and c.dialect.name != "postgres":
-            op = "LIKE"  # SQLite's LIKE already ignores ASCII case
-        return f"{c.column(self.column)} {op} {c.param(self.pattern)}"
+        ref = c.column(self.column)
+        not_ = "NOT " if self.negate else ""
+        if c.dialect.name == "postgres":
+            if isinstance(self.column, Char):
+                # CHAR(n) is blank-padded and its LIKE sees the padding
+                # ('ab'::char(5) LIKE 'ab' is false); as text it reads as written.
+                ref = f"CAST({ref} AS TEXT)"
+            op = "ILIKE" if self.fold else "LIKE"
+            return f"{ref} {not_}{op} {c.param(self.pattern)}"
+        if self.fold:
+            folded = fold_case(self.pattern)
+            assert folded is not None
+            return f"{FOLD_FUNCTION}({ref}) {not_}GLOB {c.param(sqlite_glob(folded))}"
+        return f"{ref} {not_}GLOB {c.param(sqlite_glob(self.pattern))}"
 
 
 class Varchar(_TextColumn[T]):
@@ -886,14 +934,24 @@ class JSON(Column[T]):
     _py_types = (str, dict, list, int, float, bool)
 
     def _normalise(self, value: Any) -> Any:
+        # NaN and Infinity are not JSON, though Python's json reads and writes
+        # them: PostgreSQL refuses them, so both engines refuse them here.
         if isinstance(value, str):
             # Refused here rather than by PostgreSQL alone (SQLite stores any text).
             try:
-                json.loads(value)
+                json.loads(value, parse_constant=_not_json)
             except ValueError:
                 raise ValueError(f"{self._label()} expects JSON text; got {value!r}") from None
             return value
-        return json.dumps(value)
+        try:
+            # Unicode as it is, not as ``\uXXXX`` escapes: the stored text reads
+            # as written in both databases (SQL paths decode escapes anyway).
+            return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except ValueError:
+            raise ValueError(f"{self._label()}: NaN and Infinity are not JSON") from None
+
+    def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        return _decode_sqlite_json if dialect.name == "sqlite" else None
 
     def _zero(self) -> object:
         return "{}"
@@ -913,6 +971,19 @@ class JSON(Column[T]):
         from ._json import json_path
 
         return json_path(self, path, arrow=False)
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _decode_sqlite_json(value: Any) -> Any:
+    # A JSON column has NUMERIC affinity on SQLite (its declared type names no
+    # text type), which stores the JSON text ``3`` as the integer 3 and
+    # ``1.5`` as a real: give the text back, as PostgreSQL does.
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
 
 
 class JSONB(JSON[T]):

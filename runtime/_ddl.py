@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import _naming
 from ._columns import Column, ForeignKey
 from ._dialect import Dialect
 from ._query import Query
@@ -23,7 +24,8 @@ class Index:
 
     ``class StockItem(Table[...], indexes=(Index("warehouse", "sku"),))``;
     the columns are attribute names. ``name`` defaults to
-    ``tablename_column1_column2`` (database column names).
+    ``tablename_column1_column2`` (database column names), shortened with a
+    hash past 63 bytes (``runtime._naming``); a given name must fit in 63.
     """
 
     columns: tuple[str, ...]
@@ -33,6 +35,12 @@ class Index:
     def __init__(self, *columns: str, unique: bool = False, name: str | None = None) -> None:
         if not columns:
             raise ValueError("Index() needs at least one column")
+        if name is not None and not _naming.fits(name):
+            # PostgreSQL would silently truncate it (NAMEDATALEN - 1 bytes).
+            raise ValueError(
+                f"index name {name!r} is {len(name.encode())} bytes long;"
+                " PostgreSQL keeps at most 63"
+            )
         object.__setattr__(self, "columns", columns)
         object.__setattr__(self, "unique", unique)
         object.__setattr__(self, "name", name)
@@ -43,28 +51,51 @@ def _db_names(table: type[Table[Any]], columns: tuple[str, ...]) -> list[str]:
 
 
 def index_name(table: type[Table[Any]], index: Index) -> str:
-    """The database name of ``index`` on ``table``."""
-    return index.name or "_".join([table._meta.tablename, *_db_names(table, index.columns)])
+    """The database name of ``index`` on ``table`` (see ``runtime._naming``)."""
+    return index.name or _naming.index_name(table._meta.tablename, _db_names(table, index.columns))
 
 
 def unique_name(table: type[Table[Any]], columns: tuple[str, ...]) -> str:
     """The name of a table-level UNIQUE constraint (PostgreSQL's own pattern)."""
-    return "_".join([table._meta.tablename, *_db_names(table, columns), "key"])
+    return _naming.unique_name(table._meta.tablename, _db_names(table, columns))
 
 
-def _column_ddl(column: Column[Any], dialect: Dialect) -> str:
+def _named(derived: str, *parts: str) -> list[str]:
+    """``CONSTRAINT "derived"``, unless PostgreSQL would choose that name itself.
+
+    PostgreSQL names an unnamed column constraint ``parts`` joined by ``_``
+    (``table_column_key``), which is the derived name while it fits: such
+    names stay out of the DDL, as they always were. A longer one PostgreSQL
+    truncates, and numbers on a clash in the order tables are created, so
+    the derived name is given instead.
+    """
+    return [] if derived == "_".join(parts) else [f"CONSTRAINT {Dialect.quote(derived)}"]
+
+
+def _column_ddl(column: Column[Any], dialect: Dialect, tablename: str | None = None) -> str:
+    """The column's definition in ``CREATE TABLE`` or ``ADD COLUMN`` of table
+    ``tablename`` (default: the column's table), which its constraint names
+    derive from."""
     meta = column._meta
+    if tablename is None:
+        assert meta.table is not None, f"{column!r} belongs to no table"
+        tablename = meta.table._meta.tablename
     parts = [dialect.quote(meta.db_name), column._ddl_type(dialect)]
     if meta.primary_key:
-        parts.append("PRIMARY KEY")
+        parts += [*_named(_naming.primary_key_name(tablename), tablename, "pkey"), "PRIMARY KEY"]
     else:
         if not meta.null:
             parts.append("NOT NULL")
         if meta.unique:
-            parts.append("UNIQUE")
+            key = _naming.unique_name(tablename, (meta.db_name,))
+            parts += [*_named(key, tablename, meta.db_name, "key"), "UNIQUE"]
     default = column._ddl_default(dialect)
     if default is not None and not meta.primary_key:
         parts.append(f"DEFAULT {default}")
+    if isinstance(column, ForeignKey):
+        parts += _named(
+            _naming.foreign_key_name(tablename, meta.db_name), tablename, meta.db_name, "fkey"
+        )
     sql = " ".join(parts)
     if isinstance(column, ForeignKey):
         sql += column._references_clause(dialect)
@@ -85,7 +116,7 @@ def create_table_sql(
     statements = [f"CREATE TABLE {guard}{quote(name)} ({', '.join(parts)})"]
     for column in table._meta.columns:
         if column._meta.index and not column._meta.primary_key:
-            index = f"{name}_{column._meta.db_name}"
+            index = _naming.index_name(name, (column._meta.db_name,))
             statements.append(
                 f"CREATE INDEX {guard}{quote(index)} ON {quote(name)}"
                 f" ({quote(column._meta.db_name)})"

@@ -27,7 +27,6 @@ import asyncio
 import contextvars
 import enum
 import inspect
-import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self, TypeAlias, cast
@@ -35,6 +34,7 @@ from typing import Any, ClassVar, Protocol, Self, TypeAlias, cast
 from . import _sync
 from ._dialect import Dialect
 from ._errors import EngineError, TransactionError
+from ._naming import is_plain_name
 
 __all__ = [
     "Atomic",
@@ -59,10 +59,6 @@ class TransactionState(enum.Enum):
     #: connection was discarded (top level) or the outer transaction is in an
     #: unknown state (nested) and should be rolled back.
     FAILED = "failed"
-
-
-# Unquoted-identifier shape, and PostgreSQL's 63-byte name limit.
-_SAVEPOINT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
 
 
 class Engine(abc.ABC):
@@ -369,7 +365,7 @@ class Transaction(abc.ABC):
         root = self._root
         if name is None:
             quoted = root._new_name("savepoint")
-        elif _SAVEPOINT_NAME.match(name):
+        elif is_plain_name(name):
             quoted = Dialect.quote(name)
         else:
             raise ValueError(

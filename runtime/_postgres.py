@@ -12,22 +12,49 @@ Connections
     thread, or ``run_sync()`` while the pool lives on the application's loop)
     uses a fresh direct connection instead.
 
+    Every statement outside a transaction, every batch read and every
+    transaction holds its connection through one ``_Lease``, the only code
+    that acquires and gives back; so no path can forget the give-back or
+    make it in the wrong order.
+
     A pooled connection goes back without a round trip when it ran only
     statements the query layer built (``_fetch_built()`` & co.): those never
     change session state. The public ``fetch()``, ``fetch_dicts()``,
     ``execute()``, ``executemany()`` and ``batches()`` run any SQL (``SET``,
-    ``LISTEN``, advisory locks, ``WITH HOLD`` cursors...), so a connection
-    that ran one of them, or whose statement failed, is reset (asyncpg's
-    ``Connection.reset()``) before it serves anyone else; a statement
-    cancelled half-way terminates its connection.
+    ``SET ROLE``, ``PREPARE``, temporary tables, ``LISTEN``, advisory locks,
+    ``WITH HOLD`` cursors...), so a connection that ran one of them, or
+    whose statement failed or was cancelled, is reset (``_RESET_SESSION``:
+    what ``DISCARD ALL`` does, in one round trip) before it serves anyone
+    else.
+
+Cancellation
+    When the task awaiting a statement is cancelled (``asyncio.wait_for``,
+    ``asyncio.timeout``, ``task.cancel()``), asyncpg sends the server a
+    cancel request on a separate connection and, before the next statement
+    on the connection, waits for the server to acknowledge it. The give-back
+    lets that happen: it never terminates a connection with a statement in
+    flight (the server would not notice and would run the statement to its
+    end, committing a write); the reset that follows a cancellation waits
+    for the cancelled statement to stop, and a connection that cannot be
+    reused is closed gracefully (asyncpg's ``close()`` also finishes the
+    cancel request first). The give-back runs under ``asyncio.shield``, so
+    a second cancellation does not interrupt it.
+
+    A statement that fails because the server or the network closed its
+    connection raises asyncpg's ``ConnectionDoesNotExistError``, also when
+    asyncpg itself reported a client-side state error for it (during a
+    server restart an idle connection receives the server's FATAL message
+    some time before the end of its stream; a statement started in between
+    fails with ``InternalClientError: ... another operation is in
+    progress``).
 
 Transactions
-    A top-level transaction acquires a connection (from the pool when it
+    A top-level transaction leases a connection (from the pool when it
     belongs to the running loop, else a direct one) for its whole block, and
-    gives it back afterwards: reset first if the block ran raw SQL,
-    terminated rather than reused if a failure left it inside a transaction.
-    Queries on a transaction's connection are serialized by a lock, so tasks
-    started inside the block may share it safely.
+    gives it back afterwards: reset first if the block ran raw SQL or its
+    end failed, closed rather than reused if a failure left it inside a
+    transaction. Queries on a transaction's connection are serialized by a
+    lock, so tasks started inside the block may share it safely.
 
 asyncpg is imported when the first connection opens, so applications that
 only use SQLite never load it.
@@ -48,13 +75,14 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import Any, Final, Literal, Protocol, TypeVar, cast, get_args
+from types import TracebackType
+from typing import Any, Final, Literal, NoReturn, Protocol, TypeVar, cast, get_args
 
 from . import _sync
 from ._dialect import POSTGRES
 from ._engine_base import Engine, EngineError, Transaction, TransactionError
-from ._errors import raise_from_asyncpg
-from ._pool import Pool, PoolConnection, close_connection
+from ._errors import OperationalError, raise_from_asyncpg
+from ._pool import Pool, PoolConnection, close_shielded
 
 __all__ = ["PostgresEngine", "PostgresIsolationLevel", "PostgresTransaction"]
 
@@ -116,6 +144,132 @@ async def _connect(kwargs: Mapping[str, Any]) -> _Connection:
         return cast(_Connection, await _asyncpg().connect(**kwargs))
     except Exception as exc:  # refused, unknown database, bad password, ...
         raise_from_asyncpg(exc)
+
+
+#: What ``DISCARD ALL`` does, written out because ``DISCARD ALL`` cannot run
+#: inside a transaction block, which a string of several statements is (an
+#: implicit one), and would cost a round trip of its own; its
+#: ``DEALLOCATE ALL`` is left out, as it would also drop asyncpg's own
+#: prepared statements (its statement cache). ``RESET ROLE`` and ``SET
+#: SESSION AUTHORIZATION DEFAULT`` come first, so the rest runs as the user
+#: who connected; ``RESET ALL`` does not touch role and session
+#: authorization (they are not reset by it, PostgreSQL's GUC_NO_RESET_ALL).
+#: The last statement counts the prepared statements made by SQL ``PREPARE``:
+#: its status is ``SELECT <count>``.
+_RESET_SESSION: Final = (
+    "RESET ROLE; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; CLOSE ALL; UNLISTEN *; "
+    "SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES; "
+    "SELECT FROM pg_prepared_statements WHERE from_sql"
+)
+#: Deallocates the statements of SQL ``PREPARE`` (asyncpg's are prepared
+#: through the protocol: ``from_sql`` is false for them).
+_DEALLOCATE_SQL_PREPARED: Final = """DO $piccolo_gen$ DECLARE name text; BEGIN
+  FOR name IN SELECT p.name FROM pg_prepared_statements AS p WHERE p.from_sql LOOP
+    EXECUTE format('DEALLOCATE %I', name);
+  END LOOP;
+END $piccolo_gen$"""
+
+
+async def _reset_session(conn: _Connection) -> None:
+    """Return a pooled connection's session to the state of a new one (its
+    ``server_settings`` included), keeping asyncpg's statement cache."""
+    if await conn.execute(_RESET_SESSION) != "SELECT 0":
+        await conn.execute(_DEALLOCATE_SQL_PREPARED)
+
+
+def _raise_database_error(conn: _Connection, error: Exception) -> NoReturn:
+    """Raise the runtime's exception for ``error``, a statement's failure on
+    ``conn``, from it (see ``_errors.from_asyncpg``); the runtime's own
+    exceptions are raised as they are.
+
+    asyncpg's client-side state error about a connection that is closed now
+    (the server or the network closed it) is the lost connection, and reads
+    as one: an ``OperationalError``.
+    """
+    asyncpg = _asyncpg()
+    if isinstance(error, asyncpg.InternalClientError | asyncpg.InterfaceError) and (
+        conn.is_closed()
+    ):
+        raise OperationalError("the connection was closed by the server or the network") from error
+    raise_from_asyncpg(error)
+
+
+class _Lease:
+    """A connection for one statement, batch read or transaction, and the
+    one way to give it back.
+
+    The connection comes from the engine's pool when it belongs to the
+    running loop, else it is opened for the lease (and closed at the end).
+    ``async with _Lease(engine, raw=...) as conn:`` for a block of code;
+    ``await lease.acquire()`` then ``await lease.give_back(failed=...)`` for
+    a transaction, whose connection outlives the method that acquired it.
+    ``raw``: SQL the query layer did not build runs on it, so the session is
+    reset before the connection serves again.
+    """
+
+    __slots__ = ("_engine", "_pool", "_conn", "raw")
+
+    def __init__(self, engine: PostgresEngine, *, raw: bool) -> None:
+        self._engine = engine
+        self._pool: Pool[_Connection] | None = None
+        self._conn: _Connection | None = None
+        self.raw = raw
+
+    async def acquire(self) -> _Connection:
+        """Acquire the connection: an idle one of the pool at once, else a new
+        or freed one of the pool, or a direct connection (another loop)."""
+        pool = self._engine._loop_pool()
+        conn = None if pool is None else pool.acquire_nowait()
+        if conn is None:
+            conn = await (self._engine._connect() if pool is None else pool.acquire())
+        self._conn, self._pool = conn, pool
+        return conn
+
+    def _return(self, *, failed: bool) -> Awaitable[None] | None:
+        """Give the connection back (once): at once when it goes back as it
+        is, else return what to await (a reset, or closing a direct
+        connection). ``failed``: a statement on it failed or was cancelled,
+        so its session is reset."""
+        conn, pool = self._conn, self._pool
+        if conn is None:
+            return None
+        self._conn = self._pool = None
+        if pool is None:
+            # Gracefully even when cancelled: close() first waits for a
+            # pending cancel request, and the server ends the session.
+            return close_shielded(conn)
+        if failed or self.raw:
+            return pool.release_reset(conn)
+        pool.release(conn)
+        return None
+
+    async def give_back(self, *, failed: bool) -> None:
+        """Give the connection back (see ``_return``). Never raises, except
+        for the caller's cancellation (the give-back goes on regardless)."""
+        pending = self._return(failed=failed)
+        if pending is not None:
+            await pending
+
+    # The statement's own path: one coroutine each way.
+    __aenter__ = acquire
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            pending = self._return(failed=False)
+            if pending is not None:
+                await pending
+            return
+        conn = self._conn
+        # GeneratorExit: the consumer of a batch read left early; the read
+        # rolled its transaction back itself.
+        await self.give_back(failed=not isinstance(exc, GeneratorExit))
+        if conn is not None and isinstance(exc, Exception):
+            _raise_database_error(conn, exc)
 
 
 class PostgresEngine(Engine):
@@ -210,44 +364,35 @@ class PostgresEngine(Engine):
             try:
                 async with lock:
                     cursor = await conn.cursor(sql, *params)
-            except Exception as exc:
-                raise_from_asyncpg(exc)
-            while True:
-                try:
+                while True:
                     async with lock:
                         records = await cursor.fetch(size)
-                except Exception as exc:
-                    raise_from_asyncpg(exc)
-                if records:
-                    yield _rows(records)
-                if len(records) < size:
-                    return
-        conn, pool = await self._acquire()
-        clean = False
-        try:
+                    if records:
+                        yield _rows(records)
+                    if len(records) < size:
+                        return
+            except Exception as error:
+                _raise_database_error(conn, error)
+        async with _Lease(self, raw=raw) as conn:
             await conn.execute("BEGIN")
-            cursor = await conn.cursor(sql, *params)
-            while True:
-                records = await cursor.fetch(size)
-                if records:
-                    yield _rows(records)
-                if len(records) < size:
-                    break
-            await conn.execute("COMMIT")
-            clean = True
-        except (Exception, GeneratorExit) as error:
-            # An error, or the consumer left the loop early: end the read
-            # (and release any lock_rows() locks) before giving the connection back.
             try:
-                await conn.execute("ROLLBACK")
-                clean = True
-            except Exception:
-                pass
-            if isinstance(error, Exception):
-                raise_from_asyncpg(error)
-            raise
-        finally:
-            await _give_back(conn, pool, clean=clean, reset=raw)
+                cursor = await conn.cursor(sql, *params)
+                while True:
+                    records = await cursor.fetch(size)
+                    if records:
+                        yield _rows(records)
+                    if len(records) < size:
+                        break
+                await conn.execute("COMMIT")
+            except (Exception, GeneratorExit):
+                # An error, or the consumer left the loop early: end the read
+                # (and release any lock_rows() locks) before giving the
+                # connection back (one still inside the transaction is closed).
+                try:
+                    await conn.execute("ROLLBACK")
+                except Exception:
+                    pass
+                raise
 
     async def _call(self, operation: Callable[[_Connection], Awaitable[_R]], *, raw: bool) -> _R:
         transaction = self._current.get()
@@ -256,21 +401,10 @@ class PostgresEngine(Engine):
             async with lock:
                 try:
                     return await operation(conn)
-                except Exception as exc:  # asyncpg's exceptions become the runtime's
-                    raise_from_asyncpg(exc)
-        conn, pool = await self._acquire()
-        try:
-            result = await operation(conn)
-        except Exception as exc:
-            # The session is most likely intact, but not worth trusting blindly.
-            await _give_back(conn, pool, clean=True, reset=True)
-            raise_from_asyncpg(exc)
-        except BaseException:
-            # Cancelled mid-query: the protocol state is unknown.
-            await _give_back(conn, pool, clean=False, reset=False)
-            raise
-        await _give_back(conn, pool, clean=True, reset=raw)
-        return result
+                except Exception as error:
+                    _raise_database_error(conn, error)
+        async with _Lease(self, raw=raw) as conn:
+            return await operation(conn)
 
     def get_node(self, name: str) -> PostgresEngine:
         """The engine of the extra node ``name`` (see ``extra_nodes``)."""
@@ -285,15 +419,6 @@ class PostgresEngine(Engine):
     async def _connect(self) -> _Connection:
         return await _connect(self.config)
 
-    async def _acquire(self) -> tuple[_Connection, Pool[_Connection] | None]:
-        """A connection for one statement or transaction, and the pool it came
-        from (``None``: a direct connection, for a loop without the pool).
-        Give it back with ``_give_back``."""
-        pool = self._loop_pool()
-        if pool is None:
-            return await self._connect(), None
-        return pool.acquire_nowait() or await pool.acquire(), pool
-
     def _loop_pool(self) -> Pool[_Connection] | None:
         """The pool, when it belongs to the running event loop."""
         pool = self._pool
@@ -305,7 +430,9 @@ class PostgresEngine(Engine):
         """Open a connection pool on the running event loop.
 
         Pool options, named as in ``asyncpg.create_pool()``: ``min_size``
-        (default 10, opened now), ``max_size`` (10), ``max_queries`` (a
+        (default 10, or ``max_size`` when smaller; opened now, and kept:
+        connections that die are replaced), ``max_size`` (10: the most
+        sessions the server holds for the pool at once), ``max_queries`` (a
         connection is replaced after this many uses; 50,000),
         ``max_inactive_connection_lifetime`` (seconds an idle connection
         beyond ``min_size`` stays open; 300, 0: forever), ``init`` (an async
@@ -342,7 +469,9 @@ class PostgresEngine(Engine):
                 f"start_connection_pool(): asyncpg.connect() rejects the connection "
                 f"keywords ({error}); the pool options are {', '.join(sorted(_POOL_OPTIONS))}"
             ) from None
-        pool: Pool[_Connection] = Pool(lambda: _connect(connect_kwargs), **options)
+        pool: Pool[_Connection] = Pool(
+            lambda: _connect(connect_kwargs), reset=_reset_session, **options
+        )
         await pool.open()
         self._pool, self._pool_loop = pool, asyncio.get_running_loop()
 
@@ -431,31 +560,30 @@ class PostgresTransaction(Transaction):
         self.engine = engine
         #: The statement that starts the transaction.
         self.begin_sql = begin
+        self._lease: _Lease | None = None
         self._conn: _Connection | None = None
-        self._pool: Pool[_Connection] | None = None
         self._lock: asyncio.Lock | None = None
-        #: Whether a statement of the block was raw SQL (so the session may
-        #: have changed): the connection is reset before it is reused.
-        self._raw = False
 
     def _connection(self, *, raw: bool) -> tuple[_Connection, asyncio.Lock]:
         root = self._active_root()
-        if root._conn is None or root._lock is None:  # pragma: no cover
+        lease = root._lease
+        if lease is None or root._conn is None or root._lock is None:  # pragma: no cover
             raise TransactionError("the transaction has no connection")
-        if raw:
-            root._raw = True
+        if raw:  # the session may change: reset it before the connection is reused
+            lease.raw = True
         return root._conn, root._lock
 
     async def _begin(self) -> None:
-        conn, pool = await self.engine._acquire()
+        lease = _Lease(self.engine, raw=False)
+        conn = await lease.acquire()
         try:
             await conn.execute(self.begin_sql)
-        except BaseException as exc:
-            await _give_back(conn, pool, clean=False, reset=False)
-            if isinstance(exc, Exception):
-                raise_from_asyncpg(exc)
+        except BaseException as error:
+            await lease.give_back(failed=True)
+            if isinstance(error, Exception):
+                _raise_database_error(conn, error)
             raise
-        self._conn, self._pool, self._lock = conn, pool, asyncio.Lock()
+        self._lease, self._conn, self._lock = lease, conn, asyncio.Lock()
 
     async def _commit(self) -> None:
         await self._run_control("COMMIT")
@@ -473,31 +601,11 @@ class PostgresTransaction(Transaction):
         async with lock:  # wait for a query of a task sharing the connection
             try:
                 await conn.execute(sql)
-            except Exception as exc:  # a deferred constraint at COMMIT, a lost connection
-                raise_from_asyncpg(exc)
+            except Exception as error:
+                _raise_database_error(conn, error)
 
     async def _end(self, *, clean: bool) -> None:
-        conn, pool = self._conn, self._pool
-        self._conn = self._pool = self._lock = None
-        if conn is not None:
-            await _give_back(conn, pool, clean=clean, reset=self._raw)
-
-
-async def _give_back(
-    conn: _Connection, pool: Pool[_Connection] | None, *, clean: bool, reset: bool
-) -> None:
-    """Return a connection to its pool (``reset``: after a reset), or close it.
-    Never raises (except for cancellation of the caller)."""
-    if not clean or conn.is_in_transaction():
-        # Its state is unknown or still inside a transaction: it must not
-        # serve anyone else (asyncpg would also complain when resetting it).
-        if pool is None:
-            conn.terminate()
-        else:
-            pool.discard(conn)
-    elif pool is None:
-        await close_connection(conn)
-    elif reset:
-        await pool.release_reset(conn)
-    else:
-        pool.release(conn)
+        lease = self._lease
+        self._lease = self._conn = self._lock = None
+        if lease is not None:
+            await lease.give_back(failed=not clean)

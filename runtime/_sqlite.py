@@ -19,7 +19,10 @@ Connections
     otherwise) and gets a busy timeout (``timeout``, 5 s by default).
     No adapters or converters are registered: values arrive converted by
     the column layer, and process-wide registrations would leak into the
-    application's own sqlite3 use.
+    application's own sqlite3 use. Two SQL functions are registered on each
+    connection the engine opens: ``piccolo_fold_case`` (``ilike``, see
+    ``runtime._text``), ``piccolo_json_path`` (JSON paths, see
+    ``runtime._json``) and ``piccolo_array_cat`` (see ``runtime._array``).
 
 Transactions
     A transaction gets a dedicated connection (a spare one is kept per
@@ -48,9 +51,12 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any, Final, Literal, TypeVar, get_args
 
+from ._array import ARRAY_CAT_FUNCTION, sqlite_array_cat
 from ._dialect import SQLITE
 from ._engine_base import Engine, Transaction, TransactionError
 from ._errors import from_sqlite
+from ._json import JSON_PATH_FUNCTION, sqlite_json_path
+from ._text import FOLD_FUNCTION, fold_case
 
 __all__ = ["SQLiteEngine", "SQLiteTransaction", "SQLiteTransactionType"]
 
@@ -137,6 +143,15 @@ def _executemany(conn: sqlite3.Connection, sql: str, params: Sequence[Sequence[o
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _register_functions(conn: sqlite3.Connection) -> None:
+    # Functions the compiled SQL calls, on this connection only (the
+    # application's own sqlite3 connections are left as they are).
+    # Deterministic, so SQLite may use them in indexes and factor them out.
+    conn.create_function(FOLD_FUNCTION, 1, fold_case, deterministic=True)
+    conn.create_function(JSON_PATH_FUNCTION, -1, sqlite_json_path, deterministic=True)
+    conn.create_function(ARRAY_CAT_FUNCTION, 2, sqlite_array_cat, deterministic=True)
 
 
 class SQLiteEngine(Engine):
@@ -320,6 +335,7 @@ class SQLiteEngine(Engine):
             raise from_sqlite(exc) from exc
         try:
             conn.execute("PRAGMA foreign_keys = ON")
+            _register_functions(conn)
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.Error):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overloa
 # import machinery on every call. ``_select`` does not import this module.
 from . import _columns, _select
 from ._columns import MISSING, Column, ForeignKey, Secret, Serial
+from ._naming import snake_case
 from ._select import Select
 
 if TYPE_CHECKING:
@@ -34,11 +34,6 @@ T5 = TypeVar("T5")
 T6 = TypeVar("T6")
 R = TypeVar("R")
 TargetT = TypeVar("TargetT", bound="Table[Any]")
-
-
-def _snake_case(name: str) -> str:
-    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
 def _needs(obj: object, name: str) -> None:
@@ -157,7 +152,7 @@ class Table(Generic[RowT]):
         for column in columns:
             column._meta.table = cls
         cls._meta = TableMeta(
-            tablename=tablename or _snake_case(cls.__name__),
+            tablename=tablename or snake_case(cls.__name__),
             columns=columns,
             primary_key=pk,
             column_map={c._meta.name: c for c in columns},

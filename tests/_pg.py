@@ -213,20 +213,33 @@ class TempCluster:
                 "initdb", "-D", str(data), "-U", "postgres", "-A", "trust",
                 "-E", "UTF8", "--locale=C", "--no-sync",
             )  # fmt: skip
-            port = _free_port()
-            options = (
-                f"-h 127.0.0.1 -p {port} -k {self.root} "
-                "-F -c synchronous_commit=off -c full_page_writes=off"
-            )
-            self._run(
-                "pg_ctl", "-D", str(data), "-l", str(self.root / "server.log"),
-                "-o", options, "-w", "-t", "60", "start",
-            )  # fmt: skip
+            self.port = _free_port()
+            self.start_server()
         except PgUnavailable:
             self.stop()
             raise
-        self.port = port
         return self.dsn
+
+    def start_server(self) -> None:
+        """Start the server of the cluster (again, after ``stop_server()``),
+        on the same port; return when it accepts connections."""
+        if self.root is None or self.port is None:
+            raise RuntimeError("the cluster was not created (or was deleted)")
+        options = (
+            f"-h 127.0.0.1 -p {self.port} -k {self.root} "
+            "-F -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl", "-D", str(self.root / "data"), "-l", str(self.root / "server.log"),
+            "-o", options, "-w", "-t", "60", "start",
+        )  # fmt: skip
+
+    def stop_server(self) -> None:
+        """Stop the server (fast shutdown: sessions are ended, as in a
+        restart), keeping the cluster for ``start_server()``."""
+        if self.root is None:
+            raise RuntimeError("the cluster was not created (or was deleted)")
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "-t", "30", "stop")
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and delete the directory. Idempotent."""

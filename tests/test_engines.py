@@ -88,9 +88,8 @@ async def test_fetch_dicts(items: Engine) -> None:
 async def test_executemany_is_atomic(items: Engine) -> None:
     engine = items
     await engine.execute(insert_sql(engine), [2, "existing"])
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(UniqueViolation) as raised:
         await engine.executemany(insert_sql(engine), [(1, "a"), (2, "duplicate"), (3, "c")])
-    assert isinstance(raised.value, UniqueViolation)
     assert isinstance(
         raised.value.__cause__, (sqlite3.IntegrityError, asyncpg.UniqueViolationError)
     )
@@ -99,7 +98,7 @@ async def test_executemany_is_atomic(items: Engine) -> None:
 
 async def test_database_errors_propagate_and_engine_recovers(items: Engine) -> None:
     engine = items
-    with pytest.raises(Exception, match="(?i)syntax"):
+    with pytest.raises(ProgrammingError, match="(?i)syntax"):
         await engine.execute("SELEKT 1")
     assert (await engine.fetch("SELECT 1"))[0][0] == 1
 
@@ -174,7 +173,7 @@ async def test_nested_database_error_is_recoverable(items: Engine) -> None:
     engine = items
     async with engine.transaction():
         await engine.execute(insert_sql(engine), [1, "a"])
-        with pytest.raises(Exception):
+        with pytest.raises(UniqueViolation):
             async with engine.transaction():
                 await engine.execute(insert_sql(engine), [1, "duplicate"])
         await engine.execute(insert_sql(engine), [2, "b"])
@@ -362,7 +361,7 @@ async def test_atomic(items: Engine) -> None:
 
     failing = engine.atomic()
     failing.add(Query(3, "c"), Query(1, "duplicate"))
-    with pytest.raises(Exception):
+    with pytest.raises(UniqueViolation):
         await failing
     assert await names(engine) == ["a", "b"]
 

@@ -17,7 +17,7 @@ import pytest
 from generated import music, shop
 from generated.music import Band, Concert, Manager, Shirt, Size, Ticket, Venue
 from generated.shop import Category, Product, Status
-from runtime import Engine, create_tables, drop_tables, use_engine
+from runtime import Engine, ProgrammingError, create_tables, drop_tables, use_engine
 
 ALL_TABLES = (*music.TABLES, *shop.TABLES)
 
@@ -413,7 +413,7 @@ async def test_raw(db: Engine) -> None:
 async def test_create_table_if_not_exists(db: Engine) -> None:
     await Band.create_table(if_not_exists=True)
     assert await Band.count() == 4
-    with pytest.raises(Exception, match="(?i)already exists"):
+    with pytest.raises(ProgrammingError, match="(?i)already exists"):
         await Band.create_table()
 
 

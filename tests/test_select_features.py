@@ -25,6 +25,7 @@ from runtime import (
     EngineError,
     Max,
     Min,
+    OperationalError,
     PostgresEngine,
     Sum,
     create_tables,
@@ -431,7 +432,7 @@ async def test_lock_rows_skip_locked_and_nowait_between_transactions(pg_db: Engi
                 "Rustaceans",
                 "Unmanaged",
             ]
-        with pytest.raises(Exception, match="could not obtain lock"):
+        with pytest.raises(OperationalError, match="could not obtain lock"):
             async with db.transaction():
                 await Band.select().where(Band.name == "Pythonistas").lock_rows(nowait=True)
     finally:

@@ -305,7 +305,7 @@ def test_demo_prints_the_sql_of_its_first_query(tmp_path: Path) -> None:
     sql = lines[lines.index("SQL of the first query:") + 1].strip()
     from generated.music import Band
 
-    assert sql == str(eval(first, {"Band": Band}))  # noqa: S307 - the demo's own text
+    assert sql == str(eval(first, {"Band": Band}))  # the demo's own text, not input
     # And those rows are the ones that query returns.
     shown = lines[lines.index(first) + 1 : lines.index(first) + 4]
     assert [line.strip() for line in shown] == [

@@ -10,6 +10,7 @@ about 40 s, most of it pip setting up the isolated build environment twice.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -67,11 +68,25 @@ def _site_packages(python: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The wheel, and what the build backend printed while building it."""
     out = tmp_path_factory.mktemp("wheel")
-    _pip("wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(REPO))
+    done = _pip("wheel", "--no-deps", "--verbose", "--wheel-dir", str(out), str(REPO))
     (built,) = out.glob("*.whl")
-    return built
+    return built, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(build_log: tuple[Path, str]) -> Path:
+    return build_log[0]
+
+
+def test_the_build_gives_no_warnings(build_log: tuple[Path, str]) -> None:
+    # Python warnings from the backend (setuptools said
+    # "SetuptoolsDeprecationWarning: `project.license` as a TOML table is
+    # deprecated" and warned that `generator.templates` was data, not a
+    # package); pip's own notes are spelt "WARNING:".
+    assert re.findall(r".*\w+Warning\b.*", build_log[1]) == []
 
 
 @pytest.fixture(scope="module")

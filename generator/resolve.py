@@ -13,9 +13,9 @@ import graphlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .config import source_label
 from .errors import SchemaError
 from .layout import py_str
 from .names import snake_case
@@ -285,13 +285,6 @@ def _alias(module: str) -> str:
     # Column names cannot start with "_", so the alias cannot be shadowed in a
     # class body, where annotations are evaluated.
     return f"_{module}"
-
-
-def _source_name(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.name
 
 
 class _ModuleResolver:
@@ -663,7 +656,7 @@ class _ModuleResolver:
         exports.append("TABLES")
         return ResolvedModule(
             module=self.schema.module,
-            source=_source_name(self.schema.path),
+            source=source_label(self.schema.path),
             enums=enums,
             tables=[tables[n] for n in order],
             joins=joins,

@@ -207,6 +207,11 @@ class Column(Generic[T]):
     #: Whether ``_to_db`` returns int, str, float and bool values as they are
     #: (true unless a subclass overrides it; see ``__init_subclass__``).
     _to_db_as_is: ClassVar[bool] = True
+    #: Whether a primary key of this type gets a distinct value for a row that
+    #: gives none: numbered by the database (serial) or a fresh UUID (the zero
+    #: default of uuid). Any other key without a default is required, as its
+    #: zero default (0, "") would repeat from the second row on.
+    _fills_key: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -231,7 +236,7 @@ class Column(Generic[T]):
             primary_key=primary_key,
             unique=unique,
             index=index,
-            required=required,
+            required=required or (primary_key and default is MISSING and not self._fills_key),
             default=default,
             help_text=help_text,
             db_column_name=db_column_name,
@@ -281,7 +286,10 @@ class Column(Generic[T]):
         Raises before anything reaches the database.
         """
         if value is None:
-            if self._meta.null or self._meta.primary_key:
+            # ``None`` for a serial key means "let the database number it"; a
+            # key the database does not number cannot be NULL (SQLite would
+            # even store a NULL in a non-integer PRIMARY KEY column).
+            if self._meta.null or (self._meta.primary_key and isinstance(self, Serial)):
                 return None
             raise ValueError(f"{self._label()} is not nullable; got None")
         choices = self._meta.choices
@@ -585,6 +593,7 @@ class Serial(_IntegerColumn[T]):
 
     # SQLite: an ``INTEGER PRIMARY KEY`` is the rowid and numbers itself.
     _ddl = {"postgres": "SERIAL", "sqlite": "INTEGER"}
+    _fills_key = True
 
     def _zero(self) -> object:
         return None
@@ -858,6 +867,7 @@ class UUID(Column[T]):
 
     _ddl = {"postgres": "UUID", "sqlite": "UUID"}
     _py_types = (uuid.UUID,)
+    _fills_key = True  # the zero default is a fresh uuid4
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         if dialect.name == "sqlite" and value is not None:

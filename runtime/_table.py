@@ -41,8 +41,15 @@ def _snake_case(name: str) -> str:
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
-def _needs(obj: object, name: str) -> None:
-    raise TypeError(f"{type(obj).__name__}() needs {name}=")
+def _needs(obj: Table[Any], name: str) -> None:
+    column = obj._meta.column_map[name]
+    hint = ""
+    if column._meta.primary_key:
+        hint = (
+            f" (the primary key: the database does not number a {type(column).__name__}"
+            " key; give it, or give the column a default or a serial type)"
+        )
+    raise TypeError(f"{type(obj).__name__}() needs {name}={hint}")
 
 
 def _unknown(obj: object, names: Mapping[str, object]) -> None:

@@ -55,7 +55,15 @@ class Array(Column[T]):
         to_db = self.base_column._to_db
         items = [to_db(item, dialect) for item in value]
         if dialect.name == "sqlite":
-            return json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+            try:
+                return json.dumps(items, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            except ValueError:
+                # Python would write Infinity, which is not JSON: SQLite's
+                # JSON functions would then fail on every read of the row.
+                raise ValueError(
+                    f"{self._label()}: an array is JSON text on SQLite, which cannot hold "
+                    "an infinite float"
+                ) from None
         return items
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:

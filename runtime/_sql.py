@@ -308,10 +308,13 @@ class InList(Condition):
         # parameters are numbered in text order.
         left = c.column(self.column)
         items = [to_db(v, dialect) for v in self.values]
-        if len(items) > LONG_LIST:
-            if dialect.list_param == "array":
+        if len(items) > LONG_LIST and dialect.list_param == "array":
+            # (An array column's values are lists: ANY would iterate their
+            # elements, so they keep one parameter each.)
+            if type(items[0]) is not list:
                 op = "<> ALL" if self.negate else "= ANY"
                 return f"{left} {op}({c.param(items)})"
+        elif len(items) > LONG_LIST:
             text = _json_list(items)
             if text is not None:
                 listed = f'SELECT "value" FROM json_each({c.param(text)})'

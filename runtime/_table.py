@@ -46,8 +46,8 @@ def _needs(obj: Table[Any], name: str) -> None:
     hint = ""
     if column._meta.primary_key:
         hint = (
-            f" (the primary key: the database does not number a {type(column).__name__}"
-            " key; give it, or give the column a default or a serial type)"
+            f" (the primary key: the database does not number {type(column).__name__}"
+            " keys; give it, or give the column a default or a serial type)"
         )
     raise TypeError(f"{type(obj).__name__}() needs {name}={hint}")
 

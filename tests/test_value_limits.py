@@ -343,6 +343,9 @@ async def test_is_in_and_not_in_with_40000_values(long_db: Engine) -> None:
     )
     assert await Probe.count().where(both) == len(wanted)
     assert await Probe.count().where(Probe.body.not_in(words)) == 300 - len(wanted)
+    # A short list after a derived column: its "?" comes first in the text.
+    short = (Probe.number + 1).is_in([min(wanted) + 1, max(others) + 7])
+    assert await Probe.count().where(short) == 1
     # Deletes (and updates) take the same condition.
     await Probe.delete().where(Probe.number.not_in(values))
     assert await Probe.count() == len(wanted) + 1
@@ -357,6 +360,10 @@ async def test_long_lists_json_cannot_carry(long_db: Engine) -> None:
     assert await Probe.count().where(Probe.blob.not_in(blobs)) == 1
     floats = [float(i) for i in range(2, 2_000)] + [math.inf]
     assert await Probe.count().where(Probe.single.is_in(floats)) == 1
+    # An array column's values are lists.
+    await Probe.insert(Probe(words=["w7"]))
+    lists = [[f"w{i}"] for i in range(1_500)]
+    assert await Probe.count().where(Probe.words.is_in(lists)) == 1
     if long_db.dialect.text_holds_nul:
         await Probe.insert(Probe(body="a\x00b"), Probe(body="a"))
         texts = [f"a\x00{c}" for c in map(chr, range(98, 2_100))]

@@ -837,7 +837,7 @@ class Time(Column[T]):
     _py_types = (datetime.time,)
 
     def _normalise(self, value: Any) -> Any:
-        if value.tzinfo is not None:
+        if value.tzinfo is not None and value.utcoffset() is not None:
             # TIME has no time zone: PostgreSQL drops the offset silently,
             # SQLite would keep it and give an aware time back.
             raise ValueError(

@@ -324,6 +324,11 @@ class Column(Generic[T]):
             return value.value
         return value
 
+    def _as_is_on(self, dialect: Dialect) -> bool:
+        """Whether ``_to_db`` gives every value as it is on ``dialect`` (an
+        enum member as its value): inserts then skip the call per value."""
+        return type(self)._to_db is Column._to_db
+
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         """A decoder for values read from ``dialect``, or ``None`` for identity."""
         choices = self._meta.choices
@@ -491,6 +496,9 @@ class _TextColumn(TextOps[T], Column[T]):
                 )
             return value
         return value.value if isinstance(value, enum.Enum) else value
+
+    def _as_is_on(self, dialect: Dialect) -> bool:
+        return dialect.text_holds_nul and type(self)._to_db is _TextColumn._to_db
 
     def _zero(self) -> object:
         return ""
@@ -680,6 +688,9 @@ class Real(NumberOps[T], Column[T]):
                 f"{self._label()}: {dialect.name} cannot store NaN (it would be stored as NULL)"
             )
         return value
+
+    def _as_is_on(self, dialect: Dialect) -> bool:
+        return dialect.float_holds_nan and type(self)._to_db is Real._to_db
 
     def _zero(self) -> object:
         return 0.0

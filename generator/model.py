@@ -145,7 +145,10 @@ class ColumnSpec(BaseModel):
     index: bool = Field(default=False, description="Create an index on the column.")
     primary_key: bool = Field(
         default=False,
-        description="Make this the primary key instead of the implicit 'id: serial'.",
+        description=(
+            "Make this the primary key instead of the implicit 'id: serial'. A key that "
+            "is not serial or uuid and has no default is required by the constructor."
+        ),
     )
     required: bool = Field(
         default=False,

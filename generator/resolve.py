@@ -71,6 +71,24 @@ _DYNAMIC_DEFAULTS: dict[tuple[str, str], str] = {
 
 _ACTION_DEFAULT = "cascade"
 
+#: Primary-key types that give a row without a key a distinct one: numbered
+#: by the database, or a fresh uuid4 (uuid's zero default). The runtime's
+#: ``Column._fills_key`` says the same for its classes.
+_SELF_FILLING_KEYS = frozenset({"serial", "bigserial", "uuid"})
+
+
+def _required(spec: ColumnSpec) -> bool:
+    """Whether the constructor needs the column: ``required: true``, or a
+    primary key that nothing fills (no default, not serial or uuid), whose
+    zero default (``0``, ``""``) would collide from the second row on."""
+    if spec.required:
+        return True
+    return (
+        spec.primary_key
+        and spec.type not in _SELF_FILLING_KEYS
+        and "default" not in spec.model_fields_set
+    )
+
 
 @dataclass
 class ResolvedColumn:
@@ -373,7 +391,7 @@ class _ModuleResolver:
             annotation=annotation,
             arguments=arguments,
             init_type=init_type,
-            required=spec.required,
+            required=_required(spec),
             primary_key=spec.primary_key,
             help_text=spec.help_text,
             target=target,

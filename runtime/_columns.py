@@ -18,6 +18,7 @@ import datetime
 import decimal
 import enum
 import json
+import struct
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -208,6 +209,11 @@ class Column(Generic[T]):
     #: Whether ``_to_db`` returns int, str, float and bool values as they are
     #: (true unless a subclass overrides it; see ``__init_subclass__``).
     _to_db_as_is: ClassVar[bool] = True
+    #: Whether a primary key of this type gets a distinct value for a row that
+    #: gives none: numbered by the database (serial) or a fresh UUID (the zero
+    #: default of uuid). Any other key without a default is required, as its
+    #: zero default (0, "") would repeat from the second row on.
+    _fills_key: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -232,7 +238,7 @@ class Column(Generic[T]):
             primary_key=primary_key,
             unique=unique,
             index=index,
-            required=required,
+            required=required or (primary_key and default is MISSING and not self._fills_key),
             default=default,
             help_text=help_text,
             db_column_name=db_column_name,
@@ -282,7 +288,10 @@ class Column(Generic[T]):
         Raises before anything reaches the database.
         """
         if value is None:
-            if self._meta.null or self._meta.primary_key:
+            # ``None`` for a serial key means "let the database number it"; a
+            # key the database does not number cannot be NULL (SQLite would
+            # even store a NULL in a non-integer PRIMARY KEY column).
+            if self._meta.null or (self._meta.primary_key and isinstance(self, Serial)):
                 return None
             raise ValueError(f"{self._label()} is not nullable; got None")
         choices = self._meta.choices
@@ -315,6 +324,11 @@ class Column(Generic[T]):
         if isinstance(value, enum.Enum):
             return value.value
         return value
+
+    def _as_is_on(self, dialect: Dialect) -> bool:
+        """Whether ``_to_db`` gives every value as it is on ``dialect`` (an
+        enum member as its value): inserts then skip the call per value."""
+        return type(self)._to_db is Column._to_db
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         """A decoder for values read from ``dialect``, or ``None`` for identity."""
@@ -506,8 +520,27 @@ class _TextColumn(TextOps[T], Column[T]):
         """``endswith`` ignoring case."""
         return _Pattern(self, f"%{escape_like(text)}", fold=True, negate=False)
 
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        if type(value) is str:
+            if not dialect.text_holds_nul and "\x00" in value:
+                # Refused here, where the dialect is known: PostgreSQL's text
+                # types cannot hold NUL, SQLite's can (docs/columns.md).
+                raise ValueError(
+                    f"{self._label()}: {dialect.name} text cannot hold NUL ('\\x00', at "
+                    f"index {value.index(chr(0))}); got {_excerpt(value)}"
+                )
+            return value
+        return value.value if isinstance(value, enum.Enum) else value
+
+    def _as_is_on(self, dialect: Dialect) -> bool:
+        return dialect.text_holds_nul and type(self)._to_db is _TextColumn._to_db
+
     def _zero(self) -> object:
         return ""
+
+
+def _excerpt(value: str) -> str:
+    return repr(value) if len(value) <= 40 else repr(value[:40]) + "..."
 
 
 class _Pattern(Condition):
@@ -605,27 +638,44 @@ class Email(Varchar[T]):
 
 class _IntegerColumn(NumberOps[T], Column[T]):
     _py_types = (int,)
+    #: The type's range (PostgreSQL's). SQLite's INTEGER holds any 64-bit
+    #: value, so without this check a value that PostgreSQL refuses (late,
+    #: as a driver error) would be stored there silently.
+    _min: ClassVar[int] = -(2**31)
+    _max: ClassVar[int] = 2**31 - 1
+
+    def _normalise(self, value: Any) -> Any:
+        if self._min <= value <= self._max:
+            return value
+        raise ValueError(
+            f"{self._label()}: {value!r} is out of range for {self._ddl['postgres']} "
+            f"({self._min} to {self._max})"
+        )
 
     def _zero(self) -> object:
         return 0
 
 
 class Integer(_IntegerColumn[T]):
-    """``INTEGER``."""
+    """``INTEGER`` (32 bits: -2**31 to 2**31 - 1)."""
 
     _ddl = {"postgres": "INTEGER", "sqlite": "INTEGER"}
 
 
 class BigInt(_IntegerColumn[T]):
-    """``BIGINT``."""
+    """``BIGINT`` (64 bits: -2**63 to 2**63 - 1)."""
 
     _ddl = {"postgres": "BIGINT", "sqlite": "INTEGER"}
+    _min = -(2**63)
+    _max = 2**63 - 1
 
 
 class SmallInt(_IntegerColumn[T]):
-    """``SMALLINT``."""
+    """``SMALLINT`` (16 bits: -2**15 to 2**15 - 1)."""
 
     _ddl = {"postgres": "SMALLINT", "sqlite": "INTEGER"}
+    _min = -(2**15)
+    _max = 2**15 - 1
 
 
 class Serial(_IntegerColumn[T]):
@@ -633,6 +683,7 @@ class Serial(_IntegerColumn[T]):
 
     # SQLite: an ``INTEGER PRIMARY KEY`` is the rowid and numbers itself.
     _ddl = {"postgres": "SERIAL", "sqlite": "INTEGER"}
+    _fills_key = True
 
     def _zero(self) -> object:
         return None
@@ -645,16 +696,49 @@ class BigSerial(Serial[T]):
     """A 64-bit auto-incrementing integer."""
 
     _ddl = {"postgres": "BIGSERIAL", "sqlite": "INTEGER"}
+    _min = -(2**63)
+    _max = 2**63 - 1
 
 
 class Real(NumberOps[T], Column[T]):
-    """``REAL`` (single precision on PostgreSQL)."""
+    """``REAL``: single precision (``float4``) on PostgreSQL.
+
+    A finite value beyond single precision's range is refused on both engines:
+    PostgreSQL refuses one that would become infinite (asyncpg: "value out of
+    float32 range") and silently stores 0 for a non-zero one that would
+    underflow, while SQLite's REAL (a double) keeps both.
+    """
 
     _py_types = (float, int)
     _ddl = {"postgres": "REAL", "sqlite": "REAL"}
 
     def _normalise(self, value: Any) -> Any:
-        return float(value)
+        number = _to_float(self, value)
+        if _FLOAT4_MIN <= abs(number) <= _FLOAT4_MAX or number == 0.0 or number != number:
+            return number  # a normal float4 magnitude, zero or NaN
+        if abs(number) != _INF:
+            # The rare case, decided exactly by rounding to single precision.
+            try:
+                single = struct.unpack("f", struct.pack("f", number))[0]
+            except OverflowError:
+                single = _INF
+            if single == 0.0 or abs(single) == _INF:
+                raise ValueError(
+                    f"{self._label()}: {value!r} is out of range for REAL (single precision: "
+                    f"magnitudes {_FLOAT4_TRUE_MIN!r} to {_FLOAT4_MAX!r}); "
+                    "use double_precision"
+                )
+        return number
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        if value != value and not dialect.float_holds_nan:
+            raise ValueError(
+                f"{self._label()}: {dialect.name} cannot store NaN (it would be stored as NULL)"
+            )
+        return value
+
+    def _as_is_on(self, dialect: Dialect) -> bool:
+        return dialect.float_holds_nan and type(self)._to_db is Real._to_db
 
     def _zero(self) -> object:
         return 0.0
@@ -664,6 +748,28 @@ class DoublePrecision(Real[T]):
     """``DOUBLE PRECISION``."""
 
     _ddl = {"postgres": "DOUBLE PRECISION", "sqlite": "REAL"}
+
+    def _normalise(self, value: Any) -> Any:
+        return _to_float(self, value)
+
+
+_INF = float("inf")
+#: Single precision's largest finite value, smallest normal and smallest
+#: subnormal magnitude (C's FLT_MAX, FLT_MIN, FLT_TRUE_MIN).
+_FLOAT4_MAX = 3.4028234663852886e38
+_FLOAT4_MIN = 1.1754943508222875e-38
+_FLOAT4_TRUE_MIN = 1.401298464324817e-45
+
+
+def _to_float(column: Column[Any], value: Any) -> float:
+    if type(value) is float:
+        return value
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(
+            f"{column._label()}: {value!r} is too large for a float (at most about 1.8e308)"
+        ) from None
 
 
 class Numeric(NumberOps[T], Column[T]):
@@ -789,6 +895,16 @@ class Time(Column[T]):
     _ddl = {"postgres": "TIME", "sqlite": "TIME"}
     _py_types = (datetime.time,)
 
+    def _normalise(self, value: Any) -> Any:
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            # TIME has no time zone: PostgreSQL drops the offset silently,
+            # SQLite would keep it and give an aware time back.
+            raise ValueError(
+                f"{self._label()} is a time without time zone and takes a naive time; "
+                f"got {value!r}"
+            )
+        return value
+
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         if dialect.name == "sqlite" and value is not None:
             return value.isoformat()
@@ -811,6 +927,18 @@ class Timestamp(Column[T]):
 
     _ddl = {"postgres": "TIMESTAMP", "sqlite": "TIMESTAMP"}
     _py_types = (datetime.datetime,)
+
+    def _normalise(self, value: Any) -> Any:
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            # PostgreSQL refuses it late (asyncpg: "can't subtract offset-naive
+            # and offset-aware datetimes"); SQLite would store the offset and
+            # give an aware datetime back.
+            raise ValueError(
+                f"{self._label()} is a timestamp without time zone and takes a naive "
+                f"datetime; got {value!r} (use timestamptz, or convert with "
+                ".astimezone(zone).replace(tzinfo=None))"
+            )
+        return value
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         if dialect.name == "sqlite" and value is not None:
@@ -839,8 +967,13 @@ class Timestamptz(Timestamp[T]):
     _ddl = {"postgres": "TIMESTAMPTZ", "sqlite": "TIMESTAMPTZ"}
 
     def _normalise(self, value: Any) -> Any:
-        if value.tzinfo is None:
-            raise ValueError(f"{self._label()} needs a time-zone aware datetime")
+        if value.tzinfo is None or value.utcoffset() is None:
+            # Refused rather than guessed: asyncpg takes a naive value as UTC,
+            # SQLite's conversion to UTC (astimezone) as local time.
+            raise ValueError(
+                f"{self._label()} needs a time-zone aware datetime; got {value!r} "
+                "(e.g. value.replace(tzinfo=datetime.UTC) for a UTC time)"
+            )
         return value
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
@@ -906,6 +1039,7 @@ class UUID(Column[T]):
 
     _ddl = {"postgres": "UUID", "sqlite": "UUID"}
     _py_types = (uuid.UUID,)
+    _fills_key = True  # the zero default is a fresh uuid4
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         if dialect.name == "sqlite" and value is not None:
@@ -1065,7 +1199,11 @@ class ForeignKey(Column[K], Generic[K, R]):
                 raise ValueError(f"{self._label()}: the related row has not been saved")
         if value is None:
             return super()._check(value)
-        return self._target_pk()._check(value)
+        try:
+            return self._target_pk()._check(value)
+        except (TypeError, ValueError) as error:
+            # Name this column, not only the target's key.
+            raise type(error)(f"{self._label()}: {error}") from None
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         return self._target_pk()._to_db(value, dialect)

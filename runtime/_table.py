@@ -36,8 +36,15 @@ R = TypeVar("R")
 TargetT = TypeVar("TargetT", bound="Table[Any]")
 
 
-def _needs(obj: object, name: str) -> None:
-    raise TypeError(f"{type(obj).__name__}() needs {name}=")
+def _needs(obj: Table[Any], name: str) -> None:
+    column = obj._meta.column_map[name]
+    hint = ""
+    if column._meta.primary_key:
+        hint = (
+            f" (the primary key: the database does not number {type(column).__name__}"
+            " keys; give it, or give the column a default or a serial type)"
+        )
+    raise TypeError(f"{type(obj).__name__}() needs {name}={hint}")
 
 
 def _unknown(obj: object, names: Mapping[str, object]) -> None:
@@ -48,6 +55,13 @@ def _first_init(self: Table[Any], /, **kwargs: Any) -> None:
     """The constructor of a table class until its first row: makes the
     straight-line one (or keeps the general one), then runs it."""
     cls = type(self)
+    for column in cls._meta.columns:
+        # Literal defaults are values too: checked once, here, rather than at
+        # class creation, where a foreign key's target may not exist yet.
+        default = column._meta.default
+        if default is not MISSING and default is not None:
+            if not isinstance(default, _columns.DynamicDefault):
+                column._check(default)
     init = _straight_init(cls) or Table.__init__
     setattr(cls, "__init__", init)  # noqa: B010
     init(self, **kwargs)

@@ -271,7 +271,7 @@ def _value_encoder(column: Column[Any], dialect: Dialect) -> Callable[[Any], obj
     encode = _encoder(column, dialect)
     if encode is not None:
         return encode
-    if type(column)._to_db is Column._to_db:
+    if column._as_is_on(dialect):
         return _plain_to_db
     to_db = column._to_db
     return lambda value: to_db(value, dialect)

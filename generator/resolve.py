@@ -107,7 +107,7 @@ class ResolvedColumn:
     @property
     def row_type(self) -> str:
         """The annotation of the column's key in the row ``TypedDict``."""
-        return f"typing.NotRequired[{self.value_type}]" if self.secret else self.value_type
+        return f"NotRequired[{self.value_type}]" if self.secret else self.value_type
 
 
 @dataclass
@@ -212,9 +212,23 @@ class ResolvedModule:
     def typing_imports(self) -> list[str]:
         """Names imported from ``typing`` (``overload`` only where a table has
         foreign keys to prefetch)."""
-        names = ["TYPE_CHECKING", "Any", "TypedDict"]
+        names = ["TYPE_CHECKING", "Any"]
         if any(t.objects_overloads for t in self.tables):
             names.append("overload")
+        return names
+
+    @property
+    def typing_extensions_imports(self) -> list[str]:
+        """Names imported from ``typing_extensions``: the row types' ``TypedDict``.
+
+        pydantic (so FastAPI's response models) refuses ``typing.TypedDict``
+        before Python 3.12 ("Please use `typing_extensions.TypedDict` instead
+        of `typing.TypedDict` on Python < 3.12"), the project's minimum being
+        3.11; ``NotRequired`` comes from the same place for consistency.
+        """
+        names = ["TypedDict"]
+        if any(c.secret for t in self.tables for c in t.columns):
+            names.insert(0, "NotRequired")
         return names
 
 
@@ -358,8 +372,6 @@ class _ModuleResolver:
             init_type = value_type
             arguments.extend(_type_arguments(spec))
             self.note_types(base)
-        if spec.type == "secret":
-            self.stdlib.add("typing")
         if nullable:
             arguments.append("null=True")
         for option in ("primary_key", "unique", "index", "required"):

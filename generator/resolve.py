@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING
 
 from .errors import SchemaError
 from .layout import py_str
-from .names import snake_case
+from .names import prefetch_class_name, snake_case
 
 if TYPE_CHECKING:
     from .load import LoadedSchema
     from .model import ColumnSpec, TableSpec
 
 __all__ = [
+    "MODULE_IMPORTS",
     "ResolvedColumn",
     "ResolvedM2M",
     "ResolvedTable",
@@ -70,6 +71,38 @@ _DYNAMIC_DEFAULTS: dict[tuple[str, str], str] = {
 }
 
 _ACTION_DEFAULT = "cascade"
+
+#: The runtime names every generated module imports.
+_ALWAYS_IMPORTED = ("Column", "Create", "Objects", "Table", "Update")
+
+#: Every name a generated module may take from elsewhere -> where it comes
+#: from: its imports and the builtins its annotations use. A table or enum
+#: of the same name would replace it for the whole module, a column inside
+#: its class body; ``validate`` refuses such names.
+MODULE_IMPORTS: dict[str, str] = {
+    **{
+        name: f"the standard library module {name!r}"
+        for name in ("datetime", "decimal", "enum", "uuid")
+    },
+    "Mapping": "collections.abc's 'Mapping'",
+    **{name: f"typing's {name!r}" for name in ("TYPE_CHECKING", "Any", "overload")},
+    **{name: f"typing_extensions' {name!r}" for name in ("NotRequired", "TypedDict")},
+    **{
+        name: f"runtime's {name!r}"
+        for name in sorted(
+            {
+                *_ALWAYS_IMPORTED,
+                *(runtime_class for runtime_class, _ in _TYPES.values()),
+                *_DYNAMIC_DEFAULTS.values(),
+                *("Array", "ForeignKey", "Index", "M2M", "Serial"),
+            }
+        )
+    },
+    **{
+        name: f"the builtin {name!r}"
+        for name in ("bool", "bytes", "classmethod", "float", "int", "list", "object", "str")
+    },
+}
 
 
 @dataclass
@@ -314,7 +347,7 @@ class _ModuleResolver:
     def __init__(self, build: _Resolver, schema: LoadedSchema) -> None:
         self.build = build
         self.schema = schema
-        self.runtime: set[str] = {"Column", "Create", "Objects", "Table", "Update"}
+        self.runtime: set[str] = set(_ALWAYS_IMPORTED)
         self.stdlib: set[str] = set()
         self.modules: set[str] = set()
         self.tables: dict[str, ResolvedTable] = {}
@@ -512,7 +545,7 @@ class _ModuleResolver:
                 table.objects_overloads.append(([f"prefetch: {join}", "/"], several))
                 continue
             column = columns[0]
-            name = f"{table.name}With{''.join(p.capitalize() for p in column.name.split('_'))}"
+            name = prefetch_class_name(table.name, column.name)
             row = related(column) + (" | None" if column.nullable else "")
             table.objects_overloads.append(([f"prefetch: {join}", "/"], name))
             table.prefetch_classes.append(

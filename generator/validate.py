@@ -121,6 +121,13 @@ def _tablename_errors(files: list[LoadedSchema]) -> Iterator[SchemaError]:
 
 # ---------------------------------------------------------------- one file
 
+#: Why a table or enum name cannot start with "_": a module referring to
+#: another imports it as ``_<module>``.
+_PRIVATE = (
+    "{name!r} starts with '_', which is kept for the generated module's own names "
+    "(it imports other modules as '_<module>')"
+)
+
 
 @dataclass
 class _Origin:
@@ -154,6 +161,8 @@ class _FileChecker(Checker):
     def check_enum(self, name: str, members: Mapping[str, str | int]) -> None:
         path: NodePath = ("enums", name)
         problem = identifier_problem(name)
+        if problem is None and name.startswith("_"):
+            problem = _PRIVATE.format(name=name)
         if problem is not None:
             self.error(path, f"invalid enum name: {problem}", at_key=True)
         if not members:
@@ -288,6 +297,8 @@ class _FileChecker(Checker):
         problem = identifier_problem(name)
         if problem is not None:
             self.error(path, f"invalid table name: {problem}", at_key=True)
+        elif name.startswith("_"):
+            self.error(path, f"invalid table name: {_PRIVATE.format(name=name)}", at_key=True)
         if table.tablename is not None:
             problem = sql_name_problem(table.tablename)
             if problem is not None:

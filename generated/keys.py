@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from runtime import (
     BigInt,
@@ -23,6 +23,7 @@ from runtime import (
     Update,
     Varchar,
 )
+from typing_extensions import TypedDict
 
 __all__ = [
     "Artist",

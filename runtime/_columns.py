@@ -74,6 +74,9 @@ T = TypeVar("T")
 K = TypeVar("K")
 R = TypeVar("R")
 ColumnT = TypeVar("ColumnT", bound="Column[Any]")
+# Any object, and any row type: see Column.__get__.
+_Obj = TypeVar("_Obj")
+_Row = TypeVar("_Row")
 
 OnDelete = Literal["cascade", "restrict", "no_action", "set_null", "set_default"]
 OnUpdate = OnDelete
@@ -247,15 +250,23 @@ class Column(Generic[T]):
 
     # -- descriptor protocol -------------------------------------------------
 
+    # On a row, the value; on anything else (the class: ``obj`` is None; a
+    # join path: ``obj`` is the foreign key), the column. Written for jedi
+    # too, which picks the first overload whose annotations match the
+    # arguments and, when none does, offers the union of all (the int
+    # methods of the value on ``Band.manager.``, beside Manager's columns):
+    # its matching takes a TypeVar for anything, but not ``None`` (read as
+    # the value, not NoneType), ``Any``, or a generic class with other
+    # parameters (``Table[Any]`` against ``Table[BandRow]``). And
     # ``self: ColumnT`` rather than ``Self``: jedi resolves the former to the
     # subclass (a generated join class), so editors complete join paths.
     @overload
-    def __get__(self: ColumnT, obj: None, owner: Any) -> ColumnT: ...
+    def __get__(self, obj: Table[_Row], owner: object) -> T: ...
     @overload
-    def __get__(self: ColumnT, obj: ForeignKey[Any, Any], owner: Any) -> ColumnT: ...
-    @overload
-    def __get__(self, obj: Table[Any], owner: Any) -> T: ...
-    def __get__(self, obj: object, owner: Any) -> Any:
+    def __get__(
+        self: ColumnT, obj: _Obj, owner: object  # pyright: ignore[reportInvalidTypeVarUse]
+    ) -> ColumnT: ...
+    def __get__(self, obj: object, owner: object) -> Any:
         if obj is None:
             return self
         # Reached only when the instance has no value for this column: its

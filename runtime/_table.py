@@ -32,6 +32,10 @@ T3 = TypeVar("T3")
 T4 = TypeVar("T4")
 T5 = TypeVar("T5")
 T6 = TypeVar("T6")
+T7 = TypeVar("T7")
+T8 = TypeVar("T8")
+T9 = TypeVar("T9")
+T10 = TypeVar("T10")
 R = TypeVar("R")
 TargetT = TypeVar("TargetT", bound="Table[Any]")
 
@@ -260,6 +264,64 @@ class Table(Generic[RowT]):
         c6: Column[T6],
         /,
     ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        /,
+    ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        c8: Column[T8],
+        /,
+    ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7, T8]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        c8: Column[T8],
+        c9: Column[T9],
+        /,
+    ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7, T8, T9]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        c8: Column[T8],
+        c9: Column[T9],
+        c10: Column[T10],
+        /,
+    ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7, T8, T9, T10]]: ...
     @overload
     @classmethod
     def select(cls, *columns: Column[Any] | str) -> Select[dict[str, Any], tuple[Any, ...]]: ...

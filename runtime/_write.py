@@ -30,6 +30,10 @@ T3 = TypeVar("T3")
 T4 = TypeVar("T4")
 T5 = TypeVar("T5")
 T6 = TypeVar("T6")
+T7 = TypeVar("T7")
+T8 = TypeVar("T8")
+T9 = TypeVar("T9")
+T10 = TypeVar("T10")
 TableT = TypeVar("TableT", bound="Table[Any]")
 
 __all__ = ["Insert", "Update", "Delete", "Returning", "OnConflictAction"]
@@ -135,7 +139,7 @@ def _returning_clause(dialect: Dialect, columns: Sequence[Column[Any]]) -> str:
 
 
 class _Returns:
-    """``returning()``, typed like ``Table.select()`` for one to six columns."""
+    """``returning()``, typed like ``Table.select()`` for one to ten columns."""
 
     @overload
     def returning(self, c1: Column[T1], /) -> Returning[dict[str, Any], tuple[T1]]: ...
@@ -172,6 +176,60 @@ class _Returns:
         c6: Column[T6],
         /,
     ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6]]: ...
+    @overload
+    def returning(
+        self,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        /,
+    ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7]]: ...
+    @overload
+    def returning(
+        self,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        c8: Column[T8],
+        /,
+    ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7, T8]]: ...
+    @overload
+    def returning(
+        self,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        c8: Column[T8],
+        c9: Column[T9],
+        /,
+    ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7, T8, T9]]: ...
+    @overload
+    def returning(
+        self,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        c8: Column[T8],
+        c9: Column[T9],
+        c10: Column[T10],
+        /,
+    ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7, T8, T9, T10]]: ...
     @overload
     def returning(self, *columns: Column[Any]) -> Returning[dict[str, Any], tuple[Any, ...]]: ...
     def returning(self, *columns: Column[Any]) -> Returning[Any, Any]:

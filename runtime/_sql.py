@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, final
 
 from ._dialect import Dialect
+from ._numeric import FUNCTION
 
 if TYPE_CHECKING:
     from ._columns import Column, ForeignKey
@@ -153,6 +154,17 @@ class Compiler:
         return "".join(parts)
 
 
+def order_term(c: Compiler, column: Column[Any], sql: str) -> str:
+    """``sql`` (``column`` compiled) as an ``ORDER BY`` term.
+
+    On SQLite a numeric expression or aggregate is decimal text (see
+    ``_numeric``), which would sort as text: sort by its number instead.
+    """
+    if column._decimal_text and c.dialect.name == "sqlite":
+        return f"CAST({sql} AS REAL)"
+    return sql
+
+
 class Condition:
     """A boolean SQL expression usable in ``where()``; combine with ``&`` and ``|``."""
 
@@ -231,11 +243,21 @@ class Compare(Condition):
         self.value = value if isinstance(value, _column_type) else column._check(value)
 
     def compile(self, c: Compiler) -> str:
-        left = c.column(self.column)
+        column = self.column
+        left = c.column(column)
         value = self.value
         if isinstance(value, _column_type):
-            return f"{left} {self.op} {c.column(value)}"
-        return f"{left} {self.op} {c.param(self.column._to_db(value, c.dialect))}"
+            right = c.column(value)
+            exact = column._decimal_text or value._decimal_text
+        else:
+            right = c.param(column._to_db(value, c.dialect))
+            exact = column._decimal_text
+        if exact and c.dialect.name == "sqlite":
+            # A numeric expression is decimal text on SQLite, without column
+            # affinity: compared as such it would be text (and a REAL always
+            # sorts below text). Compare the numbers, exactly.
+            return f"{FUNCTION['cmp']}({left}, {right}) {self.op} 0"
+        return f"{left} {self.op} {right}"
 
     def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
         column, value = self.column, self.value
@@ -287,9 +309,15 @@ class InList(Condition):
         if not self.values:
             # ``IN ()`` is a syntax error in PostgreSQL; say what it means instead.
             return "1 = 1" if self.negate else "1 = 0"
-        to_db = self.column._to_db
+        column = self.column
+        left = c.column(column)
+        if column._decimal_text and c.dialect.name == "sqlite":
+            # Decimal text (see Compare): a CAST gives it numeric affinity,
+            # which SQLite then applies to the listed values too.
+            left = f"CAST({left} AS NUMERIC)"
+        to_db = column._to_db
         marks = ", ".join(c.param(to_db(v, c.dialect)) for v in self.values)
-        return f"{c.column(self.column)} {'NOT IN' if self.negate else 'IN'} ({marks})"
+        return f"{left} {'NOT IN' if self.negate else 'IN'} ({marks})"
 
     def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
         column = self.column

@@ -15,7 +15,8 @@ Connections
     with ``check_same_thread=False`` solely so that ``close()`` and garbage
     collection may close it from any thread. Every new connection runs
     ``PRAGMA foreign_keys = ON`` (SQLite leaves foreign keys unenforced
-    otherwise) and gets a busy timeout (``timeout``, 5 s by default).
+    otherwise) and gets a busy timeout (``timeout``, 5 s by default) and the
+    functions that compute numeric expressions as PostgreSQL does (``_numeric``).
     No adapters or converters are registered: values arrive converted by
     the column layer, and process-wide registrations would leak into the
     application's own sqlite3 use.
@@ -42,6 +43,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any, Final, Literal, TypeVar, get_args
 
+from . import _numeric
 from ._dialect import SQLITE
 from ._engine_base import Engine, Transaction, TransactionError
 
@@ -277,6 +279,7 @@ class SQLiteEngine(Engine):
         )
         try:
             conn.execute("PRAGMA foreign_keys = ON")
+            _numeric.register(conn)  # PostgreSQL's numeric arithmetic (see _numeric)
         except BaseException:
             conn.close()
             raise

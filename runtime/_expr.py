@@ -126,12 +126,23 @@ def arithmetic(column: Any, op: str, other: object, *, reflected: bool) -> Any:
     scale_left, scale_right = _static_scale(column), _static_scale(operand)
     cast = _literal_cast(left_kind, other_kind, result) if operand is None else None
 
+    # SQLite: a numeric expression in a real result is decimal text; turned
+    # into a float as PostgreSQL turns a numeric into a double.
+    left_float = result == "real" and column._decimal_text
+    right_float = result == "real" and operand is not None and operand._decimal_text
+
     def left_sql(c: Compiler, ref: str) -> str:
-        return inner(c, ref) if inner is not None else ref
+        sql = inner(c, ref) if inner is not None else ref
+        if left_float and c.dialect.name == "sqlite":
+            return f"{FUNCTION['float']}({sql})"
+        return sql
 
     def right_sql(c: Compiler) -> str:
         if operand is not None:
-            return c.column(operand)
+            sql = c.column(operand)
+            if right_float and c.dialect.name == "sqlite":
+                return f"{FUNCTION['float']}({sql})"
+            return sql
         if c.dialect.name == "sqlite":
             # Decimals as text: exact into the numeric functions (or read as
             # a number by SQLite's arithmetic).
@@ -167,9 +178,10 @@ def arithmetic(column: Any, op: str, other: object, *, reflected: bool) -> Any:
     meta = derived._meta
     meta.choices = None  # a computed value is not an enum member
     meta.null = column._meta.null or (operand is not None and operand._meta.null)
+    # Set either way: _derive copied the left operand's attributes.
+    derived._decimal_text = result == "numeric"
     if result == "numeric":
         derived.digits = None  # the exact result: no rounding to a column's scale
-        derived._decimal_text = True
     return derived
 
 

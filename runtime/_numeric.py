@@ -53,6 +53,7 @@ _MAX_DISPLAY_SCALE: Final = 1000
 FUNCTION: Final = {
     "op": "piccolo_numeric",
     "cmp": "piccolo_numeric_cmp",
+    "float": "piccolo_numeric_float",
     "fit": "piccolo_numeric_fit",
     "sum": "piccolo_numeric_sum",
     "avg": "piccolo_numeric_avg",
@@ -104,9 +105,9 @@ def from_sqlite(value: object, scale: int | None) -> decimal.Decimal | None:
     if isinstance(value, int):
         number = decimal.Decimal(value)
     elif isinstance(value, float):
-        # repr: the shortest text that reads back as this float, i.e. the
-        # decimal that was written (a float keeps 15 significant digits).
-        number = decimal.Decimal(repr(value))
+        # 15 significant digits: what SQLite keeps of a decimal it stores as
+        # REAL, and how PostgreSQL turns a double into a numeric (float8_numeric).
+        number = decimal.Decimal("%.15g" % value)
     elif isinstance(value, str):
         number = decimal.Decimal(value)
     else:
@@ -181,6 +182,13 @@ def _compare(a: object, b: object) -> int | None:
     return (left > right) - (left < right)
 
 
+def _float(value: object) -> float | None:
+    # float(Decimal) rounds correctly, as PostgreSQL's numeric -> float8 does
+    # (SQLite's CAST of a long decimal text need not).
+    number = from_sqlite(value, None)
+    return None if number is None else float(number)
+
+
 def _fit(value: object, precision: int, scale: int) -> str | None:
     number = from_sqlite(value, None)
     if number is None:
@@ -252,6 +260,7 @@ def register(conn: sqlite3.Connection) -> None:
     conn.create_function(FUNCTION["op"], 5, _operate, deterministic=True)
     conn.create_function(FUNCTION["cmp"], 2, _compare, deterministic=True)
     conn.create_function(FUNCTION["fit"], 3, _fit, deterministic=True)
+    conn.create_function(FUNCTION["float"], 1, _float, deterministic=True)
     aggregates: dict[str, Any] = {"sum": _Sum, "avg": _Avg, "min": _Min, "max": _Max}
     for key, aggregate in aggregates.items():
         conn.create_aggregate(FUNCTION[key], 2, aggregate)

@@ -83,7 +83,11 @@ def _literal_value(value: Any, result: Kind) -> object:
         number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(value)
         # PostgreSQL's numeric has no negative exponent of scale: 1E+1 is 10.
         exponent = number.as_tuple().exponent
-        return number.quantize(decimal.Decimal(1)) if isinstance(exponent, int) and exponent > 0 else number
+        return (
+            number.quantize(decimal.Decimal(1))
+            if isinstance(exponent, int) and exponent > 0
+            else number
+        )
     if result == "real" and isinstance(value, decimal.Decimal):
         return float(value)
     return value
@@ -260,9 +264,7 @@ class _IntegerArith(Protocol[T_co]):
     @overload
     def __call__(
         self: _IntegerArith[int | None],
-        other: (
-            decimal.Decimal | NumericOps[decimal.Decimal] | NumericOps[decimal.Decimal | None]
-        ),
+        other: decimal.Decimal | NumericOps[decimal.Decimal] | NumericOps[decimal.Decimal | None],
         /,
     ) -> Numeric[decimal.Decimal | None]: ...
     @overload
@@ -347,7 +349,9 @@ class _RealArith(Protocol[T_co]):
     @overload
     def __call__(
         self: _RealArith[float],
-        other: float | decimal.Decimal | IntegerOps[int] | NumericOps[decimal.Decimal] | RealOps[float],
+        other: (
+            float | decimal.Decimal | IntegerOps[int] | NumericOps[decimal.Decimal] | RealOps[float]
+        ),
         /,
     ) -> Real[float]: ...
     @overload

@@ -107,7 +107,7 @@ def from_sqlite(value: object, scale: int | None) -> decimal.Decimal | None:
     elif isinstance(value, float):
         # 15 significant digits: what SQLite keeps of a decimal it stores as
         # REAL, and how PostgreSQL turns a double into a numeric (float8_numeric).
-        number = decimal.Decimal("%.15g" % value)
+        number = decimal.Decimal(format(value, ".15g"))
     elif isinstance(value, str):
         number = decimal.Decimal(value)
     else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import decimal
 import functools
 import math
+import operator
 import os
 import random
 from collections.abc import AsyncIterator, Callable
@@ -98,16 +99,12 @@ PRICES = [D("0.99"), D("1.99")]
 
 
 def _tracks() -> list[Track]:
-    return [
-        Track(name=f"t{n}", unit_price=PRICES[n % 7 == 0], ratio=n / 8) for n in range(60)
-    ]
+    return [Track(name=f"t{n}", unit_price=PRICES[n % 7 == 0], ratio=n / 8) for n in range(60)]
 
 
 def _lines() -> list[InvoiceLine]:
     return [
-        InvoiceLine(
-            unit_price=PRICES[n % 5 == 0], quantity=1 + n % 3, big=n * 10**10, weight=n / 4
-        )
+        InvoiceLine(unit_price=PRICES[n % 5 == 0], quantity=1 + n % 3, big=n * 10**10, weight=n / 4)
         for n in range(50)
     ]
 
@@ -120,9 +117,7 @@ async def test_a_numeric_expression_compares_with_a_decimal(db: Engine) -> None:
     count = InvoiceLine.count().where(InvoiceLine.unit_price * InvoiceLine.quantity > D("1.00"))
     assert await count.run(engine=db) == expected > 0
     # SQLite used to compare REAL > TEXT, which is always false: 0 rows.
-    assert await Track.count().where(Track.unit_price * 2 > D("1.5")).run(engine=db) == len(
-        tracks
-    )
+    assert await Track.count().where(Track.unit_price * 2 > D("1.5")).run(engine=db) == len(tracks)
     assert await Track.count().where(D("1.5") < 2 * Track.unit_price).run(engine=db) == 60
     assert await Track.count().where(Track.unit_price * 2 == D("3.98")).run(engine=db) == sum(
         1 for t in tracks if t.unit_price == D("1.99")
@@ -140,9 +135,7 @@ async def test_a_numeric_expression_compares_with_a_decimal(db: Engine) -> None:
 
 async def test_a_written_numeric_is_what_reads_and_comparisons_see(db: Engine) -> None:
     await Track.insert(*_tracks()).run(engine=db)
-    await Track.update({Track.unit_price: Track.unit_price * D("1.10")}, force=True).run(
-        engine=db
-    )
+    await Track.update({Track.unit_price: Track.unit_price * D("1.10")}, force=True).run(engine=db)
     prices = await Track.select(Track.unit_price).output(as_list=True).run(engine=db)
     # 0.99 * 1.10 = 1.089 and 1.99 * 1.10 = 2.189: rounded to 2 places when stored.
     assert set(prices) == {D("1.09"), D("2.19")}
@@ -151,9 +144,7 @@ async def test_a_written_numeric_is_what_reads_and_comparisons_see(db: Engine) -
     assert await Track.count().where(Track.unit_price == D("1.09")).run(engine=db) == cheap
     assert await Track.count().where(Track.unit_price * 1 == D("1.09")).run(engine=db) == cheap
     # Rounding is half away from zero, as PostgreSQL rounds on assignment.
-    await Track.update({Track.unit_price: Track.unit_price - D("3.095")}, force=True).run(
-        engine=db
-    )
+    await Track.update({Track.unit_price: Track.unit_price - D("3.095")}, force=True).run(engine=db)
     prices = await Track.select(Track.unit_price).output(as_list=True).run(engine=db)
     assert set(prices) == {D("-2.01"), D("-0.91")}  # -2.005 -> -2.01, -0.905 -> -0.91
     # A real expression written to a numeric column is rounded too.
@@ -181,9 +172,7 @@ async def test_integer_times_numeric_is_numeric(db: Engine) -> None:
         InvoiceLine.quantity * InvoiceLine.unit_price,
         InvoiceLine.unit_price * InvoiceLine.quantity,
     ):
-        (row,) = await InvoiceLine.select(Sum(expr), Avg(expr), Min(expr), Max(expr)).run(
-            engine=db
-        )
+        (row,) = await InvoiceLine.select(Sum(expr), Avg(expr), Min(expr), Max(expr)).run(engine=db)
         assert type(row["sum"]) is D and str(row["sum"]) == str(total)
         assert row["avg"] == divide(total, D(len(lines))) and type(row["avg"]) is D
         assert row["min"] == D("0.99") and row["max"] == D("5.97")
@@ -265,9 +254,13 @@ async def test_real_promotion_and_aggregate_types(db: Engine) -> None:
     assert row["g"] == float(divide(D(sum(x.quantity for x in lines)), D(len(lines))))
     prices = sum((x.unit_price for x in lines), D(0))
     assert str(row["i"]) == str(prices) and row["j"] == divide(prices, D(len(lines)))
-    (r,) = await Track.select(
-        (Track.ratio * 2).as_alias("a"), (Track.ratio + Track.unit_price).as_alias("b")
-    ).where(Track.name == "t3").run(engine=db)
+    (r,) = (
+        await Track.select(
+            (Track.ratio * 2).as_alias("a"), (Track.ratio + Track.unit_price).as_alias("b")
+        )
+        .where(Track.name == "t3")
+        .run(engine=db)
+    )
     assert r == {"a": 0.75, "b": 0.375 + 0.99}
 
 
@@ -299,17 +292,23 @@ def test_expressions_refuse_what_sql_would_mistype() -> None:
 def test_literals_are_bound_with_their_own_type_on_postgres() -> None:
     from runtime._dialect import POSTGRES
 
-    sql, params = InvoiceLine.select((InvoiceLine.quantity * D("1.5")).as_alias("v"))._sql(
-        POSTGRES
-    )
-    assert 'CAST($1 AS NUMERIC)' in sql and params == [D("1.5")]
+    sql, params = InvoiceLine.select((InvoiceLine.quantity * D("1.5")).as_alias("v"))._sql(POSTGRES)
+    assert "CAST($1 AS NUMERIC)" in sql and params == [D("1.5")]
     sql, params = InvoiceLine.select((InvoiceLine.unit_price * 1.5).as_alias("v"))._sql(POSTGRES)
-    assert 'CAST($1 AS DOUBLE PRECISION)' in sql and params == [1.5]
+    assert "CAST($1 AS DOUBLE PRECISION)" in sql and params == [1.5]
 
 
 # -- the generative oracle -----------------------------------------------------------
 
 KINDS = ("integer", "numeric", "real")
+OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 RANK = {k: n for n, k in enumerate(KINDS)}
 
 
@@ -368,9 +367,7 @@ COLUMNS = [
 
 def _leaf(rng: random.Random, *, nonzero: bool) -> Node:
     if rng.random() < 0.6:
-        name, kind, never_zero = rng.choice(
-            [c for c in COLUMNS if c[2] or not nonzero]
-        )
+        name, kind, never_zero = rng.choice([c for c in COLUMNS if c[2] or not nonzero])
         return Node(getattr(Mix, name), kind, lambda row, n=name: row[n], name, never_zero)
     kind = rng.choice(KINDS)
     literal: Any
@@ -391,7 +388,9 @@ def _expression(rng: random.Random, depth: int) -> Node:
     while True:
         op = rng.choice("+-*/")
         left = _expression(rng, depth - 1) if rng.random() < 0.6 else _leaf(rng, nonzero=False)
-        right = _leaf(rng, nonzero=True) if op == "/" else _expression(rng, rng.randint(0, depth - 1))
+        right = (
+            _leaf(rng, nonzero=True) if op == "/" else _expression(rng, rng.randint(0, depth - 1))
+        )
         if not (left.literal and right.literal):
             break
     kind = max(left.kind, right.kind, key=RANK.__getitem__)
@@ -440,9 +439,9 @@ def _same(a: Any, b: Any, kind: str, exact: bool = True) -> bool:
 
 
 @pytest.fixture
-async def both(sqlite_engine: SQLiteEngine, pg_engine: PostgresEngine) -> AsyncIterator[
-    tuple[Engine, Engine]
-]:
+async def both(
+    sqlite_engine: SQLiteEngine, pg_engine: PostgresEngine
+) -> AsyncIterator[tuple[Engine, Engine]]:
     # A small pool: without one every query would open a connection.
     await pg_engine.start_connection_pool(min_size=1, max_size=2)
     for engine in (sqlite_engine, pg_engine):
@@ -491,23 +490,8 @@ async def test_random_expressions_agree_on_both_engines_and_with_python(
         present = [v for v in expected if v is not None]
         threshold = rng.choice(present) if present and rng.random() < 0.7 else _as(node.kind, 1)
         op = rng.choice(["<", "<=", "==", "!=", ">", ">="])
-        condition = {
-            "<": lambda: node.orm < threshold,
-            "<=": lambda: node.orm <= threshold,
-            "==": lambda: node.orm == threshold,
-            "!=": lambda: node.orm != threshold,
-            ">": lambda: node.orm > threshold,
-            ">=": lambda: node.orm >= threshold,
-        }[op]()
-        compare: Callable[[Any], bool] = {
-            "<": lambda v: v < threshold,
-            "<=": lambda v: v <= threshold,
-            "==": lambda v: v == threshold,
-            "!=": lambda v: v != threshold,
-            ">": lambda v: v > threshold,
-            ">=": lambda v: v >= threshold,
-        }[op]
-        wanted = sum(1 for v in present if compare(v))
+        condition = OPERATORS[op](node.orm, threshold)
+        wanted = sum(1 for v in present if OPERATORS[op](v, threshold))
         for engine in both:
             count = await Mix.count().where(condition).run(engine=engine)
             assert count == wanted, (where, engine, op, threshold)
@@ -541,7 +525,7 @@ async def test_random_expressions_agree_on_both_engines_and_with_python(
             if value is None:
                 written.append(None)
                 continue
-            number = D("%.15g" % value) if isinstance(value, float) else D(value)
+            number = D(format(value, ".15g")) if isinstance(value, float) else D(value)
             try:
                 written.append(fit(number, 12, 2, "w"))
             except ValueError:

@@ -86,11 +86,16 @@ async def _fresh(engine: Engine) -> None:
 
 @pytest.fixture
 async def db(engine: Engine) -> AsyncIterator[Engine]:
+    if isinstance(engine, PostgresEngine):
+        # A small pool: without one every query would open a connection.
+        await engine.start_connection_pool(min_size=1, max_size=2)
     await _fresh(engine)
     try:
         yield engine
     finally:
         await drop_tables(*TABLES, if_exists=True).run(engine=engine)
+        if isinstance(engine, PostgresEngine):
+            await engine.close_connection_pool()
 
 
 # -- the cases of the issue ------------------------------------------------------------

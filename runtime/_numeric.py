@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import decimal
 import sqlite3
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, Final
 
@@ -97,30 +98,50 @@ def _positive_zero(number: decimal.Decimal) -> decimal.Decimal:
     return number.copy_abs() if not number and number.is_signed() else number
 
 
+#: Quanta and float shifts for the scales of the fast path in ``from_sqlite``.
+_QUANTUM: Final = tuple(_ONE.scaleb(-scale) for scale in range(16))
+_SHIFT: Final = tuple(10.0**scale for scale in range(16))
+#: Integers below this have at most 15 digits: a float keeps them exactly.
+_FAST_LIMIT: Final = 10**15
+
+
 def from_sqlite(value: object, scale: int | None) -> decimal.Decimal | None:
     """A numeric value as SQLite gives it (INTEGER, REAL, or this module's text)
     as the decimal PostgreSQL would hold, ``scale`` places when given."""
-    if value is None:
-        return None
-    if isinstance(value, int):
-        number = decimal.Decimal(value)
-    elif isinstance(value, float):
+    kind = type(value)
+    if kind is float:
+        assert isinstance(value, float)
+        if scale is not None and 0 <= scale < 16:
+            # Fast path for a stored value (it was rounded to the scale
+            # before it was written): the float times 10**scale is within a
+            # hair of that integer, which the general path below also gives.
+            shifted = value * _SHIFT[scale]
+            whole = round(shifted)
+            if -_FAST_LIMIT < whole < _FAST_LIMIT and abs(shifted - whole) < 1e-6:
+                return decimal.Decimal(whole).scaleb(-scale)
         # 15 significant digits: what SQLite keeps of a decimal it stores as
         # REAL, and how PostgreSQL turns a double into a numeric (float8_numeric).
         number = decimal.Decimal(format(value, ".15g"))
-    elif isinstance(value, str):
-        number = decimal.Decimal(value)
+    elif kind is str or kind is int:
+        number = decimal.Decimal(value)  # type: ignore[arg-type]
+        if scale is None:
+            return number  # an integer, or text this module (or a checked value) wrote
+    elif value is None:
+        return None
     else:
         raise TypeError(f"not a numeric value: {value!r}")
     if scale is not None:
-        number = number.quantize(_ONE.scaleb(-scale), decimal.ROUND_HALF_UP, context=_EXACT)
+        quantum = _QUANTUM[scale] if 0 <= scale < 16 else _ONE.scaleb(-scale)
+        number = number.quantize(quantum, decimal.ROUND_HALF_UP, context=_EXACT)
     elif number.as_tuple().exponent > 0:  # type: ignore[operator]
-        number = number.quantize(_ONE, context=_EXACT)  # "1E+16": scale 0, as PostgreSQL
+        number = number.quantize(_ONE, context=_EXACT)  # "1e+16": scale 0, as PostgreSQL
     return _positive_zero(number)
 
 
 def _text(number: decimal.Decimal | None) -> str | None:
-    return None if number is None else str(_positive_zero(number))
+    if number is None:
+        return None
+    return str(number.copy_abs() if not number and number.is_signed() else number)
 
 
 def _scale(number: decimal.Decimal) -> int:
@@ -163,15 +184,15 @@ def _operate(op: str, a: object, b: object, scale_a: int | None, scale_b: int | 
     right = from_sqlite(b, scale_b)
     if left is None or right is None:
         return None
-    if op == "+":
-        return _text(_EXACT.add(left, right))
-    if op == "-":
-        return _text(_EXACT.subtract(left, right))
-    if op == "*":
-        return _text(_EXACT.multiply(left, right))
-    if op == "/":
-        return _text(divide(left, right))
-    raise ValueError(f"unknown numeric operator {op!r}")
+    return _text(_OPERATORS[op](left, right))
+
+
+_OPERATORS: Final[dict[str, Callable[[decimal.Decimal, decimal.Decimal], decimal.Decimal]]] = {
+    "+": _EXACT.add,
+    "-": _EXACT.subtract,
+    "*": _EXACT.multiply,
+    "/": divide,
+}
 
 
 def _compare(a: object, b: object) -> int | None:

@@ -357,9 +357,12 @@ class Select(_Ordered[list[R]], Generic[R, C]):
         # A plain loop, _expression() inlined: on every select's path.
         parts = []
         for col, asc in self._order:
-            expr = col._expression(c) if isinstance(col, Aggregate) else c.column(col)
-            if col._decimal_text:
-                expr = order_term(c, col, expr)
+            if isinstance(col, Aggregate):
+                expr = col._order_expression(c)
+            else:
+                expr = c.column(col)
+                if col._decimal_text:
+                    expr = order_term(c, col, expr)
             parts.append(f"{expr} ASC" if asc else f"{expr} DESC")
         return " ORDER BY " + ", ".join(parts)
 

@@ -370,10 +370,14 @@ COLUMNS = [
 ]
 
 
+def _column(rng: random.Random, *, nonzero: bool = False) -> Node:
+    name, kind, never_zero = rng.choice([c for c in COLUMNS if c[2] or not nonzero])
+    return Node(getattr(Mix, name), kind, lambda row, n=name: row[n], name, never_zero)
+
+
 def _leaf(rng: random.Random, *, nonzero: bool) -> Node:
     if rng.random() < 0.6:
-        name, kind, never_zero = rng.choice([c for c in COLUMNS if c[2] or not nonzero])
-        return Node(getattr(Mix, name), kind, lambda row, n=name: row[n], name, never_zero)
+        return _column(rng, nonzero=nonzero)
     kind = rng.choice(KINDS)
     literal: Any
     if kind == "integer":
@@ -471,7 +475,8 @@ async def test_random_expressions_agree_on_both_engines_and_with_python(
     for row, read in zip(rows, stored):
         assert all(read[k] == v for k, v in row.items()), (row, read)
     for case in range(cases):
-        node = _expression(rng, rng.randint(1, 3))
+        depth = rng.choice([0, 1, 1, 2, 2, 3, 3])
+        node = _expression(rng, depth) if depth else _column(rng)
         where = f"seed {seed}, case {case}: {node.text} ({node.kind})"
         expected = [node.value(row) for row in rows]
         python_type = {"integer": int, "numeric": D, "real": float}[node.kind]

@@ -33,7 +33,7 @@ import decimal
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
-from ._columns import Column
+from ._columns import Column, Numeric
 from ._dialect import Dialect
 from ._expr import Kind, _static_scale, kind_of
 from ._numeric import FUNCTION, divide, from_sqlite
@@ -123,21 +123,22 @@ def _float(value: Any) -> Any:
 
 
 def _scaled_sum(column: Column[Any], argument: str) -> str | None:
-    """``SUM`` of a plain ``numeric(p, s)`` column on SQLite as the exact sum of
-    its values times ``10**s`` (integers), or ``None`` when that cannot be used.
+    """``SUM`` of a plain ``numeric(p, s)`` column on SQLite, exactly: the sum
+    of its values times ``10**s`` (integers) as decimal text with scale ``s``
+    (``'109E-2'`` is 1.09); ``None`` when that cannot be used.
 
     A stored value was rounded to ``s`` places before it was written, so its
     REAL times ``10**s`` rounds to that integer exactly while ``p <= 18``
     (the integers stay within SQLite's 64-bit INTEGER, whose SUM raises
-    "integer overflow" rather than losing digits).
+    "integer overflow" rather than losing digits). Over no rows it is NULL.
     """
-    digits = getattr(column, "digits", None)
-    if column._expr is not None or kind_of(column) != "numeric" or digits is None:
+    if column._expr is not None or not isinstance(column, Numeric) or column.digits is None:
         return None
-    precision, scale = digits
+    precision, scale = column.digits
     if precision > 18:
         return None
-    return f"SUM(CAST(ROUND({argument} * {10 ** int(scale)}) AS INTEGER))"
+    total = f"SUM(CAST(ROUND({argument} * {10 ** int(scale)}) AS INTEGER))"
+    return f"(CAST({total} AS TEXT) || 'E-{int(scale)}')"
 
 
 def _decimal_from_text(value: Any) -> Any:
@@ -214,13 +215,8 @@ class Sum(Aggregate[T]):
         return f"COALESCE({super()._expression(c)}, 0)"
 
     def _sqlite_native(self, c: Compiler, column: Column[Any], argument: str) -> str | None:
-        scaled = _scaled_sum(column, argument)
-        if scaled is None:
-            return None
-        # The integer sum as decimal text with the column's scale ("109E-2"
-        # is 1.09); NULL over no rows, so COALESCE gives PostgreSQL's 0.
-        scale = int(getattr(column, "digits", (0, 0))[1])
-        return f"(CAST({scaled} AS TEXT) || 'E-{scale}')"
+        # NULL over no rows, so COALESCE gives PostgreSQL's 0.
+        return _scaled_sum(column, argument)
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         if self._kind == "integer":
@@ -268,7 +264,7 @@ class Avg(Aggregate[T]):
             scaled = _scaled_sum(column, argument)
             if scaled is None:
                 return None
-            total = f"(CAST({scaled} AS TEXT) || 'E-{int(getattr(column, 'digits')[1])}')"
+            total = scaled
         # The column compiled again: its parameters, if any, are bound twice.
         return f"(CAST({total} AS TEXT) || '/' || COUNT({c.column(column)}))"
 

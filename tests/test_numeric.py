@@ -221,6 +221,16 @@ async def test_integer_times_numeric_is_numeric(db: Engine) -> None:
     )
     sums = [row["sum"] for row in by_sum]
     assert sums == sorted(sums) and all(type(s) is D for s in sums)
+    for average in (Avg(InvoiceLine.unit_price), Avg(InvoiceLine.unit_price * InvoiceLine.big)):
+        by_avg = (
+            await InvoiceLine.select(InvoiceLine.quantity, average)
+            .group_by(InvoiceLine.quantity)
+            .order_by(average, ascending=False)
+            .run(engine=db)
+        )
+        averages = [row["avg"] for row in by_avg]
+        assert averages == sorted(averages, reverse=True) and len(averages) == 3
+        assert all(type(a) is D for a in averages)
 
 
 async def test_real_promotion_and_aggregate_types(db: Engine) -> None:

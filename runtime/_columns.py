@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, over
 
 from . import _sql
 from ._dialect import Dialect
-from ._expr import NumberOps, TextOps
+from ._expr import IntegerOps, NumericOps, RealOps, TextOps
+from ._numeric import check_finite, fit, from_sqlite
 from ._sql import Compare, Compiler, Condition, InList, IsNull
 from ._text import FOLD_FUNCTION, checked_pattern, escape_like, fold_case, sqlite_glob
 
@@ -207,6 +208,10 @@ class Column(Generic[T]):
     #: For a derived column: renders the SQL expression around the column's
     #: quoted reference (see ``_derive``); ``None`` for a plain column.
     _expr: Callable[[Compiler, str], str] | None = None
+    #: True for a numeric expression: SQLite computes it as exact decimal
+    #: text (see ``_numeric``), so it is compared, sorted and aggregated
+    #: through the numeric functions there.
+    _decimal_text: bool = False
     #: False for columns that are not one (aggregates): never cached by shape.
     _plain: ClassVar[bool] = True
     #: Whether ``_to_db`` returns int, str, float and bool values as they are
@@ -647,7 +652,7 @@ class Email(Varchar[T]):
 # -- numbers -------------------------------------------------------------------
 
 
-class _IntegerColumn(NumberOps[T], Column[T]):
+class _IntegerColumn(IntegerOps[T], Column[T]):
     _py_types = (int,)
     #: The type's range (PostgreSQL's). SQLite's INTEGER holds any 64-bit
     #: value, so without this check a value that PostgreSQL refuses (late,
@@ -711,7 +716,7 @@ class BigSerial(Serial[T]):
     _max = 2**63 - 1
 
 
-class Real(NumberOps[T], Column[T]):
+class Real(RealOps[T], Column[T]):
     """``REAL``: single precision (``float4``) on PostgreSQL.
 
     A finite value beyond single precision's range is refused on both engines:
@@ -783,12 +788,15 @@ def _to_float(column: Column[Any], value: Any) -> float:
         ) from None
 
 
-class Numeric(NumberOps[T], Column[T]):
+class Numeric(NumericOps[T], Column[T]):
     """``NUMERIC(precision, scale)``, as :class:`decimal.Decimal`.
 
-    SQLite stores it with numeric affinity (a float), so values beyond 15
+    Values are finite (NaN and infinities are refused on both engines) and
+    rounded to the scale when checked. SQLite stores them with numeric
+    affinity (a REAL, or an INTEGER when whole), so values beyond 15
     significant digits lose precision there; they are re-quantised to the
-    column's scale when read back.
+    column's scale when read back. Arithmetic on them is exact on both
+    engines (see ``_expr`` and ``_numeric``).
     """
 
     _py_types = (decimal.Decimal, int, float)
@@ -804,19 +812,13 @@ class Numeric(NumberOps[T], Column[T]):
 
     def _normalise(self, value: Any) -> Any:
         number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
-        if self.digits is None or not number.is_finite():
+        check_finite(number, self._label())
+        if self.digits is None:
             return number
         # Rounded to the column's scale as PostgreSQL does (half away from
         # zero), so both engines store, compare and return the same number;
         # a value too large for the precision is refused here, not by the database.
-        precision, scale = self.digits
-        rounded = number.quantize(decimal.Decimal(1).scaleb(-scale), decimal.ROUND_HALF_UP)
-        if rounded.adjusted() >= precision - scale:
-            raise ValueError(
-                f"{self._label()}: {value!r} does not fit NUMERIC({precision}, {scale}) "
-                f"(at most {precision - scale} digits before the point)"
-            )
-        return rounded
+        return fit(number, self.digits[0], self.digits[1], self._label())
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         if dialect.name == "sqlite" and value is not None:
@@ -826,13 +828,10 @@ class Numeric(NumberOps[T], Column[T]):
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         if dialect.name != "sqlite":
             return None
-        exponent = decimal.Decimal(1).scaleb(-self.digits[1]) if self.digits is not None else None
+        scale = self.digits[1] if self.digits is not None else None
 
         def decode(value: Any) -> Any:
-            if value is None:
-                return None
-            result = decimal.Decimal(str(value))
-            return result.quantize(exponent) if exponent is not None else result
+            return from_sqlite(value, scale)
 
         return decode
 

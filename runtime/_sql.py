@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, final
 
 from ._dialect import Dialect
+from ._numeric import FUNCTION
 
 if TYPE_CHECKING:
     from ._columns import Column, ForeignKey
@@ -154,6 +155,17 @@ class Compiler:
         return "".join(parts)
 
 
+def order_term(c: Compiler, column: Column[Any], sql: str) -> str:
+    """``sql`` (``column`` compiled) as an ``ORDER BY`` term.
+
+    On SQLite a numeric expression or aggregate is decimal text (see
+    ``_numeric``), which would sort as text: sort by its number instead.
+    """
+    if column._decimal_text and c.dialect.name == "sqlite":
+        return f"CAST({sql} AS REAL)"
+    return sql
+
+
 class Condition:
     """A boolean SQL expression usable in ``where()``; combine with ``&`` and ``|``."""
 
@@ -232,11 +244,21 @@ class Compare(Condition):
         self.value = value if isinstance(value, _column_type) else column._check(value)
 
     def compile(self, c: Compiler) -> str:
-        left = c.column(self.column)
+        column = self.column
+        left = c.column(column)
         value = self.value
         if isinstance(value, _column_type):
-            return f"{left} {self.op} {c.column(value)}"
-        return f"{left} {self.op} {c.param(self.column._to_db(value, c.dialect))}"
+            right = c.column(value)
+            exact = column._decimal_text or value._decimal_text
+        else:
+            right = c.param(column._to_db(value, c.dialect))
+            exact = column._decimal_text
+        if exact and c.dialect.name == "sqlite":
+            # A numeric expression is decimal text on SQLite, without column
+            # affinity: compared as such it would be text (and a REAL always
+            # sorts below text). Compare the numbers, exactly.
+            return f"{FUNCTION['cmp']}({left}, {right}) {self.op} 0"
+        return f"{left} {self.op} {right}"
 
     def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
         column, value = self.column, self.value
@@ -303,10 +325,15 @@ class InList(Condition):
             # ``IN ()`` is a syntax error in PostgreSQL; say what it means instead.
             return "1 = 1" if self.negate else "1 = 0"
         dialect = c.dialect
-        to_db = self.column._to_db
+        column = self.column
+        to_db = column._to_db
         # The column first: a derived column binds values of its own, and
         # parameters are numbered in text order.
-        left = c.column(self.column)
+        left = c.column(column)
+        if column._decimal_text and dialect.name == "sqlite":
+            # Decimal text (see Compare): a CAST gives it numeric affinity,
+            # which SQLite then applies to the listed values too.
+            left = f"CAST({left} AS NUMERIC)"
         items = [to_db(v, dialect) for v in self.values]
         if len(items) > LONG_LIST and dialect.list_param == "array":
             # (An array column's values are lists: ANY would iterate their

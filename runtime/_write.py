@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
 
-from ._columns import Column, ForeignKey, Serial
+from ._columns import Column, ForeignKey, Numeric, Serial
 from ._dialect import Dialect
+from ._expr import kind_of
+from ._numeric import FUNCTION
 from ._query import Query, RowLoad, _Filtered
 from ._sql import Compiler, Condition
 from ._table import Table
@@ -58,6 +60,14 @@ def _check_value(table: type[Table[Any]], column: Column[Any], value: object) ->
     compatible type (``Band.popularity + 1``)."""
     if not isinstance(value, Column):
         return column._check(value)
+    target, source = kind_of(column), kind_of(value)
+    if target == "integer" and source is not None and source != "integer":
+        # PostgreSQL would round the number on assignment; SQLite would store
+        # it as it is in the integer column. Refused on both.
+        raise TypeError(
+            f"{column._label()} cannot be set to {value!r}: its values are {source}, "
+            "not integers"
+        )
     if (
         object not in column._py_types
         and object not in value._py_types
@@ -72,7 +82,15 @@ def _check_value(table: type[Table[Any]], column: Column[Any], value: object) ->
 
 def _value_sql(c: Compiler, column: Column[Any], value: object) -> str:
     if isinstance(value, Column):
-        return c.column(value)
+        sql = c.column(value)
+        if c.dialect.name == "sqlite" and isinstance(column, Numeric) and column.digits:
+            # PostgreSQL rounds a value assigned to numeric(p, s) to s places
+            # (and refuses one too large); SQLite would store it as computed
+            # (1.089 for 0.99 * 1.10), which reads back rounded but compares
+            # unequal to the value read.
+            precision, scale = column.digits
+            return f"{FUNCTION['fit']}({sql}, {int(precision)}, {int(scale)})"
+        return sql
     return c.param(column._to_db(value, c.dialect))
 
 

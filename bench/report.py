@@ -207,49 +207,68 @@ def time_table(run: Run) -> list[str]:
     return lines
 
 
+def _failed(reasons: list[str]) -> str:
+    unique = dict.fromkeys(r.replace("|", "/").replace("\n", " ") for r in reasons)
+    return "failed: " + "; ".join(unique)
+
+
+def verdict(values: list[float | None], bound: float, failures: list[str]) -> str:
+    """A target's verdict: met only when every value was measured within ``bound``.
+
+    A measurement that failed (``failures``: why) is never met, however
+    short it took.
+    """
+    if failures:
+        return _failed(failures)
+    if any(v is None for v in values):
+        return "not measured"
+    return "met" if all(v is not None and v <= bound for v in values) else "**missed**"
+
+
 def target_table(run: Run) -> list[str]:
     lines = ["| target | GC off | GC on | verdict |", "|---|---|---|---|"]
 
-    def verdict(values: list[float | None], bound: float) -> str:
-        if any(v is None for v in values):
-            return "not measured"
-        return "met" if all(v <= bound for v in values) else "**missed**"  # type: ignore[operator]
+    def errors(label: str) -> list[str]:
+        cells = [run.cells.get((OURS, label, m)) for m in ("off", "on")]
+        return [c.error for c in cells if c is not None and c.error]
 
     for label, text, bound in RATIO_TARGETS:
         if not any(k[1] == label for k in run.cells):
             continue
         values = [ratio(run, OURS, label, m) for m in ("off", "on")]
         shown = ["?" if v is None else f"{v:.2f}x" for v in values]
-        lines.append(f"| {label} {text} | {shown[0]} | {shown[1]} | {verdict(values, bound)} |")
+        v = verdict(values, bound, errors(label))
+        lines.append(f"| {label} {text} | {shown[0]} | {shown[1]} | {v} |")
     for label, text, bound in TIME_TARGETS:
         if not any(k[1] == label for k in run.cells):
             continue
         values = [median(run, OURS, label, m) for m in ("off", "on")]
         shown = [_abs(v, "us") + " us" for v in values]
-        lines.append(f"| {label} {text} | {shown[0]} | {shown[1]} | {verdict(values, bound)} |")
+        v = verdict(values, bound, errors(label))
+        lines.append(f"| {label} {text} | {shown[0]} | {shown[1]} | {v} |")
     if run.memory:
         r = memory_ratio(run, OURS)
-        v = "not measured" if r is None else "met" if r <= 2 else "**missed**"
-        shown = "?" if r is None else f"{r:.2f}x"
-        lines.append(f"| M1 <= 2x raw __slots__ objects | {shown} (GC on) | | {v} |")
+        mine = run.memory.get(OURS)
+        v = verdict([r], 2, [mine] if isinstance(mine, str) else [])
+        ratio_shown = "?" if r is None else f"{r:.2f}x"
+        lines.append(f"| M1 <= 2x raw __slots__ objects | {ratio_shown} (GC on) | | {v} |")
     if run.scale:
         big = run.scale[-1]
-        for key, text, bound in (
+        scale_targets: list[tuple[str, str, float | None]] = [
             ("build", "build <= 10 s", 10),
             ("mypy", "mypy --strict <= 90 s", 90),
             ("import_warm", "import (.pyc cached) <= 0.5 s", 0.5),
             ("import_cold", "first import (no .pyc), for reference", None),
-        ):
+        ]
+        for key, text, limit in scale_targets:
             value = big.get(key)
-            if value is None:
-                lines.append(f"| generator {big['tables']} tables: {text} | not measured | | |")
-            elif bound is None:
-                lines.append(f"| generator {big['tables']} tables: {text} | {value:.2f} s | | |")
+            failures = [big["failed"][key]] if key in big.get("failed", {}) else []
+            seconds = "?" if value is None else f"{value:.2f} s"
+            row = f"| generator {big['tables']} tables: {text} | {seconds} | |"
+            if limit is None:
+                lines.append(f"{row} {_failed(failures) if failures else ''} |")
             else:
-                v = "met" if value <= bound else "**missed**"
-                lines.append(
-                    f"| generator {big['tables']} tables: {text} | {value:.2f} s | | {v} |"
-                )
+                lines.append(f"{row} {verdict([value], limit, failures)} |")
     return lines
 
 
@@ -283,7 +302,12 @@ def scale_table(run: Run) -> list[str]:
 
     for entry in run.scale:
         lines.append(
-            f"| {entry['tables']} | " + " | ".join(fmt(entry.get(c[0])) for c in columns) + " |"
+            f"| {entry['tables']} | "
+            + " | ".join(
+                "failed" if c[0] in entry.get("failed", {}) else fmt(entry.get(c[0]))
+                for c in columns
+            )
+            + " |"
         )
     ratios = []
     for key, _ in columns:
@@ -293,6 +317,8 @@ def scale_table(run: Run) -> list[str]:
     for entry in run.scale:
         for note in entry.get("notes", []):
             lines.append(f"\n{entry['tables']} tables: {note}")
+        for key, reason in entry.get("failed", {}).items():
+            lines.append(f"\n{entry['tables']} tables: {key} failed: {reason}")
     return lines
 
 

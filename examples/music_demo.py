@@ -36,10 +36,11 @@ async def main(path: Path) -> None:
     await Ticket.insert(Ticket(concert=concert, price=decimal.Decimal("49.50")))
 
     print(f"database: {path}")
+    # One query object, run and then shown: the SQL printed below is the SQL
+    # that produced these rows.
+    first = Band.select(Band.name, Band.manager.name).order_by(Band.popularity, ascending=False)
     print("\nBand.select(Band.name, Band.manager.name).order_by(Band.popularity, ascending=False)")
-    for row in await Band.select(Band.name, Band.manager.name).order_by(
-        Band.popularity, ascending=False
-    ):
+    for row in await first:
         print("   ", row)
 
     popular = await Band.select(Band.name).where(Band.popularity > 100).output(as_list=True)
@@ -56,7 +57,7 @@ async def main(path: Path) -> None:
     print(f"{band.name} is managed by {manager.name if manager else 'nobody'}")
     print("tickets:", await Ticket.count(), "| bands:", await Band.count())
     print("\nSQL of the first query:")
-    print("   ", Band.select(Band.name, Band.manager.name).where(Band.popularity > 100))
+    print("   ", first)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import typing
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from runtime import (
     Array,
@@ -46,6 +45,7 @@ from runtime import (
     Update,
     Varchar,
 )
+from typing_extensions import NotRequired, TypedDict
 
 __all__ = [
     "Scalars",
@@ -67,7 +67,7 @@ class ScalarsRow(TypedDict):
     v_varchar: str
     v_char: str
     v_text: str
-    v_secret: typing.NotRequired[str]
+    v_secret: NotRequired[str]
     v_email: str
     v_integer: int
     v_bigint: int
@@ -97,7 +97,7 @@ class NullablesRow(TypedDict):
     v_varchar: str | None
     v_char: str | None
     v_text: str | None
-    v_secret: typing.NotRequired[str | None]
+    v_secret: NotRequired[str | None]
     v_email: str | None
     v_integer: int | None
     v_bigint: int | None
@@ -151,7 +151,7 @@ class AccountRow(TypedDict):
     id: int
     username: str
     email: str
-    password: typing.NotRequired[str]
+    password: NotRequired[str]
     profile: str | None
 
 

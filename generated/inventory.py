@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from runtime import (
     Column,
@@ -21,6 +21,7 @@ from runtime import (
     Update,
     Varchar,
 )
+from typing_extensions import TypedDict
 
 __all__ = [
     "Warehouse",

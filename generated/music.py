@@ -8,7 +8,7 @@ import datetime
 import decimal
 import enum
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from runtime import (
     Column,
@@ -25,6 +25,7 @@ from runtime import (
     Update,
     Varchar,
 )
+from typing_extensions import TypedDict
 
 __all__ = [
     "Size",

@@ -9,7 +9,7 @@ import decimal
 import enum
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from runtime import (
     Boolean,
@@ -29,6 +29,7 @@ from runtime import (
     Update,
     Varchar,
 )
+from typing_extensions import TypedDict
 
 from . import music as _music
 

@@ -8,6 +8,9 @@ The pipeline, one module per stage::
 ``cli`` is the command-line entry point (``piccolo-gen``).
 """
 
+#: The distribution's version (pyproject.toml reads it from here).
+__version__ = "0.1.0"
+
 #: First line of every file the generator writes. ``build`` deletes a stale
 #: ``.py`` file in the output folder only when it starts with this line, so a
 #: hand-written module that happens to live there is never touched.

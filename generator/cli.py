@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from generator.config import ConfigError, load_config
+from generator import __version__
+from generator.config import DEFAULT_SCHEMA, ConfigError, load_config
 
-__all__ = ["main"]
+__all__ = ["EXTRA", "GENERATOR_DEPENDENCIES", "main"]
+
+#: The extra that installs what generating code needs; an application that
+#: only runs generated code installs ``piccolo-gen`` without it.
+EXTRA = "piccolo-gen[generator]"
+
+#: The generator's third-party modules, by the distribution that provides
+#: them: the ``generator`` extra of pyproject.toml (tests/test_packaging.py
+#: holds the two equal).
+GENERATOR_DEPENDENCIES = {
+    "black": "black",
+    "jinja2": "jinja2",
+    "pydantic": "pydantic",
+    "yaml": "PyYAML",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="piccolo-gen",
         description="Compile declarative schema files (YAML/TOML) into typed Python modules.",
     )
+    parser.add_argument("--version", action="version", version=f"piccolo-gen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     build = commands.add_parser(
         "build",
@@ -60,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "json-schema":
+        if not _dependencies_present("json-schema", ["pydantic"]):
+            return 1
         from generator.model import json_schema
 
         print(json.dumps(json_schema(), indent=2, sort_keys=True))
@@ -70,16 +89,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def _build(schema: list[Path] | None, out: Path | None, *, check: bool) -> int:
-    # Imported here: `json-schema` and `--help` should not load black.
-    from generator.build import build
+def _dependencies_present(command: str, modules: Sequence[str]) -> bool:
+    """Whether ``modules`` import; if not, say which extra installs them."""
+    missing = []
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(GENERATOR_DEPENDENCIES[module])
+    if missing:
+        print(
+            f"piccolo-gen {command} needs the generator's dependencies, and "
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed: "
+            f"pip install '{EXTRA}'",
+            file=sys.stderr,
+        )
+    return not missing
 
+
+def _build(schema: list[Path] | None, out: Path | None, *, check: bool) -> int:
     if schema is None or out is None:
         try:
             config = load_config()
         except ConfigError as exc:
             print(exc.error, file=sys.stderr)
             return 1
+        if config.pyproject is None and schema is None and not config.schema[0].exists():
+            print(
+                f"piccolo-gen: no pyproject.toml in {config.root} or a parent folder, and no "
+                f"{DEFAULT_SCHEMA[0]}/ folder here.\nRun it in a project (a folder with a "
+                "pyproject.toml, whose [tool.piccolo-gen] table may set `schema` and `out`), "
+                "or pass --schema and --out.",
+                file=sys.stderr,
+            )
+            return 1
         schema = schema or list(config.schema)
         out = out or config.out
+    if not _dependencies_present("build", list(GENERATOR_DEPENDENCIES)):
+        return 1
+    # Imported here: `json-schema` and `--help` should not load black.
+    from generator.build import build
+
     return build(schema, out, check=check)

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import SchemaError, display_path
+from generator.errors import SchemaError, display_path, join_words, suggest
+from generator.positions import NodePath, dotted
+from generator.toml_source import read_toml
 
 __all__ = [
     "DEFAULT_OUT",
     "DEFAULT_SCHEMA",
+    "KEYS",
     "Config",
     "ConfigError",
     "find_pyproject",
     "load_config",
+    "source_label",
 ]
 
 DEFAULT_SCHEMA = ("schema",)
 DEFAULT_OUT = "generated"
+#: The keys of ``[tool.piccolo-gen]``; any other is refused (a typo would
+#: otherwise build from the defaults without a word).
+KEYS = ("schema", "out")
 
 
 @dataclass(frozen=True)
@@ -52,13 +58,28 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
+def source_label(path: Path) -> str:
+    """How generated code names the schema file ``path`` it came from.
+
+    The path relative to the project root (the folder of the nearest
+    ``pyproject.toml`` above the file), with ``/``; the bare file name for a
+    file in no project. Never relative to the current directory: a build run
+    from a subfolder must write the same bytes.
+    """
+    resolved = path.resolve()
+    pyproject = find_pyproject(resolved.parent)
+    if pyproject is None:
+        return resolved.name
+    return resolved.relative_to(pyproject.parent).as_posix()
+
+
 def load_config(start: Path | None = None) -> Config:
     """Read ``[tool.piccolo-gen]`` from the nearest ``pyproject.toml``.
 
     The nearest file is the project's, even without the table (as for black
     and mypy); then, or with no file at all, the defaults apply: schemas in
-    ``schema/`` and output in ``generated/``. Keys other than ``schema`` and
-    ``out`` belong to other commands (migrations) and are left alone.
+    ``schema/`` and output in ``generated/``. A key other than those of
+    ``KEYS`` is an error, with a suggestion.
     """
     start = (start or Path.cwd()).resolve()
     pyproject = find_pyproject(start)
@@ -66,31 +87,40 @@ def load_config(start: Path | None = None) -> Config:
         return Config(start, tuple(start / s for s in DEFAULT_SCHEMA), start / DEFAULT_OUT, None)
     file = display_path(pyproject)
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        parsed = read_toml(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(SchemaError(file, None, None, "", f"cannot read: {exc}")) from exc
-    table = data.get("tool", {}).get("piccolo-gen", {})
+    if parsed.syntax_error is not None:
+        message, line, col = parsed.syntax_error
+        raise ConfigError(SchemaError(file, line, col, "", message))
+    data = parsed.data if isinstance(parsed.data, dict) else {}
+    tool = data.get("tool", {})
+    table = tool.get("piccolo-gen", {}) if isinstance(tool, dict) else {}
+
+    def error(key: str | None, message: str, *, at_key: bool = False) -> ConfigError:
+        path: NodePath = ("tool", "piccolo-gen") if key is None else ("tool", "piccolo-gen", key)
+        line, col = parsed.positions.locate(path, at_key=at_key)
+        return ConfigError(SchemaError(file, line, col, dotted(path), message))
+
     if not isinstance(table, dict):
-        raise ConfigError(SchemaError(file, None, None, "tool.piccolo-gen", "must be a table"))
+        raise error(None, "must be a table")
+    for key in table:
+        if key not in KEYS:
+            hint = suggest(key, KEYS)
+            known = join_words(repr(k) for k in KEYS)
+            message = f"unknown key {key!r}"
+            raise error(
+                key,
+                f"{message} - {hint}" if hint else f"{message}; the keys are {known}",
+                at_key=True,
+            )
     schema = table.get("schema", list(DEFAULT_SCHEMA))
     if isinstance(schema, str):
         schema = [schema]
     if not isinstance(schema, list) or not schema or not all(isinstance(s, str) for s in schema):
-        raise ConfigError(
-            SchemaError(
-                file,
-                None,
-                None,
-                "tool.piccolo-gen.schema",
-                'must be a list of paths, e.g. ["schema"]',
-            )
-        )
+        raise error("schema", 'must be a list of paths, e.g. ["schema"]')
     out = table.get("out", DEFAULT_OUT)
     if not isinstance(out, str) or not out:
-        raise ConfigError(
-            SchemaError(
-                file, None, None, "tool.piccolo-gen.out", 'must be a path, e.g. "generated"'
-            )
-        )
+        raise error("out", 'must be a path, e.g. "generated"')
     root = pyproject.parent
     return Config(root, tuple(root / s for s in schema), root / out, pyproject)

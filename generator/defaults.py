@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import math
 import re
+import struct
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -142,6 +144,10 @@ def _text(value: object, column: ColumnSpec) -> str | None:
     limit = column.length if column.length is not None else 1 if column.type == "char" else None
     if column.type in ("varchar", "char") and limit is not None and len(value) > limit:
         return f"is longer than the column's length ({limit})"
+    if "\x00" in value:
+        # PostgreSQL's text cannot hold NUL, and SQLite's SQL parser ends a
+        # statement at one, so no DEFAULT clause can carry it.
+        return "contains NUL ('\\x00'), which a text column's SQL default cannot hold"
     return None
 
 
@@ -156,6 +162,31 @@ def _integer(value: object, column: ColumnSpec) -> str | None:
 
 def _number(value: object, _column: ColumnSpec) -> str | None:
     return None if isinstance(value, int | float) and not isinstance(value, bool) else ""
+
+
+def _float(value: object, column: ColumnSpec) -> str | None:
+    """A number for real (single precision) and double_precision columns."""
+    if _number(value, column) is not None:
+        return ""
+    assert isinstance(value, int | float)
+    try:
+        number = float(value)
+    except OverflowError:
+        return "is too large for a float"
+    if not math.isfinite(number):
+        # No SQL literal holds it (and ``inf`` is no Python literal either).
+        return "is not a finite number, which a SQL default cannot hold"
+    if column.type != "real" or number == 0:
+        return None
+    # Single precision, as PostgreSQL's real: the value must not round to
+    # infinity or (a non-zero value) to zero.
+    try:
+        single = struct.unpack("f", struct.pack("f", number))[0]
+    except OverflowError:
+        single = math.inf
+    if single == 0 or math.isinf(single):
+        return "is out of range for real (single precision); use double_precision"
+    return None
 
 
 def _numeric(value: object, column: ColumnSpec) -> str | None:
@@ -201,8 +232,8 @@ def _timestamp(value: object, column: ColumnSpec) -> str | None:
 _CHECKS: Mapping[str, tuple[_Check | None, str]] = {
     **{name: (_text, "a string") for name in TEXT_TYPES},
     **{name: (_integer, "an int") for name in ("integer", "bigint", "smallint")},
-    "real": (_number, "a number"),
-    "double_precision": (_number, "a number"),
+    "real": (_float, "a number"),
+    "double_precision": (_float, "a number"),
     "numeric": (_numeric, "a number or a decimal string such as '9.99'"),
     "boolean": (_boolean, "true or false"),
     "date": (_parses(_DATE, datetime.date.fromisoformat), "a date 'YYYY-MM-DD'"),

@@ -145,7 +145,10 @@ class ColumnSpec(BaseModel):
     index: bool = Field(default=False, description="Create an index on the column.")
     primary_key: bool = Field(
         default=False,
-        description="Make this the primary key instead of the implicit 'id: serial'.",
+        description=(
+            "Make this the primary key instead of the implicit 'id: serial'. A key that "
+            "is not serial or uuid and has no default is required by the constructor."
+        ),
     )
     required: bool = Field(
         default=False,
@@ -232,7 +235,25 @@ class SchemaFile(BaseModel):
     )
 
 
+#: How YAML tools other than piccolo-gen see the key ``null:``. Its plain
+#: scalar is YAML's null, not a string: check-jsonschema (ruamel.yaml) turns
+#: the key into the string "None", yaml-language-server (eemeli/yaml) keeps
+#: it as a JavaScript null, which only a regex test reads as "null" (its
+#: ``properties`` lookup leaves it "unprocessed", and reporting it as an
+#: extra property crashes that file's whole validation). piccolo-gen reads
+#: the key's source text, so ``null:`` is the option ``null``.
+_NULL_KEY_PATTERN = "^(null|None)$"
+
+
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of a schema file, for editors (``piccolo-gen json-schema``)."""
+    """The JSON Schema of a schema file, for editors (``piccolo-gen json-schema``).
+
+    Validates the schema files with standard tools: check-jsonschema and
+    yaml-language-server (see ``_NULL_KEY_PATTERN`` for the one key they
+    read differently from piccolo-gen).
+    """
     schema = SchemaFile.model_json_schema()
+    column = schema["$defs"]["ColumnSpec"]
+    # Keep "null" in "properties" too, for completion and hover.
+    column["patternProperties"] = {_NULL_KEY_PATTERN: column["properties"]["null"]}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

@@ -20,6 +20,7 @@ __all__ = [
     "RESERVED_COLUMN_NAMES",
     "RESERVED_MODULE_NAMES",
     "identifier_problem",
+    "prefetch_class_name",
     "snake_case",
     "sql_name_problem",
 ]
@@ -67,22 +68,34 @@ RESERVED_COLUMN_NAMES: Final[frozenset[str]] = frozenset(
     }
 )
 
-#: Module-level names a generated module defines besides its table and enum
-#: classes: ``TABLES`` lists the module's tables in foreign-key order.
-RESERVED_MODULE_NAMES: Final[frozenset[str]] = frozenset({"TABLES"})
+#: Module-level names a generated module defines besides its classes, and
+#: what they are, for error messages.
+RESERVED_MODULE_NAMES: Final[dict[str, str]] = {
+    "TABLES": "the module's list of tables",
+    "__all__": "the module's list of exports",
+}
 
 #: Classes generated for each table ``T``, by suffix: ``TRow`` (the TypedDict
-#: that ``select()`` returns) and the join classes behind ``T.fk.column``.
-#: The value describes the class in error messages.
+#: that ``select()`` returns), the join classes behind ``T.fk.column``, and
+#: for the type checkers ``TObjects`` (``T.objects()``) and ``TPrefetched``
+#: (rows prefetching several keys; ``prefetch_class_name`` gives the classes
+#: for one key). The value describes the class in error messages.
 GENERATED_SUFFIXES: Final[dict[str, str]] = {
     "Row": "row type",
     "Join": "join class",
     "NullableJoin": "nullable join class",
+    "Objects": "objects() class",
+    "Prefetched": "prefetch row class",
 }
 
 #: PostgreSQL silently truncates longer identifiers (NAMEDATALEN - 1 bytes),
 #: which would make two long names collide in the database only.
 MAX_SQL_IDENTIFIER: Final = MAX_NAME_BYTES
+
+
+def prefetch_class_name(table: str, column: str) -> str:
+    """The row class of ``Table.objects(Table.column)``: ``BandWithManager``."""
+    return f"{table}With{''.join(part.capitalize() for part in column.split('_'))}"
 
 
 def identifier_problem(name: str) -> str | None:

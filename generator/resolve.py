@@ -13,18 +13,19 @@ import graphlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .config import source_label
 from .errors import SchemaError
 from .layout import py_str
-from .names import snake_case
+from .names import prefetch_class_name, snake_case
 
 if TYPE_CHECKING:
     from .load import LoadedSchema
     from .model import ColumnSpec, TableSpec
 
 __all__ = [
+    "MODULE_IMPORTS",
     "ResolvedColumn",
     "ResolvedM2M",
     "ResolvedTable",
@@ -71,6 +72,57 @@ _DYNAMIC_DEFAULTS: dict[tuple[str, str], str] = {
 
 _ACTION_DEFAULT = "cascade"
 
+#: Primary-key types that give a row without a key a distinct one: numbered
+#: by the database, or a fresh uuid4 (uuid's zero default). The runtime's
+#: ``Column._fills_key`` says the same for its classes.
+_SELF_FILLING_KEYS = frozenset({"serial", "bigserial", "uuid"})
+
+
+def _required(spec: ColumnSpec) -> bool:
+    """Whether the constructor needs the column: ``required: true``, or a
+    primary key that nothing fills (no default, not serial or uuid), whose
+    zero default (``0``, ``""``) would collide from the second row on."""
+    if spec.required:
+        return True
+    return (
+        spec.primary_key
+        and spec.type not in _SELF_FILLING_KEYS
+        and "default" not in spec.model_fields_set
+    )
+
+
+#: The runtime names every generated module imports.
+_ALWAYS_IMPORTED = ("Column", "Create", "Objects", "Table", "Update")
+
+#: Every name a generated module may take from elsewhere -> where it comes
+#: from: its imports and the builtins its annotations use. A table or enum
+#: of the same name would replace it for the whole module, a column inside
+#: its class body; ``validate`` refuses such names.
+MODULE_IMPORTS: dict[str, str] = {
+    **{
+        name: f"the standard library module {name!r}"
+        for name in ("datetime", "decimal", "enum", "uuid")
+    },
+    "Mapping": "collections.abc's 'Mapping'",
+    **{name: f"typing's {name!r}" for name in ("TYPE_CHECKING", "Any", "overload")},
+    **{name: f"typing_extensions' {name!r}" for name in ("NotRequired", "TypedDict")},
+    **{
+        name: f"runtime's {name!r}"
+        for name in sorted(
+            {
+                *_ALWAYS_IMPORTED,
+                *(runtime_class for runtime_class, _ in _TYPES.values()),
+                *_DYNAMIC_DEFAULTS.values(),
+                *("Array", "ForeignKey", "Index", "M2M", "Serial"),
+            }
+        )
+    },
+    **{
+        name: f"the builtin {name!r}"
+        for name in ("bool", "bytes", "classmethod", "float", "int", "list", "object", "str")
+    },
+}
+
 
 @dataclass
 class ResolvedColumn:
@@ -107,7 +159,7 @@ class ResolvedColumn:
     @property
     def row_type(self) -> str:
         """The annotation of the column's key in the row ``TypedDict``."""
-        return f"typing.NotRequired[{self.value_type}]" if self.secret else self.value_type
+        return f"NotRequired[{self.value_type}]" if self.secret else self.value_type
 
 
 @dataclass
@@ -212,9 +264,23 @@ class ResolvedModule:
     def typing_imports(self) -> list[str]:
         """Names imported from ``typing`` (``overload`` only where a table has
         foreign keys to prefetch)."""
-        names = ["TYPE_CHECKING", "Any", "TypedDict"]
+        names = ["TYPE_CHECKING", "Any"]
         if any(t.objects_overloads for t in self.tables):
             names.append("overload")
+        return names
+
+    @property
+    def typing_extensions_imports(self) -> list[str]:
+        """Names imported from ``typing_extensions``: the row types' ``TypedDict``.
+
+        pydantic (so FastAPI's response models) refuses ``typing.TypedDict``
+        before Python 3.12 ("Please use `typing_extensions.TypedDict` instead
+        of `typing.TypedDict` on Python < 3.12"), the project's minimum being
+        3.11; ``NotRequired`` comes from the same place for consistency.
+        """
+        names = ["TypedDict"]
+        if any(c.secret for t in self.tables for c in t.columns):
+            names.insert(0, "NotRequired")
         return names
 
 
@@ -287,20 +353,13 @@ def _alias(module: str) -> str:
     return f"_{module}"
 
 
-def _source_name(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
 class _ModuleResolver:
     """Resolves one schema file into a module."""
 
     def __init__(self, build: _Resolver, schema: LoadedSchema) -> None:
         self.build = build
         self.schema = schema
-        self.runtime: set[str] = {"Column", "Create", "Objects", "Table", "Update"}
+        self.runtime: set[str] = set(_ALWAYS_IMPORTED)
         self.stdlib: set[str] = set()
         self.modules: set[str] = set()
         self.tables: dict[str, ResolvedTable] = {}
@@ -358,8 +417,6 @@ class _ModuleResolver:
             init_type = value_type
             arguments.extend(_type_arguments(spec))
             self.note_types(base)
-        if spec.type == "secret":
-            self.stdlib.add("typing")
         if nullable:
             arguments.append("null=True")
         for option in ("primary_key", "unique", "index", "required"):
@@ -380,7 +437,7 @@ class _ModuleResolver:
             annotation=annotation,
             arguments=arguments,
             init_type=init_type,
-            required=spec.required,
+            required=_required(spec),
             primary_key=spec.primary_key,
             help_text=spec.help_text,
             target=target,
@@ -500,7 +557,7 @@ class _ModuleResolver:
                 table.objects_overloads.append(([f"prefetch: {join}", "/"], several))
                 continue
             column = columns[0]
-            name = f"{table.name}With{''.join(p.capitalize() for p in column.name.split('_'))}"
+            name = prefetch_class_name(table.name, column.name)
             row = related(column) + (" | None" if column.nullable else "")
             table.objects_overloads.append(([f"prefetch: {join}", "/"], name))
             table.prefetch_classes.append(
@@ -663,7 +720,7 @@ class _ModuleResolver:
         exports.append("TABLES")
         return ResolvedModule(
             module=self.schema.module,
-            source=_source_name(self.schema.path),
+            source=source_label(self.schema.path),
             enums=enums,
             tables=[tables[n] for n in order],
             joins=joins,

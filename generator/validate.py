@@ -17,13 +17,16 @@ from generator.load import LoadedSchema
 from generator.model import TableSpec
 from generator.names import (
     GENERATED_SUFFIXES,
+    RESERVED_COLUMN_NAMES,
     RESERVED_MODULE_NAMES,
     identifier_problem,
+    prefetch_class_name,
     snake_case,
     sql_name_problem,
 )
 from generator.positions import NodePath
 from generator.references import Catalog
+from generator.resolve import MODULE_IMPORTS
 from runtime._naming import index_name
 
 __all__ = ["validate"]
@@ -119,6 +122,13 @@ def _tablename_errors(files: list[LoadedSchema]) -> Iterator[SchemaError]:
 
 # ---------------------------------------------------------------- one file
 
+#: Why a table or enum name cannot start with "_": a module referring to
+#: another imports it as ``_<module>``.
+_PRIVATE = (
+    "{name!r} starts with '_', which is kept for the generated module's own names "
+    "(it imports other modules as '_<module>')"
+)
+
 
 @dataclass
 class _Origin:
@@ -140,7 +150,7 @@ class _FileChecker(Checker):
         columns = ColumnChecker(self.schema, self.catalog)
         for name, members in self.spec.enums.items():
             self.check_enum(name, members)
-        self.check_module_names()
+        self.check_column_names(self.check_module_names())
         for name, table in self.spec.tables.items():
             self.check_table(name, table)
             for column_name, column in table.columns.items():
@@ -152,6 +162,8 @@ class _FileChecker(Checker):
     def check_enum(self, name: str, members: Mapping[str, str | int]) -> None:
         path: NodePath = ("enums", name)
         problem = identifier_problem(name)
+        if problem is None and name.startswith("_"):
+            problem = _PRIVATE.format(name=name)
         if problem is not None:
             self.error(path, f"invalid enum name: {problem}", at_key=True)
         if not members:
@@ -185,12 +197,14 @@ class _FileChecker(Checker):
 
     # -- module-level names
 
-    def check_module_names(self) -> None:
-        """Tables, enums and the classes generated per table share one namespace."""
+    def check_module_names(self) -> dict[str, _Origin]:
+        """Tables, enums, the classes generated per table and the names the
+        module imports share one namespace; returns it, by name."""
         names: dict[str, _Origin] = {
-            name: _Origin(f"the reserved name {name!r}", None, False)
-            for name in RESERVED_MODULE_NAMES
+            name: _Origin(label, None, False) for name, label in RESERVED_MODULE_NAMES.items()
         }
+        for name, source in MODULE_IMPORTS.items():
+            names[name] = _Origin(f"{source}, which the generated module uses", None, False)
         user: list[tuple[tuple[int, int], str, _Origin]] = []
         for kind, section in (("table", self.spec.tables), ("enum", self.spec.enums)):
             for name in section:
@@ -202,16 +216,26 @@ class _FileChecker(Checker):
                     )
         for _position, name, origin in sorted(user, key=lambda item: item[0]):
             self.register(names, name, origin)
-        for table in self.spec.tables:
+        for table, spec in self.spec.tables.items():
             if identifier_problem(table) is None:
-                for suffix, description in GENERATED_SUFFIXES.items():
+                generated = {table + suffix: text for suffix, text in GENERATED_SUFFIXES.items()}
+                # A foreign key whose join class no other key of the table
+                # shares gets a row class of its own (see resolve.prefetch).
+                keys = [(c.references, c.null) for c in spec.columns.values()]
+                for column, c in spec.columns.items():
+                    if c.type == "foreign_key" and keys.count((c.references, c.null)) == 1:
+                        generated[prefetch_class_name(table, column)] = (
+                            f"prefetch row class of {column!r}"
+                        )
+                for name, description in generated.items():
                     origin = _Origin(
                         f"the {description} generated for table {table!r}",
                         ("tables", table),
                         False,
-                        f"the {description} {table + suffix!r} generated for table {table!r}",
+                        f"the {description} {name!r} generated for table {table!r}",
                     )
-                    self.register(names, table + suffix, origin)
+                    self.register(names, name, origin)
+        return names
 
     def register(self, names: dict[str, _Origin], name: str, new: _Origin) -> None:
         old = names.setdefault(name, new)
@@ -221,7 +245,7 @@ class _FileChecker(Checker):
             assert new.path is not None
             self.error(
                 new.path,
-                f"{new.label} uses the reserved name {name!r} (the module's list of tables)",
+                f"{new.label} uses the reserved name {name!r} ({old.label}); {self.rename(new.path)}",
                 at_key=True,
             )
         elif new.user:
@@ -234,6 +258,39 @@ class _FileChecker(Checker):
             assert new.path is not None
             self.error(new.path, f"{new.full_label} clashes with {old.label}", at_key=True)
 
+    def rename(self, path: NodePath) -> str:
+        """How to rename the table or enum at ``path``, keeping its database name."""
+        kind, name = path[0], str(path[1])
+        if kind == "tables" and self.spec.tables[name].tablename is None:
+            return (
+                f"name it '{name}_' and keep the database name with tablename: {snake_case(name)}"
+            )
+        return f"name it '{name}_'"
+
+    def check_column_names(self, names: Mapping[str, _Origin]) -> None:
+        """A column is a class attribute: inside its table's class body it
+        would hide a module-level name of the same name, which the generated
+        annotations there may use (``uuid: uuid.UUID = ...`` in ``__init__``)."""
+        for table, spec in self.spec.tables.items():
+            for column, c in spec.columns.items():
+                other = names.get(column)
+                if other is None or column.startswith("_") or identifier_problem(column):
+                    continue  # fine, or reported with the column's other name checks
+                if column in RESERVED_COLUMN_NAMES:
+                    continue
+                keep = (
+                    ""
+                    if c.db_column_name is not None or c.type == "m2m"
+                    else f" and keep the database name with db_column_name: {column}"
+                )
+                label = other.label.removesuffix(", which the generated module uses")
+                self.error(
+                    ("tables", table, "columns", column),
+                    f"invalid column name: {column!r} would hide {label} inside class "
+                    f"{table!r}, where the generated code may refer to it; name it '{column}_'{keep}",
+                    at_key=True,
+                )
+
     # -- tables
 
     def check_table(self, name: str, table: TableSpec) -> None:
@@ -241,6 +298,8 @@ class _FileChecker(Checker):
         problem = identifier_problem(name)
         if problem is not None:
             self.error(path, f"invalid table name: {problem}", at_key=True)
+        elif name.startswith("_"):
+            self.error(path, f"invalid table name: {_PRIVATE.format(name=name)}", at_key=True)
         if table.tablename is not None:
             problem = sql_name_problem(table.tablename)
             if problem is not None:

@@ -7,15 +7,24 @@ the positional ``select()`` overloads like any column and
 
 * ``Count()`` / ``Count(col)``: ``int``;
 * ``Sum(col)``: the column's type without ``None`` (``COALESCE(SUM(col), 0)``,
-  so a sum over no rows is ``0``, never ``NULL``);
-* ``Avg(col)``: ``float`` for integer and float columns (PostgreSQL's
-  ``numeric`` result is converted), ``Decimal`` for numeric columns; ``None``
-  added when the column is nullable;
+  so a sum over no rows is ``0``, never ``NULL``): ``int`` for integer
+  columns (PostgreSQL's ``bigint`` or ``numeric`` sum), ``Decimal`` for
+  numeric ones (exact), ``float`` for real ones;
+* ``Avg(col)``: ``float`` for integer and real columns, ``Decimal`` for
+  numeric ones; ``None`` added when the column is nullable. PostgreSQL
+  averages integers and numerics as ``numeric`` (the sum divided by the
+  count, to at least 16 significant digits): an integer average is that
+  number as a float;
 * ``Min(col)`` / ``Max(col)``: the column's type.
 
 ``Avg``, ``Min`` and ``Max`` of zero rows are ``NULL`` in SQL. With
 ``group_by()`` a group always has a row; without it, on an empty selection,
 they give ``None`` (as in SQLAlchemy, the types assume at least one row).
+
+On SQLite, the sums and averages of integer and numeric values, and the
+minimum and maximum of numeric expressions, are computed by the functions of
+``_numeric`` under PostgreSQL's rules, so both engines give the same numbers
+(SQLite's own SUM and AVG of REAL values are binary floating point).
 """
 
 from __future__ import annotations
@@ -24,8 +33,11 @@ import decimal
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
-from ._columns import Column, ForeignKey, Numeric, Real, _IntegerColumn
+from ._columns import Column, Numeric
 from ._dialect import Dialect
+from ._expr import Kind, _static_scale, kind_of
+from ._numeric import FUNCTION, divide, from_sqlite
+from ._sql import order_term
 
 if TYPE_CHECKING:
     from ._sql import Compiler
@@ -45,6 +57,9 @@ class Aggregate(Column[T]):
 
     _function: ClassVar[str] = ""
     _plain: ClassVar[bool] = False
+    #: Computed by ``_numeric``'s function of this name on SQLite (exact
+    #: decimal text) rather than by SQLite's own; set per instance.
+    _exact: str | None = None
 
     def __init__(self, column: Column[Any] | None) -> None:
         super().__init__(null=True)
@@ -55,8 +70,25 @@ class Aggregate(Column[T]):
 
     def _expression(self, c: Compiler) -> str:
         """The aggregate's SQL, columns qualified (and joined) through ``c``."""
-        argument = "*" if self._column is None else c.column(self._column)
+        column = self._column
+        if column is None:
+            return f"{self._function}(*)"
+        argument = c.column(column)
+        if self._exact is not None and c.dialect.name == "sqlite":
+            fast = self._sqlite_native(c, column, argument)
+            if fast is not None:
+                return fast
+            return f"{FUNCTION[self._exact]}({argument}, {_static_scale(column)})"
         return f"{self._function}({argument})"
+
+    def _sqlite_native(self, c: Compiler, column: Column[Any], argument: str) -> str | None:
+        """Exact SQL of SQLite's own for this aggregate, if there is one
+        (faster than ``_numeric``'s Python functions); ``None`` otherwise."""
+        return None
+
+    def _order_expression(self, c: Compiler) -> str:
+        """The aggregate as an ``ORDER BY`` term."""
+        return order_term(c, self, self._expression(c))
 
     def _check(self, value: object) -> Any:
         raise TypeError(
@@ -74,14 +106,12 @@ class Aggregate(Column[T]):
         return f"<{self._label()}>"
 
 
-def _numeric_kind(column: Column[Any], function: str) -> type[Column[Any]]:
-    """Which numeric column class ``column``'s values are (a foreign key: its target key's)."""
-    if isinstance(column, ForeignKey):
-        column = column._target_pk()
-    for kind in (_IntegerColumn, Real, Numeric):
-        if isinstance(column, kind):
-            return kind
-    raise TypeError(f"{function}() takes a numeric column; got {column!r}")
+def _numeric_kind(column: Column[Any], function: str) -> Kind:
+    """Which number kind ``column``'s values are (a foreign key: its target key's)."""
+    kind = kind_of(column)
+    if kind is None:
+        raise TypeError(f"{function}() takes a numeric column; got {column!r}")
+    return kind
 
 
 def _int(value: Any) -> Any:
@@ -92,10 +122,44 @@ def _float(value: Any) -> Any:
     return None if value is None else float(value)
 
 
-def _decimal(value: Any) -> Any:
-    if value is None or isinstance(value, decimal.Decimal):
-        return value
-    return decimal.Decimal(str(value))
+def _scaled_sum(column: Column[Any], argument: str) -> str | None:
+    """``SUM`` of a plain ``numeric(p, s)`` column on SQLite, exactly: the sum
+    of its values times ``10**s`` (integers) as decimal text with scale ``s``
+    (``'109E-2'`` is 1.09); ``None`` when that cannot be used.
+
+    A stored value was rounded to ``s`` places before it was written, so its
+    REAL times ``10**s`` rounds to that integer exactly while ``p <= 18``
+    (the integers stay within SQLite's 64-bit INTEGER, whose SUM raises
+    "integer overflow" rather than losing digits). Over no rows it is NULL.
+    """
+    if column._expr is not None or not isinstance(column, Numeric) or column.digits is None:
+        return None
+    precision, scale = column.digits
+    if precision > 18:
+        return None
+    total = f"SUM(CAST(ROUND({argument} * {10 ** int(scale)}) AS INTEGER))"
+    return f"(CAST({total} AS TEXT) || 'E-{int(scale)}')"
+
+
+def _decimal_from_text(value: Any) -> Any:
+    return from_sqlite(value, None)
+
+
+def _float_from_text(value: Any) -> Any:
+    return None if value is None else float(from_sqlite(value, None))  # type: ignore[arg-type]
+
+
+def _quotient(value: Any) -> Any:
+    # "sum/count" (see Avg._sqlite_native): PostgreSQL's numeric average.
+    if value is None or not isinstance(value, str) or "/" not in value:
+        return from_sqlite(value, None)
+    total, count = value.split("/")
+    return divide(decimal.Decimal(total), decimal.Decimal(count))
+
+
+def _float_quotient(value: Any) -> Any:
+    quotient = _quotient(value)
+    return None if quotient is None else float(quotient)
 
 
 class Count(Aggregate[int]):
@@ -142,17 +206,25 @@ class Sum(Aggregate[T]):
     def __init__(self, column: Column[Any]) -> None:
         self._kind = _numeric_kind(column, "Sum")
         super().__init__(column)
+        if self._kind == "numeric":
+            # SQLite would add the REAL values in binary floating point.
+            self._exact = "sum"
+            self._decimal_text = True
 
     def _expression(self, c: Compiler) -> str:
         return f"COALESCE({super()._expression(c)}, 0)"
 
+    def _sqlite_native(self, c: Compiler, column: Column[Any], argument: str) -> str | None:
+        # NULL over no rows, so COALESCE gives PostgreSQL's 0.
+        return _scaled_sum(column, argument)
+
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if self._kind is _IntegerColumn:
+        if self._kind == "integer":
             # PostgreSQL sums a BIGINT as NUMERIC.
             return _int if dialect.name == "postgres" else None
-        if self._kind is Real:
+        if self._kind == "real":
             return _float
-        return _decimal if dialect.name == "postgres" else super()._from_db(dialect)
+        return None if dialect.name == "postgres" else _decimal_from_text
 
 
 class Avg(Aggregate[T]):
@@ -176,11 +248,41 @@ class Avg(Aggregate[T]):
     def __init__(self, column: Column[Any]) -> None:
         self._kind = _numeric_kind(column, "Avg")
         super().__init__(column)
+        if self._kind != "real":
+            # PostgreSQL's numeric average; SQLite's AVG is a float quotient,
+            # which differs from it in the last bits.
+            self._exact = "avg"
+            self._decimal_text = True
+
+    def _sqlite_native(self, c: Compiler, column: Column[Any], argument: str) -> str | None:
+        # PostgreSQL's average is numeric_div(sum, count): SQLite sums
+        # exactly (integers, or a numeric column's scaled integers) and
+        # counts, and the decoder divides as PostgreSQL does ("sum/count").
+        if self._kind == "integer":
+            total = f"SUM({argument})"  # exact (SQLite raises on overflow)
+        else:
+            scaled = _scaled_sum(column, argument)
+            if scaled is None:
+                return None
+            total = scaled
+        # The column compiled again: its parameters, if any, are bound twice.
+        return f"(CAST({total} AS TEXT) || '/' || COUNT({c.column(column)}))"
+
+    def _order_expression(self, c: Compiler) -> str:
+        if c.dialect.name == "sqlite" and self._column is not None:
+            # The "sum/count" text does not sort: SQLite's own average does.
+            return f"AVG({order_term(c, self._column, c.column(self._column))})"
+        return super()._order_expression(c)
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        # PostgreSQL averages integers as NUMERIC, SQLite everything as REAL:
-        # one type per column kind on both.
-        return _decimal if self._kind is Numeric else _float
+        # One type per column kind on both engines: Decimal for numeric
+        # columns, float for the others (PostgreSQL's numeric average of
+        # integers converted).
+        if self._kind == "numeric":
+            return None if dialect.name == "postgres" else _quotient
+        if dialect.name == "postgres":
+            return _float
+        return _float_quotient if self._kind == "integer" else _float
 
 
 class Min(Aggregate[T]):
@@ -190,6 +292,9 @@ class Min(Aggregate[T]):
 
     def __init__(self, column: Column[T]) -> None:
         super().__init__(column)
+        if column._decimal_text:
+            self._exact = "min"  # SQLite would take the least text
+            self._decimal_text = True
 
 
 class Max(Aggregate[T]):
@@ -199,3 +304,6 @@ class Max(Aggregate[T]):
 
     def __init__(self, column: Column[T]) -> None:
         super().__init__(column)
+        if column._decimal_text:
+            self._exact = "max"
+            self._decimal_text = True

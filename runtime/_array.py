@@ -34,7 +34,7 @@ ARRAY_CAT_FUNCTION: Final = "piccolo_array_cat"
 
 def _dump(items: list[Any]) -> str:
     """The JSON text of an array on SQLite (the one place it is written)."""
-    return json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(items, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def sqlite_array_cat(left: str | None, right: str | None) -> str:
@@ -81,7 +81,15 @@ class Array(Column[T]):
         to_db = self.base_column._to_db
         items = [to_db(item, dialect) for item in value]
         if dialect.name == "sqlite":
-            return _dump(items)
+            try:
+                return _dump(items)
+            except ValueError:
+                # Python would write Infinity, which is not JSON: SQLite's
+                # JSON functions would then fail on every read of the row.
+                raise ValueError(
+                    f"{self._label()}: an array is JSON text on SQLite, which cannot hold "
+                    "an infinite float"
+                ) from None
         return items
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:

@@ -18,6 +18,7 @@ import datetime
 import decimal
 import enum
 import json
+import struct
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, over
 
 from . import _sql
 from ._dialect import Dialect
-from ._expr import NumberOps, TextOps
+from ._expr import IntegerOps, NumericOps, RealOps, TextOps
+from ._numeric import check_finite, fit, from_sqlite
 from ._sql import Compare, Compiler, Condition, InList, IsNull
 from ._text import FOLD_FUNCTION, checked_pattern, escape_like, fold_case, sqlite_glob
 
@@ -73,6 +75,9 @@ T = TypeVar("T")
 K = TypeVar("K")
 R = TypeVar("R")
 ColumnT = TypeVar("ColumnT", bound="Column[Any]")
+# Any object, and any row type: see Column.__get__.
+_Obj = TypeVar("_Obj")
+_Row = TypeVar("_Row")
 
 OnDelete = Literal["cascade", "restrict", "no_action", "set_null", "set_default"]
 OnUpdate = OnDelete
@@ -203,11 +208,20 @@ class Column(Generic[T]):
     #: For a derived column: renders the SQL expression around the column's
     #: quoted reference (see ``_derive``); ``None`` for a plain column.
     _expr: Callable[[Compiler, str], str] | None = None
+    #: True for a numeric expression: SQLite computes it as exact decimal
+    #: text (see ``_numeric``), so it is compared, sorted and aggregated
+    #: through the numeric functions there.
+    _decimal_text: bool = False
     #: False for columns that are not one (aggregates): never cached by shape.
     _plain: ClassVar[bool] = True
     #: Whether ``_to_db`` returns int, str, float and bool values as they are
     #: (true unless a subclass overrides it; see ``__init_subclass__``).
     _to_db_as_is: ClassVar[bool] = True
+    #: Whether a primary key of this type gets a distinct value for a row that
+    #: gives none: numbered by the database (serial) or a fresh UUID (the zero
+    #: default of uuid). Any other key without a default is required, as its
+    #: zero default (0, "") would repeat from the second row on.
+    _fills_key: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -232,7 +246,7 @@ class Column(Generic[T]):
             primary_key=primary_key,
             unique=unique,
             index=index,
-            required=required,
+            required=required or (primary_key and default is MISSING and not self._fills_key),
             default=default,
             help_text=help_text,
             db_column_name=db_column_name,
@@ -241,15 +255,23 @@ class Column(Generic[T]):
 
     # -- descriptor protocol -------------------------------------------------
 
+    # On a row, the value; on anything else (the class: ``obj`` is None; a
+    # join path: ``obj`` is the foreign key), the column. Written for jedi
+    # too, which picks the first overload whose annotations match the
+    # arguments and, when none does, offers the union of all (the int
+    # methods of the value on ``Band.manager.``, beside Manager's columns):
+    # its matching takes a TypeVar for anything, but not ``None`` (read as
+    # the value, not NoneType), ``Any``, or a generic class with other
+    # parameters (``Table[Any]`` against ``Table[BandRow]``). And
     # ``self: ColumnT`` rather than ``Self``: jedi resolves the former to the
     # subclass (a generated join class), so editors complete join paths.
     @overload
-    def __get__(self: ColumnT, obj: None, owner: Any) -> ColumnT: ...
+    def __get__(self, obj: Table[_Row], owner: object) -> T: ...
     @overload
-    def __get__(self: ColumnT, obj: ForeignKey[Any, Any], owner: Any) -> ColumnT: ...
-    @overload
-    def __get__(self, obj: Table[Any], owner: Any) -> T: ...
-    def __get__(self, obj: object, owner: Any) -> Any:
+    def __get__(
+        self: ColumnT, obj: _Obj, owner: object  # pyright: ignore[reportInvalidTypeVarUse]
+    ) -> ColumnT: ...
+    def __get__(self, obj: object, owner: object) -> Any:
         if obj is None:
             return self
         # Reached only when the instance has no value for this column: its
@@ -282,7 +304,10 @@ class Column(Generic[T]):
         Raises before anything reaches the database.
         """
         if value is None:
-            if self._meta.null or self._meta.primary_key:
+            # ``None`` for a serial key means "let the database number it"; a
+            # key the database does not number cannot be NULL (SQLite would
+            # even store a NULL in a non-integer PRIMARY KEY column).
+            if self._meta.null or (self._meta.primary_key and isinstance(self, Serial)):
                 return None
             raise ValueError(f"{self._label()} is not nullable; got None")
         choices = self._meta.choices
@@ -315,6 +340,11 @@ class Column(Generic[T]):
         if isinstance(value, enum.Enum):
             return value.value
         return value
+
+    def _as_is_on(self, dialect: Dialect) -> bool:
+        """Whether ``_to_db`` gives every value as it is on ``dialect`` (an
+        enum member as its value): inserts then skip the call per value."""
+        return type(self)._to_db is Column._to_db
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         """A decoder for values read from ``dialect``, or ``None`` for identity."""
@@ -506,8 +536,27 @@ class _TextColumn(TextOps[T], Column[T]):
         """``endswith`` ignoring case."""
         return _Pattern(self, f"%{escape_like(text)}", fold=True, negate=False)
 
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        if type(value) is str:
+            if not dialect.text_holds_nul and "\x00" in value:
+                # Refused here, where the dialect is known: PostgreSQL's text
+                # types cannot hold NUL, SQLite's can (docs/columns.md).
+                raise ValueError(
+                    f"{self._label()}: {dialect.name} text cannot hold NUL ('\\x00', at "
+                    f"index {value.index(chr(0))}); got {_excerpt(value)}"
+                )
+            return value
+        return value.value if isinstance(value, enum.Enum) else value
+
+    def _as_is_on(self, dialect: Dialect) -> bool:
+        return dialect.text_holds_nul and type(self)._to_db is _TextColumn._to_db
+
     def _zero(self) -> object:
         return ""
+
+
+def _excerpt(value: str) -> str:
+    return repr(value) if len(value) <= 40 else repr(value[:40]) + "..."
 
 
 class _Pattern(Condition):
@@ -603,29 +652,46 @@ class Email(Varchar[T]):
 # -- numbers -------------------------------------------------------------------
 
 
-class _IntegerColumn(NumberOps[T], Column[T]):
+class _IntegerColumn(IntegerOps[T], Column[T]):
     _py_types = (int,)
+    #: The type's range (PostgreSQL's). SQLite's INTEGER holds any 64-bit
+    #: value, so without this check a value that PostgreSQL refuses (late,
+    #: as a driver error) would be stored there silently.
+    _min: ClassVar[int] = -(2**31)
+    _max: ClassVar[int] = 2**31 - 1
+
+    def _normalise(self, value: Any) -> Any:
+        if self._min <= value <= self._max:
+            return value
+        raise ValueError(
+            f"{self._label()}: {value!r} is out of range for {self._ddl['postgres']} "
+            f"({self._min} to {self._max})"
+        )
 
     def _zero(self) -> object:
         return 0
 
 
 class Integer(_IntegerColumn[T]):
-    """``INTEGER``."""
+    """``INTEGER`` (32 bits: -2**31 to 2**31 - 1)."""
 
     _ddl = {"postgres": "INTEGER", "sqlite": "INTEGER"}
 
 
 class BigInt(_IntegerColumn[T]):
-    """``BIGINT``."""
+    """``BIGINT`` (64 bits: -2**63 to 2**63 - 1)."""
 
     _ddl = {"postgres": "BIGINT", "sqlite": "INTEGER"}
+    _min = -(2**63)
+    _max = 2**63 - 1
 
 
 class SmallInt(_IntegerColumn[T]):
-    """``SMALLINT``."""
+    """``SMALLINT`` (16 bits: -2**15 to 2**15 - 1)."""
 
     _ddl = {"postgres": "SMALLINT", "sqlite": "INTEGER"}
+    _min = -(2**15)
+    _max = 2**15 - 1
 
 
 class Serial(_IntegerColumn[T]):
@@ -633,6 +699,7 @@ class Serial(_IntegerColumn[T]):
 
     # SQLite: an ``INTEGER PRIMARY KEY`` is the rowid and numbers itself.
     _ddl = {"postgres": "SERIAL", "sqlite": "INTEGER"}
+    _fills_key = True
 
     def _zero(self) -> object:
         return None
@@ -645,16 +712,49 @@ class BigSerial(Serial[T]):
     """A 64-bit auto-incrementing integer."""
 
     _ddl = {"postgres": "BIGSERIAL", "sqlite": "INTEGER"}
+    _min = -(2**63)
+    _max = 2**63 - 1
 
 
-class Real(NumberOps[T], Column[T]):
-    """``REAL`` (single precision on PostgreSQL)."""
+class Real(RealOps[T], Column[T]):
+    """``REAL``: single precision (``float4``) on PostgreSQL.
+
+    A finite value beyond single precision's range is refused on both engines:
+    PostgreSQL refuses one that would become infinite (asyncpg: "value out of
+    float32 range") and silently stores 0 for a non-zero one that would
+    underflow, while SQLite's REAL (a double) keeps both.
+    """
 
     _py_types = (float, int)
     _ddl = {"postgres": "REAL", "sqlite": "REAL"}
 
     def _normalise(self, value: Any) -> Any:
-        return float(value)
+        number = _to_float(self, value)
+        if _FLOAT4_MIN <= abs(number) <= _FLOAT4_MAX or number == 0.0 or number != number:
+            return number  # a normal float4 magnitude, zero or NaN
+        if abs(number) != _INF:
+            # The rare case, decided exactly by rounding to single precision.
+            try:
+                single = struct.unpack("f", struct.pack("f", number))[0]
+            except OverflowError:
+                single = _INF
+            if single == 0.0 or abs(single) == _INF:
+                raise ValueError(
+                    f"{self._label()}: {value!r} is out of range for REAL (single precision: "
+                    f"magnitudes {_FLOAT4_TRUE_MIN!r} to {_FLOAT4_MAX!r}); "
+                    "use double_precision"
+                )
+        return number
+
+    def _to_db(self, value: Any, dialect: Dialect) -> object:
+        if value != value and not dialect.float_holds_nan:
+            raise ValueError(
+                f"{self._label()}: {dialect.name} cannot store NaN (it would be stored as NULL)"
+            )
+        return value
+
+    def _as_is_on(self, dialect: Dialect) -> bool:
+        return dialect.float_holds_nan and type(self)._to_db is Real._to_db
 
     def _zero(self) -> object:
         return 0.0
@@ -665,13 +765,38 @@ class DoublePrecision(Real[T]):
 
     _ddl = {"postgres": "DOUBLE PRECISION", "sqlite": "REAL"}
 
+    def _normalise(self, value: Any) -> Any:
+        return _to_float(self, value)
 
-class Numeric(NumberOps[T], Column[T]):
+
+_INF = float("inf")
+#: Single precision's largest finite value, smallest normal and smallest
+#: subnormal magnitude (C's FLT_MAX, FLT_MIN, FLT_TRUE_MIN).
+_FLOAT4_MAX = 3.4028234663852886e38
+_FLOAT4_MIN = 1.1754943508222875e-38
+_FLOAT4_TRUE_MIN = 1.401298464324817e-45
+
+
+def _to_float(column: Column[Any], value: Any) -> float:
+    if type(value) is float:
+        return value
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(
+            f"{column._label()}: {value!r} is too large for a float (at most about 1.8e308)"
+        ) from None
+
+
+class Numeric(NumericOps[T], Column[T]):
     """``NUMERIC(precision, scale)``, as :class:`decimal.Decimal`.
 
-    SQLite stores it with numeric affinity (a float), so values beyond 15
+    Values are finite (NaN and infinities are refused on both engines) and
+    rounded to the scale when checked. SQLite stores them with numeric
+    affinity (a REAL, or an INTEGER when whole), so values beyond 15
     significant digits lose precision there; they are re-quantised to the
-    column's scale when read back.
+    column's scale when read back. Arithmetic on them is exact on both
+    engines (see ``_expr`` and ``_numeric``).
     """
 
     _py_types = (decimal.Decimal, int, float)
@@ -687,19 +812,13 @@ class Numeric(NumberOps[T], Column[T]):
 
     def _normalise(self, value: Any) -> Any:
         number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
-        if self.digits is None or not number.is_finite():
+        check_finite(number, self._label())
+        if self.digits is None:
             return number
         # Rounded to the column's scale as PostgreSQL does (half away from
         # zero), so both engines store, compare and return the same number;
         # a value too large for the precision is refused here, not by the database.
-        precision, scale = self.digits
-        rounded = number.quantize(decimal.Decimal(1).scaleb(-scale), decimal.ROUND_HALF_UP)
-        if rounded.adjusted() >= precision - scale:
-            raise ValueError(
-                f"{self._label()}: {value!r} does not fit NUMERIC({precision}, {scale}) "
-                f"(at most {precision - scale} digits before the point)"
-            )
-        return rounded
+        return fit(number, self.digits[0], self.digits[1], self._label())
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         if dialect.name == "sqlite" and value is not None:
@@ -709,13 +828,10 @@ class Numeric(NumberOps[T], Column[T]):
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         if dialect.name != "sqlite":
             return None
-        exponent = decimal.Decimal(1).scaleb(-self.digits[1]) if self.digits is not None else None
+        scale = self.digits[1] if self.digits is not None else None
 
         def decode(value: Any) -> Any:
-            if value is None:
-                return None
-            result = decimal.Decimal(str(value))
-            return result.quantize(exponent) if exponent is not None else result
+            return from_sqlite(value, scale)
 
         return decode
 
@@ -789,6 +905,16 @@ class Time(Column[T]):
     _ddl = {"postgres": "TIME", "sqlite": "TIME"}
     _py_types = (datetime.time,)
 
+    def _normalise(self, value: Any) -> Any:
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            # TIME has no time zone: PostgreSQL drops the offset silently,
+            # SQLite would keep it and give an aware time back.
+            raise ValueError(
+                f"{self._label()} is a time without time zone and takes a naive time; "
+                f"got {value!r}"
+            )
+        return value
+
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         if dialect.name == "sqlite" and value is not None:
             return value.isoformat()
@@ -811,6 +937,18 @@ class Timestamp(Column[T]):
 
     _ddl = {"postgres": "TIMESTAMP", "sqlite": "TIMESTAMP"}
     _py_types = (datetime.datetime,)
+
+    def _normalise(self, value: Any) -> Any:
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            # PostgreSQL refuses it late (asyncpg: "can't subtract offset-naive
+            # and offset-aware datetimes"); SQLite would store the offset and
+            # give an aware datetime back.
+            raise ValueError(
+                f"{self._label()} is a timestamp without time zone and takes a naive "
+                f"datetime; got {value!r} (use timestamptz, or convert with "
+                ".astimezone(zone).replace(tzinfo=None))"
+            )
+        return value
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         if dialect.name == "sqlite" and value is not None:
@@ -839,8 +977,13 @@ class Timestamptz(Timestamp[T]):
     _ddl = {"postgres": "TIMESTAMPTZ", "sqlite": "TIMESTAMPTZ"}
 
     def _normalise(self, value: Any) -> Any:
-        if value.tzinfo is None:
-            raise ValueError(f"{self._label()} needs a time-zone aware datetime")
+        if value.tzinfo is None or value.utcoffset() is None:
+            # Refused rather than guessed: asyncpg takes a naive value as UTC,
+            # SQLite's conversion to UTC (astimezone) as local time.
+            raise ValueError(
+                f"{self._label()} needs a time-zone aware datetime; got {value!r} "
+                "(e.g. value.replace(tzinfo=datetime.UTC) for a UTC time)"
+            )
         return value
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
@@ -906,6 +1049,7 @@ class UUID(Column[T]):
 
     _ddl = {"postgres": "UUID", "sqlite": "UUID"}
     _py_types = (uuid.UUID,)
+    _fills_key = True  # the zero default is a fresh uuid4
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         if dialect.name == "sqlite" and value is not None:
@@ -1065,7 +1209,11 @@ class ForeignKey(Column[K], Generic[K, R]):
                 raise ValueError(f"{self._label()}: the related row has not been saved")
         if value is None:
             return super()._check(value)
-        return self._target_pk()._check(value)
+        try:
+            return self._target_pk()._check(value)
+        except (TypeError, ValueError) as error:
+            # Name this column, not only the target's key.
+            raise type(error)(f"{self._label()}: {error}") from None
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         return self._target_pk()._to_db(value, dialect)

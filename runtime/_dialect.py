@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 __all__ = ["Dialect", "POSTGRES", "SQLITE"]
 
@@ -15,6 +15,17 @@ class Dialect:
     name: str
     #: ``$n`` placeholders (asyncpg) when true, ``?`` (sqlite3) when false.
     numbered_params: bool
+    #: Whether text may contain NUL (``"\\x00"``). PostgreSQL's text types
+    #: cannot hold it ("invalid byte sequence for encoding UTF8: 0x00");
+    #: SQLite stores it.
+    text_holds_nul: bool
+    #: Whether a float NaN is stored as NaN. sqlite3 binds NaN as NULL (SQLite
+    #: has no NaN), so it would come back as ``None`` or fail a NOT NULL.
+    float_holds_nan: bool
+    #: How a long ``IN`` list is bound as one parameter (see ``_sql.InList``):
+    #: a native array (``col = ANY($1)``) or JSON text whose elements
+    #: ``json_each`` lists (``col IN (SELECT value FROM json_each(?))``).
+    list_param: Literal["array", "json"]
 
     def placeholder(self, index: int) -> str:
         """The bound-parameter marker for the ``index``-th parameter (1-based)."""
@@ -26,5 +37,17 @@ class Dialect:
         return '"' + identifier.replace('"', '""') + '"'
 
 
-POSTGRES: Final = Dialect(name="postgres", numbered_params=True)
-SQLITE: Final = Dialect(name="sqlite", numbered_params=False)
+POSTGRES: Final = Dialect(
+    name="postgres",
+    numbered_params=True,
+    text_holds_nul=False,
+    float_holds_nan=True,
+    list_param="array",
+)
+SQLITE: Final = Dialect(
+    name="sqlite",
+    numbered_params=False,
+    text_holds_nul=True,
+    float_holds_nan=False,
+    list_param="json",
+)

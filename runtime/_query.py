@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast, over
 
 from ._columns import Column
 from ._dialect import POSTGRES, Dialect
-from ._sql import Bound, Compiler, Condition, Shape, interpolate, quote
+from ._sql import Bound, Compiler, Condition, Shape, interpolate, order_term, quote
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -281,7 +281,8 @@ class _Ordered(_Filtered[ResultT]):
         if not self._order:
             return ""
         return " ORDER BY " + ", ".join(
-            f"{c.column(col)} {'ASC' if asc else 'DESC'}" for col, asc in self._order
+            f"{order_term(c, col, c.column(col))} {'ASC' if asc else 'DESC'}"
+            for col, asc in self._order
         )
 
     def _limit_sql(self, dialect: Dialect) -> str:

@@ -28,7 +28,7 @@ from ._aggregate import Aggregate
 from ._columns import JSON, Column, ForeignKey
 from ._dialect import Dialect
 from ._query import First, Query, RowLoad, _Filtered, _Ordered, _plain, _statement, _table_load
-from ._sql import Compiler, quote
+from ._sql import Compiler, order_term, quote
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -357,7 +357,12 @@ class Select(_Ordered[list[R]], Generic[R, C]):
         # A plain loop, _expression() inlined: on every select's path.
         parts = []
         for col, asc in self._order:
-            expr = col._expression(c) if isinstance(col, Aggregate) else c.column(col)
+            if isinstance(col, Aggregate):
+                expr = col._order_expression(c)
+            else:
+                expr = c.column(col)
+                if col._decimal_text:
+                    expr = order_term(c, col, expr)
             parts.append(f"{expr} ASC" if asc else f"{expr} DESC")
         return " ORDER BY " + ", ".join(parts)
 

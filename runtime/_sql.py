@@ -8,10 +8,12 @@ schema and are always quoted.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, final
 
 from ._dialect import Dialect
+from ._numeric import FUNCTION
 
 if TYPE_CHECKING:
     from ._columns import Column, ForeignKey
@@ -153,6 +155,17 @@ class Compiler:
         return "".join(parts)
 
 
+def order_term(c: Compiler, column: Column[Any], sql: str) -> str:
+    """``sql`` (``column`` compiled) as an ``ORDER BY`` term.
+
+    On SQLite a numeric expression or aggregate is decimal text (see
+    ``_numeric``), which would sort as text: sort by its number instead.
+    """
+    if column._decimal_text and c.dialect.name == "sqlite":
+        return f"CAST({sql} AS REAL)"
+    return sql
+
+
 class Condition:
     """A boolean SQL expression usable in ``where()``; combine with ``&`` and ``|``."""
 
@@ -231,11 +244,21 @@ class Compare(Condition):
         self.value = value if isinstance(value, _column_type) else column._check(value)
 
     def compile(self, c: Compiler) -> str:
-        left = c.column(self.column)
+        column = self.column
+        left = c.column(column)
         value = self.value
         if isinstance(value, _column_type):
-            return f"{left} {self.op} {c.column(value)}"
-        return f"{left} {self.op} {c.param(self.column._to_db(value, c.dialect))}"
+            right = c.column(value)
+            exact = column._decimal_text or value._decimal_text
+        else:
+            right = c.param(column._to_db(value, c.dialect))
+            exact = column._decimal_text
+        if exact and c.dialect.name == "sqlite":
+            # A numeric expression is decimal text on SQLite, without column
+            # affinity: compared as such it would be text (and a REAL always
+            # sorts below text). Compare the numbers, exactly.
+            return f"{FUNCTION['cmp']}({left}, {right}) {self.op} 0"
+        return f"{left} {self.op} {right}"
 
     def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
         column, value = self.column, self.value
@@ -272,9 +295,23 @@ class IsNull(Condition):
         return ("IS NOT NULL" if self.negate else "IS NULL", id(column))
 
 
+#: Lists longer than this are bound as one parameter (see ``InList``).
+LONG_LIST = 1000
+
+
 @final
 class InList(Condition):
-    """``column [NOT] IN (values...)``; an empty list is always false (true negated)."""
+    """``column [NOT] IN (values...)``; an empty list is always false (true negated).
+
+    A list of up to ``LONG_LIST`` values binds one parameter per value. A
+    longer one is bound as a single parameter, as both drivers limit the
+    parameters of a statement (asyncpg 32,767; SQLite 32,766 by default,
+    250,000 in some builds): a native array on PostgreSQL (``col = ANY($1)``,
+    ``col <> ALL($1)``, the form PostgreSQL itself gives an ``IN`` list), and
+    JSON text listed by ``json_each`` on SQLite. JSON cannot carry every
+    SQLite value faithfully (bytes; ``json_each`` cuts text at a NUL;
+    infinities), so a list holding such a value keeps one parameter per value.
+    """
 
     __slots__ = ("column", "values", "negate")
 
@@ -287,17 +324,50 @@ class InList(Condition):
         if not self.values:
             # ``IN ()`` is a syntax error in PostgreSQL; say what it means instead.
             return "1 = 1" if self.negate else "1 = 0"
-        to_db = self.column._to_db
-        marks = ", ".join(c.param(to_db(v, c.dialect)) for v in self.values)
-        return f"{c.column(self.column)} {'NOT IN' if self.negate else 'IN'} ({marks})"
+        dialect = c.dialect
+        column = self.column
+        to_db = column._to_db
+        # The column first: a derived column binds values of its own, and
+        # parameters are numbered in text order.
+        left = c.column(column)
+        if column._decimal_text and dialect.name == "sqlite":
+            # Decimal text (see Compare): a CAST gives it numeric affinity,
+            # which SQLite then applies to the listed values too.
+            left = f"CAST({left} AS NUMERIC)"
+        items = [to_db(v, dialect) for v in self.values]
+        if len(items) > LONG_LIST and dialect.list_param == "array":
+            # (An array column's values are lists: ANY would iterate their
+            # elements, so they keep one parameter each.)
+            if type(items[0]) is not list:
+                op = "<> ALL" if self.negate else "= ANY"
+                return f"{left} {op}({c.param(items)})"
+        elif len(items) > LONG_LIST:
+            text = _json_list(items)
+            if text is not None:
+                listed = f'SELECT "value" FROM json_each({c.param(text)})'
+                return f"{left} {'NOT IN' if self.negate else 'IN'} ({listed})"
+        marks = ", ".join([c.param(item) for item in items])
+        return f"{left} {'NOT IN' if self.negate else 'IN'} ({marks})"
 
     def _shape(self, values: Bound, refs: list[object]) -> Shape | None:
         column = self.column
-        if column._expr is not None:
-            return None
+        if column._expr is not None or len(self.values) > LONG_LIST:
+            return None  # long lists bind per dialect; compiled each time
         refs.append(column)
         values.extend([_bound(column, value) for value in self.values])
         return ("NOT IN" if self.negate else "IN", id(column), len(self.values))
+
+
+def _json_list(items: list[object]) -> str | None:
+    """``items`` as JSON text whose ``json_each`` values are the items, or
+    ``None`` when JSON cannot carry one of them faithfully."""
+    for item in items:
+        if type(item) is bytes or (type(item) is str and "\x00" in item):
+            return None
+    try:
+        return json.dumps(items, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):  # a type JSON has not, an infinity
+        return None
 
 
 def interpolate(sql: str, params: list[object], dialect: Dialect) -> str:

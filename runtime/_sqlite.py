@@ -19,10 +19,11 @@ Connections
     otherwise) and gets a busy timeout (``timeout``, 5 s by default).
     No adapters or converters are registered: values arrive converted by
     the column layer, and process-wide registrations would leak into the
-    application's own sqlite3 use. Two SQL functions are registered on each
+    application's own sqlite3 use. SQL functions are registered on each
     connection the engine opens: ``piccolo_fold_case`` (``ilike``, see
     ``runtime._text``), ``piccolo_json_path`` (JSON paths, see
-    ``runtime._json``) and ``piccolo_array_cat`` (see ``runtime._array``).
+    ``runtime._json``), ``piccolo_array_cat`` (see ``runtime._array``) and
+    the numeric functions of ``runtime._numeric``.
 
 Transactions
     A transaction gets a dedicated connection (a spare one is kept per
@@ -51,6 +52,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any, Final, Literal, TypeVar, get_args
 
+from . import _numeric
 from ._array import ARRAY_CAT_FUNCTION, sqlite_array_cat
 from ._dialect import SQLITE
 from ._engine_base import Engine, Transaction, TransactionError
@@ -152,6 +154,7 @@ def _register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function(FOLD_FUNCTION, 1, fold_case, deterministic=True)
     conn.create_function(JSON_PATH_FUNCTION, -1, sqlite_json_path, deterministic=True)
     conn.create_function(ARRAY_CAT_FUNCTION, 2, sqlite_array_cat, deterministic=True)
+    _numeric.register(conn)  # PostgreSQL's numeric arithmetic (see _numeric)
 
 
 class SQLiteEngine(Engine):

@@ -32,12 +32,23 @@ T3 = TypeVar("T3")
 T4 = TypeVar("T4")
 T5 = TypeVar("T5")
 T6 = TypeVar("T6")
+T7 = TypeVar("T7")
+T8 = TypeVar("T8")
+T9 = TypeVar("T9")
+T10 = TypeVar("T10")
 R = TypeVar("R")
 TargetT = TypeVar("TargetT", bound="Table[Any]")
 
 
-def _needs(obj: object, name: str) -> None:
-    raise TypeError(f"{type(obj).__name__}() needs {name}=")
+def _needs(obj: Table[Any], name: str) -> None:
+    column = obj._meta.column_map[name]
+    hint = ""
+    if column._meta.primary_key:
+        hint = (
+            f" (the primary key: the database does not number {type(column).__name__}"
+            " keys; give it, or give the column a default or a serial type)"
+        )
+    raise TypeError(f"{type(obj).__name__}() needs {name}={hint}")
 
 
 def _unknown(obj: object, names: Mapping[str, object]) -> None:
@@ -48,6 +59,13 @@ def _first_init(self: Table[Any], /, **kwargs: Any) -> None:
     """The constructor of a table class until its first row: makes the
     straight-line one (or keeps the general one), then runs it."""
     cls = type(self)
+    for column in cls._meta.columns:
+        # Literal defaults are values too: checked once, here, rather than at
+        # class creation, where a foreign key's target may not exist yet.
+        default = column._meta.default
+        if default is not MISSING and default is not None:
+            if not isinstance(default, _columns.DynamicDefault):
+                column._check(default)
     init = _straight_init(cls) or Table.__init__
     setattr(cls, "__init__", init)  # noqa: B010
     init(self, **kwargs)
@@ -246,6 +264,64 @@ class Table(Generic[RowT]):
         c6: Column[T6],
         /,
     ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        /,
+    ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        c8: Column[T8],
+        /,
+    ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7, T8]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        c8: Column[T8],
+        c9: Column[T9],
+        /,
+    ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7, T8, T9]]: ...
+    @overload
+    @classmethod
+    def select(
+        cls,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        c8: Column[T8],
+        c9: Column[T9],
+        c10: Column[T10],
+        /,
+    ) -> Select[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7, T8, T9, T10]]: ...
     @overload
     @classmethod
     def select(cls, *columns: Column[Any] | str) -> Select[dict[str, Any], tuple[Any, ...]]: ...

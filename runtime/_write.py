@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
 
-from ._columns import Column, ForeignKey, Serial
+from ._columns import Column, ForeignKey, Numeric, Serial
 from ._dialect import Dialect
+from ._expr import kind_of
+from ._numeric import FUNCTION
 from ._query import Query, RowLoad, _Filtered
 from ._sql import Compiler, Condition
 from ._table import Table
@@ -30,6 +32,10 @@ T3 = TypeVar("T3")
 T4 = TypeVar("T4")
 T5 = TypeVar("T5")
 T6 = TypeVar("T6")
+T7 = TypeVar("T7")
+T8 = TypeVar("T8")
+T9 = TypeVar("T9")
+T10 = TypeVar("T10")
 TableT = TypeVar("TableT", bound="Table[Any]")
 
 __all__ = ["Insert", "Update", "Delete", "Returning", "OnConflictAction"]
@@ -54,6 +60,14 @@ def _check_value(table: type[Table[Any]], column: Column[Any], value: object) ->
     compatible type (``Band.popularity + 1``)."""
     if not isinstance(value, Column):
         return column._check(value)
+    target, source = kind_of(column), kind_of(value)
+    if target == "integer" and source is not None and source != "integer":
+        # PostgreSQL would round the number on assignment; SQLite would store
+        # it as it is in the integer column. Refused on both.
+        raise TypeError(
+            f"{column._label()} cannot be set to {value!r}: its values are {source}, "
+            "not integers"
+        )
     if (
         object not in column._py_types
         and object not in value._py_types
@@ -68,7 +82,15 @@ def _check_value(table: type[Table[Any]], column: Column[Any], value: object) ->
 
 def _value_sql(c: Compiler, column: Column[Any], value: object) -> str:
     if isinstance(value, Column):
-        return c.column(value)
+        sql = c.column(value)
+        if c.dialect.name == "sqlite" and isinstance(column, Numeric) and column.digits:
+            # PostgreSQL rounds a value assigned to numeric(p, s) to s places
+            # (and refuses one too large); SQLite would store it as computed
+            # (1.089 for 0.99 * 1.10), which reads back rounded but compares
+            # unequal to the value read.
+            precision, scale = column.digits
+            return f"{FUNCTION['fit']}({sql}, {int(precision)}, {int(scale)})"
+        return sql
     return c.param(column._to_db(value, c.dialect))
 
 
@@ -135,7 +157,7 @@ def _returning_clause(dialect: Dialect, columns: Sequence[Column[Any]]) -> str:
 
 
 class _Returns:
-    """``returning()``, typed like ``Table.select()`` for one to six columns."""
+    """``returning()``, typed like ``Table.select()`` for one to ten columns."""
 
     @overload
     def returning(self, c1: Column[T1], /) -> Returning[dict[str, Any], tuple[T1]]: ...
@@ -172,6 +194,60 @@ class _Returns:
         c6: Column[T6],
         /,
     ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6]]: ...
+    @overload
+    def returning(
+        self,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        /,
+    ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7]]: ...
+    @overload
+    def returning(
+        self,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        c8: Column[T8],
+        /,
+    ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7, T8]]: ...
+    @overload
+    def returning(
+        self,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        c8: Column[T8],
+        c9: Column[T9],
+        /,
+    ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7, T8, T9]]: ...
+    @overload
+    def returning(
+        self,
+        c1: Column[T1],
+        c2: Column[T2],
+        c3: Column[T3],
+        c4: Column[T4],
+        c5: Column[T5],
+        c6: Column[T6],
+        c7: Column[T7],
+        c8: Column[T8],
+        c9: Column[T9],
+        c10: Column[T10],
+        /,
+    ) -> Returning[dict[str, Any], tuple[T1, T2, T3, T4, T5, T6, T7, T8, T9, T10]]: ...
     @overload
     def returning(self, *columns: Column[Any]) -> Returning[dict[str, Any], tuple[Any, ...]]: ...
     def returning(self, *columns: Column[Any]) -> Returning[Any, Any]:
@@ -271,7 +347,7 @@ def _value_encoder(column: Column[Any], dialect: Dialect) -> Callable[[Any], obj
     encode = _encoder(column, dialect)
     if encode is not None:
         return encode
-    if type(column)._to_db is Column._to_db:
+    if column._as_is_on(dialect):
         return _plain_to_db
     to_db = column._to_db
     return lambda value: to_db(value, dialect)

@@ -24,15 +24,40 @@ def test_table_class_offers_columns_and_queries() -> None:
     assert {"select", "objects", "insert", "update", "delete", "count", "exists"} <= names
 
 
-def test_join_path_offers_target_columns() -> None:
-    assert {"name", "id"} <= complete("Band.manager.")
-    assert {"name", "popularity", "manager"} <= complete("Concert.band_1.")
-    assert {"name"} <= complete("Concert.band_1.manager.")
+#: Methods of the values (int, str) that a column on the class must not offer.
+INT_METHODS = {"bit_length", "to_bytes", "real", "numerator"}
+# (Not `startswith`: text columns have a `startswith` condition of their own.)
+STR_METHODS = {"upper", "encode", "split"}
+#: Members of a column that a value on a row must not offer.
+COLUMN_MEMBERS = {"is_in", "is_null", "as_alias"}
 
 
-def test_instance_value_offers_str_methods() -> None:
+def test_join_path_offers_target_columns_only() -> None:
+    # A foreign key's value is an int: jedi once offered its methods too.
+    for path, columns in [
+        ("Band.manager.", {"name", "id"}),
+        ("Concert.band_1.", {"name", "popularity", "manager"}),
+        ("Concert.band_1.manager.", {"name"}),
+    ]:
+        names = complete(path)
+        assert columns | {"is_in", "is_null"} <= names, path
+        assert not names & INT_METHODS, path
+
+
+def test_column_on_the_class_offers_no_value_methods() -> None:
+    names = complete("Band.name.")
+    assert {"like", "ilike", "is_in"} <= names
+    assert not names & STR_METHODS
+    assert not complete("Band.popularity.") & INT_METHODS
+
+
+def test_instance_value_offers_value_methods_only() -> None:
     names = complete("band = Band(name='x')\nband.name.")
-    assert {"upper", "startswith", "split"} <= names
+    assert STR_METHODS <= names
+    assert not names & COLUMN_MEMBERS
+    names = complete("band = Band(name='x')\nband.manager.")
+    assert INT_METHODS <= names
+    assert not names & (COLUMN_MEMBERS | {"name", "id"})
 
 
 @pytest.mark.parametrize("prefix", ["Band.select().", "Band.select(Band.name)."])

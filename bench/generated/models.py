@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from runtime import (
     Column,
@@ -18,6 +18,7 @@ from runtime import (
     Update,
     Varchar,
 )
+from typing_extensions import TypedDict
 
 __all__ = ["Manager", "ManagerRow", "Band", "BandRow", "ManagerNullableJoin", "TABLES"]
 

@@ -161,7 +161,7 @@ def negatives(band: Band) -> None:
     Band.objects().create(popularity="x")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Band.update(popularity=Band.name + "x")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Band.update(name=Band.popularity + 1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    Band.popularity + "x"  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue, reportUnusedExpression]
+    Band.popularity + "x"  # type: ignore[call-overload]  # pyright: ignore[reportOperatorIssue, reportUnusedExpression]
     Band.name - "x"  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue, reportUnusedExpression]
     Band.name * 2  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue, reportUnusedExpression]
     Band.manager + 1  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue, reportUnusedExpression]

@@ -223,6 +223,11 @@ def from_sqlite(exc: sqlite3.Error) -> DatabaseError:
             return _missing(message, table or None, column, name)
         if found := _NO_COLUMN_NAMED.match(message):
             return _missing(message, found[1], found[2], name)
+        if message.startswith("user-defined function raised exception"):
+            # One of the runtime's SQL functions refused its value (the
+            # rounding of a numeric(p, s) column, say): PostgreSQL fails such
+            # a value with a data exception ("numeric field overflow").
+            return DataError(message, code=name)
         return ProgrammingError(message, code=name)
     if primary in _SQLITE_OPERATIONAL:
         return OperationalError(message, code=name)

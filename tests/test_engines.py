@@ -129,11 +129,10 @@ async def test_exception_rolls_back_and_propagates(items: Engine) -> None:
 
 async def test_database_error_rolls_back(items: Engine) -> None:
     engine = items
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(UniqueViolation) as raised:
         async with engine.transaction():
             await engine.execute(insert_sql(engine), [1, "a"])
             await engine.execute(insert_sql(engine), [1, "duplicate"])
-    assert isinstance(raised.value, UniqueViolation)
     assert isinstance(
         raised.value.__cause__, (sqlite3.IntegrityError, asyncpg.UniqueViolationError)
     )

@@ -29,6 +29,7 @@ import pytest
 from runtime import (
     Avg,
     BigInt,
+    DataError,
     DoublePrecision,
     Engine,
     Integer,
@@ -164,7 +165,7 @@ async def test_a_value_too_large_for_the_column_fails_the_update(db: Engine) -> 
     await Track.insert(Track(name="a", unit_price=D("50.00"), ratio=1.0)).run(engine=db)
     query = Track.update({Track.unit_price: Track.unit_price * 10**9}, force=True)
     # PostgreSQL: numeric field overflow; SQLite: the rounding function refuses it.
-    with pytest.raises(Exception, match="overflow|user-defined function"):
+    with pytest.raises(DataError, match="overflow|user-defined function"):
         await query.run(engine=db)
     assert await Track.select(Track.unit_price).output(as_list=True).run(engine=db) == [D("50.00")]
 
@@ -553,7 +554,7 @@ async def test_random_expressions_agree_on_both_engines_and_with_python(
         update = Mix.update({Mix.w: node.orm}, force=True)
         for engine in both:
             if "overflow" in written:
-                with pytest.raises(Exception, match="overflow|user-defined function"):
+                with pytest.raises(DataError, match="overflow|user-defined function"):
                     await update.run(engine=engine)
                 continue
             await update.run(engine=engine)

@@ -36,7 +36,10 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, Self, TypeVar
 from ._numeric import FUNCTION, check_finite
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ._columns import Column, Integer, Numeric, Real
+    from ._dialect import Dialect
     from ._sql import Compiler
 
 __all__ = ["TextOps", "IntegerOps", "NumericOps", "RealOps", "Kind", "kind_of"]
@@ -112,6 +115,7 @@ def arithmetic(column: Any, op: str, other: object, *, reflected: bool) -> Any:
         raise TypeError(f"{op} needs a number column on one side; got {column!r}")
     operand: Column[Any] | None = None
     value: object = None
+    to_db: Callable[[Any, Dialect], object] | None = None
     if isinstance(other, Column):
         other_kind = kind_of(other)
         if other_kind is None or not other._plain:
@@ -123,6 +127,13 @@ def arithmetic(column: Any, op: str, other: object, *, reflected: bool) -> Any:
     else:
         # Checked now: a bad value raises here, before any database work.
         other_kind = _literal_kind(column, op, other)
+        if left_kind != "numeric" and other_kind in (left_kind, "integer"):
+            # Bound as the column's own type (PostgreSQL infers the parameter's
+            # type from the column): checked by the column, so a value outside
+            # its range is refused now rather than by the driver, or stored by
+            # SQLite silently. (Not numeric: a literal keeps its own scale.)
+            other = column._check(other)
+            to_db = column._to_db
     result: Kind = max(left_kind, other_kind, key=_RANK.__getitem__)
     if operand is None:
         value = _literal_value(other, result)
@@ -147,11 +158,12 @@ def arithmetic(column: Any, op: str, other: object, *, reflected: bool) -> Any:
             if right_float and c.dialect.name == "sqlite":
                 return f"{FUNCTION['float']}({sql})"
             return sql
+        bound = value if to_db is None else to_db(value, c.dialect)
         if c.dialect.name == "sqlite":
             # Decimals as text: exact into the numeric functions (or read as
             # a number by SQLite's arithmetic).
-            return c.param(str(value) if isinstance(value, decimal.Decimal) else value)
-        marker = c.param(value)
+            return c.param(str(bound) if isinstance(bound, decimal.Decimal) else bound)
+        marker = c.param(bound)
         # PostgreSQL types a parameter as the other operand (``integer * $1``
         # would make a Decimal an integer): say its own type.
         return f"CAST({marker} AS {cast})" if cast is not None else marker

@@ -326,13 +326,10 @@ class SQLiteEngine(Engine):
 
     # -- connections --------------------------------------------------------
 
-    def _connect(self, *, busy_timeout: float | None = None) -> sqlite3.Connection:
-        kwargs = self.connect_kwargs
-        if busy_timeout is not None:
-            kwargs = {**kwargs, "timeout": busy_timeout}
+    def _connect(self) -> sqlite3.Connection:
         try:
             conn: sqlite3.Connection = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, **kwargs
+                self.path, isolation_level=None, check_same_thread=False, **self.connect_kwargs
             )
         except sqlite3.Error as exc:  # unable to open database file, ...
             raise from_sqlite(exc) from exc
@@ -370,7 +367,17 @@ class SQLiteEngine(Engine):
         (see ``_wait_for_lock``)."""
         slot = self._slot()
         spare, slot.spare = slot.spare, None
-        return spare if spare is not None else self._connect(busy_timeout=0)
+        if spare is not None:
+            return spare
+        conn = self._connect()
+        try:
+            conn.execute("PRAGMA busy_timeout = 0")
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise from_sqlite(exc) from exc
+            raise
+        return conn
 
     async def _wait_for_lock(self, conn: sqlite3.Connection, sql: str) -> None:
         """Run ``sql`` (``BEGIN IMMEDIATE|EXCLUSIVE``, ``COMMIT``), retrying

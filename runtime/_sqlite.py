@@ -326,7 +326,9 @@ class SQLiteEngine(Engine):
 
     # -- connections --------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, wait_in_sqlite: bool = True) -> sqlite3.Connection:
+        """A new connection; ``wait_in_sqlite=False`` gives it no busy timeout
+        (a transaction's: the engine waits for locks itself, see ``_wait_for_lock``)."""
         try:
             conn: sqlite3.Connection = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, **self.connect_kwargs
@@ -335,6 +337,8 @@ class SQLiteEngine(Engine):
             raise from_sqlite(exc) from exc
         try:
             conn.execute("PRAGMA foreign_keys = ON")
+            if not wait_in_sqlite:
+                conn.execute("PRAGMA busy_timeout = 0")
             _register_functions(conn)
         except BaseException as exc:
             conn.close()
@@ -369,15 +373,7 @@ class SQLiteEngine(Engine):
         spare, slot.spare = slot.spare, None
         if spare is not None:
             return spare
-        conn = self._connect()
-        try:
-            conn.execute("PRAGMA busy_timeout = 0")
-        except BaseException as exc:
-            conn.close()
-            if isinstance(exc, sqlite3.Error):
-                raise from_sqlite(exc) from exc
-            raise
-        return conn
+        return self._connect(wait_in_sqlite=False)
 
     async def _wait_for_lock(self, conn: sqlite3.Connection, sql: str) -> None:
         """Run ``sql`` (``BEGIN IMMEDIATE|EXCLUSIVE``, ``COMMIT``), retrying

@@ -288,8 +288,8 @@ class _DefaultLimitSQLite(SQLiteEngine):
     """SQLite with the default build's parameter limit (this machine's build allows
     250,000; python.org's and most others allow 32,766)."""
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = super()._connect()
+    def _connect(self, *, wait_in_sqlite: bool = True) -> sqlite3.Connection:
+        conn = super()._connect(wait_in_sqlite=wait_in_sqlite)
         conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32_766)
         return conn
 

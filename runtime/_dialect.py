@@ -26,6 +26,19 @@ class Dialect:
     #: a native array (``col = ANY($1)``) or JSON text whose elements
     #: ``json_each`` lists (``col IN (SELECT value FROM json_each(?))``).
     list_param: Literal["array", "json"]
+    #: Whether values keep their declared type. SQLite stores every value in
+    #: one of five storage classes, whatever the column's declared type
+    #: (https://www.sqlite.org/datatype3.html): dates, times and timestamps
+    #: go in as ISO text, intervals as seconds, UUIDs as text and booleans as
+    #: 0/1, and the runtime converts them both ways; JSON text read back under
+    #: NUMERIC affinity is given back as text.
+    typed_storage: bool
+    #: Whether ``CHAR(n)`` reads back blank-padded (PostgreSQL pads it, and
+    #: its ``LIKE`` sees the padding); SQLite stores the text as written.
+    pads_char: bool
+    #: A ``bytes`` literal, ``{}`` the hex digits: ``X'..'`` on SQLite,
+    #: ``'\x..'`` (bytea's hex format) on PostgreSQL.
+    bytes_literal: str
 
     def placeholder(self, index: int) -> str:
         """The bound-parameter marker for the ``index``-th parameter (1-based)."""
@@ -43,6 +56,9 @@ POSTGRES: Final = Dialect(
     text_holds_nul=False,
     float_holds_nan=True,
     list_param="array",
+    typed_storage=True,
+    pads_char=True,
+    bytes_literal="'\\x{}'",
 )
 SQLITE: Final = Dialect(
     name="sqlite",
@@ -50,4 +66,7 @@ SQLITE: Final = Dialect(
     text_holds_nul=True,
     float_holds_nan=False,
     list_param="json",
+    typed_storage=False,
+    pads_char=False,
+    bytes_literal="X'{}'",
 )

@@ -821,12 +821,12 @@ class Numeric(NumericOps[T], Column[T]):
         return fit(number, self.digits[0], self.digits[1], self._label())
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
-        if dialect.name == "sqlite" and value is not None:
+        if not dialect.exact_numeric and value is not None:
             return str(value)
         return value
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
+        if dialect.exact_numeric:
             return None
         scale = self.digits[1] if self.digits is not None else None
 

@@ -33,6 +33,11 @@ class Dialect:
     #: 0/1, and the runtime converts them both ways; JSON text read back under
     #: NUMERIC affinity is given back as text.
     typed_storage: bool
+    #: Whether the database has exact decimal arithmetic. SQLite has none
+    #: (NUMERIC affinity keeps a REAL): numeric values are bound as decimal
+    #: text, and their comparisons, arithmetic, ordering and aggregates go
+    #: through the runtime's functions (``_numeric``).
+    exact_numeric: bool
     #: Whether ``CHAR(n)`` reads back blank-padded (PostgreSQL pads it, and
     #: its ``LIKE`` sees the padding); SQLite stores the text as written.
     pads_char: bool
@@ -57,6 +62,7 @@ POSTGRES: Final = Dialect(
     float_holds_nan=True,
     list_param="array",
     typed_storage=True,
+    exact_numeric=True,
     pads_char=True,
     bytes_literal="'\\x{}'",
 )
@@ -67,6 +73,7 @@ SQLITE: Final = Dialect(
     float_holds_nan=False,
     list_param="json",
     typed_storage=False,
+    exact_numeric=False,
     pads_char=False,
     bytes_literal="X'{}'",
 )

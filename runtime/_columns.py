@@ -577,7 +577,7 @@ class _Pattern(Condition):
     def compile(self, c: Compiler) -> str:
         ref = c.column(self.column)
         not_ = "NOT " if self.negate else ""
-        if c.dialect.name == "postgres":
+        if c.dialect.like_patterns:
             if c.dialect.pads_char and isinstance(self.column, Char):
                 # CHAR(n) is blank-padded and its LIKE sees the padding
                 # ('ab'::char(5) LIKE 'ab' is false); as text it reads as written.

@@ -38,6 +38,18 @@ class Dialect:
     #: text, and their comparisons, arithmetic, ordering and aggregates go
     #: through the runtime's functions (``_numeric``).
     exact_numeric: bool
+    #: Whether the database has array types (``col[]``, ``ANY``,
+    #: ``array_cat``, ``ARRAY(SELECT ...)``). SQLite has none: an array is
+    #: JSON text, read with ``json_each`` and built with ``json_group_array``.
+    native_arrays: bool
+    #: Whether JSON has path operators (PostgreSQL's ``->`` and ``#>``);
+    #: on SQLite a path goes through the runtime's function and compares
+    #: with canonical JSON text (``_json``).
+    json_operators: bool
+    #: Whether ``LIKE`` and ``ILIKE`` match as written. SQLite's ``LIKE``
+    #: ignores ASCII case and has no ``ILIKE``: patterns become ``GLOB``
+    #: (over the folded text for ``ILIKE``, see ``_text``).
+    like_patterns: bool
     #: Whether ``CHAR(n)`` reads back blank-padded (PostgreSQL pads it, and
     #: its ``LIKE`` sees the padding); SQLite stores the text as written.
     pads_char: bool
@@ -63,6 +75,9 @@ POSTGRES: Final = Dialect(
     list_param="array",
     typed_storage=True,
     exact_numeric=True,
+    native_arrays=True,
+    json_operators=True,
+    like_patterns=True,
     pads_char=True,
     bytes_literal="'\\x{}'",
 )
@@ -74,6 +89,9 @@ SQLITE: Final = Dialect(
     list_param="json",
     typed_storage=False,
     exact_numeric=False,
+    native_arrays=False,
+    json_operators=False,
+    like_patterns=False,
     pads_char=False,
     bytes_literal="X'{}'",
 )

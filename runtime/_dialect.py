@@ -53,6 +53,14 @@ class Dialect:
     #: Whether ``CHAR(n)`` reads back blank-padded (PostgreSQL pads it, and
     #: its ``LIKE`` sees the padding); SQLite stores the text as written.
     pads_char: bool
+    #: Whether the PostgreSQL-only clauses ``FOR UPDATE`` (``lock_rows()``)
+    #: and ``DISTINCT ON`` exist.
+    row_locks_and_distinct_on: bool
+    #: Whether ``OFFSET`` needs a ``LIMIT`` before it (SQLite's grammar).
+    offset_needs_limit: bool
+    #: Whether ``ALTER TABLE`` changes columns in place (PostgreSQL); SQLite
+    #: alters little and the runtime rebuilds the table (``_alter``).
+    alters_in_place: bool
     #: A ``bytes`` literal, ``{}`` the hex digits: ``X'..'`` on SQLite,
     #: ``'\x..'`` (bytea's hex format) on PostgreSQL.
     bytes_literal: str
@@ -79,6 +87,9 @@ POSTGRES: Final = Dialect(
     json_operators=True,
     like_patterns=True,
     pads_char=True,
+    row_locks_and_distinct_on=True,
+    offset_needs_limit=False,
+    alters_in_place=True,
     bytes_literal="'\\x{}'",
 )
 SQLITE: Final = Dialect(
@@ -93,5 +104,8 @@ SQLITE: Final = Dialect(
     json_operators=False,
     like_patterns=False,
     pads_char=False,
+    row_locks_and_distinct_on=False,
+    offset_needs_limit=True,
+    alters_in_place=False,
     bytes_literal="X'{}'",
 )

@@ -10,7 +10,12 @@ __all__ = ["Dialect", "POSTGRES", "SQLITE"]
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
-    """What a query compiler needs to know about one database."""
+    """What a query compiler needs to know about one database.
+
+    Code asks these attributes what to do; it does not compare ``name``,
+    which is only a key for per-engine data (a column type's DDL, default
+    SQL, compiled statements and row loaders).
+    """
 
     name: str
     #: ``$n`` placeholders (asyncpg) when true, ``?`` (sqlite3) when false.
@@ -34,7 +39,7 @@ class Dialect:
     #: NUMERIC affinity is given back as text.
     typed_storage: bool
     #: Whether the database has exact decimal arithmetic. SQLite has none
-    #: (NUMERIC affinity keeps a REAL): numeric values are bound as decimal
+    #: (NUMERIC affinity stores 1.10 as the REAL 1.1): numeric values are bound as decimal
     #: text, and their comparisons, arithmetic, ordering and aggregates go
     #: through the runtime's functions (``_numeric``).
     exact_numeric: bool

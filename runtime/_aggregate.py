@@ -74,7 +74,7 @@ class Aggregate(Column[T]):
         if column is None:
             return f"{self._function}(*)"
         argument = c.column(column)
-        if self._exact is not None and c.dialect.name == "sqlite":
+        if self._exact is not None and not c.dialect.exact_numeric:
             fast = self._sqlite_native(c, column, argument)
             if fast is not None:
                 return fast
@@ -186,7 +186,7 @@ class Count(Aggregate[int]):
         return super()._expression(c)
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        return _int if dialect.name == "postgres" else None
+        return _int if dialect.exact_numeric else None
 
 
 class Sum(Aggregate[T]):
@@ -221,10 +221,10 @@ class Sum(Aggregate[T]):
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         if self._kind == "integer":
             # PostgreSQL sums a BIGINT as NUMERIC.
-            return _int if dialect.name == "postgres" else None
+            return _int if dialect.exact_numeric else None
         if self._kind == "real":
             return _float
-        return None if dialect.name == "postgres" else _decimal_from_text
+        return None if dialect.exact_numeric else _decimal_from_text
 
 
 class Avg(Aggregate[T]):
@@ -269,7 +269,7 @@ class Avg(Aggregate[T]):
         return f"(CAST({total} AS TEXT) || '/' || COUNT({c.column(column)}))"
 
     def _order_expression(self, c: Compiler) -> str:
-        if c.dialect.name == "sqlite" and self._column is not None:
+        if not c.dialect.exact_numeric and self._column is not None:
             # The "sum/count" text does not sort: SQLite's own average does.
             return f"AVG({order_term(c, self._column, c.column(self._column))})"
         return super()._order_expression(c)
@@ -279,8 +279,8 @@ class Avg(Aggregate[T]):
         # columns, float for the others (PostgreSQL's numeric average of
         # integers converted).
         if self._kind == "numeric":
-            return None if dialect.name == "postgres" else _quotient
-        if dialect.name == "postgres":
+            return None if dialect.exact_numeric else _quotient
+        if dialect.exact_numeric:
             return _float
         return _float_quotient if self._kind == "integer" else _float
 

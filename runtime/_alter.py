@@ -508,7 +508,7 @@ class Alter(Query[None]):
     # -- SQL ------------------------------------------------------------------
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
-        if dialect.name == "postgres":
+        if dialect.alters_in_place:
             return ";\n".join(self._postgres()), []
         return ";\n".join(self._sqlite_plan()), []
 
@@ -688,7 +688,7 @@ class Alter(Query[None]):
         return rebuilt
 
     async def _run(self, engine: Engine) -> None:
-        if engine.dialect.name == "postgres":
+        if engine.dialect.alters_in_place:
             await run_in_transaction(engine, self._postgres())
             return
         from ._sqlite import SQLiteEngine

@@ -80,7 +80,7 @@ class Array(Column[T]):
             return None
         to_db = self.base_column._to_db
         items = [to_db(item, dialect) for item in value]
-        if dialect.name == "sqlite":
+        if not dialect.native_arrays:
             try:
                 return _dump(items)
             except ValueError:
@@ -94,7 +94,7 @@ class Array(Column[T]):
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         item = self.base_column._from_db(dialect)
-        if dialect.name == "sqlite":
+        if not dialect.native_arrays:
             if item is None:
                 return _decode_json
             decode = item
@@ -118,7 +118,7 @@ class Array(Column[T]):
     # -- DDL --------------------------------------------------------------------------
 
     def _ddl_type(self, dialect: Dialect) -> str:
-        if dialect.name == "sqlite":
+        if not dialect.native_arrays:
             return "TEXT"
         return f"{self.base_column._ddl_type(dialect)}[]"
 
@@ -127,7 +127,7 @@ class Array(Column[T]):
         if default is None or (default is MISSING and self._meta.null):
             return None
         items: list[Any] = [] if default is MISSING else self._check(default)
-        if dialect.name == "sqlite":
+        if not dialect.native_arrays:
             return "'" + str(self._to_db(items, dialect)).replace("'", "''") + "'"
         if not items:
             return "'{}'"
@@ -203,7 +203,7 @@ class Array(Column[T]):
         def expr(c: Compiler, ref: str) -> str:
             if inner is not None:  # a chain: ``tags.append(1).append(2)``
                 ref = inner(c, ref)
-            if c.dialect.name == "sqlite":
+            if not c.dialect.native_arrays:
                 value = c.param(column._to_db(items, c.dialect))
                 if how == "prepend":
                     return f"{ARRAY_CAT_FUNCTION}({value}, {ref})"
@@ -237,7 +237,7 @@ class _ArrayCondition(Condition):
     def compile(self, c: Compiler) -> str:
         ref = c.column(self.column)
         db_value = self.column.base_column._to_db(self.value, c.dialect)
-        if c.dialect.name == "postgres":
+        if c.dialect.native_arrays:
             value = c.param(db_value)
             if self.op == "any":
                 return f"{value} = ANY({ref})"

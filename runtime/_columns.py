@@ -577,8 +577,8 @@ class _Pattern(Condition):
     def compile(self, c: Compiler) -> str:
         ref = c.column(self.column)
         not_ = "NOT " if self.negate else ""
-        if c.dialect.name == "postgres":
-            if isinstance(self.column, Char):
+        if c.dialect.like_patterns:
+            if c.dialect.pads_char and isinstance(self.column, Char):
                 # CHAR(n) is blank-padded and its LIKE sees the padding
                 # ('ab'::char(5) LIKE 'ab' is false); as text it reads as written.
                 ref = f"CAST({ref} AS TEXT)"
@@ -620,7 +620,7 @@ class Char(Varchar[T]):
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         decode = super()._from_db(dialect)
-        if dialect.name != "postgres":
+        if not dialect.pads_char:
             return decode
         # PostgreSQL pads CHAR(n) with spaces, which it treats as insignificant
         # (also in comparisons); strip them so a value reads back as written,
@@ -821,12 +821,12 @@ class Numeric(NumericOps[T], Column[T]):
         return fit(number, self.digits[0], self.digits[1], self._label())
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
-        if dialect.name == "sqlite" and value is not None:
+        if not dialect.exact_numeric and value is not None:
             return str(value)
         return value
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
+        if dialect.exact_numeric:
             return None
         scale = self.digits[1] if self.digits is not None else None
 
@@ -846,7 +846,7 @@ class Boolean(Column[T]):
     _ddl = {"postgres": "BOOLEAN", "sqlite": "BOOLEAN"}
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
+        if dialect.typed_storage:
             return None
         return _decode_bool
 
@@ -883,12 +883,12 @@ class Date(Column[T]):
         return value
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
-        if dialect.name == "sqlite" and value is not None:
+        if not dialect.typed_storage and value is not None:
             return value.isoformat()
         return value
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        return _decoder(datetime.date.fromisoformat) if dialect.name == "sqlite" else None
+        return _decoder(datetime.date.fromisoformat) if not dialect.typed_storage else None
 
     def _zero(self) -> object:
         return datetime.date.today()
@@ -916,12 +916,12 @@ class Time(Column[T]):
         return value
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
-        if dialect.name == "sqlite" and value is not None:
+        if not dialect.typed_storage and value is not None:
             return value.isoformat()
         return value
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        return _decoder(datetime.time.fromisoformat) if dialect.name == "sqlite" else None
+        return _decoder(datetime.time.fromisoformat) if not dialect.typed_storage else None
 
     def _zero(self) -> object:
         return datetime.datetime.now().time()
@@ -951,14 +951,14 @@ class Timestamp(Column[T]):
         return value
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
-        if dialect.name == "sqlite" and value is not None:
+        if not dialect.typed_storage and value is not None:
             # ``YYYY-MM-DD HH:MM:SS[.ffffff]``: sorts and compares as text,
             # and is the format of SQLite's own CURRENT_TIMESTAMP.
             return value.isoformat(sep=" ")
         return value
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name == "sqlite":
+        if not dialect.typed_storage:
             return _decoder(datetime.datetime.fromisoformat)
         return None
 
@@ -987,12 +987,12 @@ class Timestamptz(Timestamp[T]):
         return value
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
-        if dialect.name == "sqlite" and value is not None:
+        if not dialect.typed_storage and value is not None:
             return value.astimezone(datetime.UTC).isoformat(sep=" ")
         return value
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name == "sqlite":
+        if not dialect.typed_storage:
             return _decoder(_parse_utc)
         return None
 
@@ -1018,12 +1018,12 @@ class Interval(Column[T]):
     _py_types = (datetime.timedelta,)
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
-        if dialect.name == "sqlite" and value is not None:
+        if not dialect.typed_storage and value is not None:
             return value.total_seconds()
         return value
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name == "sqlite":
+        if not dialect.typed_storage:
             return _decoder(lambda v: datetime.timedelta(seconds=v))
         return None
 
@@ -1035,7 +1035,7 @@ class Interval(Column[T]):
         if default is MISSING and not self._meta.null:
             default = datetime.timedelta(0)
         if isinstance(default, datetime.timedelta):
-            if dialect.name == "sqlite":
+            if not dialect.typed_storage:
                 return str(default.total_seconds())
             return f"'{default.total_seconds()} seconds'"
         return super()._ddl_default(dialect)
@@ -1052,12 +1052,12 @@ class UUID(Column[T]):
     _fills_key = True  # the zero default is a fresh uuid4
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
-        if dialect.name == "sqlite" and value is not None:
+        if not dialect.typed_storage and value is not None:
             return str(value)
         return value
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name == "sqlite":
+        if not dialect.typed_storage:
             return _decoder(uuid.UUID)
         # asyncpg returns its own UUID subclass; give back the stdlib type.
         return _decoder(lambda v: uuid.UUID(bytes=v.bytes))
@@ -1095,7 +1095,7 @@ class JSON(Column[T]):
             raise ValueError(f"{self._label()}: NaN and Infinity are not JSON") from None
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        return _decode_sqlite_json if dialect.name == "sqlite" else None
+        return _decode_sqlite_json if not dialect.typed_storage else None
 
     def _zero(self) -> object:
         return "{}"
@@ -1154,9 +1154,7 @@ class Bytea(Column[T]):
             default = b""
         if not isinstance(default, (bytes, bytearray, memoryview)):
             return super()._ddl_default(dialect)
-        # Hex literals: X'..' on SQLite, '\x..' (bytea's hex format) on PostgreSQL.
-        hex_digits = bytes(default).hex()
-        return f"X'{hex_digits}'" if dialect.name == "sqlite" else f"'\\x{hex_digits}'"
+        return dialect.bytes_literal.format(bytes(default).hex())
 
 
 # -- foreign keys ------------------------------------------------------------------

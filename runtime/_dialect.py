@@ -10,7 +10,12 @@ __all__ = ["Dialect", "POSTGRES", "SQLITE"]
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
-    """What a query compiler needs to know about one database."""
+    """What a query compiler needs to know about one database.
+
+    Code asks these attributes what to do; it does not compare ``name``,
+    which is only a key for per-engine data (a column type's DDL, default
+    SQL, compiled statements and row loaders).
+    """
 
     name: str
     #: ``$n`` placeholders (asyncpg) when true, ``?`` (sqlite3) when false.
@@ -26,6 +31,44 @@ class Dialect:
     #: a native array (``col = ANY($1)``) or JSON text whose elements
     #: ``json_each`` lists (``col IN (SELECT value FROM json_each(?))``).
     list_param: Literal["array", "json"]
+    #: Whether values keep their declared type. SQLite stores every value in
+    #: one of five storage classes, whatever the column's declared type
+    #: (https://www.sqlite.org/datatype3.html): dates, times and timestamps
+    #: go in as ISO text, intervals as seconds, UUIDs as text and booleans as
+    #: 0/1, and the runtime converts them both ways; JSON text read back under
+    #: NUMERIC affinity is given back as text.
+    typed_storage: bool
+    #: Whether the database has exact decimal arithmetic. SQLite has none
+    #: (NUMERIC affinity stores 1.10 as the REAL 1.1): numeric values are bound as decimal
+    #: text, and their comparisons, arithmetic, ordering and aggregates go
+    #: through the runtime's functions (``_numeric``).
+    exact_numeric: bool
+    #: Whether the database has array types (``col[]``, ``ANY``,
+    #: ``array_cat``, ``ARRAY(SELECT ...)``). SQLite has none: an array is
+    #: JSON text, read with ``json_each`` and built with ``json_group_array``.
+    native_arrays: bool
+    #: Whether JSON has path operators (PostgreSQL's ``->`` and ``#>``);
+    #: on SQLite a path goes through the runtime's function and compares
+    #: with canonical JSON text (``_json``).
+    json_operators: bool
+    #: Whether ``LIKE`` and ``ILIKE`` match as written. SQLite's ``LIKE``
+    #: ignores ASCII case and has no ``ILIKE``: patterns become ``GLOB``
+    #: (over the folded text for ``ILIKE``, see ``_text``).
+    like_patterns: bool
+    #: Whether ``CHAR(n)`` reads back blank-padded (PostgreSQL pads it, and
+    #: its ``LIKE`` sees the padding); SQLite stores the text as written.
+    pads_char: bool
+    #: Whether the PostgreSQL-only clauses ``FOR UPDATE`` (``lock_rows()``)
+    #: and ``DISTINCT ON`` exist.
+    row_locks_and_distinct_on: bool
+    #: Whether ``OFFSET`` needs a ``LIMIT`` before it (SQLite's grammar).
+    offset_needs_limit: bool
+    #: Whether ``ALTER TABLE`` changes columns in place (PostgreSQL); SQLite
+    #: alters little and the runtime rebuilds the table (``_alter``).
+    alters_in_place: bool
+    #: A ``bytes`` literal, ``{}`` the hex digits: ``X'..'`` on SQLite,
+    #: ``'\x..'`` (bytea's hex format) on PostgreSQL.
+    bytes_literal: str
 
     def placeholder(self, index: int) -> str:
         """The bound-parameter marker for the ``index``-th parameter (1-based)."""
@@ -43,6 +86,16 @@ POSTGRES: Final = Dialect(
     text_holds_nul=False,
     float_holds_nan=True,
     list_param="array",
+    typed_storage=True,
+    exact_numeric=True,
+    native_arrays=True,
+    json_operators=True,
+    like_patterns=True,
+    pads_char=True,
+    row_locks_and_distinct_on=True,
+    offset_needs_limit=False,
+    alters_in_place=True,
+    bytes_literal="'\\x{}'",
 )
 SQLITE: Final = Dialect(
     name="sqlite",
@@ -50,4 +103,14 @@ SQLITE: Final = Dialect(
     text_holds_nul=True,
     float_holds_nan=False,
     list_param="json",
+    typed_storage=False,
+    exact_numeric=False,
+    native_arrays=False,
+    json_operators=False,
+    like_patterns=False,
+    pads_char=False,
+    row_locks_and_distinct_on=False,
+    offset_needs_limit=True,
+    alters_in_place=False,
+    bytes_literal="X'{}'",
 )

@@ -148,18 +148,18 @@ def arithmetic(column: Any, op: str, other: object, *, reflected: bool) -> Any:
 
     def left_sql(c: Compiler, ref: str) -> str:
         sql = inner(c, ref) if inner is not None else ref
-        if left_float and c.dialect.name == "sqlite":
+        if left_float and not c.dialect.exact_numeric:
             return f"{FUNCTION['float']}({sql})"
         return sql
 
     def right_sql(c: Compiler) -> str:
         if operand is not None:
             sql = c.column(operand)
-            if right_float and c.dialect.name == "sqlite":
+            if right_float and not c.dialect.exact_numeric:
                 return f"{FUNCTION['float']}({sql})"
             return sql
         bound = value if to_db is None else to_db(value, c.dialect)
-        if c.dialect.name == "sqlite":
+        if not c.dialect.exact_numeric:
             # Decimals as text: exact into the numeric functions (or read as
             # a number by SQLite's arithmetic).
             return c.param(str(bound) if isinstance(bound, decimal.Decimal) else bound)
@@ -178,7 +178,7 @@ def arithmetic(column: Any, op: str, other: object, *, reflected: bool) -> Any:
             first = left_sql(c, ref)
             second = right_sql(c)
             scales = (scale_left, scale_right)
-        if c.dialect.name == "sqlite" and result == "numeric":
+        if not c.dialect.exact_numeric and result == "numeric":
             return f"{FUNCTION['op']}('{op}', {first}, {second}, {scales[0]}, {scales[1]})"
         return f"({first} {op} {second})"
 

@@ -143,7 +143,7 @@ class JSONPath(JSON[Any]):
     _path: tuple[str | int, ...] = ()
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
-        if dialect.name == "sqlite" and isinstance(value, str):
+        if not dialect.json_operators and isinstance(value, str):
             # Compared with the path's canonical text (see the module's docstring).
             return canonical_json(value)
         return value
@@ -179,7 +179,7 @@ def json_path(column: JSON[Any], path: Sequence[str | int], *, arrow: bool) -> J
     def expr(c: Compiler, ref: str) -> str:
         if inner is not None:  # a path on a path: ``data.arrow("a").arrow("b")``
             ref = inner(c, ref)
-        if c.dialect.name == "sqlite":
+        if not c.dialect.json_operators:
             keys = "".join(f", {c.param(item)}" for item in items)
             return f"{JSON_PATH_FUNCTION}({ref}, {0 if arrow else 1}{keys})"
         if arrow:

@@ -195,7 +195,7 @@ class M2MSelect(Column[V]):
             f" = {quote(root)}.{quote(owner._meta.primary_key._meta.db_name)}"
             f" ORDER BY {link}.{quote(through._meta.primary_key._meta.db_name)}"
         )
-        if c.dialect.name == "postgres":
+        if c.dialect.native_arrays:
             values = ", ".join(f"{other}.{quote(col._meta.db_name)}" for col in self._columns)
             return f"ARRAY(SELECT ROW({values}){source})"
         values = ", ".join(
@@ -211,11 +211,11 @@ class M2MSelect(Column[V]):
         decoders: list[tuple[int, Callable[[Any], Any]]] = []
         for i, column in enumerate(columns):
             decode = column._from_db(dialect)
-            if dialect.name == "sqlite":
+            if not dialect.native_arrays:
                 decode = _sqlite_json_decoder(column, decode)
             if decode is not None:
                 decoders.append((i, decode))
-        from_json = dialect.name == "sqlite"
+        from_json = not dialect.native_arrays
         as_list = self._as_list
         names = [column._meta.name for column in columns]
 

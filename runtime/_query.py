@@ -292,7 +292,7 @@ class _Ordered(_Filtered[ResultT]):
             return "" if limit is None else f" LIMIT {limit}"
         if limit is not None:
             return f" LIMIT {limit} OFFSET {offset}"
-        if dialect.name == "sqlite":
+        if dialect.offset_needs_limit:
             return f" LIMIT -1 OFFSET {offset}"  # SQLite accepts OFFSET only after a LIMIT
         return f" OFFSET {offset}"
 

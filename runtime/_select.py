@@ -64,7 +64,7 @@ class _NeedsPostgres(NotImplementedError):
 
 
 def _require_postgres(dialect: Dialect, feature: str) -> None:
-    if dialect.name != "postgres":
+    if not dialect.row_locks_and_distinct_on:
         raise _NeedsPostgres(f"{feature} needs PostgreSQL; SQLite has no such clause")
 
 

@@ -161,7 +161,7 @@ def order_term(c: Compiler, column: Column[Any], sql: str) -> str:
     On SQLite a numeric expression or aggregate is decimal text (see
     ``_numeric``), which would sort as text: sort by its number instead.
     """
-    if column._decimal_text and c.dialect.name == "sqlite":
+    if column._decimal_text and not c.dialect.exact_numeric:
         return f"CAST({sql} AS REAL)"
     return sql
 
@@ -253,7 +253,7 @@ class Compare(Condition):
         else:
             right = c.param(column._to_db(value, c.dialect))
             exact = column._decimal_text
-        if exact and c.dialect.name == "sqlite":
+        if exact and not c.dialect.exact_numeric:
             # A numeric expression is decimal text on SQLite, without column
             # affinity: compared as such it would be text (and a REAL always
             # sorts below text). Compare the numbers, exactly.
@@ -330,7 +330,7 @@ class InList(Condition):
         # The column first: a derived column binds values of its own, and
         # parameters are numbered in text order.
         left = c.column(column)
-        if column._decimal_text and dialect.name == "sqlite":
+        if column._decimal_text and not dialect.exact_numeric:
             # Decimal text (see Compare): a CAST gives it numeric affinity,
             # which SQLite then applies to the listed values too.
             left = f"CAST({left} AS NUMERIC)"

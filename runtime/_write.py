@@ -83,7 +83,7 @@ def _check_value(table: type[Table[Any]], column: Column[Any], value: object) ->
 def _value_sql(c: Compiler, column: Column[Any], value: object) -> str:
     if isinstance(value, Column):
         sql = c.column(value)
-        if c.dialect.name == "sqlite" and isinstance(column, Numeric) and column.digits:
+        if not c.dialect.exact_numeric and isinstance(column, Numeric) and column.digits:
             # PostgreSQL rounds a value assigned to numeric(p, s) to s places
             # (and refuses one too large); SQLite would store it as computed
             # (1.089 for 0.99 * 1.10), which reads back rounded but compares

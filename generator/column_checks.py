@@ -103,13 +103,15 @@ class ColumnChecker(Checker):
         context: DefaultContext | None = DefaultContext()
         if column.type == "foreign_key" and column.references is not None:
             target = self.check_reference(path, "references", column.references)
+            if target is not None:
+                self.catalog.found[(self.schema.module, table_name, name)] = target
             self.check_actions(path, column)
             # Without the target, the key type a default must have is unknown.
             context = (
                 None if target is None else DefaultContext(key=(target.name, target.primary_key()))
             )
         if column.type == "m2m" and column.through is not None:
-            self.check_through(path, table_name, column.through)
+            self.check_through(path, table_name, name, column.through)
         if column.choices is not None:
             enum = self.check_choices(path, column)
             context = None if enum is None else DefaultContext(enum=enum)
@@ -209,9 +211,12 @@ class ColumnChecker(Checker):
             if action == "set_default" and "default" not in column.model_fields_set:
                 self.error((*path, option), f"{option}: set_default needs a default on the column")
 
-    def check_through(self, path: NodePath, table_name: str, through: str) -> None:
+    def check_through(self, path: NodePath, table_name: str, name: str, through: str) -> None:
         joining = self.check_reference(path, "through", through)
-        if joining is None or joining.schema.is_incomplete(("tables", joining.name)):
+        if joining is None:
+            return
+        self.catalog.found[(self.schema.module, table_name, name)] = joining
+        if joining.schema.is_incomplete(("tables", joining.name)):
             return
         this = TableRef(self.schema, table_name)
         targets: list[tuple[str, TableRef]] = []

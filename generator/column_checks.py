@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from generator.defaults import DefaultContext, default_problem
 from generator.errors import SchemaError, closest, join_words
+from generator.kinds import KINDS
 from generator.load import LoadedSchema
 from generator.model import ColumnSpec
 from generator.names import RESERVED_COLUMN_NAMES, identifier_problem, sql_name_problem
@@ -14,17 +15,9 @@ from generator.references import Catalog, TableRef
 
 __all__ = ["CHOICE_TYPES", "PRIMARY_KEY_TYPES", "Checker", "ColumnChecker"]
 
-#: Types a primary key may have; a foreign key can hold each of them.
-PRIMARY_KEY_TYPES = (
-    "bigint",
-    "bigserial",
-    "integer",
-    "serial",
-    "smallint",
-    "text",
-    "uuid",
-    "varchar",
-)
+#: Types a primary key may have, in alphabetical order; a foreign key can
+#: hold each of them.
+PRIMARY_KEY_TYPES = tuple(sorted(kind.name for kind in KINDS.values() if kind.primary_key))
 #: Types whose values may be restricted to an enum with ``choices``.
 CHOICE_TYPES = ("varchar", "char", "text", "integer", "smallint", "bigint")
 _INTEGER_CHOICE_TYPES = frozenset({"integer", "smallint", "bigint"})
@@ -46,18 +39,7 @@ _M2M_OPTIONS = frozenset({"type", "through", "help_text"})
 _ELEMENT_OPTIONS = frozenset({"type", "length", "digits", "of"})
 
 _REQUIRED_OPTIONS: Mapping[str, tuple[str, str]] = {
-    "varchar": ("length", "varchar needs a length, e.g. {type: varchar, length: 100}"),
-    "array": ("of", "array needs an element type, e.g. {type: array, of: {type: integer}}"),
-    "foreign_key": (
-        "references",
-        "foreign_key needs 'references', the table it points to, e.g. "
-        "{type: foreign_key, references: Manager}",
-    ),
-    "m2m": (
-        "through",
-        "m2m needs 'through', the joining table with a foreign key to each side, e.g. "
-        "{type: m2m, through: GenreToBand}",
-    ),
+    kind.name: kind.required_option for kind in KINDS.values() if kind.required_option is not None
 }
 
 _MAX_NUMERIC_PRECISION = 1000  # PostgreSQL's limit

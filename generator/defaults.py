@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from generator.errors import show, suggest
+from generator.kinds import KINDS
 from generator.model import ColumnSpec
 from generator.positions import NodePath
 
@@ -34,11 +35,9 @@ INTEGER_RANGES: Mapping[str, tuple[int, int]] = {
 }
 #: Named defaults computed when a row is created, by column type.
 DYNAMIC_DEFAULTS: Mapping[str, str] = {
-    "date": "today",
-    "time": "now",
-    "timestamp": "now",
-    "timestamptz": "now",
-    "uuid": "uuid4",
+    kind.name: kind.dynamic_default[0]
+    for kind in KINDS.values()
+    if kind.dynamic_default is not None
 }
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

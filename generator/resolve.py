@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .config import source_label
+from .kinds import KINDS
 from .layout import py_str
 from .names import prefetch_class_name, snake_case
 
@@ -35,48 +36,25 @@ __all__ = [
     "resolve",
 ]
 
-#: Column type -> (runtime class, Python value type).
+#: Column type -> (runtime class, Python value type), of the types declared
+#: by a runtime class of their own.
 _TYPES: dict[str, tuple[str, str]] = {
-    "varchar": ("Varchar", "str"),
-    "char": ("Char", "str"),
-    "text": ("Text", "str"),
-    "secret": ("Secret", "str"),
-    "email": ("Email", "str"),
-    "integer": ("Integer", "int"),
-    "bigint": ("BigInt", "int"),
-    "smallint": ("SmallInt", "int"),
-    "serial": ("Serial", "int"),
-    "bigserial": ("BigSerial", "int"),
-    "real": ("Real", "float"),
-    "double_precision": ("DoublePrecision", "float"),
-    "numeric": ("Numeric", "decimal.Decimal"),
-    "boolean": ("Boolean", "bool"),
-    "date": ("Date", "datetime.date"),
-    "time": ("Time", "datetime.time"),
-    "timestamp": ("Timestamp", "datetime.datetime"),
-    "timestamptz": ("Timestamptz", "datetime.datetime"),
-    "interval": ("Interval", "datetime.timedelta"),
-    "uuid": ("UUID", "uuid.UUID"),
-    "json": ("JSON", "str"),
-    "jsonb": ("JSONB", "str"),
-    "bytea": ("Bytea", "bytes"),
+    kind.name: (kind.runtime_class, kind.python_type)
+    for kind in KINDS.values()
+    if kind.runtime_class is not None and kind.python_type is not None
 }
 
 #: Named dynamic defaults -> runtime class, per column type.
 _DYNAMIC_DEFAULTS: dict[tuple[str, str], str] = {
-    ("timestamp", "now"): "TimestampNow",
-    ("timestamptz", "now"): "TimestamptzNow",
-    ("date", "today"): "DateNow",
-    ("time", "now"): "TimeNow",
-    ("uuid", "uuid4"): "UUID4",
+    (kind.name, kind.dynamic_default[0]): kind.dynamic_default[1]
+    for kind in KINDS.values()
+    if kind.dynamic_default is not None
 }
 
 _ACTION_DEFAULT = "cascade"
 
-#: Primary-key types that give a row without a key a distinct one: numbered
-#: by the database, or a fresh uuid4 (uuid's zero default). The runtime's
-#: ``Column._fills_key`` says the same for its classes.
-_SELF_FILLING_KEYS = frozenset({"serial", "bigserial", "uuid"})
+#: Primary-key types that give a row without a key a distinct one.
+_SELF_FILLING_KEYS = frozenset(kind.name for kind in KINDS.values() if kind.fills_key)
 
 
 def _required(spec: ColumnSpec) -> bool:

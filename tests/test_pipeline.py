@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from generator.kinds import KINDS
 from generator.load import LoadedSchema, load_file
+from generator.model import COLUMN_TYPES
 from generator.references import ValidatedBuild
 from generator.resolve import resolve
 from generator.validate import validate
@@ -126,3 +128,18 @@ def test_validate_finds_the_cycles_and_resolve_follows_the_references(
             for target_module, target in keys:
                 if target_module == module.module and target != table:
                     assert order.index(target) < order.index(table), (table, target, order)
+
+
+def test_the_column_kinds_are_the_schema_language_s_types() -> None:
+    """One ``ColumnKind`` per type name of the language, in its order, and
+    each runtime class it names is one the runtime exports."""
+    import runtime
+
+    assert tuple(KINDS) == COLUMN_TYPES
+    named = [
+        name
+        for kind in KINDS.values()
+        for name in (kind.runtime_class, kind.dynamic_default and kind.dynamic_default[1])
+        if name
+    ]
+    assert named and [name for name in named if not hasattr(runtime, name)] == []

@@ -21,7 +21,7 @@ from generator.errors import GeneratorBug, SchemaError, SchemaErrors, display_pa
 from generator.fmt import format_module
 from generator.load import SCHEMA_SUFFIXES, LoadedSchema, read_schema
 from generator.resolve import ResolvedModule, resolve
-from generator.validate import validate
+from generator.validate import ValidatedBuild, validate
 
 __all__ = ["Plan", "build", "collect_schema_files", "load_schemas", "plan_output", "render_files"]
 
@@ -74,9 +74,15 @@ def load_schemas(files: Sequence[Path]) -> tuple[list[ResolvedModule], list[Sche
         else:
             schemas.append(schema)
     validated = validate(schemas, unavailable_modules=unreadable)
-    if isinstance(validated, list) or errors:
-        errors.extend(validated if isinstance(validated, list) else [])
+    if isinstance(validated, list):
+        errors.extend(validated)
+    if errors:
+        # A reading problem (a duplicate key, say) can leave a schema that
+        # validates: the build stops at the loader's errors all the same.
         return [], sorted(set(errors), key=SchemaError.sort_key)
+    # Without errors of its own, validate gives no build only for a file
+    # the loader reported.
+    assert isinstance(validated, ValidatedBuild)
     return resolve(validated), []
 
 

@@ -27,11 +27,7 @@ __all__ = ["DYNAMIC_DEFAULTS", "INTEGER_RANGES", "TEXT_TYPES", "DefaultContext",
 TEXT_TYPES = frozenset({"varchar", "char", "text", "secret", "email"})
 #: Smallest and largest value of each integer type (PostgreSQL's limits).
 INTEGER_RANGES: Mapping[str, tuple[int, int]] = {
-    "smallint": (-(2**15), 2**15 - 1),
-    "integer": (-(2**31), 2**31 - 1),
-    "bigint": (-(2**63), 2**63 - 1),
-    "serial": (1, 2**31 - 1),
-    "bigserial": (1, 2**63 - 1),
+    kind.name: kind.value_range for kind in KINDS.values() if kind.value_range is not None
 }
 #: Named defaults computed when a row is created, by column type.
 DYNAMIC_DEFAULTS: Mapping[str, str] = {

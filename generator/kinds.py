@@ -6,7 +6,7 @@ literal type; ``tests/test_pipeline.py`` holds the two to the same names).
 The stages read a kind's facts here rather than keeping tables of their own:
 ``model`` (the option a type cannot do without, for the JSON Schema),
 ``column_checks`` (required options, primary-key types), ``defaults`` (the
-named dynamic default) and ``resolve`` (runtime class, Python value type,
+named dynamic default, integer ranges) and ``resolve`` (runtime class, Python value type,
 the runtime class of the dynamic default, keys that fill themselves).
 docs/generator.md lists what is still kept elsewhere.
 """
@@ -40,6 +40,9 @@ class ColumnKind:
     #: The default named by a word (``default: now``) and the runtime class
     #: computing it.
     dynamic_default: tuple[str, str] | None = None
+    #: Smallest and largest value of an integer type (PostgreSQL's limits;
+    #: a serial numbers from 1).
+    value_range: tuple[int, int] | None = None
 
 
 KINDS: Mapping[str, ColumnKind] = {
@@ -59,11 +62,24 @@ KINDS: Mapping[str, ColumnKind] = {
         ColumnKind("text", "Text", "str", primary_key=True),
         ColumnKind("secret", "Secret", "str"),
         ColumnKind("email", "Email", "str"),
-        ColumnKind("integer", "Integer", "int", primary_key=True),
-        ColumnKind("bigint", "BigInt", "int", primary_key=True),
-        ColumnKind("smallint", "SmallInt", "int", primary_key=True),
-        ColumnKind("serial", "Serial", "int", primary_key=True, fills_key=True),
-        ColumnKind("bigserial", "BigSerial", "int", primary_key=True, fills_key=True),
+        ColumnKind(
+            "integer", "Integer", "int", primary_key=True, value_range=(-(2**31), 2**31 - 1)
+        ),
+        ColumnKind("bigint", "BigInt", "int", primary_key=True, value_range=(-(2**63), 2**63 - 1)),
+        ColumnKind(
+            "smallint", "SmallInt", "int", primary_key=True, value_range=(-(2**15), 2**15 - 1)
+        ),
+        ColumnKind(
+            "serial", "Serial", "int", primary_key=True, fills_key=True, value_range=(1, 2**31 - 1)
+        ),
+        ColumnKind(
+            "bigserial",
+            "BigSerial",
+            "int",
+            primary_key=True,
+            fills_key=True,
+            value_range=(1, 2**63 - 1),
+        ),
         ColumnKind("real", "Real", "float"),
         ColumnKind("double_precision", "DoublePrecision", "float"),
         ColumnKind("numeric", "Numeric", "decimal.Decimal"),

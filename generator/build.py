@@ -20,7 +20,8 @@ from generator import GENERATED_MARKER
 from generator.errors import GeneratorBug, SchemaError, SchemaErrors, display_path
 from generator.fmt import format_module
 from generator.load import SCHEMA_SUFFIXES, LoadedSchema, read_schema
-from generator.validate import validate
+from generator.resolve import ResolvedModule, resolve
+from generator.validate import ValidatedBuild, validate
 
 __all__ = ["Plan", "build", "collect_schema_files", "load_schemas", "plan_output", "render_files"]
 
@@ -55,8 +56,13 @@ def collect_schema_files(paths: Sequence[Path]) -> tuple[list[Path], list[Schema
     return unique, errors
 
 
-def load_schemas(files: Sequence[Path]) -> tuple[list[LoadedSchema], list[SchemaError]]:
-    """Load and validate ``files``; the schemas are usable only without errors."""
+def load_schemas(files: Sequence[Path]) -> tuple[list[ResolvedModule], list[SchemaError]]:
+    """The front end, ``files`` to the intermediate model: load, validate, resolve.
+
+    Either the resolved modules (in file order) and no errors, or no modules
+    and every error of the files: validation reports all the schema errors,
+    so resolution runs only on a build that has none.
+    """
     schemas: list[LoadedSchema] = []
     errors: list[SchemaError] = []
     unreadable: list[str] = []
@@ -67,22 +73,32 @@ def load_schemas(files: Sequence[Path]) -> tuple[list[LoadedSchema], list[Schema
             unreadable.append(file.stem)
         else:
             schemas.append(schema)
-    errors.extend(validate(schemas, unavailable_modules=unreadable))
-    return schemas, sorted(set(errors), key=SchemaError.sort_key)
+    validated = validate(schemas, unavailable_modules=unreadable)
+    if isinstance(validated, list):
+        errors.extend(validated)
+    if errors:
+        # A reading problem (a duplicate key, say) can leave a schema that
+        # validates: the build stops at the loader's errors all the same.
+        return [], sorted(set(errors), key=SchemaError.sort_key)
+    # Without errors of its own, validate gives no build only for a file
+    # the loader reported.
+    assert isinstance(validated, ValidatedBuild)
+    return resolve(validated), []
 
 
-def render_files(schemas: list[LoadedSchema], out_label: str) -> dict[str, str]:
-    """Every file of the generated package, by name, formatted.
+def render_files(modules: list[ResolvedModule], out_label: str) -> dict[str, str]:
+    """Every file of the generated package, by name: rendered, then formatted.
 
-    Raises ``SchemaErrors`` for schema problems that only rendering sees and
-    ``GeneratorBug`` for generated code that black or ``ast`` rejects.
+    Raises ``GeneratorBug`` for generated code that black or ``ast`` rejects
+    (and ``build`` reports a ``SchemaErrors`` from the renderer like the
+    front end's, although the front end leaves it none to find).
     """
-    # Imported here so that the front-end (load, validate, json-schema) does
-    # not pay for jinja2 and the templates.
+    # Imported here so that the front-end (load, validate, resolve,
+    # json-schema) does not pay for jinja2 and the templates.
     from generator.render import render_package
 
     files: dict[str, str] = {}
-    for name, source in sorted(render_package(schemas).items()):
+    for name, source in sorted(render_package(modules).items()):
         if "/" in name or "\\" in name or not name.endswith(".py"):
             raise ValueError(f"render_package returned an unexpected file name: {name!r}")
         files[name] = format_module(source, origin=f"{out_label}/{name}")
@@ -202,12 +218,12 @@ def build(schema_paths: Sequence[Path], out: Path, *, check: bool = False) -> in
     a generator bug (nothing written) or, with ``check``, a stale output folder.
     """
     files, errors = collect_schema_files(schema_paths)
-    schemas, load_errors = load_schemas(files)
+    modules, load_errors = load_schemas(files)
     errors = sorted([*errors, *load_errors], key=SchemaError.sort_key)
     out_label = display_path(out)
     if not errors:
         try:
-            rendered = render_files(schemas, out_label)
+            rendered = render_files(modules, out_label)
         except SchemaErrors as exc:
             errors = sorted(exc.errors, key=SchemaError.sort_key)
         except GeneratorBug as exc:

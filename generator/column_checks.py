@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from generator.defaults import DefaultContext, default_problem
 from generator.errors import SchemaError, closest, join_words
+from generator.kinds import KINDS
 from generator.load import LoadedSchema
 from generator.model import ColumnSpec
 from generator.names import RESERVED_COLUMN_NAMES, identifier_problem, sql_name_problem
@@ -14,17 +15,9 @@ from generator.references import Catalog, TableRef
 
 __all__ = ["CHOICE_TYPES", "PRIMARY_KEY_TYPES", "Checker", "ColumnChecker"]
 
-#: Types a primary key may have; a foreign key can hold each of them.
-PRIMARY_KEY_TYPES = (
-    "bigint",
-    "bigserial",
-    "integer",
-    "serial",
-    "smallint",
-    "text",
-    "uuid",
-    "varchar",
-)
+#: Types a primary key may have, in alphabetical order; a foreign key can
+#: hold each of them.
+PRIMARY_KEY_TYPES = tuple(sorted(kind.name for kind in KINDS.values() if kind.primary_key))
 #: Types whose values may be restricted to an enum with ``choices``.
 CHOICE_TYPES = ("varchar", "char", "text", "integer", "smallint", "bigint")
 _INTEGER_CHOICE_TYPES = frozenset({"integer", "smallint", "bigint"})
@@ -46,18 +39,7 @@ _M2M_OPTIONS = frozenset({"type", "through", "help_text"})
 _ELEMENT_OPTIONS = frozenset({"type", "length", "digits", "of"})
 
 _REQUIRED_OPTIONS: Mapping[str, tuple[str, str]] = {
-    "varchar": ("length", "varchar needs a length, e.g. {type: varchar, length: 100}"),
-    "array": ("of", "array needs an element type, e.g. {type: array, of: {type: integer}}"),
-    "foreign_key": (
-        "references",
-        "foreign_key needs 'references', the table it points to, e.g. "
-        "{type: foreign_key, references: Manager}",
-    ),
-    "m2m": (
-        "through",
-        "m2m needs 'through', the joining table with a foreign key to each side, e.g. "
-        "{type: m2m, through: GenreToBand}",
-    ),
+    kind.name: kind.required_option for kind in KINDS.values() if kind.required_option is not None
 }
 
 _MAX_NUMERIC_PRECISION = 1000  # PostgreSQL's limit
@@ -103,13 +85,15 @@ class ColumnChecker(Checker):
         context: DefaultContext | None = DefaultContext()
         if column.type == "foreign_key" and column.references is not None:
             target = self.check_reference(path, "references", column.references)
+            if target is not None:
+                self.catalog.found[(self.schema.module, table_name, name)] = target
             self.check_actions(path, column)
             # Without the target, the key type a default must have is unknown.
             context = (
                 None if target is None else DefaultContext(key=(target.name, target.primary_key()))
             )
         if column.type == "m2m" and column.through is not None:
-            self.check_through(path, table_name, column.through)
+            self.check_through(path, table_name, name, column.through)
         if column.choices is not None:
             enum = self.check_choices(path, column)
             context = None if enum is None else DefaultContext(enum=enum)
@@ -209,9 +193,12 @@ class ColumnChecker(Checker):
             if action == "set_default" and "default" not in column.model_fields_set:
                 self.error((*path, option), f"{option}: set_default needs a default on the column")
 
-    def check_through(self, path: NodePath, table_name: str, through: str) -> None:
+    def check_through(self, path: NodePath, table_name: str, name: str, through: str) -> None:
         joining = self.check_reference(path, "through", through)
-        if joining is None or joining.schema.is_incomplete(("tables", joining.name)):
+        if joining is None:
+            return
+        self.catalog.found[(self.schema.module, table_name, name)] = joining
+        if joining.schema.is_incomplete(("tables", joining.name)):
             return
         this = TableRef(self.schema, table_name)
         targets: list[tuple[str, TableRef]] = []

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from generator.errors import show, suggest
+from generator.kinds import KINDS
 from generator.model import ColumnSpec
 from generator.positions import NodePath
 
@@ -26,19 +27,13 @@ __all__ = ["DYNAMIC_DEFAULTS", "INTEGER_RANGES", "TEXT_TYPES", "DefaultContext",
 TEXT_TYPES = frozenset({"varchar", "char", "text", "secret", "email"})
 #: Smallest and largest value of each integer type (PostgreSQL's limits).
 INTEGER_RANGES: Mapping[str, tuple[int, int]] = {
-    "smallint": (-(2**15), 2**15 - 1),
-    "integer": (-(2**31), 2**31 - 1),
-    "bigint": (-(2**63), 2**63 - 1),
-    "serial": (1, 2**31 - 1),
-    "bigserial": (1, 2**63 - 1),
+    kind.name: kind.value_range for kind in KINDS.values() if kind.value_range is not None
 }
 #: Named defaults computed when a row is created, by column type.
 DYNAMIC_DEFAULTS: Mapping[str, str] = {
-    "date": "today",
-    "time": "now",
-    "timestamp": "now",
-    "timestamptz": "now",
-    "uuid": "uuid4",
+    kind.name: kind.dynamic_default[0]
+    for kind in KINDS.values()
+    if kind.dynamic_default is not None
 }
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

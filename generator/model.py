@@ -16,6 +16,8 @@ from typing import Any, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from generator.kinds import KINDS
+
 __all__ = [
     "COLUMN_TYPES",
     "ON_ACTIONS",
@@ -66,10 +68,9 @@ ON_ACTIONS: tuple[str, ...] = get_args(OnAction)
 # Shown by editors through `piccolo-gen json-schema`: the options each column
 # type cannot do without (the rest of the type rules are in `validate`).
 _REQUIRED_BY_TYPE = {
-    "varchar": "length",
-    "array": "of",
-    "foreign_key": "references",
-    "m2m": "through",
+    kind.name: kind.required_option[0]
+    for kind in KINDS.values()
+    if kind.required_option is not None
 }
 _COLUMN_JSON_SCHEMA: dict[str, Any] = {
     "allOf": [

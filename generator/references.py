@@ -1,15 +1,20 @@
-"""Resolve table references (``Manager``, ``music.Band``) across a build."""
+"""Resolve table references (``Manager``, ``music.Band``) across a build.
+
+``Catalog`` finds the table a reference names while ``validate`` checks it;
+``ValidatedBuild``, what ``validate`` returns for a build without errors,
+keeps what was found, so that no later stage reads a reference again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from generator.errors import closest
 from generator.load import LoadedSchema
 from generator.model import ColumnSpec, TableSpec
 
-__all__ = ["Catalog", "TableRef"]
+__all__ = ["Catalog", "ColumnKey", "TableRef", "ValidatedBuild"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,10 @@ class TableRef:
         return self.schema.module == other.schema.module and self.name == other.name
 
 
+#: A column of the build: (module, table, column).
+ColumnKey = tuple[str, str, str]
+
+
 @dataclass
 class Catalog:
     """Every table of the build, by module, for resolving references."""
@@ -40,6 +49,9 @@ class Catalog:
     files: list[LoadedSchema]
     unavailable: frozenset[str]
     modules: dict[str, LoadedSchema] = field(default_factory=dict)
+    #: The table each checked ``references`` or ``through`` names, by column
+    #: (filled by the column checks; a reference in error has no entry).
+    found: dict[ColumnKey, TableRef] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # With two files of one module (an error of its own), the first wins.
@@ -94,3 +106,68 @@ class Catalog:
             if candidates
             else f"{message}; there are no {listing}"
         )
+
+
+@dataclass(frozen=True)
+class ValidatedBuild:
+    """A build that passed validation: its schemas, their references resolved.
+
+    Only ``validate`` makes one, and only for a build without errors, so
+    every ``references`` and ``through`` of its columns names a table of the
+    build and the stages after it find no schema errors.
+    """
+
+    schemas: tuple[LoadedSchema, ...]
+    #: The table each foreign key's ``references`` and each m2m's ``through`` names.
+    references: Mapping[ColumnKey, TableRef]
+
+    def target(self, schema: LoadedSchema, table: str, column: str) -> TableRef:
+        """The table that ``column`` of ``table`` in ``schema`` references (or goes through)."""
+        return self.references[(schema.module, table, column)]
+
+    def foreign_keys(self, schema: LoadedSchema, table: str) -> list[tuple[str, TableRef]]:
+        """(column, target) of each foreign key of ``table``, in declaration order."""
+        return [
+            (name, self.target(schema, table, name))
+            for name, column in schema.spec.tables[table].columns.items()
+            if column.type == "foreign_key"
+        ]
+
+    def m2m_target(self, schema: LoadedSchema, table: str, column: str) -> TableRef:
+        """The other side of an m2m column: the foreign key of its joining
+        table that does not point at ``table`` (validation made sure there is
+        exactly one)."""
+        through = self.target(schema, table, column)
+        this = TableRef(schema, table)
+        return next(
+            ref
+            for _name, ref in self.foreign_keys(through.schema, through.name)
+            if not ref.same_table(this)
+        )
+
+    def same_module_dependencies(self, schema: LoadedSchema) -> dict[str, list[str]]:
+        """Table -> the other tables of its module its foreign keys point at,
+        in declaration order: what ``create_tables(*TABLES)`` must create first."""
+        return {
+            name: [
+                ref.name
+                for _column, ref in self.foreign_keys(schema, name)
+                if ref.schema.module == schema.module and ref.name != name
+            ]
+            for name in schema.spec.tables
+        }
+
+    def imported_modules(self, schema: LoadedSchema) -> list[str]:
+        """The other modules the generated module of ``schema`` imports, sorted:
+        those of its foreign keys' targets, and of its m2m columns' joining
+        tables and other sides."""
+        modules: set[str] = set()
+        for table, spec in schema.spec.tables.items():
+            for name, column in spec.columns.items():
+                if column.type == "foreign_key":
+                    modules.add(self.target(schema, table, name).schema.module)
+                elif column.type == "m2m":
+                    modules.add(self.target(schema, table, name).schema.module)
+                    modules.add(self.m2m_target(schema, table, name).schema.module)
+        modules.discard(schema.module)
+        return sorted(modules)

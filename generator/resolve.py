@@ -1,28 +1,30 @@
-"""Resolve validated schemas into the intermediate model the templates render.
+"""Resolve a validated build into the intermediate model the templates render.
 
 Every decision about the generated code is made here, in Python, where it
 can be tested: value types, constructor arguments, join classes, imports and
 the foreign-key order of tables. The templates only lay the result out.
+The input is ``validate``'s ``ValidatedBuild``: its references are resolved
+and its schema errors all reported, so resolving cannot fail.
 """
 
 from __future__ import annotations
 
 import datetime
 import decimal
-import graphlib
 import json
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .config import source_label
-from .errors import SchemaError
+from .kinds import KINDS
 from .layout import py_str
 from .names import prefetch_class_name, snake_case
 
 if TYPE_CHECKING:
     from .load import LoadedSchema
-    from .model import ColumnSpec, TableSpec
+    from .model import ColumnSpec, SchemaFile, TableSpec
+    from .references import ValidatedBuild
 
 __all__ = [
     "MODULE_IMPORTS",
@@ -34,48 +36,25 @@ __all__ = [
     "resolve",
 ]
 
-#: Column type -> (runtime class, Python value type).
+#: Column type -> (runtime class, Python value type), of the types declared
+#: by a runtime class of their own.
 _TYPES: dict[str, tuple[str, str]] = {
-    "varchar": ("Varchar", "str"),
-    "char": ("Char", "str"),
-    "text": ("Text", "str"),
-    "secret": ("Secret", "str"),
-    "email": ("Email", "str"),
-    "integer": ("Integer", "int"),
-    "bigint": ("BigInt", "int"),
-    "smallint": ("SmallInt", "int"),
-    "serial": ("Serial", "int"),
-    "bigserial": ("BigSerial", "int"),
-    "real": ("Real", "float"),
-    "double_precision": ("DoublePrecision", "float"),
-    "numeric": ("Numeric", "decimal.Decimal"),
-    "boolean": ("Boolean", "bool"),
-    "date": ("Date", "datetime.date"),
-    "time": ("Time", "datetime.time"),
-    "timestamp": ("Timestamp", "datetime.datetime"),
-    "timestamptz": ("Timestamptz", "datetime.datetime"),
-    "interval": ("Interval", "datetime.timedelta"),
-    "uuid": ("UUID", "uuid.UUID"),
-    "json": ("JSON", "str"),
-    "jsonb": ("JSONB", "str"),
-    "bytea": ("Bytea", "bytes"),
+    kind.name: (kind.runtime_class, kind.python_type)
+    for kind in KINDS.values()
+    if kind.runtime_class is not None and kind.python_type is not None
 }
 
 #: Named dynamic defaults -> runtime class, per column type.
 _DYNAMIC_DEFAULTS: dict[tuple[str, str], str] = {
-    ("timestamp", "now"): "TimestampNow",
-    ("timestamptz", "now"): "TimestamptzNow",
-    ("date", "today"): "DateNow",
-    ("time", "now"): "TimeNow",
-    ("uuid", "uuid4"): "UUID4",
+    (kind.name, kind.dynamic_default[0]): kind.dynamic_default[1]
+    for kind in KINDS.values()
+    if kind.dynamic_default is not None
 }
 
 _ACTION_DEFAULT = "cascade"
 
-#: Primary-key types that give a row without a key a distinct one: numbered
-#: by the database, or a fresh uuid4 (uuid's zero default). The runtime's
-#: ``Column._fills_key`` says the same for its classes.
-_SELF_FILLING_KEYS = frozenset({"serial", "bigserial", "uuid"})
+#: Primary-key types that give a row without a key a distinct one.
+_SELF_FILLING_KEYS = frozenset(kind.name for kind in KINDS.values() if kind.fills_key)
 
 
 def _required(spec: ColumnSpec) -> bool:
@@ -258,6 +237,9 @@ class ResolvedModule:
     runtime_imports: list[str]
     stdlib_imports: list[str]
     module_imports: list[str]
+    #: The declaration the module was resolved from, for consumers that need
+    #: the schema's own terms next to the rendered ones.
+    spec: SchemaFile
     exports: list[str] = field(default_factory=list)
 
     @property
@@ -293,13 +275,14 @@ class _TableRef:
 class _Resolver:
     """Resolution state shared by every module of one build."""
 
-    def __init__(self, schemas: list[LoadedSchema]) -> None:
-        self.schemas = {s.module: s for s in schemas}
-        self.errors: list[SchemaError] = []
+    def __init__(self, validated: ValidatedBuild) -> None:
+        self.validated = validated
+        self.schemas = {s.module: s for s in validated.schemas}
 
-    def target(self, schema: LoadedSchema, references: str) -> _TableRef:
-        module, _, name = references.rpartition(".")
-        return _TableRef(module or schema.module, name)
+    def target(self, schema: LoadedSchema, table: str, column: str) -> _TableRef:
+        """The table a column's ``references`` (or ``through``) names, as validated."""
+        ref = self.validated.target(schema, table, column)
+        return _TableRef(ref.schema.module, ref.name)
 
     def table_spec(self, ref: _TableRef) -> TableSpec:
         return self.schemas[ref.module].spec.tables[ref.name]
@@ -325,10 +308,10 @@ class _Resolver:
         """
         todo: list[tuple[_TableRef, bool]] = []
         for schema in self.schemas.values():
-            for table in schema.spec.tables.values():
-                for column in table.columns.values():
-                    if column.type == "foreign_key" and column.references:
-                        todo.append((self.target(schema, column.references), column.null))
+            for table_name, table in schema.spec.tables.items():
+                for name, column in table.columns.items():
+                    if column.type == "foreign_key":
+                        todo.append((self.target(schema, table_name, name), column.null))
         needed: set[tuple[_TableRef, bool]] = set()
         while todo:
             item = todo.pop()
@@ -337,9 +320,9 @@ class _Resolver:
             needed.add(item)
             ref, nullable = item
             schema = self.schemas[ref.module]
-            for column in self.table_spec(ref).columns.values():
-                if column.type == "foreign_key" and column.references:
-                    todo.append((self.target(schema, column.references), nullable or column.null))
+            for name, column in self.table_spec(ref).columns.items():
+                if column.type == "foreign_key":
+                    todo.append((self.target(schema, ref.name, name), nullable or column.null))
         return needed
 
 
@@ -361,13 +344,13 @@ class _ModuleResolver:
         self.schema = schema
         self.runtime: set[str] = set(_ALWAYS_IMPORTED)
         self.stdlib: set[str] = set()
-        self.modules: set[str] = set()
         self.tables: dict[str, ResolvedTable] = {}
 
     def qualified(self, ref: _TableRef, name: str) -> str:
+        """``name`` as this module refers to it: through its module's alias when
+        ``ref`` is in another module (``ValidatedBuild.imported_modules``)."""
         if ref.module == self.schema.module:
             return name
-        self.modules.add(ref.module)
         return f"{_alias(ref.module)}.{name}"
 
     def note_types(self, type_expr: str) -> None:
@@ -380,8 +363,7 @@ class _ModuleResolver:
         nullable = spec.null
         target: tuple[str, str] | None = None
         if spec.type == "foreign_key":
-            assert spec.references is not None
-            ref = self.build.target(self.schema, spec.references)
+            ref = self.build.target(self.schema, table, name)
             key_type = self.build.pk_value_type(ref)
             join = self.qualified(ref, _join_name(ref.name, nullable))
             runtime_class = join
@@ -598,18 +580,11 @@ class _ModuleResolver:
         """``genres: M2M[Band, Genre, GenreRow] = M2M(lambda: GenreToBand)``.
 
         The target is the joining table's foreign key that does not point at
-        ``table`` (validation made sure there is exactly one).
+        ``table`` (``ValidatedBuild.m2m_target``).
         """
-        assert spec.through is not None
-        through = self.build.target(self.schema, spec.through)
-        through_schema = self.build.schemas[through.module]
-        this = _TableRef(self.schema.module, table)
-        target = next(
-            ref
-            for column in self.build.table_spec(through).columns.values()
-            if column.type == "foreign_key" and column.references
-            if (ref := self.build.target(through_schema, column.references)) != this
-        )
+        through = self.build.target(self.schema, table, name)
+        other = self.build.validated.m2m_target(self.schema, table, name)
+        target = _TableRef(other.schema.module, other.name)
         self.runtime.add("M2M")
         arguments = [f"lambda: {self.qualified(through, through.name)}"]
         if spec.help_text:
@@ -670,29 +645,7 @@ class _ModuleResolver:
         spec = self.schema.spec
         tables = {name: self.table(name, table) for name, table in spec.tables.items()}
         # Foreign-key order, ties in declaration order: create_tables(*TABLES).
-        sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
-        for name, table in tables.items():
-            deps = [
-                c.target[1]
-                for c in table.columns
-                if c.target is not None and not c.target[0] and c.target[1] != name
-            ]
-            sorter.add(name, *deps)
-        declared = list(tables)
-        try:
-            sorter.prepare()
-        except graphlib.CycleError as error:
-            cycle = " -> ".join(error.args[1])
-            self.build.errors.append(
-                self.schema.error(
-                    ("tables",),
-                    (
-                        f"foreign keys form a cycle ({cycle}); the tables cannot be "
-                        "created in order; cyclic foreign keys are not supported yet"
-                    ),
-                )
-            )
-        order = _fk_order(declared, tables)
+        order = _fk_order(self.build.validated.same_module_dependencies(self.schema))
         joins = [
             self.join_class(name, nullable)
             for name in spec.tables
@@ -726,7 +679,8 @@ class _ModuleResolver:
             joins=joins,
             runtime_imports=sorted(self.runtime),
             stdlib_imports=sorted(self.stdlib),
-            module_imports=sorted(self.modules),
+            module_imports=self.build.validated.imported_modules(self.schema),
+            spec=spec,
             exports=exports,
         )
 
@@ -752,58 +706,23 @@ def _tuple(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-def _fk_order(declared: list[str], tables: dict[str, ResolvedTable]) -> list[str]:
+def _fk_order(dependencies: dict[str, list[str]]) -> list[str]:
     """Tables in foreign-key order, otherwise in declaration order.
 
     Each step takes the first declared table whose same-module targets are
-    all placed; a cycle (reported separately) falls back to declaration order.
+    all placed (``validate`` refused cycles, so there always is one).
     """
-    deps = {
-        name: {
-            c.target[1]
-            for c in tables[name].columns
-            if c.target is not None and not c.target[0] and c.target[1] != name
-        }
-        for name in declared
-    }
     order: list[str] = []
-    remaining = list(declared)
+    remaining = list(dependencies)
     while remaining:
-        ready = next((n for n in remaining if deps[n] <= set(order)), remaining[0])
+        ready = next(n for n in remaining if set(dependencies[n]) <= set(order))
         order.append(ready)
         remaining.remove(ready)
     return order
 
 
-def resolve(schemas: list[LoadedSchema]) -> tuple[list[ResolvedModule], list[SchemaError]]:
-    """Resolve every module of a build (schemas already validated)."""
-    build = _Resolver(schemas)
+def resolve(validated: ValidatedBuild) -> list[ResolvedModule]:
+    """The intermediate model of every module of a validated build, in file order."""
+    build = _Resolver(validated)
     needed = build.joins_needed()
-    modules = [_ModuleResolver(build, schema).resolve(needed) for schema in schemas]
-    _check_import_cycles(modules, build)
-    return modules, build.errors
-
-
-def _check_import_cycles(modules: list[ResolvedModule], build: _Resolver) -> None:
-    """Cross-file references import the target module when a class is defined,
-    so two files may not reference each other (in a cycle)."""
-    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
-    for module in modules:
-        sorter.add(module.module, *module.module_imports)
-    try:
-        sorter.prepare()
-    except graphlib.CycleError as error:
-        cycle = " -> ".join(error.args[1])
-        source = next(m.source for m in modules if m.module == error.args[1][0])
-        build.errors.append(
-            SchemaError(
-                file=source,
-                line=None,
-                col=None,
-                path="tables",
-                message=(
-                    f"schema files reference each other in a cycle ({cycle}); "
-                    "move the tables of the cycle into one file"
-                ),
-            )
-        )
+    return [_ModuleResolver(build, schema).resolve(needed) for schema in validated.schemas]

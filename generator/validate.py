@@ -8,10 +8,12 @@ collected, so a build reports all of them at once, in a stable order.
 
 from __future__ import annotations
 
+import graphlib
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from generator.column_checks import PRIMARY_KEY_TYPES, Checker, ColumnChecker
+from generator.config import source_label
 from generator.errors import SchemaError, join_words, suggest
 from generator.load import LoadedSchema
 from generator.model import TableSpec
@@ -25,28 +27,83 @@ from generator.names import (
     sql_name_problem,
 )
 from generator.positions import NodePath
-from generator.references import Catalog
+from generator.references import Catalog, ValidatedBuild
 from generator.resolve import MODULE_IMPORTS
 from runtime._naming import index_name
 
-__all__ = ["validate"]
+__all__ = ["ValidatedBuild", "validate"]
 
 
 def validate(
     files: list[LoadedSchema], *, unavailable_modules: Collection[str] = ()
-) -> list[SchemaError]:
-    """All semantic errors of a build, ordered by file, then position.
+) -> ValidatedBuild | list[SchemaError]:
+    """The validated build, or all its semantic errors, ordered by file, then position.
 
     ``unavailable_modules`` names modules whose file could not be read at
     all (a syntax error, already reported): references into them are not
-    reported as unknown.
+    reported as unknown. A build with such a file, or with a file that had
+    shape errors (``LoadedSchema.incomplete``), is not valid even without
+    semantic errors: then the list is empty, the errors being the loader's.
     """
     catalog = Catalog(files, frozenset(unavailable_modules))
     errors = list(_module_errors(files))
     for schema in files:
         errors.extend(_FileChecker(schema, catalog).check())
     errors.extend(_tablename_errors(files))
-    return sorted(errors, key=SchemaError.sort_key)
+    if errors or unavailable_modules or any(schema.incomplete for schema in files):
+        return sorted(errors, key=SchemaError.sort_key)
+    # The order checks need every reference resolved, so they run on a build
+    # that passed all the others.
+    build = ValidatedBuild(tuple(files), dict(catalog.found))
+    errors = _cycle_errors(build)
+    return sorted(errors, key=SchemaError.sort_key) if errors else build
+
+
+def _cycle_errors(build: ValidatedBuild) -> list[SchemaError]:
+    """Foreign keys and the imports between generated modules must form no cycle.
+
+    ``create_tables(*TABLES)`` creates a module's tables in foreign-key
+    order, and a generated module imports the modules its references point
+    into when its classes are defined, which Python cannot do in a cycle.
+    """
+    errors: list[SchemaError] = []
+    for schema in build.schemas:
+        tables: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+        for name, targets in build.same_module_dependencies(schema).items():
+            tables.add(name, *targets)
+        try:
+            tables.prepare()
+        except graphlib.CycleError as error:
+            cycle = " -> ".join(error.args[1])
+            errors.append(
+                schema.error(
+                    ("tables",),
+                    f"foreign keys form a cycle ({cycle}); the tables cannot be "
+                    "created in order; cyclic foreign keys are not supported yet",
+                )
+            )
+    modules: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for schema in build.schemas:
+        modules.add(schema.module, *build.imported_modules(schema))
+    try:
+        modules.prepare()
+    except graphlib.CycleError as error:
+        cycle = " -> ".join(error.args[1])
+        first = next(s for s in build.schemas if s.module == error.args[1][0])
+        # Named as the generated module names its source (project-relative).
+        errors.append(
+            SchemaError(
+                file=source_label(first.path),
+                line=None,
+                col=None,
+                path="tables",
+                message=(
+                    f"schema files reference each other in a cycle ({cycle}); "
+                    "move the tables of the cycle into one file"
+                ),
+            )
+        )
+    return errors
 
 
 def _location(schema: LoadedSchema, path: NodePath, *, at_key: bool = True) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 __all__ = ["Dialect", "POSTGRES", "SQLITE"]
 
@@ -27,10 +27,6 @@ class Dialect:
     #: Whether a float NaN is stored as NaN. sqlite3 binds NaN as NULL (SQLite
     #: has no NaN), so it would come back as ``None`` or fail a NOT NULL.
     float_holds_nan: bool
-    #: How a long ``IN`` list is bound as one parameter (see ``_sql.InList``):
-    #: a native array (``col = ANY($1)``) or JSON text whose elements
-    #: ``json_each`` lists (``col IN (SELECT value FROM json_each(?))``).
-    list_param: Literal["array", "json"]
     #: Whether values keep their declared type. SQLite stores every value in
     #: one of five storage classes, whatever the column's declared type
     #: (https://www.sqlite.org/datatype3.html): dates, times and timestamps
@@ -46,6 +42,9 @@ class Dialect:
     #: Whether the database has array types (``col[]``, ``ANY``,
     #: ``array_cat``, ``ARRAY(SELECT ...)``). SQLite has none: an array is
     #: JSON text, read with ``json_each`` and built with ``json_group_array``.
+    #: A long ``IN`` list is bound as one parameter the same way (see
+    #: ``_sql.InList``): a native array (``col = ANY($1)``) or JSON text
+    #: (``col IN (SELECT value FROM json_each(?))``).
     native_arrays: bool
     #: Whether JSON has path operators (PostgreSQL's ``->`` and ``#>``);
     #: on SQLite a path goes through the runtime's function and compares
@@ -85,7 +84,6 @@ POSTGRES: Final = Dialect(
     numbered_params=True,
     text_holds_nul=False,
     float_holds_nan=True,
-    list_param="array",
     typed_storage=True,
     exact_numeric=True,
     native_arrays=True,
@@ -102,7 +100,6 @@ SQLITE: Final = Dialect(
     numbered_params=False,
     text_holds_nul=True,
     float_holds_nan=False,
-    list_param="json",
     typed_storage=False,
     exact_numeric=False,
     native_arrays=False,

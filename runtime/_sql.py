@@ -335,7 +335,7 @@ class InList(Condition):
             # which SQLite then applies to the listed values too.
             left = f"CAST({left} AS NUMERIC)"
         items = [to_db(v, dialect) for v in self.values]
-        if len(items) > LONG_LIST and dialect.list_param == "array":
+        if len(items) > LONG_LIST and dialect.native_arrays:
             # (An array column's values are lists: ANY would iterate their
             # elements, so they keep one parameter each.)
             if type(items[0]) is not list:

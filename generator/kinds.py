@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+import runtime
 
 __all__ = ["KINDS", "ColumnKind"]
 
@@ -33,16 +36,31 @@ class ColumnKind:
     required_option: tuple[str, str] | None = None
     #: Whether a primary key may be of this type.
     primary_key: bool = False
-    #: Whether a primary key of this type gives each row a distinct value
-    #: without being told (numbered by the database, or a fresh uuid4): the
-    #: runtime's ``Column._fills_key`` says the same for its classes.
-    fills_key: bool = False
     #: The default named by a word (``default: now``) and the runtime class
     #: computing it.
     dynamic_default: tuple[str, str] | None = None
-    #: Smallest and largest value of an integer type (PostgreSQL's limits;
-    #: a serial numbers from 1).
-    value_range: tuple[int, int] | None = None
+
+    @property
+    def _runtime_class(self) -> Any:
+        return getattr(runtime, self.runtime_class) if self.runtime_class else None
+
+    @property
+    def fills_key(self) -> bool:
+        """Whether a primary key of this type gives each row a distinct value
+        without being told (numbered by the database, or a fresh uuid4): the
+        runtime class says (``Column._fills_key``)."""
+        cls = self._runtime_class
+        return cls is not None and bool(cls._fills_key)
+
+    @property
+    def value_range(self) -> tuple[int, int] | None:
+        """Smallest and largest value of an integer type: the runtime class's
+        (PostgreSQL's limits), from 1 for a serial, which numbers from 1."""
+        cls = self._runtime_class
+        if cls is None or not hasattr(cls, "_min"):
+            return None
+        low: int = cls._min
+        return (max(low, 1) if cls._fills_key else low), cls._max
 
 
 KINDS: Mapping[str, ColumnKind] = {
@@ -62,24 +80,11 @@ KINDS: Mapping[str, ColumnKind] = {
         ColumnKind("text", "Text", "str", primary_key=True),
         ColumnKind("secret", "Secret", "str"),
         ColumnKind("email", "Email", "str"),
-        ColumnKind(
-            "integer", "Integer", "int", primary_key=True, value_range=(-(2**31), 2**31 - 1)
-        ),
-        ColumnKind("bigint", "BigInt", "int", primary_key=True, value_range=(-(2**63), 2**63 - 1)),
-        ColumnKind(
-            "smallint", "SmallInt", "int", primary_key=True, value_range=(-(2**15), 2**15 - 1)
-        ),
-        ColumnKind(
-            "serial", "Serial", "int", primary_key=True, fills_key=True, value_range=(1, 2**31 - 1)
-        ),
-        ColumnKind(
-            "bigserial",
-            "BigSerial",
-            "int",
-            primary_key=True,
-            fills_key=True,
-            value_range=(1, 2**63 - 1),
-        ),
+        ColumnKind("integer", "Integer", "int", primary_key=True),
+        ColumnKind("bigint", "BigInt", "int", primary_key=True),
+        ColumnKind("smallint", "SmallInt", "int", primary_key=True),
+        ColumnKind("serial", "Serial", "int", primary_key=True),
+        ColumnKind("bigserial", "BigSerial", "int", primary_key=True),
         ColumnKind("real", "Real", "float"),
         ColumnKind("double_precision", "DoublePrecision", "float"),
         ColumnKind("numeric", "Numeric", "decimal.Decimal"),
@@ -104,7 +109,6 @@ KINDS: Mapping[str, ColumnKind] = {
             "UUID",
             "uuid.UUID",
             primary_key=True,
-            fills_key=True,
             dynamic_default=("uuid4", "UUID4"),
         ),
         ColumnKind("json", "JSON", "str"),

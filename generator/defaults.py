@@ -11,15 +11,16 @@ import datetime
 import decimal
 import math
 import re
-import struct
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from generator.errors import show, suggest
 from generator.kinds import KINDS
 from generator.model import ColumnSpec
 from generator.positions import NodePath
+from runtime import DoublePrecision, Real
 
 __all__ = ["DYNAMIC_DEFAULTS", "INTEGER_RANGES", "TEXT_TYPES", "DefaultContext", "default_problem"]
 
@@ -160,7 +161,8 @@ def _number(value: object, _column: ColumnSpec) -> str | None:
 
 
 def _float(value: object, column: ColumnSpec) -> str | None:
-    """A number for real (single precision) and double_precision columns."""
+    """A number for real (single precision) and double_precision columns,
+    checked by the runtime's column class (its limits live there)."""
     if _number(value, column) is not None:
         return ""
     assert isinstance(value, int | float)
@@ -171,17 +173,15 @@ def _float(value: object, column: ColumnSpec) -> str | None:
     if not math.isfinite(number):
         # No SQL literal holds it (and ``inf`` is no Python literal either).
         return "is not a finite number, which a SQL default cannot hold"
-    if column.type != "real" or number == 0:
-        return None
-    # Single precision, as PostgreSQL's real: the value must not round to
-    # infinity or (a non-zero value) to zero.
     try:
-        single = struct.unpack("f", struct.pack("f", number))[0]
-    except OverflowError:
-        single = math.inf
-    if single == 0 or math.isinf(single):
+        _FLOAT_COLUMNS[column.type]._normalise(number)
+    except ValueError:
         return "is out of range for real (single precision); use double_precision"
     return None
+
+
+#: The runtime's checks of a float value, per column type.
+_FLOAT_COLUMNS: Mapping[str, Real[Any]] = {"real": Real(), "double_precision": DoublePrecision()}
 
 
 def _numeric(value: object, column: ColumnSpec) -> str | None:

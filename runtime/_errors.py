@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Final, NoReturn
+from typing import Final
 
 __all__ = [
     "CheckViolation",
@@ -48,7 +48,6 @@ __all__ = [
     "UniqueViolation",
     "from_asyncpg",
     "from_sqlite",
-    "raise_from_asyncpg",
 ]
 
 
@@ -302,19 +301,6 @@ _COLUMN_QUOTED: Final = re.compile(r'column "(.+)" does not exist\Z')
 _COLUMN_QUALIFIED: Final = re.compile(r"column (.+)\.([^.]+) does not exist\Z")
 # A unique violation's detail: 'Key (a, b)=(1, 2) already exists.'
 _KEY_DETAIL: Final = re.compile(r"Key \((.+?)\)=\(")
-
-
-def raise_from_asyncpg(exc: Exception) -> NoReturn:
-    """Raise the runtime's exception for ``exc``, from ``exc``, when it comes
-    from asyncpg or its socket; else raise ``exc`` itself.
-
-    Called in the ``except`` clauses of the PostgreSQL engine, which also
-    see the runtime's own exceptions pass.
-    """
-    error = from_asyncpg(exc)
-    if error is None:
-        raise exc
-    raise error from exc
 
 
 def from_asyncpg(exc: Exception) -> DatabaseError | None:

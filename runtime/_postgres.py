@@ -81,7 +81,7 @@ from typing import Any, Final, Literal, NoReturn, Protocol, TypeVar, cast, get_a
 from . import _sync
 from ._dialect import POSTGRES
 from ._engine_base import Engine, EngineError, Transaction, TransactionError
-from ._errors import OperationalError, raise_from_asyncpg
+from ._errors import OperationalError, from_asyncpg
 from ._pool import Pool, PoolConnection, close_shielded
 
 __all__ = ["PostgresEngine", "PostgresIsolationLevel", "PostgresTransaction"]
@@ -143,7 +143,7 @@ async def _connect(kwargs: Mapping[str, Any]) -> _Connection:
     try:
         return cast(_Connection, await _asyncpg().connect(**kwargs))
     except Exception as exc:  # refused, unknown database, bad password, ...
-        raise_from_asyncpg(exc)
+        _raise_database_error(exc)
 
 
 #: What ``DISCARD ALL`` does, written out because ``DISCARD ALL`` cannot run
@@ -177,21 +177,26 @@ async def _reset_session(conn: _Connection) -> None:
         await conn.execute(_DEALLOCATE_SQL_PREPARED)
 
 
-def _raise_database_error(conn: _Connection, error: Exception) -> NoReturn:
-    """Raise the runtime's exception for ``error``, a statement's failure on
-    ``conn``, from it (see ``_errors.from_asyncpg``); the runtime's own
-    exceptions are raised as they are.
+def _raise_database_error(error: Exception, conn: _Connection | None = None) -> NoReturn:
+    """Raise the runtime's exception for ``error``, from it, when it comes
+    from asyncpg or its socket (see ``_errors.from_asyncpg``); else raise
+    ``error`` itself (the runtime's own exceptions pass here too).
 
-    asyncpg's client-side state error about a connection that is closed now
-    (the server or the network closed it) is the lost connection, and reads
-    as one: an ``OperationalError``.
+    ``conn``: the connection of the statement that failed. asyncpg's
+    client-side state error about a connection that is closed now (the
+    server or the network closed it) is the lost connection, and reads as
+    one: an ``OperationalError``.
     """
-    asyncpg = _asyncpg()
-    if isinstance(error, asyncpg.InternalClientError | asyncpg.InterfaceError) and (
-        conn.is_closed()
-    ):
-        raise OperationalError("the connection was closed by the server or the network") from error
-    raise_from_asyncpg(error)
+    if conn is not None and conn.is_closed():
+        asyncpg = _asyncpg()
+        if isinstance(error, asyncpg.InternalClientError | asyncpg.InterfaceError):
+            raise OperationalError(
+                "the connection was closed by the server or the network"
+            ) from error
+    translated = from_asyncpg(error)
+    if translated is None:
+        raise error
+    raise translated from error
 
 
 class _Lease:
@@ -269,7 +274,7 @@ class _Lease:
         # rolled its transaction back itself.
         await self.give_back(failed=not isinstance(exc, GeneratorExit))
         if conn is not None and isinstance(exc, Exception):
-            _raise_database_error(conn, exc)
+            _raise_database_error(exc, conn)
 
 
 class PostgresEngine(Engine):
@@ -372,7 +377,7 @@ class PostgresEngine(Engine):
                     if len(records) < size:
                         return
             except Exception as error:
-                _raise_database_error(conn, error)
+                _raise_database_error(error, conn)
         async with _Lease(self, raw=raw) as conn:
             await conn.execute("BEGIN")
             try:
@@ -402,7 +407,7 @@ class PostgresEngine(Engine):
                 try:
                     return await operation(conn)
                 except Exception as error:
-                    _raise_database_error(conn, error)
+                    _raise_database_error(error, conn)
         async with _Lease(self, raw=raw) as conn:
             return await operation(conn)
 
@@ -581,7 +586,7 @@ class PostgresTransaction(Transaction):
         except BaseException as error:
             await lease.give_back(failed=True)
             if isinstance(error, Exception):
-                _raise_database_error(conn, error)
+                _raise_database_error(error, conn)
             raise
         self._lease, self._conn, self._lock = lease, conn, asyncio.Lock()
 
@@ -602,7 +607,7 @@ class PostgresTransaction(Transaction):
             try:
                 await conn.execute(sql)
             except Exception as error:
-                _raise_database_error(conn, error)
+                _raise_database_error(error, conn)
 
     async def _end(self, *, clean: bool) -> None:
         lease = self._lease

@@ -408,7 +408,17 @@ def _reflected(op: str) -> Any:
     return method
 
 
-class IntegerOps(Generic[T]):
+class _Arithmetic:
+    """The operators of the number classes below, which give their types."""
+
+    if not TYPE_CHECKING:
+        __add__, __sub__ = _forward("+"), _forward("-")
+        __mul__, __truediv__ = _forward("*"), _forward("/")
+        __radd__, __rsub__ = _reflected("+"), _reflected("-")
+        __rmul__, __rtruediv__ = _reflected("*"), _reflected("/")
+
+
+class IntegerOps(_Arithmetic, Generic[T]):
     """``+ - * /`` on integer columns: integer with integer, numeric with a
     numeric column or a ``Decimal``, real with a real column or a ``float``."""
 
@@ -421,14 +431,9 @@ class IntegerOps(Generic[T]):
         __rsub__: _IntegerRArith[T]
         __rmul__: _IntegerRArith[T]
         __rtruediv__: _IntegerRArith[T]
-    else:
-        __add__, __sub__ = _forward("+"), _forward("-")
-        __mul__, __truediv__ = _forward("*"), _forward("/")
-        __radd__, __rsub__ = _reflected("+"), _reflected("-")
-        __rmul__, __rtruediv__ = _reflected("*"), _reflected("/")
 
 
-class NumericOps(Generic[T]):
+class NumericOps(_Arithmetic, Generic[T]):
     """``+ - * /`` on numeric columns: numeric with integer and numeric columns,
     ``int`` and ``Decimal``; real with a real column or a ``float``."""
 
@@ -441,14 +446,9 @@ class NumericOps(Generic[T]):
         __rsub__: _NumericRArith[T]
         __rmul__: _NumericRArith[T]
         __rtruediv__: _NumericRArith[T]
-    else:
-        __add__, __sub__ = _forward("+"), _forward("-")
-        __mul__, __truediv__ = _forward("*"), _forward("/")
-        __radd__, __rsub__ = _reflected("+"), _reflected("-")
-        __rmul__, __rtruediv__ = _reflected("*"), _reflected("/")
 
 
-class RealOps(Generic[T]):
+class RealOps(_Arithmetic, Generic[T]):
     """``+ - * /`` on real columns: real with any number column or literal."""
 
     if TYPE_CHECKING:
@@ -460,8 +460,3 @@ class RealOps(Generic[T]):
         __rsub__: _RealRArith[T]
         __rmul__: _RealRArith[T]
         __rtruediv__: _RealRArith[T]
-    else:
-        __add__, __sub__ = _forward("+"), _forward("-")
-        __mul__, __truediv__ = _forward("*"), _forward("/")
-        __radd__, __rsub__ = _reflected("+"), _reflected("-")
-        __rmul__, __rtruediv__ = _reflected("*"), _reflected("/")

@@ -50,11 +50,11 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._columns import Column, ForeignKey, Serial, Varchar, _sql_literal
-from ._ddl import _column_ddl, run_in_transaction
+from ._ddl import _column_ddl, column_index_sql, run_in_transaction
 from ._dialect import POSTGRES, SQLITE, Dialect
 from ._engine_base import EngineError
 from ._errors import DatabaseError, from_sqlite
-from ._naming import index_name, is_plain_name, unique_name
+from ._naming import is_plain_name, unique_name
 from ._query import Query
 from ._sqlite import _fetch
 
@@ -525,7 +525,7 @@ class Alter(Query[None]):
                     statements.append(
                         f"ALTER TABLE {table} ADD COLUMN {_column_ddl(added, POSTGRES, name)}"
                     )
-                    statements.extend(_index_sql(name, added))
+                    statements.extend(column_index_sql(name, added))
                 case "drop_column":
                     statements.append(f"ALTER TABLE {table} DROP COLUMN {column}")
                 case "rename_column":
@@ -630,7 +630,7 @@ class Alter(Query[None]):
                 )
                 if any(c.name == new.name for c in current.columns):
                     raise AlterError(f"table {current.name!r} already has a column {new.name!r}")
-                index = _index_sql(current.name, added)
+                index = column_index_sql(current.name, added)
                 # SQLite refuses UNIQUE, a NOT NULL column without a default,
                 # and a REFERENCES column with a non-NULL default.
                 native = not new.unique and not (new.notnull and new.default is None)
@@ -786,15 +786,6 @@ def _rename_in(definition: _TableDef, old: str, new: str) -> None:
         for cols, sql in definition.indexes
     ]
     definition.foreign_keys = [fk.replace(quoted_old, quoted_new) for fk in definition.foreign_keys]
-
-
-def _index_sql(tablename: str, column: Column[Any]) -> list[str]:
-    if not column._meta.index:
-        return []
-    quote = Dialect.quote
-    name = column._meta.db_name
-    index = quote(index_name(tablename, (name,)))
-    return [f"CREATE INDEX {index} ON {quote(tablename)} ({quote(name)})"]
 
 
 def _drop_unique_postgres(tablename: str, column: str) -> str:

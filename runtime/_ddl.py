@@ -102,6 +102,18 @@ def _column_ddl(column: Column[Any], dialect: Dialect, tablename: str | None = N
     return sql
 
 
+def column_index_sql(tablename: str, column: Column[Any], *, guard: str = "") -> list[str]:
+    """The ``CREATE INDEX`` of ``column`` of table ``tablename`` when it is
+    declared ``index=True`` (a primary key has its own); ``guard``:
+    ``"IF NOT EXISTS "`` or ``""``."""
+    meta = column._meta
+    if not meta.index or meta.primary_key:
+        return []
+    quote = Dialect.quote
+    index = quote(_naming.index_name(tablename, (meta.db_name,)))
+    return [f"CREATE INDEX {guard}{index} ON {quote(tablename)} ({quote(meta.db_name)})"]
+
+
 def create_table_sql(
     table: type[Table[Any]], dialect: Dialect, *, if_not_exists: bool = False
 ) -> list[str]:
@@ -115,12 +127,7 @@ def create_table_sql(
     guard = "IF NOT EXISTS " if if_not_exists else ""
     statements = [f"CREATE TABLE {guard}{quote(name)} ({', '.join(parts)})"]
     for column in table._meta.columns:
-        if column._meta.index and not column._meta.primary_key:
-            index = _naming.index_name(name, (column._meta.db_name,))
-            statements.append(
-                f"CREATE INDEX {guard}{quote(index)} ON {quote(name)}"
-                f" ({quote(column._meta.db_name)})"
-            )
+        statements += column_index_sql(name, column, guard=guard)
     for declared in table._meta.indexes:
         listed = ", ".join(quote(c) for c in _db_names(table, declared.columns))
         statements.append(

@@ -812,13 +812,14 @@ class Numeric(NumericOps[T], Column[T]):
 
     def _normalise(self, value: Any) -> Any:
         number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
-        check_finite(number, self._label())
+        # The label as a function: built only for a refused value.
+        check_finite(number, self._label)
         if self.digits is None:
             return number
         # Rounded to the column's scale as PostgreSQL does (half away from
         # zero), so both engines store, compare and return the same number;
         # a value too large for the precision is refused here, not by the database.
-        return fit(number, self.digits[0], self.digits[1], self._label())
+        return fit(number, self.digits[0], self.digits[1], self._label)
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         if not dialect.exact_numeric and value is not None:

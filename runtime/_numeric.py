@@ -31,7 +31,7 @@ import decimal
 import sqlite3
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 __all__ = ["fit", "from_sqlite", "register", "FUNCTION"]
 
@@ -63,7 +63,16 @@ FUNCTION: Final = {
 }
 
 
-def check_finite(number: decimal.Decimal, label: str) -> decimal.Decimal:
+#: What the message of a refused value names: the text, or a function giving
+#: it (a column's ``_label``), called only when a value is refused.
+Label: TypeAlias = "str | Callable[[], str]"
+
+
+def _named(label: Label) -> str:
+    return label if isinstance(label, str) else label()
+
+
+def check_finite(number: decimal.Decimal, label: Label) -> decimal.Decimal:
     """``number`` if it is finite; else a ``ValueError`` naming ``label``.
 
     NaN and infinities are refused on both engines: SQLite cannot store them
@@ -73,13 +82,13 @@ def check_finite(number: decimal.Decimal, label: str) -> decimal.Decimal:
     """
     if not number.is_finite():
         raise ValueError(
-            f"{label}: {number} is not a finite number; numeric values must be finite "
+            f"{_named(label)}: {number} is not a finite number; numeric values must be finite "
             "(SQLite cannot store NaN or infinities as numbers)"
         )
     return number
 
 
-def fit(number: decimal.Decimal, precision: int, scale: int, label: str) -> decimal.Decimal:
+def fit(number: decimal.Decimal, precision: int, scale: int, label: Label) -> decimal.Decimal:
     """``number`` rounded to ``scale`` places, half away from zero, as PostgreSQL
     rounds a value assigned to ``numeric(precision, scale)``; a ``ValueError``
     when the integer part has more than ``precision - scale`` digits (PostgreSQL's
@@ -87,7 +96,7 @@ def fit(number: decimal.Decimal, precision: int, scale: int, label: str) -> deci
     rounded = number.quantize(_ONE.scaleb(-scale), decimal.ROUND_HALF_UP, context=_EXACT)
     if rounded and rounded.adjusted() >= precision - scale:
         raise ValueError(
-            f"{label}: {number} does not fit NUMERIC({precision}, {scale}) "
+            f"{_named(label)}: {number} does not fit NUMERIC({precision}, {scale}) "
             f"(at most {precision - scale} digits before the point)"
         )
     return _positive_zero(rounded)

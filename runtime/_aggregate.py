@@ -145,10 +145,6 @@ def _decimal_from_text(value: Any) -> Any:
     return from_sqlite(value, None)
 
 
-def _float_from_text(value: Any) -> Any:
-    return None if value is None else float(from_sqlite(value, None))  # type: ignore[arg-type]
-
-
 def _quotient(value: Any) -> Any:
     # "sum/count" (see Avg._sqlite_native): PostgreSQL's numeric average.
     if value is None or not isinstance(value, str) or "/" not in value:

@@ -150,7 +150,7 @@ def from_sqlite(value: object, scale: int | None) -> decimal.Decimal | None:
 def _text(number: decimal.Decimal | None) -> str | None:
     if number is None:
         return None
-    return str(number.copy_abs() if not number and number.is_signed() else number)
+    return str(_positive_zero(number))
 
 
 def _scale(number: decimal.Decimal) -> int:

@@ -333,18 +333,16 @@ class SQLiteEngine(Engine):
             conn: sqlite3.Connection = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, **self.connect_kwargs
             )
+            try:
+                conn.execute("PRAGMA foreign_keys = ON")
+                if not wait_in_sqlite:
+                    conn.execute("PRAGMA busy_timeout = 0")
+                _register_functions(conn)
+            except BaseException:
+                conn.close()
+                raise
         except sqlite3.Error as exc:  # unable to open database file, ...
             raise from_sqlite(exc) from exc
-        try:
-            conn.execute("PRAGMA foreign_keys = ON")
-            if not wait_in_sqlite:
-                conn.execute("PRAGMA busy_timeout = 0")
-            _register_functions(conn)
-        except BaseException as exc:
-            conn.close()
-            if isinstance(exc, sqlite3.Error):
-                raise from_sqlite(exc) from exc
-            raise
         return conn
 
     def _busy_timeout_ms(self) -> int:

@@ -343,8 +343,9 @@ class Column(Generic[T]):
 
     def _as_is_on(self, dialect: Dialect) -> bool:
         """Whether ``_to_db`` gives every value as it is on ``dialect`` (an
-        enum member as its value): inserts then skip the call per value."""
-        return type(self)._to_db is Column._to_db
+        enum member as its value): inserts then skip the call per value.
+        A column class that keeps ``Column._to_db`` does (``_to_db_as_is``)."""
+        return self._to_db_as_is
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         """A decoder for values read from ``dialect``, or ``None`` for identity."""

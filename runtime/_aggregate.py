@@ -57,9 +57,9 @@ class Aggregate(Column[T]):
 
     _function: ClassVar[str] = ""
     _plain: ClassVar[bool] = False
-    #: Computed by ``_numeric``'s function of this name on SQLite (exact
-    #: decimal text) rather than by SQLite's own; set per instance.
-    _exact: str | None = None
+    # ``_decimal_text``, set per instance: on SQLite the aggregate is computed
+    # by ``_numeric``'s function of its name (exact decimal text) rather than
+    # by SQLite's own.
 
     def __init__(self, column: Column[Any] | None) -> None:
         super().__init__(null=True)
@@ -74,11 +74,12 @@ class Aggregate(Column[T]):
         if column is None:
             return f"{self._function}(*)"
         argument = c.column(column)
-        if self._exact is not None and not c.dialect.exact_numeric:
+        if self._decimal_text and not c.dialect.exact_numeric:
             fast = self._sqlite_native(c, column, argument)
             if fast is not None:
                 return fast
-            return f"{FUNCTION[self._exact]}({argument}, {_static_scale(column)})"
+            exact = FUNCTION[self._function.lower()]
+            return f"{exact}({argument}, {_static_scale(column)})"
         return f"{self._function}({argument})"
 
     def _sqlite_native(self, c: Compiler, column: Column[Any], argument: str) -> str | None:
@@ -204,7 +205,6 @@ class Sum(Aggregate[T]):
         super().__init__(column)
         if self._kind == "numeric":
             # SQLite would add the REAL values in binary floating point.
-            self._exact = "sum"
             self._decimal_text = True
 
     def _expression(self, c: Compiler) -> str:
@@ -247,7 +247,6 @@ class Avg(Aggregate[T]):
         if self._kind != "real":
             # PostgreSQL's numeric average; SQLite's AVG is a float quotient,
             # which differs from it in the last bits.
-            self._exact = "avg"
             self._decimal_text = True
 
     def _sqlite_native(self, c: Compiler, column: Column[Any], argument: str) -> str | None:
@@ -288,9 +287,7 @@ class Min(Aggregate[T]):
 
     def __init__(self, column: Column[T]) -> None:
         super().__init__(column)
-        if column._decimal_text:
-            self._exact = "min"  # SQLite would take the least text
-            self._decimal_text = True
+        self._decimal_text = column._decimal_text  # SQLite would take the least text
 
 
 class Max(Aggregate[T]):
@@ -300,6 +297,4 @@ class Max(Aggregate[T]):
 
     def __init__(self, column: Column[T]) -> None:
         super().__init__(column)
-        if column._decimal_text:
-            self._exact = "max"
-            self._decimal_text = True
+        self._decimal_text = column._decimal_text

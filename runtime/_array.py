@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
 from ._columns import MISSING, Column, _sql_literal, _TextColumn
 from ._dialect import Dialect
-from ._sql import Condition
+from ._sql import Condition, json_list
 
 if TYPE_CHECKING:
     from ._sql import Compiler
@@ -32,11 +32,6 @@ __all__ = ["Array", "ARRAY_CAT_FUNCTION", "sqlite_array_cat"]
 ARRAY_CAT_FUNCTION: Final = "piccolo_array_cat"
 
 
-def _dump(items: list[Any]) -> str:
-    """The JSON text of an array on SQLite (the one place it is written)."""
-    return json.dumps(items, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
 def sqlite_array_cat(left: str | None, right: str | None) -> str:
     """The JSON array of ``left``'s elements followed by ``right``'s.
 
@@ -45,7 +40,7 @@ def sqlite_array_cat(left: str | None, right: str | None) -> str:
     items: list[Any] = json.loads(left) if left is not None else []
     if right is not None:
         items.extend(json.loads(right))
-    return _dump(items)
+    return json_list(items)
 
 
 T = TypeVar("T")
@@ -82,7 +77,7 @@ class Array(Column[T]):
         items = [to_db(item, dialect) for item in value]
         if not dialect.native_arrays:
             try:
-                return _dump(items)
+                return json_list(items)
             except ValueError:
                 # Python would write Infinity, which is not JSON: SQLite's
                 # JSON functions would then fail on every read of the row.

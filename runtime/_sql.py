@@ -358,6 +358,13 @@ class InList(Condition):
         return ("NOT IN" if self.negate else "IN", id(column), len(self.values))
 
 
+def json_list(items: list[Any]) -> str:
+    """A list as the JSON text SQLite's ``json_each`` reads it from (an array
+    column's value, a long ``IN`` list): minified, Unicode as it is; a
+    ``ValueError`` for an infinite float, which is not JSON."""
+    return json.dumps(items, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def _json_list(items: list[object]) -> str | None:
     """``items`` as JSON text whose ``json_each`` values are the items, or
     ``None`` when JSON cannot carry one of them faithfully."""
@@ -365,7 +372,7 @@ def _json_list(items: list[object]) -> str | None:
         if type(item) is bytes or (type(item) is str and "\x00" in item):
             return None
     try:
-        return json.dumps(items, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return json_list(items)
     except (TypeError, ValueError):  # a type JSON has not, an infinity
         return None
 

@@ -97,6 +97,14 @@ class DynamicDefault:
     #: SQL ``DEFAULT`` expression per dialect name.
     sql: ClassVar[dict[str, str]] = {}
 
+    # Stateless: two defaults of one class are the same default (schema
+    # states compare them).
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
     def python(self) -> object:
         """The value for a new row."""
         raise NotImplementedError

@@ -1,0 +1,536 @@
+"""Operations: the steps from one schema state to the next.
+
+Each operation is plain data (database names only) with three abilities:
+``apply(schema)`` gives the state after it (pure; refuses what cannot be),
+``inverse(before)`` gives the operation that undoes it, given the state it
+was applied to, and ``repr()`` is the Python source a migration file holds.
+Turning an operation into SQL is the dialect compiler's job
+(``runtime.schema.compile``), so the same file runs on both engines.
+
+Renaming a table or a column also renames the derived names of its indexes
+and constraints (``band_name_key`` -> ``group_name_key``), so the state after
+a rename is the state of a schema that had the new name from the start.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Final
+
+from .. import _naming
+from .state import Column, DefaultValue, ForeignKey, Index, Schema, SchemaStateError, Table, Type, Unique
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = [
+    "UNCHANGED",
+    "AddColumn",
+    "AddIndex",
+    "AddUnique",
+    "AlterColumn",
+    "CreateTable",
+    "DropColumn",
+    "DropIndex",
+    "DropTable",
+    "DropUnique",
+    "IrreversibleError",
+    "Operation",
+    "RenameColumn",
+    "RenameTable",
+    "RunPython",
+    "RunSQL",
+]
+
+
+class IrreversibleError(SchemaStateError):
+    """An operation that has no inverse (a ``RunSQL`` without ``backwards``)."""
+
+
+class Operation:
+    """Base of the operations."""
+
+    def apply(self, schema: Schema) -> Schema:
+        raise NotImplementedError
+
+    def inverse(self, before: Schema) -> Operation:
+        """The operation that undoes this one, applied to the state ``before`` it."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One line for progress output and lint (``add column band.rating``)."""
+        raise NotImplementedError
+
+
+# -- tables ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class CreateTable(Operation):
+    table: Table
+
+    def apply(self, schema: Schema) -> Schema:
+        if schema.has(self.table.name):
+            raise SchemaStateError(f"table {self.table.name!r} exists already")
+        _check_targets(schema.put(self.table), self.table)
+        return schema.put(self.table)
+
+    def inverse(self, before: Schema) -> Operation:
+        return DropTable(self.table.name)
+
+    def describe(self) -> str:
+        return f"create table {self.table.name}"
+
+    def __repr__(self) -> str:
+        return f"CreateTable({self.table!r})"
+
+
+@dataclass(frozen=True)
+class DropTable(Operation):
+    name: str
+
+    def apply(self, schema: Schema) -> Schema:
+        schema.table(self.name)
+        others = [
+            f"{t.name}.{c.name}" for t, c in schema.referencing(self.name) if t.name != self.name
+        ]
+        if others:
+            raise SchemaStateError(
+                f"table {self.name!r} is referenced by {', '.join(others)}; drop those first"
+            )
+        return schema.without(self.name)
+
+    def inverse(self, before: Schema) -> Operation:
+        return CreateTable(before.table(self.name))
+
+    def describe(self) -> str:
+        return f"drop table {self.name}"
+
+
+@dataclass(frozen=True)
+class RenameTable(Operation):
+    old: str
+    new: str
+
+    def apply(self, schema: Schema) -> Schema:
+        table = schema.table(self.old)
+        if schema.has(self.new):
+            raise SchemaStateError(f"table {self.new!r} exists already")
+        renamed = replace(
+            table,
+            name=self.new,
+            indexes=tuple(
+                replace(i, name=_rederive(i.name, self.old, i.columns, self.new, i.columns, ""))
+                for i in table.indexes
+            ),
+            unique=tuple(
+                replace(u, name=_rederive(u.name, self.old, u.columns, self.new, u.columns, "key"))
+                for u in table.unique
+            ),
+        )
+        schema = schema.put(renamed, old_name=self.old)
+        return _retarget(schema, self.old, None, self.new, None)
+
+    def inverse(self, before: Schema) -> Operation:
+        return RenameTable(self.new, self.old)
+
+    def describe(self) -> str:
+        return f"rename table {self.old} to {self.new}"
+
+
+# -- columns -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddColumn(Operation):
+    table: str
+    column: Column
+
+    def apply(self, schema: Schema) -> Schema:
+        table = schema.table(self.table)
+        if table.has_column(self.column.name):
+            raise SchemaStateError(f"table {self.table!r} has a column {self.column.name!r} already")
+        if self.column.primary_key:
+            raise SchemaStateError("a primary key column cannot be added to a table")
+        after = schema.put(replace(table, columns=(*table.columns, self.column)))
+        _check_targets(after, after.table(self.table))
+        return after
+
+    def inverse(self, before: Schema) -> Operation:
+        return DropColumn(self.table, self.column.name)
+
+    def describe(self) -> str:
+        return f"add column {self.table}.{self.column.name}"
+
+
+@dataclass(frozen=True)
+class DropColumn(Operation):
+    table: str
+    name: str
+
+    def apply(self, schema: Schema) -> Schema:
+        table = schema.table(self.table)
+        column = table.column(self.name)
+        if column.primary_key:
+            raise SchemaStateError(f"the primary key {self.table}.{self.name} cannot be dropped")
+        users = [
+            f"{t.name}.{c.name}"
+            for t, c in schema.referencing(self.table)
+            if c.references is not None and c.references.column == self.name
+        ]
+        if users:
+            raise SchemaStateError(
+                f"{self.table}.{self.name} is referenced by {', '.join(users)}; drop those first"
+            )
+        # Indexes and constraints over the column go with it (as in SQL).
+        return schema.put(
+            replace(
+                table,
+                columns=tuple(c for c in table.columns if c.name != self.name),
+                indexes=tuple(i for i in table.indexes if self.name not in i.columns),
+                unique=tuple(u for u in table.unique if self.name not in u.columns),
+            )
+        )
+
+    def inverse(self, before: Schema) -> Operation:
+        table = before.table(self.table)
+        column = table.column(self.name)
+        # The indexes and constraints the drop took along come back too.
+        lost: list[Operation] = [
+            AddIndex(self.table, i) for i in table.indexes if self.name in i.columns
+        ]
+        lost += [AddUnique(self.table, u) for u in table.unique if self.name in u.columns]
+        add = AddColumn(self.table, column)
+        return add if not lost else Sequence((add, *lost))
+
+    def describe(self) -> str:
+        return f"drop column {self.table}.{self.name}"
+
+
+@dataclass(frozen=True)
+class RenameColumn(Operation):
+    table: str
+    old: str
+    new: str
+
+    def apply(self, schema: Schema) -> Schema:
+        table = schema.table(self.table)
+        table.column(self.old)
+        if table.has_column(self.new):
+            raise SchemaStateError(f"table {self.table!r} has a column {self.new!r} already")
+
+        def swap(names: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(self.new if n == self.old else n for n in names)
+
+        t = table.name
+        renamed = replace(
+            table,
+            columns=tuple(
+                replace(c, name=self.new) if c.name == self.old else c for c in table.columns
+            ),
+            indexes=tuple(
+                replace(
+                    i, name=_rederive(i.name, t, i.columns, t, swap(i.columns), ""), columns=swap(i.columns)
+                )
+                for i in table.indexes
+            ),
+            unique=tuple(
+                replace(
+                    u, name=_rederive(u.name, t, u.columns, t, swap(u.columns), "key"), columns=swap(u.columns)
+                )
+                for u in table.unique
+            ),
+        )
+        return _retarget(schema.put(renamed), self.table, self.old, self.table, self.new)
+
+    def inverse(self, before: Schema) -> Operation:
+        return RenameColumn(self.table, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"rename column {self.table}.{self.old} to {self.new}"
+
+
+class _Unchanged(enum.Enum):
+    UNCHANGED = "UNCHANGED"
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+#: An ``AlterColumn`` field left as it was.
+UNCHANGED: Final = _Unchanged.UNCHANGED
+
+_ALTERABLE: Final = ("type", "null", "default", "unique", "index", "references")
+
+
+@dataclass(frozen=True)
+class AlterColumn(Operation):
+    """Changes to one column: each field given is the new value, the others stay."""
+
+    table: str
+    name: str
+    type: Type | _Unchanged = UNCHANGED
+    null: bool | _Unchanged = UNCHANGED
+    default: DefaultValue | _Unchanged = UNCHANGED
+    unique: bool | _Unchanged = UNCHANGED
+    index: bool | _Unchanged = UNCHANGED
+    references: ForeignKey | None | _Unchanged = UNCHANGED
+
+    def changes(self) -> dict[str, Any]:
+        """The fields this operation sets, with their new values."""
+        return {n: getattr(self, n) for n in _ALTERABLE if getattr(self, n) is not UNCHANGED}
+
+    def apply(self, schema: Schema) -> Schema:
+        table = schema.table(self.table)
+        column = table.column(self.name)
+        if not self.changes():
+            raise SchemaStateError(f"AlterColumn of {self.table}.{self.name} changes nothing")
+        if column.primary_key and any(k != "type" for k in self.changes()):
+            raise SchemaStateError(f"only the type of the primary key {self.table}.{self.name} can change")
+        new = replace(column, **self.changes())
+        after = schema.put(
+            replace(table, columns=tuple(new if c.name == self.name else c for c in table.columns))
+        )
+        _check_targets(after, after.table(self.table))
+        return after
+
+    def inverse(self, before: Schema) -> Operation:
+        old = before.table(self.table).column(self.name)
+        return AlterColumn(self.table, self.name, **{k: getattr(old, k) for k in self.changes()})
+
+    def describe(self) -> str:
+        return f"alter column {self.table}.{self.name} ({', '.join(self.changes())})"
+
+    def __repr__(self) -> str:
+        args = [repr(self.table), repr(self.name)]
+        args += [f"{k}={v!r}" for k, v in self.changes().items()]
+        return f"AlterColumn({', '.join(args)})"
+
+
+# -- indexes and constraints -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddIndex(Operation):
+    table: str
+    index: Index
+    #: PostgreSQL: ``CREATE INDEX CONCURRENTLY`` (the migration must then run
+    #: outside a transaction; see ``Migration.atomic``).
+    concurrently: bool = False
+
+    def apply(self, schema: Schema) -> Schema:
+        table = schema.table(self.table)
+        _check_free_name(schema, self.index.name)
+        return schema.put(replace(table, indexes=(*table.indexes, self.index)))
+
+    def inverse(self, before: Schema) -> Operation:
+        return DropIndex(self.table, self.index.name, concurrently=self.concurrently)
+
+    def describe(self) -> str:
+        return f"add index {self.index.name} on {self.table} ({', '.join(self.index.columns)})"
+
+    def __repr__(self) -> str:
+        extra = ", concurrently=True" if self.concurrently else ""
+        return f"AddIndex({self.table!r}, {self.index!r}{extra})"
+
+
+@dataclass(frozen=True)
+class DropIndex(Operation):
+    table: str
+    name: str
+    concurrently: bool = False
+
+    def apply(self, schema: Schema) -> Schema:
+        table = schema.table(self.table)
+        if not any(i.name == self.name for i in table.indexes):
+            raise SchemaStateError(f"table {self.table!r} has no index {self.name!r}")
+        return schema.put(replace(table, indexes=tuple(i for i in table.indexes if i.name != self.name)))
+
+    def inverse(self, before: Schema) -> Operation:
+        index = next(i for i in before.table(self.table).indexes if i.name == self.name)
+        return AddIndex(self.table, index, concurrently=self.concurrently)
+
+    def describe(self) -> str:
+        return f"drop index {self.name} on {self.table}"
+
+    def __repr__(self) -> str:
+        extra = ", concurrently=True" if self.concurrently else ""
+        return f"DropIndex({self.table!r}, {self.name!r}{extra})"
+
+
+@dataclass(frozen=True)
+class AddUnique(Operation):
+    table: str
+    unique: Unique
+
+    def apply(self, schema: Schema) -> Schema:
+        table = schema.table(self.table)
+        _check_free_name(schema, self.unique.name)
+        return schema.put(replace(table, unique=(*table.unique, self.unique)))
+
+    def inverse(self, before: Schema) -> Operation:
+        return DropUnique(self.table, self.unique.name)
+
+    def describe(self) -> str:
+        return f"add unique {self.unique.name} on {self.table} ({', '.join(self.unique.columns)})"
+
+
+@dataclass(frozen=True)
+class DropUnique(Operation):
+    table: str
+    name: str
+
+    def apply(self, schema: Schema) -> Schema:
+        table = schema.table(self.table)
+        if not any(u.name == self.name for u in table.unique):
+            raise SchemaStateError(f"table {self.table!r} has no unique constraint {self.name!r}")
+        return schema.put(replace(table, unique=tuple(u for u in table.unique if u.name != self.name)))
+
+    def inverse(self, before: Schema) -> Operation:
+        unique = next(u for u in before.table(self.table).unique if u.name == self.name)
+        return AddUnique(self.table, unique)
+
+    def describe(self) -> str:
+        return f"drop unique {self.name} on {self.table}"
+
+
+# -- data --------------------------------------------------------------------------
+
+#: SQL for every dialect, or per dialect name (``{"postgres": ..., "sqlite": ...}``).
+SQLText = str | Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class RunSQL(Operation):
+    """SQL that changes data (or anything the state does not model).
+
+    ``backwards`` undoes it; without one the migration cannot be reverted.
+    The state is unchanged: a ``RunSQL`` that changes tables must be paired
+    with the operations that say so, or the next ``check`` reports drift.
+    """
+
+    forwards: SQLText
+    backwards: SQLText | None = None
+
+    def apply(self, schema: Schema) -> Schema:
+        return schema
+
+    def inverse(self, before: Schema) -> Operation:
+        if self.backwards is None:
+            raise IrreversibleError("this RunSQL has no backwards SQL")
+        return RunSQL(self.backwards, self.forwards)
+
+    def sql_for(self, dialect: str) -> str:
+        if isinstance(self.forwards, str):
+            return self.forwards
+        if dialect not in self.forwards:
+            raise SchemaStateError(f"this RunSQL has no SQL for {dialect}")
+        return self.forwards[dialect]
+
+    def describe(self) -> str:
+        text = self.forwards if isinstance(self.forwards, str) else next(iter(self.forwards.values()))
+        first = " ".join(text.split())
+        return f"run SQL {first[:60]}{'...' if len(first) > 60 else ''}"
+
+
+@dataclass(frozen=True)
+class RunPython(Operation):
+    """A Python function that changes data: ``async def f(db: MigrationDB) -> None``.
+
+    It runs on the migration's connection, inside its transaction; ``db``
+    has ``fetch``, ``execute`` and ``dialect`` (see ``runtime.migrations``).
+    """
+
+    forwards: Callable[[Any], Awaitable[None]]
+    backwards: Callable[[Any], Awaitable[None]] | None = None
+
+    def apply(self, schema: Schema) -> Schema:
+        return schema
+
+    def inverse(self, before: Schema) -> Operation:
+        if self.backwards is None:
+            raise IrreversibleError("this RunPython has no backwards function")
+        return RunPython(self.backwards, self.forwards)
+
+    def describe(self) -> str:
+        return f"run Python {getattr(self.forwards, '__name__', 'function')}"
+
+    def __repr__(self) -> str:
+        names = [getattr(f, "__name__", "?") for f in (self.forwards, self.backwards) if f]
+        return f"RunPython({', '.join(names)})"
+
+
+@dataclass(frozen=True)
+class Sequence(Operation):
+    """Several operations as one (the inverse of a drop that took indexes along)."""
+
+    operations: tuple[Operation, ...] = field(default=())
+
+    def apply(self, schema: Schema) -> Schema:
+        for op in self.operations:
+            schema = op.apply(schema)
+        return schema
+
+    def inverse(self, before: Schema) -> Operation:
+        inverses: list[Operation] = []
+        state = before
+        for op in self.operations:
+            inverses.append(op.inverse(state))
+            state = op.apply(state)
+        return Sequence(tuple(reversed(inverses)))
+
+    def describe(self) -> str:
+        return "; ".join(op.describe() for op in self.operations)
+
+    def flatten(self) -> list[Operation]:
+        out: list[Operation] = []
+        for op in self.operations:
+            out += op.flatten() if isinstance(op, Sequence) else [op]
+        return out
+
+
+# -- helpers -----------------------------------------------------------------------
+
+
+def _rederive(
+    name: str, table: str, columns: tuple[str, ...], new_table: str, new_columns: tuple[str, ...], suffix: str
+) -> str:
+    """``name``, or its new derived form when it is the derived name of the old table/columns."""
+    if name == _naming.derived_name(table, *columns, suffix=suffix):
+        return _naming.derived_name(new_table, *new_columns, suffix=suffix)
+    return name
+
+
+def _retarget(schema: Schema, table: str, column: str | None, new_table: str, new_column: str | None) -> Schema:
+    """Point foreign keys at ``table`` (or its ``column``) to the new names."""
+    tables = []
+    for t in schema.tables:
+        columns = []
+        for c in t.columns:
+            ref = c.references
+            if ref is not None and ref.table == table and (column is None or ref.column == column):
+                ref = replace(ref, table=new_table, column=new_column or ref.column)
+                c = replace(c, references=ref)
+            columns.append(c)
+        tables.append(replace(t, columns=tuple(columns)))
+    return Schema(tuple(tables))
+
+
+def _check_targets(schema: Schema, table: Table) -> None:
+    """The foreign keys of ``table`` point at existing columns."""
+    for column in table.columns:
+        ref = column.references
+        if ref is None:
+            continue
+        if not schema.has(ref.table):
+            raise SchemaStateError(f"{table.name}.{column.name} references a missing table {ref.table!r}")
+        schema.table(ref.table).column(ref.column)
+
+
+def _check_free_name(schema: Schema, name: str) -> None:
+    for table in schema.tables:
+        for group in (*table.indexes, *table.unique):
+            if group.name == name:
+                raise SchemaStateError(f"an index or constraint named {name!r} exists already")

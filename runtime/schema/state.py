@@ -1,0 +1,454 @@
+"""The schema-state model: what a database's tables are, in plain data.
+
+One model, three producers: the generated table classes (``of_tables``,
+which the generator reaches from the schema files), the replay of migration
+files (``runtime.migrations``), and a live database (``runtime.schema.read``,
+at the level of SQL, after ``runtime.schema.compile`` lowers a state to it).
+
+Everything here is dialect-neutral and holds only what the database holds:
+names are database names (``tablename``, ``db_column_name``), a column's
+type is its runtime class name with its parameters, its default the value
+(or dynamic default) the ``DEFAULT`` clause is made from. What lives only
+in the generated code (``choices``, ``help_text``, ``required``, class and
+attribute names, many-to-many attributes) is not part of the state: it
+needs no migration. States are frozen and compare by value; ``renamed_from``
+is a hint for the differ, never part of the comparison.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import decimal
+import enum
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from .. import _naming
+from .._columns import MISSING, Column as _RuntimeColumn, DynamicDefault, ForeignKey as _RuntimeFK
+from .._columns import BigSerial as _BigSerial, Serial as _Serial
+
+if TYPE_CHECKING:
+    from .._table import Table as _RuntimeTable
+
+__all__ = [
+    "KINDS",
+    "Action",
+    "Column",
+    "ForeignKey",
+    "Index",
+    "Schema",
+    "SchemaStateError",
+    "Table",
+    "Type",
+    "Unique",
+    "of_tables",
+]
+
+#: The column kinds a state may hold: the runtime's column classes by name.
+KINDS: Final = frozenset(
+    {
+        "Varchar",
+        "Char",
+        "Text",
+        "Secret",
+        "Email",
+        "Integer",
+        "BigInt",
+        "SmallInt",
+        "Serial",
+        "BigSerial",
+        "Real",
+        "DoublePrecision",
+        "Numeric",
+        "Boolean",
+        "Date",
+        "Time",
+        "Timestamp",
+        "Timestamptz",
+        "Interval",
+        "UUID",
+        "JSON",
+        "JSONB",
+        "Bytea",
+        "Array",
+    }
+)
+
+Action = Literal["cascade", "restrict", "set_null", "set_default", "no_action"]
+
+
+class SchemaStateError(ValueError):
+    """A state or an operation on it that cannot be: a missing table or column,
+    a name taken twice, an unknown column kind."""
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    """A column type: a runtime column class name and its parameters.
+
+    ``Type("Varchar", length=50)``, ``Type("Numeric", digits=(5, 2))``,
+    ``Type("Array", element=Type("Integer"))``.
+    """
+
+    kind: str
+    length: int | None = None
+    digits: tuple[int, int] | None = None
+    element: Type | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise SchemaStateError(f"unknown column type {self.kind!r}")
+        if (self.kind == "Array") != (self.element is not None):
+            raise SchemaStateError("an Array type, and only it, has an element type")
+        if self.digits is not None:
+            object.__setattr__(self, "digits", tuple(self.digits))
+
+    def __repr__(self) -> str:
+        args = [repr(self.kind)]
+        if self.length is not None:
+            args.append(f"length={self.length!r}")
+        if self.digits is not None:
+            args.append(f"digits={self.digits!r}")
+        if self.element is not None:
+            args.append(f"element={self.element!r}")
+        return f"Type({', '.join(args)})"
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    """Where a foreign key column points: a table and a column of it (database names)."""
+
+    table: str
+    column: str = "id"
+    on_delete: Action = "cascade"
+    on_update: Action = "cascade"
+
+    def __repr__(self) -> str:
+        args = [repr(self.table)]
+        if self.column != "id":
+            args.append(f"column={self.column!r}")
+        if self.on_delete != "cascade":
+            args.append(f"on_delete={self.on_delete!r}")
+        if self.on_update != "cascade":
+            args.append(f"on_update={self.on_update!r}")
+        return f"ForeignKey({', '.join(args)})"
+
+
+#: Python values a ``DEFAULT`` can be made from (besides a ``DynamicDefault``).
+DefaultValue = (
+    bool
+    | int
+    | float
+    | str
+    | bytes
+    | decimal.Decimal
+    | datetime.date
+    | datetime.time
+    | datetime.datetime
+    | datetime.timedelta
+    | uuid.UUID
+    | list[Any]
+    | dict[str, Any]
+    | DynamicDefault
+    | None
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column. ``default`` is what its ``DEFAULT`` clause is made from:
+    ``None`` for no clause, a Python value, or a dynamic default
+    (``TimestampNow()``). A foreign key column's ``type`` is the type its
+    values have (``Integer`` for a key to a ``Serial``)."""
+
+    name: str
+    type: Type
+    null: bool = False
+    default: DefaultValue = None
+    primary_key: bool = False
+    unique: bool = False
+    index: bool = False
+    references: ForeignKey | None = None
+    #: The column's name in the previous state, when the schema renames it
+    #: (a hint for the differ; not compared).
+    renamed_from: str | None = field(default=None, compare=False)
+
+    def __repr__(self) -> str:
+        args = [repr(self.name), repr(self.type)]
+        for name in ("null", "primary_key", "unique", "index"):
+            if getattr(self, name):
+                args.append(f"{name}=True")
+        if self.default is not None:
+            args.append(f"default={self.default!r}")
+        if self.references is not None:
+            args.append(f"references={self.references!r}")
+        return f"Column({', '.join(args)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """An index over columns of a table (database names), declared at table level."""
+
+    name: str
+    columns: tuple[str, ...]
+    unique: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+
+    def __repr__(self) -> str:
+        unique = ", unique=True" if self.unique else ""
+        return f"Index({self.name!r}, {self.columns!r}{unique})"
+
+
+@dataclass(frozen=True, slots=True)
+class Unique:
+    """A ``UNIQUE`` constraint over several columns (database names)."""
+
+    name: str
+    columns: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+
+    def __repr__(self) -> str:
+        return f"Unique({self.name!r}, {self.columns!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One table: its columns in order, table-level indexes and unique constraints."""
+
+    name: str
+    columns: tuple[Column, ...]
+    indexes: tuple[Index, ...] = ()
+    unique: tuple[Unique, ...] = ()
+    #: The table's name in the previous state, when the schema renames it.
+    renamed_from: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "indexes", tuple(self.indexes))
+        object.__setattr__(self, "unique", tuple(self.unique))
+        seen: set[str] = set()
+        for column in self.columns:
+            if column.name in seen:
+                raise SchemaStateError(f"table {self.name!r} has two columns {column.name!r}")
+            seen.add(column.name)
+        for group in (*self.indexes, *self.unique):
+            for name in group.columns:
+                if name not in seen:
+                    raise SchemaStateError(
+                        f"{group.name!r} of table {self.name!r} names no column {name!r}"
+                    )
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise SchemaStateError(f"table {self.name!r} has no column {name!r}")
+
+    def has_column(self, name: str) -> bool:
+        return any(c.name == name for c in self.columns)
+
+    @property
+    def primary_key(self) -> Column | None:
+        return next((c for c in self.columns if c.primary_key), None)
+
+    def __repr__(self) -> str:
+        lines = [f"Table(\n    {self.name!r},\n    columns=["]
+        lines += [f"        {c!r}," for c in self.columns]
+        lines.append("    ],")
+        if self.indexes:
+            lines.append(f"    indexes={list(self.indexes)!r},")
+        if self.unique:
+            lines.append(f"    unique={list(self.unique)!r},")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """The tables of a database, in an order where each table follows those it
+    references (cycles aside)."""
+
+    tables: tuple[Table, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tables", tuple(self.tables))
+        names = [t.name for t in self.tables]
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise SchemaStateError(f"two tables named {twice[0]!r}")
+
+    def __iter__(self) -> Iterator[Table]:
+        return iter(self.tables)
+
+    def names(self) -> list[str]:
+        return [t.name for t in self.tables]
+
+    def has(self, name: str) -> bool:
+        return any(t.name == name for t in self.tables)
+
+    def table(self, name: str) -> Table:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise SchemaStateError(f"there is no table {name!r}")
+
+    def put(self, table: Table, *, old_name: str | None = None) -> Schema:
+        """This schema with ``table`` replacing the table named ``old_name``
+        (default: its own name) in place, or added at the end."""
+        key = old_name or table.name
+        if self.has(key):
+            return Schema(tuple(table if t.name == key else t for t in self.tables))
+        return Schema((*self.tables, table))
+
+    def without(self, name: str) -> Schema:
+        self.table(name)
+        return Schema(tuple(t for t in self.tables if t.name != name))
+
+    def referencing(self, name: str) -> list[tuple[Table, Column]]:
+        """The foreign key columns (and their tables) that point at table ``name``."""
+        return [
+            (t, c)
+            for t in self.tables
+            for c in t.columns
+            if c.references is not None and c.references.table == name
+        ]
+
+    def ordered(self) -> Schema:
+        """The same tables, each after the tables it references (a stable
+        topological order; a cycle keeps the given order)."""
+        by_name = {t.name: t for t in self.tables}
+        done: dict[str, Table] = {}
+        visiting: set[str] = set()
+
+        def visit(table: Table) -> None:
+            if table.name in done or table.name in visiting:
+                return
+            visiting.add(table.name)
+            for column in table.columns:
+                target = column.references.table if column.references else None
+                if target is not None and target != table.name and target in by_name:
+                    visit(by_name[target])
+            visiting.discard(table.name)
+            done[table.name] = table
+
+        for table in self.tables:
+            visit(table)
+        return Schema(tuple(done.values()))
+
+
+# -- the producer from table classes ------------------------------------------------
+
+
+def _type_of(column: _RuntimeColumn[Any]) -> Type:
+    """The state type of a runtime column (a foreign key: its target key's value type)."""
+    if isinstance(column, _RuntimeFK):
+        key = column._target_pk()
+        if isinstance(key, _BigSerial):
+            return Type("BigInt")
+        if isinstance(key, _Serial):
+            return Type("Integer")
+        return _type_of(key)
+    kind = type(column).__name__
+    # Generated code subclasses nothing but foreign keys; a user's subclass
+    # of a column class is stored as the runtime class it derives from.
+    for base in type(column).__mro__:
+        if base.__name__ in KINDS and base.__module__.startswith("runtime."):
+            kind = base.__name__
+            break
+    element = getattr(column, "base_column", None)
+    return Type(
+        kind,
+        length=getattr(column, "length", None),
+        digits=getattr(column, "digits", None),
+        element=_type_of(element) if kind == "Array" and element is not None else None,
+    )
+
+
+def default_of(column: _RuntimeColumn[Any]) -> DefaultValue:
+    """What ``column``'s ``DEFAULT`` clause is made from (``None``: no clause).
+
+    A non-null column without a declared default gets its type's zero
+    (Piccolo's rule); a primary key and a foreign key without a declared
+    default get none.
+    """
+    meta = column._meta
+    if meta.primary_key:
+        return None
+    default = meta.default
+    if isinstance(default, DynamicDefault):
+        return default
+    if default is MISSING:
+        if meta.null or isinstance(column, _RuntimeFK):
+            return None
+        default = column._zero_value()
+    if default is None:
+        return None
+    value = column._check(default)
+    if isinstance(value, enum.Enum):  # a member of a choices enum: its value
+        value = value.value
+    return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
+
+
+def column_of(column: _RuntimeColumn[Any]) -> Column:
+    """The state of one runtime column (bound to its table)."""
+    meta = column._meta
+    references = None
+    if isinstance(column, _RuntimeFK):
+        target = column.target()
+        references = ForeignKey(
+            table=target._meta.tablename,
+            column=target._meta.primary_key._meta.db_name,
+            on_delete=column.on_delete,
+            on_update=column.on_update,
+        )
+    return Column(
+        name=meta.db_name,
+        type=_type_of(column),
+        null=meta.null and not meta.primary_key,
+        default=default_of(column),
+        primary_key=meta.primary_key,
+        unique=meta.unique and not meta.primary_key,
+        index=meta.index and not meta.primary_key,
+        references=references,
+    )
+
+
+def table_of(table: type[_RuntimeTable[Any]]) -> Table:
+    """The state of one table class."""
+    meta = table._meta
+
+    def db_names(attributes: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(meta.column_map[a]._meta.db_name for a in attributes)
+
+    indexes = []
+    for declared in meta.indexes:
+        columns = db_names(declared.columns)
+        name = declared.name or _naming.index_name(meta.tablename, columns)
+        indexes.append(Index(name, columns, unique=declared.unique))
+    unique = [
+        Unique(_naming.unique_name(meta.tablename, db_names(group)), db_names(group))
+        for group in meta.unique
+    ]
+    return Table(
+        name=meta.tablename,
+        columns=tuple(column_of(c) for c in meta.columns),
+        indexes=tuple(indexes),
+        unique=tuple(unique),
+    )
+
+
+def of_tables(tables: Iterable[type[_RuntimeTable[Any]]]) -> Schema:
+    """The state of a set of table classes, in dependency order."""
+    return Schema(tuple(table_of(t) for t in tables)).ordered()
+
+
+def renamed(table: Table, **changes: Any) -> Table:
+    """``dataclasses.replace`` for a table (kept for readability at call sites)."""
+    return replace(table, **changes)

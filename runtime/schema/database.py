@@ -1,0 +1,110 @@
+"""The state as a database shows it: SQL types and ``DEFAULT`` text, per dialect.
+
+Two producers meet here, and the tests hold them equal:
+
+- ``runtime.schema.compile`` lowers a ``state.Schema`` for a dialect
+  (``compiler.lower(schema)``): what its DDL creates;
+- ``runtime.schema.read`` reads a live database (``await read_schema(engine)``).
+
+So "the database is what the schema says" is ``read == lower`` (the
+migrations oracle and ``migrations check --database``, drift). The spelling is
+the compiler's: ``type`` is the SQL type exactly as the DDL writes it
+(``VARCHAR(50)``, ``INTEGER``, ``NUMERIC(5, 2)``, ``TEXT[]``, ``TIMESTAMPTZ``;
+on PostgreSQL a serial key is ``SERIAL``/``BIGSERIAL`` with no default), and
+``default`` the ``DEFAULT`` expression exactly as the DDL writes it; the
+reader turns what a database gives back (``'a'::character varying``,
+``nextval('band_id_seq'::regclass)``, declared types in another case) into
+that spelling. Names that a database does not keep are empty: SQLite keeps
+no names of column constraints (``name`` of a single-column unique is the
+empty string there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+__all__ = ["DbColumn", "DbForeignKey", "DbIndex", "DbSchema", "DbTable", "DbUnique"]
+
+
+@dataclass(frozen=True, slots=True)
+class DbForeignKey:
+    """``REFERENCES table (column) ON DELETE ... ON UPDATE ...`` (actions as SQL words:
+    ``CASCADE``, ``SET NULL``, ``NO ACTION``, ...)."""
+
+    table: str
+    column: str
+    on_delete: str
+    on_update: str
+
+
+@dataclass(frozen=True, slots=True)
+class DbColumn:
+    name: str
+    type: str
+    notnull: bool
+    default: str | None
+    primary_key: bool = False
+    references: DbForeignKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DbIndex:
+    """An index made by ``CREATE [UNIQUE] INDEX`` (not one backing a constraint)."""
+
+    name: str
+    columns: tuple[str, ...]
+    unique: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DbUnique:
+    """A ``UNIQUE`` constraint (of one column or several); ``name`` is empty where
+    the database keeps none."""
+
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DbTable:
+    """One table. ``columns`` in table order; ``indexes`` and ``unique`` sorted
+    (by name, then columns), so two reads of one database compare equal."""
+
+    name: str
+    columns: tuple[DbColumn, ...]
+    indexes: tuple[DbIndex, ...] = ()
+    unique: tuple[DbUnique, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(
+            self, "indexes", tuple(sorted(self.indexes, key=lambda i: (i.name, i.columns)))
+        )
+        object.__setattr__(
+            self, "unique", tuple(sorted(self.unique, key=lambda u: (u.name, u.columns)))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DbSchema:
+    """Tables by name (sorted), as a database of one dialect holds them."""
+
+    dialect: str
+    tables: tuple[DbTable, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tables", tuple(sorted(self.tables, key=lambda t: t.name)))
+
+    def __iter__(self) -> Iterator[DbTable]:
+        return iter(self.tables)
+
+    def table(self, name: str) -> DbTable:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(name)
+
+    def only(self, names: set[str]) -> DbSchema:
+        """The same schema with only the tables named (to ignore others in a database)."""
+        return DbSchema(self.dialect, tuple(t for t in self.tables if t.name in names))

@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="output package folder (default: the configured 'out')",
     )
+    from generator.migrate_cli import add_parser as add_migrations
+
+    add_migrations(commands)
     commands.add_parser(
         "json-schema",
         help="print the JSON Schema of schema files, for editors",
@@ -85,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "build":
         return _build(args.schema, args.out, check=args.check)
+    if args.command == "migrations":
+        from generator.migrate_cli import run as run_migrations
+
+        return run_migrations(args)
     parser.print_help(sys.stderr)
     return 2
 

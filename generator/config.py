@@ -10,6 +10,7 @@ from generator.positions import NodePath, dotted
 from generator.toml_source import read_toml
 
 __all__ = [
+    "DEFAULT_MIGRATIONS",
     "DEFAULT_OUT",
     "DEFAULT_SCHEMA",
     "KEYS",
@@ -22,14 +23,16 @@ __all__ = [
 
 DEFAULT_SCHEMA = ("schema",)
 DEFAULT_OUT = "generated"
+DEFAULT_MIGRATIONS = "migrations"
 #: The keys of ``[tool.piccolo-gen]``; any other is refused (a typo would
 #: otherwise build from the defaults without a word).
-KEYS = ("schema", "out")
+KEYS = ("schema", "out", "migrations")
 
 
 @dataclass(frozen=True)
 class Config:
-    """Where the schema files are and where the generated package goes.
+    """Where the schema files are, where the generated package goes and
+    where the migration files live.
 
     Paths are absolute, resolved against the folder of ``pyproject`` (or
     the starting folder when there is no ``pyproject.toml``).
@@ -39,6 +42,12 @@ class Config:
     schema: tuple[Path, ...]
     out: Path
     pyproject: Path | None
+    migrations: Path | None = None
+
+    @property
+    def migrations_folder(self) -> Path:
+        """The migrations folder (default: ``migrations/`` in the project root)."""
+        return self.migrations or self.root / DEFAULT_MIGRATIONS
 
 
 class ConfigError(Exception):
@@ -78,13 +87,19 @@ def load_config(start: Path | None = None) -> Config:
 
     The nearest file is the project's, even without the table (as for black
     and mypy); then, or with no file at all, the defaults apply: schemas in
-    ``schema/`` and output in ``generated/``. A key other than those of
+    ``schema/``, output in ``generated/``, migration files in ``migrations/``. A key other than those of
     ``KEYS`` is an error, with a suggestion.
     """
     start = (start or Path.cwd()).resolve()
     pyproject = find_pyproject(start)
     if pyproject is None:
-        return Config(start, tuple(start / s for s in DEFAULT_SCHEMA), start / DEFAULT_OUT, None)
+        return Config(
+            start,
+            tuple(start / s for s in DEFAULT_SCHEMA),
+            start / DEFAULT_OUT,
+            None,
+            start / DEFAULT_MIGRATIONS,
+        )
     file = display_path(pyproject)
     try:
         parsed = read_toml(pyproject.read_text(encoding="utf-8"))
@@ -122,5 +137,8 @@ def load_config(start: Path | None = None) -> Config:
     out = table.get("out", DEFAULT_OUT)
     if not isinstance(out, str) or not out:
         raise error("out", 'must be a path, e.g. "generated"')
+    migrations = table.get("migrations", DEFAULT_MIGRATIONS)
+    if not isinstance(migrations, str) or not migrations:
+        raise error("migrations", 'must be a path, e.g. "migrations"')
     root = pyproject.parent
-    return Config(root, tuple(root / s for s in schema), root / out, pyproject)
+    return Config(root, tuple(root / s for s in schema), root / out, pyproject, root / migrations)

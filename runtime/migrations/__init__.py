@@ -1,0 +1,78 @@
+"""Migrations: how a database that holds data follows the schema files.
+
+A migration file (``migrations/0002_add_rating.py``) imports only this
+module and holds one ``Migration``::
+
+    from runtime.migrations import AddColumn, Column, Migration, Type
+
+    migration = Migration(
+        id="0002_add_rating",
+        parent="0001_initial",
+        operations=[AddColumn("band", Column("rating", Type("Integer"), default=0))],
+    )
+
+Everything such a file needs is importable from here: ``Migration``, the
+operations (``runtime.schema.operations``), the state classes they are made
+of (``runtime.schema.state``), the dynamic defaults, and ``MigrationDB``, the
+connection a ``RunPython`` function gets. Reading the files lives in
+``runtime.migrations.files``, applying them in ``runtime.migrations.runner``,
+the lint in ``runtime.migrations.lint``.
+"""
+
+from .._columns import UUID4, DateNow, DynamicDefault, TimeNow, TimestampNow, TimestamptzNow
+from ..schema.operations import (
+    UNCHANGED,
+    AddColumn,
+    AddIndex,
+    AddUnique,
+    AlterColumn,
+    CreateTable,
+    DropColumn,
+    DropIndex,
+    DropTable,
+    DropUnique,
+    IrreversibleError,
+    Operation,
+    RenameColumn,
+    RenameTable,
+    RunPython,
+    RunSQL,
+)
+from ..schema.state import Column, ForeignKey, Index, Schema, Table, Type, Unique
+from ._base import HISTORY_TABLE, Migration, MigrationDB, MigrationError
+
+__all__ = [
+    "HISTORY_TABLE",
+    "UNCHANGED",
+    "UUID4",
+    "AddColumn",
+    "AddIndex",
+    "AddUnique",
+    "AlterColumn",
+    "Column",
+    "CreateTable",
+    "DateNow",
+    "DropColumn",
+    "DropIndex",
+    "DropTable",
+    "DropUnique",
+    "DynamicDefault",
+    "ForeignKey",
+    "Index",
+    "IrreversibleError",
+    "Migration",
+    "MigrationDB",
+    "MigrationError",
+    "Operation",
+    "RenameColumn",
+    "RenameTable",
+    "RunPython",
+    "RunSQL",
+    "Schema",
+    "Table",
+    "TimeNow",
+    "TimestampNow",
+    "TimestamptzNow",
+    "Type",
+    "Unique",
+]

@@ -1,0 +1,293 @@
+"""Migration files without a database: loading, the chain checks, replay,
+lint, and the files ``new`` writes (formatted, and passing mypy --strict)."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import hashlib
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from generator.migration_writer import render_empty, render_migration, write_atomically
+from runtime.migrations import (
+    AddColumn,
+    AddIndex,
+    AddUnique,
+    AlterColumn,
+    Column,
+    CreateTable,
+    DateNow,
+    DropColumn,
+    DropTable,
+    ForeignKey,
+    Index,
+    Migration,
+    MigrationError,
+    RenameColumn,
+    RunSQL,
+    Schema,
+    Table,
+    TimestampNow,
+    Type,
+    Unique,
+)
+from runtime.migrations.files import checksum, load_file, load_folder
+from runtime.migrations.lint import lint, lint_migration, unacknowledged
+
+BAND = Table(
+    "band",
+    columns=(
+        Column("id", Type("Serial"), primary_key=True),
+        Column("name", Type("Varchar", length=50), default=""),
+        Column("popularity", Type("Integer"), default=0),
+    ),
+)
+GENRE = Table(
+    "genre",
+    columns=(
+        Column("id", Type("Serial"), primary_key=True),
+        Column("band", Type("Integer"), references=ForeignKey("band", on_delete="set_null"), null=True),
+        Column("label", Type("Text"), null=True, default="x"),
+        Column("founded", Type("Date"), default=DateNow()),
+        Column("at", Type("Timestamp"), null=True, default=datetime.datetime(2020, 1, 2, 3, 4)),
+        Column("price", Type("Numeric", digits=(5, 2)), default=decimal.Decimal("1.50")),
+        Column("uid", Type("UUID"), null=True, default=uuid.UUID(int=7)),
+        Column("took", Type("Interval"), null=True, default=datetime.timedelta(days=1)),
+        Column("tags", Type("Array", element=Type("Varchar", length=10)), default=[]),
+        Column("meta", Type("JSON"), default={"a": [1, 2]}),
+        Column("blob", Type("Bytea"), null=True, default=b"\x00"),
+    ),
+    indexes=(Index("genre_label_band", ("label", "band"), unique=True),),
+    unique=(Unique("genre_label_founded_key", ("label", "founded")),),
+)
+
+
+def write(folder: Path, migration_id: str, parent: str | None, ops: str, **extra: str) -> Path:
+    args = "".join(f"    {k}={v},\n" for k, v in extra.items())
+    path = folder / f"{migration_id}.py"
+    path.write_text(
+        "from runtime.migrations import *  # noqa: F403\n"
+        f"migration = Migration(id={migration_id!r}, parent={parent!r},\n"
+        f"    operations=[{ops}],\n{args})\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+# -- loading and the chain ----------------------------------------------------------
+
+
+def test_loading_a_chain_replays_to_the_state(tmp_path: Path) -> None:
+    write(tmp_path, "0001_initial", None, f"CreateTable({BAND!r})")
+    write(tmp_path, "0002_rename", "0001_initial", "RenameColumn('band', 'name', 'title')")
+    migrations = load_folder(tmp_path)
+    assert migrations.ids() == ["0001_initial", "0002_rename"]
+    expected = RenameColumn("band", "name", "title").apply(Schema((BAND,)))
+    assert migrations.state() == expected
+    assert migrations.states()[1] == Schema((BAND,))
+    first = migrations.get("0001")
+    assert first.checksum == hashlib.sha256((tmp_path / "0001_initial.py").read_bytes()).hexdigest()
+    assert first.checksum == checksum(tmp_path / "0001_initial.py")
+    assert migrations.get("2").id == "0002_rename"
+    assert "_piccolo_gen_migration_0001_initial" not in sys.modules
+
+
+def test_an_absent_folder_has_no_migrations(tmp_path: Path) -> None:
+    assert len(load_folder(tmp_path / "nowhere")) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("0001_a.py", "migration = (", "0001_a.py:1:"),
+        ("0001_a.py", "x = 1\n", "has nothing"),
+        ("0001_a.py", "migration = 3\n", "it has int"),
+        ("0001_a.py", "raise RuntimeError('boom')\n", "RuntimeError: boom"),
+        (
+            "0001_a.py",
+            "from runtime.migrations import Migration\n"
+            "migration = Migration(id='0001_b', parent=None)\n",
+            "the id must be the file's name ('0001_a')",
+        ),
+        (
+            "0001_a.py",
+            "from runtime.migrations import Migration\n"
+            "migration = Migration(id='0001_a', parent=None, operations=[1])\n",
+            "1 is not an operation",
+        ),
+        ("add_tags.py", "", "not a migration file name"),
+    ],
+)
+def test_a_malformed_file_is_an_error_naming_it(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(MigrationError) as raised:
+        load_folder(tmp_path)
+    assert name in str(raised.value)
+    assert message in str(raised.value)
+
+
+def test_two_files_with_one_parent_are_an_error(tmp_path: Path) -> None:
+    write(tmp_path, "0001_initial", None, f"CreateTable({BAND!r})")
+    write(tmp_path, "0002_a", "0001_initial", "")
+    write(tmp_path, "0003_b", "0001_initial", "")
+    with pytest.raises(MigrationError, match="2 migrations have the parent 0001_initial") as raised:
+        load_folder(tmp_path)
+    assert "0002_a.py" in str(raised.value) and "0003_b.py" in str(raised.value)
+
+
+def test_two_files_with_one_number_are_an_error(tmp_path: Path) -> None:
+    write(tmp_path, "0001_initial", None, "")
+    write(tmp_path, "0002_a", "0001_initial", "")
+    write(tmp_path, "0002_b", "0002_a", "")
+    with pytest.raises(MigrationError, match="2 migrations are numbered 0002"):
+        load_folder(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("parents", "message"),
+    [
+        (("0009_x", "0001_initial"), "it is the first migration, but its parent is '0009_x'"),
+        ((None, "0009_x"), "its parent is '0009_x', but the migration before it is '0001_initial'"),
+    ],
+)
+def test_a_broken_chain_is_an_error(
+    tmp_path: Path, parents: tuple[str | None, str], message: str
+) -> None:
+    write(tmp_path, "0001_initial", parents[0], "")
+    write(tmp_path, "0002_a", parents[1], "")
+    with pytest.raises(MigrationError, match=message.replace("(", r"\(")):
+        load_folder(tmp_path)
+
+
+def test_operations_that_do_not_replay_name_file_and_operation(tmp_path: Path) -> None:
+    write(tmp_path, "0001_initial", None, f"CreateTable({BAND!r})")
+    write(tmp_path, "0002_a", "0001_initial", "DropColumn('band', 'nope')")
+    with pytest.raises(MigrationError) as raised:
+        load_folder(tmp_path)
+    text = str(raised.value)
+    assert "0002_a.py" in text and "drop column band.nope" in text and "no column 'nope'" in text
+
+
+def test_migration_refuses_a_bad_id() -> None:
+    with pytest.raises(MigrationError, match="not of the form NNNN_slug"):
+        Migration(id="initial", parent=None)
+    with pytest.raises(MigrationError, match="acknowledged must be a tuple"):
+        Migration(id="0001_a", parent=None, acknowledged="drop-table band")
+
+
+# -- lint -----------------------------------------------------------------------------
+
+
+def keys(findings: list[object]) -> list[str]:
+    return [f"{f.kind} {f.key}" for f in findings]  # type: ignore[attr-defined]
+
+
+def test_lint_findings() -> None:
+    before = Schema((BAND,))
+    ops = [
+        DropColumn("band", "popularity"),
+        AlterColumn("band", "name", type=Type("Varchar", length=20)),
+        AddColumn("band", Column("rating", Type("Integer"))),
+        AddColumn("band", Column("code", Type("Integer"), null=True, unique=True)),
+        AddIndex("band", Index("band_name", ("name",))),
+        AddUnique("band", Unique("band_name_key", ("name",))),
+        CreateTable(Table("tour", (Column("id", Type("Serial"), primary_key=True),))),
+        AddColumn("tour", Column("stops", Type("Integer"))),  # a new table is empty
+        AlterColumn("band", "rating", type=Type("BigInt")),  # widens, but rewrites on PG
+        DropTable("tour"),
+        RunSQL("UPDATE band SET name = 'x'"),
+    ]
+    assert keys(lint(ops, before)) == [
+        "destructive drop-column band.popularity",
+        "destructive narrow-type band.name",
+        "locking table-rewrite band.name",
+        "data not-null band.rating",
+        "data unique band.code",
+        "locking index-lock band.code",
+        "locking index-lock band.band_name",
+        "data unique band.band_name_key",
+        "locking index-lock band.band_name_key",
+        "locking table-rewrite band.rating",
+        "destructive drop-table tour",
+        "irreversible no-backwards run SQL UPDATE band SET name = 'x'",
+    ]
+    drop = lint(ops[:1], before)[0]
+    assert "cannot bring the data back" in drop.message
+
+
+def test_lint_widening_is_not_destructive_and_concurrently_does_not_lock() -> None:
+    before = Schema((BAND,))
+    ops = [
+        AlterColumn("band", "name", type=Type("Varchar", length=80)),
+        AlterColumn("band", "popularity", type=Type("BigInt")),
+        AddIndex("band", Index("band_name", ("name",)), concurrently=True),
+        AlterColumn("band", "name", type=Type("Text")),
+    ]
+    assert keys(lint(ops, before)) == ["locking table-rewrite band.popularity"]
+
+
+def test_unacknowledged_destructive_findings() -> None:
+    before = Schema((BAND,))
+    ops = [DropColumn("band", "popularity"), DropColumn("band", "name")]
+    migration = Migration(
+        id="0002_a", parent="0001_a", operations=ops, acknowledged=("drop-column band.name",)
+    )
+    findings = lint_migration(migration, before)
+    assert [f.key for f in unacknowledged(migration, findings)] == ["drop-column band.popularity"]
+
+
+# -- the files `new` writes -------------------------------------------------------
+
+
+def test_written_files_load_replay_and_pass_mypy_strict(tmp_path: Path) -> None:
+    first = [CreateTable(BAND), CreateTable(GENRE)]
+    second = [
+        DropColumn("band", "popularity"),
+        AlterColumn("genre", "label", type=Type("Varchar", length=20), null=False, default="y"),
+        AddColumn("band", Column("at", Type("Timestamp"), default=TimestampNow())),
+        RenameColumn("genre", "label", "title"),
+    ]
+    write_atomically(
+        tmp_path / "0001_initial.py",
+        render_migration("0001_initial", None, first, findings=lint(first, Schema())),
+    )
+    state = Schema((BAND, GENRE))
+    findings = lint(second, state)
+    write_atomically(
+        tmp_path / "0002_more.py",
+        render_migration("0002_more", "0001_initial", second, findings=findings, hints=["a hint"]),
+    )
+    write_atomically(tmp_path / "0003_data.py", render_empty("0003_data", "0002_more"))
+    migrations = load_folder(tmp_path)
+    after = state
+    for op in second:
+        after = op.apply(after)
+    assert migrations.state() == after
+    assert list(migrations.get("0001").operations) == first
+    assert list(migrations.get("0002").operations) == second
+    text = (tmp_path / "0002_more.py").read_text(encoding="utf-8")
+    assert "# Lint" in text and "destructive drop-column band.popularity" in text
+    assert "acknowledged=('drop-column band.popularity'" in text
+    assert "# Hints:\n#   a hint" in text
+    assert "RunPython(split_name, join_name)" in (tmp_path / "0003_data.py").read_text()
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_load_file_sets_path_and_checksum(tmp_path: Path) -> None:
+    path = write(tmp_path, "0001_initial", None, "")
+    migration = load_file(path)
+    assert migration.path == str(path)
+    assert migration.checksum == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from .. import _naming
-from .._columns import DynamicDefault
 from .._columns import BigSerial as _BigSerial
 from .._columns import Column as _RuntimeColumn
+from .._columns import DynamicDefault
 from .._columns import ForeignKey as _RuntimeFK
 from .._columns import Serial as _Serial
 

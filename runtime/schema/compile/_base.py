@@ -44,8 +44,8 @@ from ..._dialect import Dialect
 from ..._engine_base import EngineError
 from .. import operations as ops
 from ..database import DbColumn, DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
-from ..state import Index, Schema, Table, Type
 from ..state import Column as StateColumn
+from ..state import Index, Schema, Table, Type
 
 __all__ = [
     "ACTIONS",

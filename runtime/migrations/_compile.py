@@ -9,13 +9,13 @@ show the statements it stands for.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeAlias
 
 from .._engine_base import Engine
 from ..schema.operations import Operation, RunPython, RunSQL
+from ..schema.session import split_sqlite
 from ..schema.state import Schema
 from ._base import MigrationDB
 
@@ -46,29 +46,18 @@ class _DataStep:
 
     async def run(self, conn: Any) -> None:
         if isinstance(self.op, RunSQL):
-            for statement in split_sql(self.op.sql_for(self.dialect), self.dialect):
-                await conn.execute(statement)
+            await conn.execute(self.op.sql_for(self.dialect))
         else:
             forwards: Callable[[MigrationDB], Awaitable[None]] = self.op.forwards
             await forwards(MigrationDB(conn))
 
 
 def split_sql(text: str, dialect: str) -> list[str]:
-    """``text`` as single statements where the driver takes one at a time (sqlite3);
-    PostgreSQL takes a script as it is."""
+    """``text`` as the statements it holds, for printing (the session's
+    connection splits it the same way on SQLite; PostgreSQL runs a script)."""
     if dialect != "sqlite":
         return [text] if text.strip() else []
-    statements: list[str] = []
-    current = ""
-    for piece in text.split(";"):
-        current += piece + ";"
-        if sqlite3.complete_statement(current):
-            if current.strip(" \t\r\n;"):
-                statements.append(current.strip())
-            current = ""
-    if current.strip(" \t\r\n;"):
-        statements.append(current.strip().rstrip(";"))
-    return statements
+    return split_sqlite(text)
 
 
 def steps_of(op: Operation, before: Schema, dialect: str) -> list[Any]:
@@ -97,7 +86,7 @@ async def run_step(step: Any, conn: Any) -> None:
 @asynccontextmanager
 async def session(engine: Engine, *, atomic: bool) -> AsyncIterator[Any]:
     """The compiler's schema session: one transaction (``atomic``), or none."""
-    from ..schema.compile import ddl_session
+    from ..schema.session import ddl_session
 
     async with ddl_session(engine, transaction=atomic) as conn:
         yield conn

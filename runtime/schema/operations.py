@@ -20,10 +20,20 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from .. import _naming
-from .state import Column, DefaultValue, ForeignKey, Index, Schema, SchemaStateError, Table, Type, Unique
+from .state import (
+    Column,
+    DefaultValue,
+    ForeignKey,
+    Index,
+    Schema,
+    SchemaStateError,
+    Table,
+    Type,
+    Unique,
+)
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    pass
 
 __all__ = [
     "UNCHANGED",
@@ -151,7 +161,9 @@ class AddColumn(Operation):
     def apply(self, schema: Schema) -> Schema:
         table = schema.table(self.table)
         if table.has_column(self.column.name):
-            raise SchemaStateError(f"table {self.table!r} has a column {self.column.name!r} already")
+            raise SchemaStateError(
+                f"table {self.table!r} has a column {self.column.name!r} already"
+            )
         if self.column.primary_key:
             raise SchemaStateError("a primary key column cannot be added to a table")
         after = schema.put(replace(table, columns=(*table.columns, self.column)))
@@ -232,13 +244,17 @@ class RenameColumn(Operation):
             ),
             indexes=tuple(
                 replace(
-                    i, name=_rederive(i.name, t, i.columns, t, swap(i.columns), ""), columns=swap(i.columns)
+                    i,
+                    name=_rederive(i.name, t, i.columns, t, swap(i.columns), ""),
+                    columns=swap(i.columns),
                 )
                 for i in table.indexes
             ),
             unique=tuple(
                 replace(
-                    u, name=_rederive(u.name, t, u.columns, t, swap(u.columns), "key"), columns=swap(u.columns)
+                    u,
+                    name=_rederive(u.name, t, u.columns, t, swap(u.columns), "key"),
+                    columns=swap(u.columns),
                 )
                 for u in table.unique
             ),
@@ -288,7 +304,9 @@ class AlterColumn(Operation):
         if not self.changes():
             raise SchemaStateError(f"AlterColumn of {self.table}.{self.name} changes nothing")
         if column.primary_key and any(k != "type" for k in self.changes()):
-            raise SchemaStateError(f"only the type of the primary key {self.table}.{self.name} can change")
+            raise SchemaStateError(
+                f"only the type of the primary key {self.table}.{self.name} can change"
+            )
         new = replace(column, **self.changes())
         after = schema.put(
             replace(table, columns=tuple(new if c.name == self.name else c for c in table.columns))
@@ -346,7 +364,9 @@ class DropIndex(Operation):
         table = schema.table(self.table)
         if not any(i.name == self.name for i in table.indexes):
             raise SchemaStateError(f"table {self.table!r} has no index {self.name!r}")
-        return schema.put(replace(table, indexes=tuple(i for i in table.indexes if i.name != self.name)))
+        return schema.put(
+            replace(table, indexes=tuple(i for i in table.indexes if i.name != self.name))
+        )
 
     def inverse(self, before: Schema) -> Operation:
         index = next(i for i in before.table(self.table).indexes if i.name == self.name)
@@ -386,7 +406,9 @@ class DropUnique(Operation):
         table = schema.table(self.table)
         if not any(u.name == self.name for u in table.unique):
             raise SchemaStateError(f"table {self.table!r} has no unique constraint {self.name!r}")
-        return schema.put(replace(table, unique=tuple(u for u in table.unique if u.name != self.name)))
+        return schema.put(
+            replace(table, unique=tuple(u for u in table.unique if u.name != self.name))
+        )
 
     def inverse(self, before: Schema) -> Operation:
         unique = next(u for u in before.table(self.table).unique if u.name == self.name)
@@ -430,7 +452,9 @@ class RunSQL(Operation):
         return self.forwards[dialect]
 
     def describe(self) -> str:
-        text = self.forwards if isinstance(self.forwards, str) else next(iter(self.forwards.values()))
+        text = (
+            self.forwards if isinstance(self.forwards, str) else next(iter(self.forwards.values()))
+        )
         first = " ".join(text.split())
         return f"run SQL {first[:60]}{'...' if len(first) > 60 else ''}"
 
@@ -495,7 +519,12 @@ class Sequence(Operation):
 
 
 def _rederive(
-    name: str, table: str, columns: tuple[str, ...], new_table: str, new_columns: tuple[str, ...], suffix: str
+    name: str,
+    table: str,
+    columns: tuple[str, ...],
+    new_table: str,
+    new_columns: tuple[str, ...],
+    suffix: str,
 ) -> str:
     """``name``, or its new derived form when it is the derived name of the old table/columns."""
     if name == _naming.derived_name(table, *columns, suffix=suffix):
@@ -503,7 +532,9 @@ def _rederive(
     return name
 
 
-def _retarget(schema: Schema, table: str, column: str | None, new_table: str, new_column: str | None) -> Schema:
+def _retarget(
+    schema: Schema, table: str, column: str | None, new_table: str, new_column: str | None
+) -> Schema:
     """Point foreign keys at ``table`` (or its ``column``) to the new names."""
     tables = []
     for t in schema.tables:
@@ -525,12 +556,15 @@ def _check_targets(schema: Schema, table: Table) -> None:
         if ref is None:
             continue
         if not schema.has(ref.table):
-            raise SchemaStateError(f"{table.name}.{column.name} references a missing table {ref.table!r}")
+            raise SchemaStateError(
+                f"{table.name}.{column.name} references a missing table {ref.table!r}"
+            )
         schema.table(ref.table).column(ref.column)
 
 
 def _check_free_name(schema: Schema, name: str) -> None:
     for table in schema.tables:
-        for group in (*table.indexes, *table.unique):
+        groups: tuple[Index | Unique, ...] = (*table.indexes, *table.unique)
+        for group in groups:
             if group.name == name:
                 raise SchemaStateError(f"an index or constraint named {name!r} exists already")

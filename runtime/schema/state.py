@@ -27,8 +27,11 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from .. import _naming
-from .._columns import MISSING, Column as _RuntimeColumn, DynamicDefault, ForeignKey as _RuntimeFK
-from .._columns import BigSerial as _BigSerial, Serial as _Serial
+from .._columns import MISSING, DynamicDefault
+from .._columns import BigSerial as _BigSerial
+from .._columns import Column as _RuntimeColumn
+from .._columns import ForeignKey as _RuntimeFK
+from .._columns import Serial as _Serial
 
 if TYPE_CHECKING:
     from .._table import Table as _RuntimeTable
@@ -238,7 +241,8 @@ class Table:
             if column.name in seen:
                 raise SchemaStateError(f"table {self.name!r} has two columns {column.name!r}")
             seen.add(column.name)
-        for group in (*self.indexes, *self.unique):
+        groups: tuple[Index | Unique, ...] = (*self.indexes, *self.unique)
+        for group in groups:
             for name in group.columns:
                 if name not in seen:
                     raise SchemaStateError(

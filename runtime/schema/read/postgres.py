@@ -24,7 +24,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from ..database import DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
@@ -455,21 +455,10 @@ def _column(row: Sequence[Any], notes: list[Note]) -> DbColumn:
     return DbColumn(name, type_, bool(notnull), written)
 
 
-def _replace_column(table: _Table, name: str, **changes: Any) -> bool:
+def _replace_column(table: _Table, name: str, **changes: Any) -> None:
     for position, column in enumerate(table.columns):
         if column.name == name:
-            fields = {
-                "name": column.name,
-                "type": column.type,
-                "notnull": column.notnull,
-                "default": column.default,
-                "primary_key": column.primary_key,
-                "references": column.references,
-            }
-            fields.update(changes)
-            table.columns[position] = DbColumn(**fields)
-            return True
-    return False
+            table.columns[position] = replace(column, **changes)
 
 
 def _constraint(table: _Table, row: Sequence[Any], schema: str, notes: list[Note]) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from ..database import DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
@@ -239,11 +239,5 @@ async def _read_foreign_keys(
         if column.references is not None:
             notes.append(Note(name, f"column {source!r} has a second foreign key -> {target}"))
             continue
-        table.columns[position] = DbColumn(
-            column.name,
-            column.type,
-            column.notnull,
-            column.default,
-            column.primary_key,
-            DbForeignKey(target, to, on_delete.upper(), on_update.upper()),
-        )
+        references = DbForeignKey(target, to, on_delete.upper(), on_update.upper())
+        table.columns[position] = replace(column, references=references)

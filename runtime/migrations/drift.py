@@ -8,12 +8,14 @@ The history table is the runner's, not the schema's, and is left out.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .._engine_base import Engine
 from ..schema.database import DbSchema, DbTable
 from ..schema.state import Schema
 from ._base import HISTORY_TABLE
 
-__all__ = ["drift", "differences"]
+__all__ = ["comparable", "differences", "drift"]
 
 
 async def drift(engine: Engine, state: Schema) -> list[str]:
@@ -24,7 +26,23 @@ async def drift(engine: Engine, state: Schema) -> list[str]:
     read = await read_schema(engine)
     read = DbSchema(read.dialect, tuple(t for t in read.tables if t.name != HISTORY_TABLE))
     expected = compiler_for(engine.dialect.name).lower(state)
-    return differences(expected, read)
+    return differences(comparable(expected), comparable(read))
+
+
+def comparable(schema: DbSchema) -> DbSchema:
+    """``schema`` with what does not tell two databases apart left out: the
+    ``NOT NULL`` of a primary key (a key is never null; SQLite reports the
+    flag as declared, which the DDL leaves off, and PostgreSQL sets it)."""
+    return DbSchema(
+        schema.dialect,
+        tuple(
+            replace(
+                t,
+                columns=tuple(replace(c, notnull=True) if c.primary_key else c for c in t.columns),
+            )
+            for t in schema.tables
+        ),
+    )
 
 
 def differences(expected: DbSchema, actual: DbSchema) -> list[str]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from .._engine_base import Engine
-from .._errors import DatabaseError
+from .._errors import EngineError
 from ..schema.operations import IrreversibleError, Operation
 from ..schema.state import Schema
 from . import _compile
@@ -275,6 +275,19 @@ class Runner:
         return done
 
     async def _apply(self, migration: Migration, before: Schema, *, fake: bool) -> bool:
+        try:
+            return await self._apply_unguarded(migration, before, fake=fake)
+        except MigrationError:
+            raise
+        except EngineError as error:
+            # The session's own checks at commit (SQLite: a broken foreign key).
+            raise MigrationError(
+                f"migration {migration.id} failed: {error} (schema, data and history are "
+                "as before)",
+                migration=migration.id,
+            ) from error
+
+    async def _apply_unguarded(self, migration: Migration, before: Schema, *, fake: bool) -> bool:
         ops = flatten(migration.operations)
         verb = "faking" if fake else "applying"
         self.progress(f"{verb} {migration.id} ({len(ops)} operations)")
@@ -321,7 +334,9 @@ class Runner:
                 for step in steps:
                     await _compile.run_step(step, conn)
             after = op.apply(state)
-        except (DatabaseError, MigrationError, ValueError) as error:
+        except MigrationError:
+            raise
+        except (EngineError, ValueError) as error:
             undone = (
                 "schema, data and history are as before"
                 if migration.atomic
@@ -382,6 +397,20 @@ class Runner:
         return result
 
     async def _revert(
+        self, migration: Migration, inverses: list[tuple[Operation, Schema]], *, fake: bool
+    ) -> bool:
+        try:
+            return await self._revert_unguarded(migration, inverses, fake=fake)
+        except MigrationError:
+            raise
+        except EngineError as error:
+            raise MigrationError(
+                f"reverting migration {migration.id} failed: {error} (schema, data and "
+                "history are as before)",
+                migration=migration.id,
+            ) from error
+
+    async def _revert_unguarded(
         self, migration: Migration, inverses: list[tuple[Operation, Schema]], *, fake: bool
     ) -> bool:
         verb = "faking revert of" if fake else "reverting"

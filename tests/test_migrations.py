@@ -1,0 +1,371 @@
+"""Applying and reverting migrations on real databases (SQLite and PostgreSQL).
+
+The oracle: after ``forwards`` the database read back equals what the
+compiler makes of the replayed state; after ``backwards`` it equals the state
+before; rows in columns no operation touched are unchanged. A migration that
+fails leaves schema, data and history exactly as they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import _pg
+import pytest
+
+from generator.migration_writer import render_migration, write_atomically
+from runtime._engine import Engine, PostgresEngine, SQLiteEngine
+from runtime.migrations import (
+    HISTORY_TABLE,
+    AddColumn,
+    AddIndex,
+    AddUnique,
+    AlterColumn,
+    Column,
+    CreateTable,
+    DropColumn,
+    ForeignKey,
+    Index,
+    MigrationError,
+    Operation,
+    RenameColumn,
+    RenameTable,
+    RunSQL,
+    Schema,
+    Table,
+    Type,
+    Unique,
+)
+from runtime.migrations.drift import comparable
+from runtime.migrations.files import MigrationSet, load_folder
+from runtime.migrations.runner import Runner, migration_sql
+from runtime.schema.compile import compiler_for
+from runtime.schema.read import read_schema
+
+_numbers = itertools.count()
+
+BAND = Table(
+    "band",
+    columns=(
+        Column("id", Type("Serial"), primary_key=True),
+        Column("name", Type("Varchar", length=50), default=""),
+        Column("popularity", Type("Integer"), null=True),
+    ),
+)
+CONCERT = Table(
+    "concert",
+    columns=(
+        Column("id", Type("Serial"), primary_key=True),
+        Column("band", Type("Integer"), references=ForeignKey("band"), null=True),
+        Column("city", Type("Text"), default=""),
+    ),
+    indexes=(Index("concert_city", ("city",)),),
+)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Engine]:
+    """A fresh, empty database of each engine (PostgreSQL: one of its own)."""
+    if request.param == "sqlite":
+        engine: Engine = SQLiteEngine(tmp_path / "db.sqlite")
+        yield engine
+        await engine.close()
+        return
+    server_dsn: str = request.getfixturevalue("pg_dsn")
+    name = f"piccolo_gen_mig_{os.getpid()}_{next(_numbers)}"
+    _pg.create_database(server_dsn, name)
+    engine = PostgresEngine(config={"dsn": _pg.with_database(server_dsn, name)})
+    try:
+        yield engine
+    finally:
+        await engine.close()
+        _pg.drop_database(server_dsn, name)
+
+
+def make_folder(folder: Path, *migrations: Sequence[Operation], start: int = 1) -> MigrationSet:
+    """Write one migration file per list of operations (as ``new`` writes them)."""
+    existing = load_folder(folder)
+    parent = existing.ids()[-1] if len(existing) else None
+    for number, ops in enumerate(migrations, start=start):
+        migration_id = f"{number:04d}_step{number}"
+        write_atomically(
+            folder / f"{migration_id}.py", render_migration(migration_id, parent, list(ops))
+        )
+        parent = migration_id
+    return load_folder(folder)
+
+
+async def database_state(engine: Engine) -> Any:
+    return comparable(await read_schema(engine))
+
+
+def lowered(engine: Engine, state: Schema) -> Any:
+    return comparable(compiler_for(engine.dialect).lower(state))
+
+
+async def rows(engine: Engine, table: str, columns: str = "*") -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in await engine.fetch(f'SELECT {columns} FROM "{table}" ORDER BY 1')]
+
+
+async def history(engine: Engine) -> list[tuple[Any, ...]]:
+    return await rows(engine, HISTORY_TABLE, '"id", "checksum"')
+
+
+async def snapshot(engine: Engine, tables: Sequence[str]) -> tuple[Any, ...]:
+    """Schema, data and history, to compare before and after a failure."""
+    data = {t: await rows(engine, t) for t in tables}
+    return (await database_state(engine), data, await history(engine))
+
+
+STEPS: list[list[Operation]] = [
+    [CreateTable(BAND), CreateTable(CONCERT)],
+    [
+        AddColumn("band", Column("rating", Type("SmallInt"), default=3)),
+        AlterColumn("band", "name", type=Type("Varchar", length=80)),
+        AddIndex("band", Index("band_name_rating", ("name", "rating"))),
+    ],
+    [
+        RenameColumn("concert", "city", "town"),
+        RenameTable("concert", "gig"),
+        AddUnique("band", Unique("band_name_key", ("name",))),
+        AlterColumn("band", "popularity", null=False, default=0),
+    ],
+    [DropColumn("band", "rating")],
+]
+
+
+async def test_forwards_and_backwards_follow_the_states(db: Engine, tmp_path: Path) -> None:
+    migrations = make_folder(tmp_path / "migrations", *STEPS)
+    states = migrations.states()
+    lines: list[str] = []
+    runner = Runner(db, migrations, progress=lines.append)
+
+    assert await runner.forwards("0001") == ["0001_step1"]
+    assert await database_state(db) == lowered(db, states[1])
+    await db.execute(
+        "INSERT INTO band (name, popularity) VALUES ('Pythonistas', 10), ('Rustaceans', 7)"
+    )
+    await db.execute(
+        "INSERT INTO concert (band, city) VALUES (1, 'Oslo'), (2, 'Lima'), (NULL, 'Rome')"
+    )
+    bands = await rows(db, "band", "id, name, popularity")
+    concerts = await rows(db, "concert", "id, band, city")
+
+    assert await runner.forwards() == ["0002_step2", "0003_step3", "0004_step4"]
+    assert await database_state(db) == lowered(db, states[4])
+    assert await rows(db, "band", "id, name, popularity") == bands
+    assert await rows(db, "gig", "id, band, town") == concerts
+    assert [r[0] for r in await history(db)] == migrations.ids()
+    assert any(line.startswith("applying 0002_step2") for line in lines)
+    assert any("rename table concert to gig (" in line for line in lines)
+    assert any(line.startswith("applied 0003_step3 in ") for line in lines)
+
+    for keep in (3, 2, 1):
+        await runner.backwards(migrations.ids()[keep - 1])
+        assert await database_state(db) == lowered(db, states[keep])
+        assert [r[0] for r in await history(db)] == migrations.ids()[:keep]
+        assert await rows(db, "band", "id, name, popularity") == bands
+        concert = "gig" if keep >= 3 else "concert"
+        town = "town" if keep >= 3 else "city"
+        assert await rows(db, concert, f"id, band, {town}") == concerts
+    # The dropped column came back with its default, not its data (lint says so).
+    await runner.forwards()
+    await runner.backwards("0003")
+    assert await rows(db, "band", "id, rating") == [(1, 3), (2, 3)]
+
+    assert await runner.backwards("zero") == ["0003_step3", "0002_step2", "0001_step1"]
+    assert await database_state(db) == lowered(db, Schema())
+    assert await history(db) == []
+
+
+async def test_fake_records_without_running(db: Engine, tmp_path: Path) -> None:
+    migrations = make_folder(tmp_path / "m", STEPS[0])
+    await db.execute(compiler_for(db.dialect).create_table(BAND)[0])  # type: ignore[arg-type]
+    runner = Runner(db, migrations)
+    await runner.forwards(fake=True)
+    assert [r[0] for r in await history(db)] == ["0001_step1"]
+    assert [t.name for t in (await database_state(db)).tables] == ["band"]
+    await runner.backwards("zero", fake=True)
+    assert await history(db) == []
+    assert [t.name for t in (await database_state(db)).tables] == ["band"]
+
+
+async def test_an_edited_applied_file_stops_forwards(db: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    migrations = make_folder(folder, STEPS[0])
+    await Runner(db, migrations).forwards()
+    path = folder / "0001_step1.py"
+    path.write_text(path.read_text() + "# edited\n")
+    edited = make_folder(folder, STEPS[1], start=2)
+    with pytest.raises(MigrationError, match="0001_step1.py was applied .* with checksum"):
+        await Runner(db, edited).forwards()
+    assert [r[0] for r in await history(db)] == ["0001_step1"]
+    assert await database_state(db) == lowered(db, Schema((BAND, CONCERT)))
+    status = await Runner(db, edited).status()
+    assert [(s.id, s.state) for s in status] == [
+        ("0001_step1", "changed"),
+        ("0002_step2", "pending"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("failing", "match"),
+    [
+        (AddUnique("band", Unique("band_name_key", ("name",))), "add unique band_name_key"),
+        (AlterColumn("band", "popularity", null=False), "alter column band.popularity"),
+        (RunSQL("UPDATE band SET nope = 1"), "run SQL UPDATE band SET nope = 1"),
+        (
+            AlterColumn("band", "name", type=Type("Varchar", length=50), unique=True),
+            "alter column band.name",
+        ),
+    ],
+)
+async def test_a_failing_migration_leaves_everything_as_before(
+    db: Engine, tmp_path: Path, failing: Operation, match: str
+) -> None:
+    folder = tmp_path / "m"
+    migrations = make_folder(folder, STEPS[0])
+    await Runner(db, migrations).forwards()
+    await db.execute("INSERT INTO band (name, popularity) VALUES ('a', NULL), ('a', 2)")
+    await db.execute("INSERT INTO concert (band, city) VALUES (1, 'Oslo')")
+    before = await snapshot(db, ["band", "concert"])
+    # Operations before the failing one succeed, then are undone with it.
+    migrations = make_folder(
+        folder,
+        [
+            AddColumn("band", Column("rating", Type("Integer"), default=1)),
+            RenameColumn("concert", "city", "town"),
+            RunSQL("UPDATE band SET rating = 5", backwards="UPDATE band SET rating = 1"),
+            failing,
+        ],
+        start=2,
+    )
+    with pytest.raises(MigrationError, match="migration 0002_step2 failed at " + match) as raised:
+        await Runner(db, migrations).forwards()
+    assert raised.value.migration == "0002_step2"
+    assert raised.value.__cause__ is not None
+    assert await snapshot(db, ["band", "concert"]) == before
+
+
+async def test_concurrent_forwards_apply_each_migration_once(db: Engine, tmp_path: Path) -> None:
+    # Each migration also counts its runs in a table: a second run would add a row.
+    counting = [
+        [
+            CreateTable(BAND),
+            CreateTable(Table("runs", (Column("n", Type("Integer")),))),
+            RunSQL("INSERT INTO runs (n) VALUES (1)", backwards="DELETE FROM runs"),
+        ],
+        [
+            AddColumn("band", Column("rating", Type("Integer"), default=0)),
+            RunSQL("INSERT INTO runs (n) VALUES (2)", backwards="DELETE FROM runs WHERE n = 2"),
+        ],
+        [RunSQL("INSERT INTO runs (n) VALUES (3)", backwards="DELETE FROM runs WHERE n = 3")],
+    ]
+    migrations = make_folder(tmp_path / "m", *counting)
+    engines: list[Engine] = []
+    for _ in range(3):
+        if isinstance(db, SQLiteEngine):
+            engines.append(SQLiteEngine(db.path))
+        else:
+            assert isinstance(db, PostgresEngine)
+            engines.append(PostgresEngine(config=db.config))
+    try:
+        results = await asyncio.gather(*(Runner(e, migrations).forwards() for e in engines))
+    finally:
+        for engine in engines:
+            await engine.close()
+    applied = sorted(id_ for result in results for id_ in result)
+    assert applied == migrations.ids()
+    assert await rows(db, "runs") == [(1,), (2,), (3,)]
+    assert [r[0] for r in await history(db)] == migrations.ids()
+
+
+async def test_status_and_sql(db: Engine, tmp_path: Path) -> None:
+    migrations = make_folder(tmp_path / "m", *STEPS[:2])
+    runner = Runner(db, migrations)
+    await runner.forwards("0001")
+    status = await runner.status()
+    assert [(s.id, s.state) for s in status] == [
+        ("0001_step1", "applied"),
+        ("0002_step2", "pending"),
+    ]
+    assert status[0].checksum == migrations.get("0001").checksum
+    assert status[0].applied_at
+    assert str(status[1]).startswith("pending  0002_step2")
+    ((migration, statements),) = migration_sql(migrations, "0002", db.dialect.name)
+    assert migration.id == "0002_step2"
+    assert statements[0] == "-- add column band.rating"
+    assert any('"rating"' in s for s in statements)
+    # The printed SQL is what forwards runs: running it by hand gives the same database.
+    for statement in statements:
+        if not statement.startswith("--"):
+            await db.execute(statement)
+    assert await database_state(db) == lowered(db, migrations.state())
+
+
+async def test_squash_replaces_applied_migrations(db: Engine, tmp_path: Path) -> None:
+    from generator.migration_writer import render_migration as render
+
+    folder = tmp_path / "m"
+    migrations = make_folder(folder, *STEPS[:3])
+    await Runner(db, migrations).forwards()
+    state = migrations.state()
+    # What `migrations squash 0003` writes: the state's tables, replacing 0001..0003.
+    for m in migrations:
+        assert m.path is not None
+        Path(m.path).unlink()
+    write_atomically(
+        folder / "0003_squashed.py",
+        render(
+            "0003_squashed",
+            None,
+            [CreateTable(t) for t in state.ordered()],
+            replaces=tuple(migrations.ids()),
+        ),
+    )
+    write_atomically(
+        folder / "0004_more.py",
+        render("0004_more", "0003_step3", [DropColumn("band", "rating")]),
+    )
+    squashed = load_folder(folder)
+    assert squashed.ids() == ["0003_squashed", "0004_more"]
+    runner = Runner(db, squashed)
+    assert [s.state for s in await runner.status()] == ["applied", "pending"]
+    assert await runner.forwards() == ["0004_more"]
+    assert await database_state(db) == lowered(db, squashed.state())
+    await runner.backwards("zero")
+    assert await history(db) == []
+    assert await database_state(db) == lowered(db, Schema())
+    # A new database runs the squashed file.
+    assert await runner.forwards() == ["0003_squashed", "0004_more"]
+    assert await database_state(db) == lowered(db, squashed.state())
+
+
+async def test_a_non_atomic_migration_runs_outside_a_transaction(
+    db: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "m"
+    make_folder(folder, STEPS[0])
+    (folder / "0002_index.py").write_text(
+        "from runtime.migrations import AddIndex, Index, Migration\n\n"
+        "migration = Migration(\n"
+        "    id='0002_index',\n"
+        "    parent='0001_step1',\n"
+        "    operations=[AddIndex('band', Index('band_name', ('name',)), concurrently=True)],\n"
+        "    atomic=False,\n"
+        ")\n"
+    )
+    migrations = load_folder(folder)
+    runner = Runner(db, migrations)
+    await runner.forwards()
+    assert await database_state(db) == lowered(db, migrations.state())
+    if db.dialect.name == "postgres":
+        sql = migration_sql(migrations, "0002", "postgres")[0][1]
+        assert any("CONCURRENTLY" in s for s in sql)
+    await runner.backwards("0001")
+    assert await database_state(db) == lowered(db, migrations.states()[1])

@@ -51,7 +51,9 @@ GENRE = Table(
     "genre",
     columns=(
         Column("id", Type("Serial"), primary_key=True),
-        Column("band", Type("Integer"), references=ForeignKey("band", on_delete="set_null"), null=True),
+        Column(
+            "band", Type("Integer"), references=ForeignKey("band", on_delete="set_null"), null=True
+        ),
         Column("label", Type("Text"), null=True, default="x"),
         Column("founded", Type("Date"), default=DateNow()),
         Column("at", Type("Timestamp"), null=True, default=datetime.datetime(2020, 1, 2, 3, 4)),

@@ -290,9 +290,10 @@ class Runner:
     async def _apply_unguarded(self, migration: Migration, before: Schema, *, fake: bool) -> bool:
         ops = flatten(migration.operations)
         verb = "faking" if fake else "applying"
-        self.progress(f"{verb} {migration.id} ({len(ops)} operations)")
+        announce = f"{verb} {migration.id} ({len(ops)} operations)"
         started = time.perf_counter()
         if not migration.atomic and not fake:
+            self.progress(announce + ", outside a transaction")
             await self._run_operations(migration, ops, before, conn=None)
             async with self.engine.transaction():
                 await self._lock(self.engine)
@@ -304,8 +305,9 @@ class Runner:
                 await self._lock(conn)
                 # Another runner may have applied it while this one waited.
                 if self.is_applied(migration, await self.history(conn)):
-                    self.progress(f"  {migration.id} was applied meanwhile by another run")
+                    self.progress(f"{migration.id} was applied meanwhile by another run")
                     return False
+                self.progress(announce)
                 if not fake:
                     await self._run_operations(migration, ops, before, conn=conn)
                 await self._record(conn, migration)
@@ -414,10 +416,11 @@ class Runner:
         self, migration: Migration, inverses: list[tuple[Operation, Schema]], *, fake: bool
     ) -> bool:
         verb = "faking revert of" if fake else "reverting"
-        self.progress(f"{verb} {migration.id} ({len(inverses)} operations)")
+        announce = f"{verb} {migration.id} ({len(inverses)} operations)"
         started = time.perf_counter()
         rows = [migration.id, *migration.replaces]
         if not migration.atomic and not fake:
+            self.progress(announce + ", outside a transaction")
             for op, state in inverses:
                 await self._run_one(migration, op, state, None)
             async with self.engine.transaction():
@@ -427,8 +430,9 @@ class Runner:
             async with _compile.session(self.engine, atomic=True) as conn:
                 await self._lock(conn)
                 if not self.is_applied(migration, await self.history(conn)):
-                    self.progress(f"  {migration.id} was reverted meanwhile by another run")
+                    self.progress(f"{migration.id} was reverted meanwhile by another run")
                     return False
+                self.progress(announce)
                 if not fake:
                     for op, state in inverses:
                         await self._run_one(migration, op, state, conn)

@@ -319,16 +319,23 @@ def _dependencies(command: str) -> bool:
     return _dependencies_present(f"migrations {command}", list(GENERATOR_DEPENDENCIES))
 
 
-def _desired(args: argparse.Namespace) -> tuple[Schema, list[str]]:
-    """The state of the schema files (and the hints the reading gave)."""
-    from generator.state import SchemaStateLoadError, schema_state
+def _desired(args: argparse.Namespace, previous: Schema) -> Schema:
+    """The state of the schema files, with their renames resolved against
+    ``previous`` (the state the migrations give); schema errors are printed
+    as ``build`` prints them and raise ``_SchemaErrors``."""
+    from generator.state import schema_state
 
-    config = load_config()
-    paths = list(args.schema) if getattr(args, "schema", None) else list(config.schema)
-    try:
-        return schema_state(paths), []
-    except SchemaStateLoadError as error:
-        raise MigrationError(str(error)) from error
+    paths = list(args.schema) if getattr(args, "schema", None) else None
+    result = schema_state(paths, previous=previous)
+    if isinstance(result, list):
+        for error in result:
+            print(error, file=sys.stderr)
+        count = len(result)
+        raise MigrationError(
+            f"{count} schema error{'s' if count != 1 else ''} (as `piccolo-gen build` reports "
+            "them); nothing was written"
+        )
+    return result
 
 
 def _new(args: argparse.Namespace) -> int:
@@ -352,8 +359,7 @@ def _new(args: argparse.Namespace) -> int:
         text = render_empty(migration_id, parent)
     else:
         before = migrations.state()
-        desired, _ = _desired(args)
-        result = diff(before, desired)
+        result = diff(before, _desired(args, before))
         hints = [str(h) for h in result.hints]
         for hint in hints:
             print(f"hint: {hint}", file=sys.stderr)
@@ -380,8 +386,7 @@ def _check(args: argparse.Namespace) -> int:
     problems: list[str] = []
     migrations = _load(args)  # a malformed file or a fork raises with every problem
     replayed = migrations.state()
-    desired, _ = _desired(args)
-    pending = diff(replayed, desired).operations
+    pending = diff(replayed, _desired(args, replayed)).operations
     if pending:
         problems.append(
             "the schema files hold changes that no migration covers "

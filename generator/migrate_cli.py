@@ -341,8 +341,6 @@ def _desired(args: argparse.Namespace, previous: Schema) -> Schema:
 def _new(args: argparse.Namespace) -> int:
     if not _dependencies("new"):
         return 1
-    from runtime.schema.diff import diff
-
     from generator.migration_writer import (
         auto_slug,
         next_id,
@@ -351,6 +349,7 @@ def _new(args: argparse.Namespace) -> int:
         write_atomically,
     )
     from runtime.migrations.lint import lint
+    from runtime.schema.diff import diff
 
     migrations = _load(args)
     parent = migrations.migrations[-1].id if len(migrations) else None

@@ -410,7 +410,7 @@ async def test_random_edit_sequences_forwards_and_back(db: Engine, tmp_path: Pat
         migrations = make_folder(folder, diff(Schema(), old).operations, diff(old, new).operations)
         where = f"case {case}: {steps}"
 
-        async def same(state: Schema) -> None:
+        async def same(state: Schema, where: str = where) -> None:
             read = await database_state(db)
             found = differences(lowered(db, state), read)
             assert found == [], f"{where}: {found}"

@@ -426,3 +426,82 @@ async def test_random_edit_sequences_forwards_and_back(db: Engine, tmp_path: Pat
         await same(old)
         await runner.backwards("zero")
         await same(Schema())
+
+
+SPLIT_NAME = '''\
+"""Split author.name into first_name and last_name, and back."""
+
+from runtime.migrations import AddColumn, Column, Migration, MigrationDB, RunPython, Type
+
+
+async def split_name(db: MigrationDB) -> None:
+    p = db.placeholder
+    for id_, name in await db.fetch("SELECT id, name FROM author ORDER BY id"):
+        first, _, last = name.partition(" ")
+        await db.execute(
+            f"UPDATE author SET first_name = {p(1)}, last_name = {p(2)} WHERE id = {p(3)}",
+            [first, last, id_],
+        )
+    if db.dialect == "fail":  # never: the type checker sees a str
+        raise AssertionError
+
+
+async def join_name(db: MigrationDB) -> None:
+    await db.execute("UPDATE author SET name = first_name || ' ' || last_name")
+
+
+migration = Migration(
+    id="0002_split_name",
+    parent="0001_step1",
+    operations=[
+        AddColumn("author", Column("first_name", Type("Varchar", length=50), default="")),
+        AddColumn("author", Column("last_name", Type("Varchar", length=50), default="")),
+        RunPython(split_name, join_name),
+    ],
+)
+'''
+
+
+async def test_run_python_changes_data_forwards_and_back(db: Engine, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    author = Table(
+        "author",
+        (
+            Column("id", Type("Serial"), primary_key=True),
+            Column("name", Type("Varchar", length=100), default=""),
+        ),
+    )
+    folder = tmp_path / "m"
+    make_folder(folder, [CreateTable(author)])
+    (folder / "0002_split_name.py").write_text(SPLIT_NAME)
+    migrations = load_folder(folder)
+    runner = Runner(db, migrations)
+    await runner.forwards("0001")
+    await db.execute("INSERT INTO author (name) VALUES ('Ada Lovelace'), ('Alan Turing')")
+    await runner.forwards()
+    assert await rows(db, "author", "first_name, last_name") == [
+        ("Ada", "Lovelace"),
+        ("Alan", "Turing"),
+    ]
+    await db.execute("UPDATE author SET name = ''")
+    await runner.backwards("0001")
+    assert await rows(db, "author", "name") == [("Ada Lovelace",), ("Alan Turing",)]
+    assert await database_state(db) == lowered(db, migrations.states()[1])
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout
+
+    # A RunPython that fails undoes the whole migration, its own writes too.
+    (folder / "0002_split_name.py").write_text(
+        SPLIT_NAME.replace('db.dialect == "fail"', "True")
+    )
+    failing = load_folder(folder)
+    before = await snapshot(db, ["author"])
+    with pytest.raises(MigrationError, match="failed at run Python split_name"):
+        await Runner(db, failing).forwards()
+    assert await snapshot(db, ["author"]) == before

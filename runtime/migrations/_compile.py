@@ -46,7 +46,9 @@ class _DataStep:
 
     async def run(self, conn: Any) -> None:
         if isinstance(self.op, RunSQL):
-            await conn.execute(self.op.sql_for(self.dialect))
+            text = self.op.sql_for(self.dialect)
+            if text.strip():  # RunSQL(..., backwards=""): nothing to undo
+                await conn.execute(text)
         else:
             forwards: Callable[[MigrationDB], Awaitable[None]] = self.op.forwards
             await forwards(MigrationDB(conn))

@@ -338,14 +338,17 @@ class Runner:
             after = op.apply(state)
         except MigrationError:
             raise
-        except (EngineError, ValueError) as error:
+        except Exception as error:
             undone = (
                 "schema, data and history are as before"
                 if migration.atomic
                 else "the migration is not atomic: the operations before this one stay applied"
             )
+            what = (
+                str(error) if isinstance(error, EngineError) else f"{type(error).__name__}: {error}"
+            )
             raise MigrationError(
-                f"migration {migration.id} failed at {op.describe()}: {error} ({undone})",
+                f"migration {migration.id} failed at {op.describe()}: {what} ({undone})",
                 migration=migration.id,
                 operation=op.describe(),
             ) from error

@@ -497,11 +497,28 @@ async def test_run_python_changes_data_forwards_and_back(db: Engine, tmp_path: P
     assert result.returncode == 0, result.stdout
 
     # A RunPython that fails undoes the whole migration, its own writes too.
-    (folder / "0002_split_name.py").write_text(
-        SPLIT_NAME.replace('db.dialect == "fail"', "True")
-    )
+    (folder / "0002_split_name.py").write_text(SPLIT_NAME.replace('db.dialect == "fail"', "True"))
     failing = load_folder(folder)
     before = await snapshot(db, ["author"])
     with pytest.raises(MigrationError, match="failed at run Python split_name"):
         await Runner(db, failing).forwards()
     assert await snapshot(db, ["author"]) == before
+
+
+async def test_a_history_the_files_do_not_match_stops_forwards(db: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    migrations = make_folder(folder, *STEPS[:2])
+    await Runner(db, migrations).forwards("0001")
+    p = db.dialect.placeholder
+    await db.execute(
+        f'INSERT INTO "{HISTORY_TABLE}" ("id", "checksum") VALUES ({p(1)}, {p(2)})',
+        ["0007_gone", "x"],
+    )
+    with pytest.raises(MigrationError, match="applied 0007_gone, which no migration file has"):
+        await Runner(db, migrations).forwards()
+    await db.execute(f'DELETE FROM "{HISTORY_TABLE}" WHERE "id" = \'0007_gone\'')
+    await db.execute(f'UPDATE "{HISTORY_TABLE}" SET "id" = \'0002_step2\'')
+    with pytest.raises(
+        MigrationError, match="0001_step1 is not applied, but the later 0002_step2 is"
+    ):
+        await Runner(db, migrations).forwards()

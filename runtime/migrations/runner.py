@@ -240,12 +240,12 @@ class Runner:
         applied = [self.is_applied(m, history) for m in self.migrations]
         if True in applied:
             last = len(applied) - 1 - applied[::-1].index(True)
-            holes = [m.id for m, a in zip(self.migrations, applied) if not a][: last + 1]
-            holes = [h for h in holes if self.migrations.position(h) < last]
+            holes = [m.id for m, a in zip(self.migrations, applied[:last]) if not a]
             if holes:
                 problems.append(
-                    f"{', '.join(holes)} {'is' if len(holes) == 1 else 'are'} not applied, but a "
-                    "later migration is: migrations apply in order"
+                    f"{', '.join(holes)} {'is' if len(holes) == 1 else 'are'} not applied, but "
+                    f"the later {self.migrations.migrations[last].id} is: migrations apply in "
+                    "order (was a migration inserted before applied ones?)"
                 )
         if problems:
             raise MigrationError("\n".join(problems))

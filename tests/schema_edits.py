@@ -83,7 +83,7 @@ def _random_default(rng: random.Random, type_: Type) -> DefaultValue:
     if kind in _FLOATS:
         return rng.choice((0.0, 1.5, -2.25))
     if kind == "Numeric":
-        return decimal.Decimal(rng.choice(("0", "1.5", "-2.25")))
+        return _quantized(decimal.Decimal(rng.choice(("0", "1.5", "-2.25"))), type_)
     if kind == "Boolean":
         return rng.choice((True, False))
     if kind == "Date":
@@ -91,6 +91,12 @@ def _random_default(rng: random.Random, type_: Type) -> DefaultValue:
     if kind == "Timestamp":
         return rng.choice((TimestampNow(), datetime.datetime(2024, 1, 31, 12, 30)))
     raise AssertionError(kind)
+
+
+def _quantized(value: decimal.Decimal, type_: Type) -> decimal.Decimal:
+    """``value`` at the scale of ``type_``, as a numeric column holds it (``1.50``)."""
+    assert type_.digits is not None
+    return value.quantize(decimal.Decimal(1).scaleb(-type_.digits[1]))
 
 
 def _compatible_type(rng: random.Random, type_: Type) -> Type | None:
@@ -408,6 +414,8 @@ def _change_type(rng: random.Random, model: _Model) -> str | None:
     new = _compatible_type(rng, column.type)
     assert new is not None
     column.type = new
+    if new.kind == "Numeric" and isinstance(column.default, decimal.Decimal):
+        column.default = _quantized(column.default, new)
     return f"change type of {table.name}.{column.name} to {new!r}"
 
 

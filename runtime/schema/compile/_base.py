@@ -108,7 +108,9 @@ class DdlConnection(Protocol):
 
     async def fetch(self, sql: str, params: _Seq[object] = ()) -> list[_Seq[Any]]: ...
 
-    async def execute(self, sql: str) -> None: ...
+    async def execute(self, sql: str, params: _Seq[object] = ()) -> None:
+        """Run ``sql``: with ``params``, one statement; without, it may hold several."""
+        ...
 
     @property
     def foreign_keys_enforced(self) -> bool:

@@ -52,7 +52,6 @@ from runtime import (
     Timestamp,
     Timestamptz,
     Varchar,
-    _naming,
     create_tables,
 )
 from runtime._columns import (
@@ -65,7 +64,9 @@ from runtime._columns import (
 from runtime._columns import ForeignKey as _ForeignKey
 from runtime._dialect import Dialect
 from runtime._engine import Engine, PostgresEngine, SQLiteEngine
-from runtime.schema.database import DbColumn, DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
+from runtime.schema import state
+from runtime.schema.compile import compiler_for
+from runtime.schema.database import DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
 from runtime.schema.read import HISTORY_TABLE, Note, read_schema, read_schema_notes
 from runtime.schema.read import postgres as pg_reader
 from runtime.schema.read import sqlite as sqlite_reader
@@ -135,72 +136,10 @@ def with_targets(tables: Iterable[type[Table[Any]]]) -> list[type[Table[Any]]]:
     return ordered
 
 
-# -- the expectation (local) ---------------------------------------------------------
-# What the tables' DDL creates, from the table classes: the DDL compiler's
-# ``lower()`` will say this; until then it is written out here.
-
-_ACTIONS = {
-    "cascade": "CASCADE",
-    "restrict": "RESTRICT",
-    "no_action": "NO ACTION",
-    "set_null": "SET NULL",
-    "set_default": "SET DEFAULT",
-}
-
-
-def db_names(table: type[Table[Any]], attributes: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(table._meta.column_map[a]._meta.db_name for a in attributes)
-
-
 def expected(tables: Iterable[type[Table[Any]]], dialect: Dialect) -> DbSchema:
-    """The ``DbSchema`` that ``create_tables(*tables)`` makes on ``dialect``."""
-    found = []
-    for table in tables:
-        meta = table._meta
-        name = meta.tablename
-        columns, indexes, unique = [], [], []
-        for column in meta.columns:
-            cm = column._meta
-            key = cm.primary_key
-            # PostgreSQL makes a key NOT NULL; SQLite keeps what was declared
-            # (the DDL writes no NOT NULL on a key).
-            notnull = (key or not cm.null) if dialect.name == "postgres" else not (key or cm.null)
-            references = None
-            if isinstance(column, _ForeignKey):
-                target = column.target()._meta
-                references = DbForeignKey(
-                    target.tablename,
-                    target.primary_key._meta.db_name,
-                    _ACTIONS[column.on_delete],
-                    _ACTIONS[column.on_update],
-                )
-            columns.append(
-                DbColumn(
-                    cm.db_name,
-                    column._ddl_type(dialect),
-                    notnull,
-                    None if key else column._ddl_default(dialect),
-                    key,
-                    references,
-                )
-            )
-            if cm.unique and not key:
-                constraint = _naming.unique_name(name, (cm.db_name,))
-                unique.append(
-                    DbUnique(constraint if dialect.name == "postgres" else "", (cm.db_name,))
-                )
-            if cm.index and not key:
-                indexes.append(DbIndex(_naming.index_name(name, (cm.db_name,)), (cm.db_name,)))
-
-        for declared in meta.indexes:
-            listed = db_names(table, declared.columns)
-            index_name = declared.name or _naming.index_name(name, listed)
-            indexes.append(DbIndex(index_name, listed, declared.unique))
-        for group in meta.unique:
-            listed = db_names(table, group)
-            unique.append(DbUnique(_naming.unique_name(name, listed), listed))
-        found.append(DbTable(name, tuple(columns), tuple(indexes), tuple(unique)))
-    return DbSchema(dialect.name, tuple(found))
+    """What ``create_tables(*tables)`` makes on ``dialect``: the tables' state,
+    lowered by the dialect's DDL compiler."""
+    return compiler_for(dialect).lower(state.of_tables(tables))
 
 
 # -- the oracle over the project's schemas -----------------------------------------------

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from .._dialect import Dialect
 from .._errors import DatabaseError, from_sqlite
 from .._sqlite import _fetch
-from .compile import AlterError
+from .compile import AlterError, DdlConnection
 
 if TYPE_CHECKING:
     from .._engine import Engine
@@ -67,9 +67,10 @@ class EngineConnection:
     async def fetch(self, sql: str, params: _Seq[object] = ()) -> list[_Seq[Any]]:
         return await self._engine._fetch_built(sql, params)
 
-    async def execute(self, sql: str) -> None:
-        if self.dialect.numbered_params:
-            await self._engine._execute_built(sql)  # asyncpg runs several statements
+    async def execute(self, sql: str, params: _Seq[object] = ()) -> None:
+        if params or self.dialect.numbered_params:
+            # Without parameters asyncpg runs several statements in one call.
+            await self._engine._execute_built(sql, params)
             return
         for statement in split_sqlite(sql):
             await self._engine._execute_built(statement)
@@ -96,8 +97,11 @@ class SQLiteConnection:
         except sqlite3.Error as exc:
             raise from_sqlite(exc) from exc
 
-    async def execute(self, sql: str) -> None:
+    async def execute(self, sql: str, params: _Seq[object] = ()) -> None:
         try:
+            if params:
+                self._conn.execute(sql, params).close()
+                return
             for statement in split_sqlite(sql):
                 self._conn.execute(statement).close()
         except sqlite3.Error as exc:
@@ -121,7 +125,7 @@ def split_sqlite(sql: str) -> list[str]:
 
 
 @asynccontextmanager
-async def ddl_session(engine: Engine, *, transaction: bool = True) -> AsyncIterator[Any]:
+async def ddl_session(engine: Engine, *, transaction: bool = True) -> AsyncIterator[DdlConnection]:
     """A connection for schema changes, all or nothing (see the module docstring)."""
     if engine.dialect.alters_in_place:
         if not transaction:

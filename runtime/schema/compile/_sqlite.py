@@ -56,10 +56,13 @@ class SQLiteCompiler(Compiler):
     def unique_constraint_name(self, table: str, column: str) -> str:
         return ""  # SQLite keeps no name of a column constraint
 
-    def rebuild(self, before: Table, after: Table) -> TableRebuild:
-        """The rebuild of table ``before`` into ``after`` (same name)."""
+    def rebuild(self, before: Table, after: Table, *, renamed: Table | None = None) -> TableRebuild:
+        """The rebuild of table ``before`` into ``after`` (same name);
+        ``renamed``: the table before a native rename, whose index names the
+        database still has."""
         kept = tuple(c.name for c in after.columns if before.has_column(c.name))
-        known = frozenset(i.name for t in (before, after) for i in self.lower_table(t).indexes)
+        tables = (before, after, *([renamed] if renamed else []))
+        known = frozenset(i.name for t in tables for i in self.lower_table(t).indexes)
         return TableRebuild(self, after, kept, known)
 
     def _compile_alter(
@@ -130,7 +133,7 @@ class SQLiteCompiler(Compiler):
         ):
             # The table as SQLite has it after the native rename: new table
             # and column names, old index and constraint names.
-            return [self.rebuild(new, new)]
+            return [self.rebuild(new, new, renamed=old)]
         steps: list[Step] = []
         by_name = {i.name: i for i in self.lower_table(new).indexes}
         for kind, was, now in changed:

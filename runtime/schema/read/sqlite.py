@@ -153,8 +153,12 @@ async def read(
             continue
         if hidden:
             notes.append(Note(table, f"column {name!r} is generated; read as a plain column"))
+        # A key is NOT NULL in the model, as on PostgreSQL. SQLite makes an
+        # INTEGER PRIMARY KEY so (NULL picks a new rowid) but, for backwards
+        # compatibility, lets another key hold NULL unless declared NOT NULL,
+        # which our DDL does not write: a quirk the model does not follow.
         tables[table].columns.append(
-            DbColumn(name, db_type(type_ or ""), bool(notnull), db_default(default), bool(pk))
+            DbColumn(name, db_type(type_ or ""), bool(notnull or pk), db_default(default), bool(pk))
         )
     for table in tables.values():
         if len([c for c in table.columns if c.primary_key]) > 1:

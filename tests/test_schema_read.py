@@ -258,7 +258,20 @@ class Everything(
     big = ForeignKey(lambda: Big, null=True, index=True)
 
 
-HAND_MADE = [Target, Big, Everything]
+class Odd(
+    Table[dict[str, Any]],
+    tablename='Odd "Name"',
+    unique=(("weird", "plain"),),
+    indexes=(Index("plain", "weird"),),
+):
+    """Names that need quoting everywhere, and a serial key whose sequence does."""
+
+    weird = Varchar(length=5, default="q", db_column_name='Wei\'rd "Col"', unique=True, index=True)
+    plain = Integer(default=0)
+    parent = ForeignKey(lambda: Odd, null=True, on_delete="set_null")
+
+
+HAND_MADE = [Target, Big, Everything, Odd]
 
 
 async def test_every_type_and_default_reads_back(db: Engine) -> None:
@@ -327,6 +340,8 @@ PG_BEYOND = [
     'CREATE INDEX "child_partial" ON "child" ("qty") WHERE "qty" > 10',
     'CREATE INDEX "child_desc" ON "child" ("qty" DESC)',
     'CREATE INDEX "child_hash" ON "child" USING hash ("label")',
+    'CREATE TABLE "measure" ("at" DATE NOT NULL) PARTITION BY RANGE ("at")',
+    "CREATE TABLE \"measure_2024\" PARTITION OF \"measure\" FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
 ]
 
 SQLITE_BEYOND = [
@@ -339,6 +354,7 @@ SQLITE_BEYOND = [
     'CREATE INDEX "child_lower" ON "child" (lower("label"))',
     'CREATE INDEX "child_partial" ON "child" ("qty") WHERE "qty" > 10',
     'CREATE INDEX "child_desc" ON "child" ("qty" DESC)',
+    'CREATE VIRTUAL TABLE "search" USING fts5("body")',
 ]
 
 
@@ -371,10 +387,17 @@ async def test_what_the_model_cannot_hold_is_noted_not_fatal(db: Engine) -> None
         "parent: the primary key has several columns" if not postgres else "primary key",
     ]
     expected_notes += (
-        ["identity column", "check constraint", "child_hash"]
+        [
+            "identity column",
+            "check constraint",
+            "child_hash",
+            "measure: is a partitioned table",
+            "measure_2024: is a partition",
+        ]
         if postgres
-        else ["AUTOINCREMENT", "CHECK constraints"]
+        else ["AUTOINCREMENT", "CHECK constraints", "search: is a virtual table"]
     )
+    assert "measure" not in {t.name for t in reading.schema}
     for part in expected_notes:
         assert part in noted, f"no note mentions {part!r}:\n{noted}"
     assert all(isinstance(n, Note) for n in reading.notes)

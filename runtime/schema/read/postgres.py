@@ -100,6 +100,9 @@ _TOKEN: Final = re.compile(
 )
 
 
+_END: Final = re.compile(r"\s*\Z")
+
+
 @dataclass(frozen=True, slots=True)
 class _Value:
     """A constant of a default: ``kind`` is ``string``, ``number``, ``bool`` or ``null``."""
@@ -125,9 +128,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens: list[tuple[str, str]] = []
         position = 0
-        while position < len(text):
-            if text[position:].strip() == "":
-                break
+        while not _END.match(text, position):
             match = _TOKEN.match(text, position)
             if match is None or match.lastgroup is None:
                 raise _Unparsed
@@ -332,7 +333,8 @@ def db_default(expression: str, type_: str) -> str:
 _WANTED: Final = "($2::text[] IS NULL OR c.relname = ANY($2::text[]))"
 
 _COLUMNS: Final = f"""
-SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+SELECT c.relname, c.relkind::text, c.relispartition,
+       a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text,
        CASE WHEN d.adbin IS NOT NULL THEN (
            SELECT s.oid::regclass::text
@@ -344,7 +346,7 @@ FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE n.nspname = $1 AND c.relkind = 'r' AND {_WANTED}
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'f') AND {_WANTED}
 ORDER BY c.relname, a.attnum
 """
 
@@ -396,6 +398,8 @@ _ACTIONS: Final = {
     "d": "SET DEFAULT",
 }
 
+_RELATIONS: Final = {"p": "a partitioned table", "f": "a foreign table"}
+
 _KINDS: Final = {"c": "check constraint", "x": "exclusion constraint", "t": "constraint trigger"}
 
 
@@ -414,13 +418,22 @@ async def read(
     names = None if wanted is None else sorted(wanted)
     notes: list[Note] = []
     tables: dict[str, _Table] = {}
+    passed: set[str] = set()
     for row in await fetch(_COLUMNS, (schema, names)):
         table_name: str = row[0]
-        if skipped(table_name, wanted):
+        if skipped(table_name, wanted) or table_name in passed:
+            continue
+        kind, partition = row[1], row[2]
+        if kind != "r" or partition:
+            # Tables the model has no word for: left out whole, and said so.
+            what = "a partition" if partition else _RELATIONS[kind]
+            notes.append(Note(table_name, f"is {what}; not read"))
+            passed.add(table_name)
             continue
         table = tables.setdefault(table_name, _Table(table_name, [], [], []))
-        if row[1] is not None:  # None: a table without columns
-            table.columns.append(_column(row, notes))
+        if row[3] is not None:  # None: a table without columns
+            values = tuple(row)
+            table.columns.append(_column((values[0], *values[3:]), notes))
     for row in await fetch(_CONSTRAINTS, (schema, names)):
         if row[0] in tables:
             _constraint(tables[row[0]], row, schema, notes)

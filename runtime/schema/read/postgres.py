@@ -14,6 +14,11 @@ its value and written again the way the DDL writes a value of the column's
 type. A default that is not a value (``LOCALTIMESTAMP``, ``gen_random_uuid()``,
 any other expression) is kept as PostgreSQL prints it, which for the
 expressions our DDL writes is what it wrote.
+
+Dates and intervals are parsed in PostgreSQL's default output styles
+(``DateStyle`` ISO, ``IntervalStyle`` postgres); a time stamp with a time
+zone in any session time zone (it is written as the UTC instant). A server
+set to other styles gives defaults that are not parsed and stay in its text.
 """
 
 from __future__ import annotations
@@ -233,8 +238,12 @@ def _interval(text: str) -> datetime.timedelta:
         if match is None:
             raise ValueError(f"{text!r} is no interval output")
         sign, hours, minutes, seconds = match.groups()
+        whole, _, fraction = seconds.partition(".")
         clock = datetime.timedelta(
-            hours=int(hours), minutes=int(minutes), seconds=float(decimal.Decimal(seconds))
+            hours=int(hours),
+            minutes=int(minutes),
+            seconds=int(whole),
+            microseconds=int(fraction.ljust(6, "0")[:6]),
         )
         total += -clock if sign == "-" else clock
     return total
@@ -297,6 +306,8 @@ _WRITERS["INTERVAL"] = (
 
 def _write(value: _Value | _Array, type_: str, *, element: bool) -> str:
     """``value`` as our DDL writes a default (or an array element) of type ``type_``."""
+    if isinstance(value, _Value) and value.kind == "null":
+        return "NULL"
     if type_.endswith("[]"):
         if isinstance(value, _Array):
             items = ", ".join(_write(item, type_[:-2], element=True) for item in value.items)
@@ -306,8 +317,6 @@ def _write(value: _Value | _Array, type_: str, *, element: bool) -> str:
         raise ValueError(f"{value.text} is no array")
     if isinstance(value, _Array):
         raise ValueError(f"an array is no value of {type_}")
-    if value.kind == "null":
-        return "NULL"
     if value.kind == "bool" or type_ == "BOOLEAN":
         truth = {"true": "TRUE", "t": "TRUE", "false": "FALSE", "f": "FALSE"}
         return truth[value.text.lower()]

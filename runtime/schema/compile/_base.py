@@ -26,6 +26,7 @@ from ..._columns import (
     Column,
     Date,
     DoublePrecision,
+    DynamicDefault,
     Email,
     Integer,
     Interval,
@@ -53,6 +54,7 @@ __all__ = [
     "Compiler",
     "DdlConnection",
     "RunPythonStep",
+    "SQLDefault",
     "Step",
     "StepObject",
     "runtime_column",
@@ -72,6 +74,29 @@ ACTIONS: Final = {
     "set_null": "SET NULL",
     "set_default": "SET DEFAULT",
 }
+
+
+class SQLDefault(DynamicDefault):
+    """A default given as the SQL text a database holds (``'a'``,
+    ``CURRENT_DATE``), for a state read from a live table where the value it
+    was made from does not matter: the compiler writes the text back as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SQLDefault) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def python(self) -> object:
+        raise TypeError(f"the database default {self.text} has no Python value here")
+
+    def __repr__(self) -> str:
+        return f"SQLDefault({self.text!r})"
 
 
 class DdlConnection(Protocol):
@@ -207,6 +232,8 @@ class Compiler:
         """The ``DEFAULT`` text of ``column``; ``None``: no clause."""
         if column.primary_key:
             return None
+        if isinstance(column.default, SQLDefault):
+            return column.default.text
         return runtime_column(column.type, name=column.name)._default_sql(
             column.default, self.dialect
         )

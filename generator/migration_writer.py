@@ -13,6 +13,7 @@ import ast
 import os
 import re
 import tempfile
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -102,8 +103,17 @@ def _imports(body: str) -> str:
     return out
 
 
+def _summary(operations: Sequence[Operation]) -> str:
+    """The first line of a file's docstring: what its operations do."""
+    said = [op.describe() for op in operations[:3]]
+    if len(operations) > 3:
+        said.append(f"and {len(operations) - 3} more")
+    text = "; ".join(said)
+    return text[:1].upper() + text[1:] + "." if text else ""
+
+
 def _docstring(summary: str, detail: str) -> str:
-    summary = summary.strip().replace('"""', "'''")
+    summary = summary.strip().replace("\\", "\\\\").replace('"""', "'''")
     return f'"""{summary}\n\n{detail}\n"""\n'
 
 
@@ -134,13 +144,21 @@ def render_migration(
     comments = list(comment_lines(findings))
     if hints:
         comments.append("# Hints:")
-        comments += [f"#   {line}" for hint in hints for line in hint.splitlines()]
+        for hint in hints:
+            comments += textwrap.wrap(
+                hint, width=99, initial_indent="#   ", subsequent_indent="#     "
+            )
     detail = note or (
         "Made by `piccolo-gen migrations new --auto`. Edit it as needed before it is "
         "applied; once\napplied it must not change (its checksum is recorded): make a new "
         "migration instead."
     )
-    text = _docstring(summary or migration_id, detail) + "\n" + _imports(body) + "\n"
+    text = (
+        _docstring(summary or _summary(operations) or migration_id, detail)
+        + "\n"
+        + _imports(body)
+        + "\n"
+    )
     if comments:
         text += "\n".join(comments) + "\n"
     text += body

@@ -331,3 +331,157 @@ def test_squash_writes_one_migration_that_applied_databases_accept(
         cwd=REPO,
     )
     assert result.returncode == 0, result.stdout
+
+
+# -- new and check, in a project -------------------------------------------------------
+
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "0"
+
+[tool.piccolo-gen]
+schema = ["schema"]
+out = "app_tables"
+migrations = "db_migrations"
+"""
+
+FIRST = """\
+module: music
+tables:
+  Band:
+    columns:
+      name: {type: varchar, length: 50}
+      popularity: {type: integer, default: 0}
+"""
+
+SECOND = """\
+module: music
+tables:
+  Band:
+    columns:
+      title: {type: varchar, length: 50, renamed_from: name}
+      popularity: {type: integer, default: 0, index: true}
+      founded: {type: date, null: true}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "schema").mkdir()
+    (tmp_path / "schema" / "music.yaml").write_text(FIRST)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_new_auto_forwards_and_check_follow_the_schema_files(
+    project: Path, url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    from runtime.migrations.drift import comparable
+    from runtime.schema.compile import compiler_for
+    from runtime.schema.read import read_schema
+    from runtime.schema.state import Schema
+
+    folder = project / "db_migrations"
+    assert main(["migrations", "check"]) == 1
+    assert "create table band" in capsys.readouterr().err
+    assert main(["migrations", "new"]) == 0  # an empty file: check still fails
+    assert main(["migrations", "check"]) == 1
+    (folder / "0001_migration.py").unlink()
+    capsys.readouterr()
+
+    assert main(["migrations", "new", "--auto"]) == 0
+    assert "wrote " in capsys.readouterr().out
+    assert sorted(p.name for p in folder.iterdir()) == ["0001_initial.py"]
+    assert main(["migrations", "check"]) == 0
+    assert main(["migrations", "new", "--auto"]) == 0
+    assert "no changes" in capsys.readouterr().out
+    assert sorted(p.name for p in folder.iterdir()) == ["0001_initial.py"]
+    assert main(["migrations", "forwards", "--database", url]) == 0
+
+    (project / "schema" / "music.yaml").write_text(SECOND)
+    assert main(["migrations", "check"]) == 1
+    capsys.readouterr()
+    assert main(["migrations", "new", "--auto", "--name", "Title & more"]) == 0
+    captured = capsys.readouterr()
+    assert "lint: locking index-lock band.popularity" in captured.err
+    path = folder / "0002_title_more.py"
+    text = path.read_text()
+    assert 'RenameColumn(table="band", old="name", new="title")' in text
+    assert "#   locking index-lock band.popularity:" in text
+    assert main(["migrations", "check", "--database", url]) == 0
+    assert main(["migrations", "forwards", "--database", url]) == 0
+
+    async def read(expected: Schema) -> tuple[object, object]:
+        from generator.migrate_cli import engine_from_url
+
+        engine = engine_from_url(url)
+        try:
+            found = comparable(await read_schema(engine))
+        finally:
+            await engine.close()
+        return found, comparable(compiler_for(engine.dialect).lower(expected))
+
+    from generator.state import schema_state
+
+    desired = schema_state([project / "schema"])
+    assert isinstance(desired, Schema)
+    found, expected = asyncio.run(read(desired))
+    assert found == expected
+    assert main(["migrations", "check", "--database", url]) == 0
+
+    # Drift: a column added by hand.
+    async def add_column() -> None:
+        from generator.migrate_cli import engine_from_url
+
+        engine = engine_from_url(url)
+        try:
+            await engine.execute('ALTER TABLE "band" ADD COLUMN "notes" TEXT')
+        finally:
+            await engine.close()
+
+    asyncio.run(add_column())
+    capsys.readouterr()
+    assert main(["migrations", "check"]) == 0  # the files alone are in step
+    assert main(["migrations", "check", "--database", url]) == 1
+    assert (
+        "column band.notes is in the database, but no migration adds it" in capsys.readouterr().err
+    )
+
+    # An applied file edited since.
+    first = folder / "0001_initial.py"
+    first.write_text(first.read_text() + "# edited\n")
+    assert main(["migrations", "check", "--database", url]) == 1
+    assert "must not be edited" in capsys.readouterr().err
+
+
+def test_check_fails_on_forks_and_malformed_files(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = project / "db_migrations"
+    assert main(["migrations", "new", "--auto"]) == 0
+    capsys.readouterr()
+    write_atomically(folder / "0002_a.py", render_migration("0002_a", "0001_initial", []))
+    write_atomically(folder / "0003_b.py", render_migration("0003_b", "0001_initial", []))
+    assert main(["migrations", "check"]) == 1
+    assert "2 migrations have the parent 0001_initial" in capsys.readouterr().err
+    (folder / "0003_b.py").write_text("migration = Migration(\n")
+    assert main(["migrations", "check"]) == 1
+    assert "0003_b.py:1:" in capsys.readouterr().err
+
+
+def test_check_reports_schema_errors_with_their_place(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrations", "new", "--auto"]) == 0
+    (project / "schema" / "music.yaml").write_text(
+        FIRST + "      score: {type: integer, default: 0, renamed_from: scroe}\n"
+    )
+    capsys.readouterr()
+    assert main(["migrations", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "music.yaml:7:" in err and "scroe" in err
+    assert "1 schema error" in err

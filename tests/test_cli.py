@@ -64,8 +64,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         ("Schema", "unknown key 'Schema' - did you mean 'schema'?"),
         ("output", "unknown key 'output' - did you mean 'out'?"),
         ("ou_t", "unknown key 'ou_t' - did you mean 'out'?"),
-        ("migrations", "unknown key 'migrations'; the keys are 'schema' and 'out'"),
-        ('"odd key"', "unknown key 'odd key'; the keys are 'schema' and 'out'"),
+        ("migration", "unknown key 'migration' - did you mean 'migrations'?"),
+        ('"odd key"', "unknown key 'odd key'; the keys are 'schema', 'out' and 'migrations'"),
     ],
 )
 def test_unknown_keys_are_refused_with_a_suggestion(
@@ -98,12 +98,27 @@ def test_unknown_keys_are_refused_with_a_suggestion(
 
 
 def test_every_key_the_configuration_knows_is_accepted(tmp_path: Path) -> None:
-    values = {"schema": '["defs"]', "out": '"pkg"'}
+    values = {"schema": '["defs"]', "out": '"pkg"', "migrations": '"db/migrations"'}
     assert set(values) == set(KEYS)
     table = "".join(f"{key} = {values[key]}\n" for key in KEYS)
     (tmp_path / "pyproject.toml").write_text(f"[tool.piccolo-gen]\n{table}", encoding="utf-8")
     config = load_config(tmp_path)
     assert (config.schema, config.out) == ((tmp_path / "defs",), tmp_path / "pkg")
+    assert config.migrations_folder == tmp_path / "db" / "migrations"
+
+
+def test_the_migrations_folder_defaults_and_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.piccolo-gen]\n", encoding="utf-8")
+    assert load_config(tmp_path).migrations_folder == tmp_path / "migrations"
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.piccolo-gen]\nmigrations = 3\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path)
+    assert (raised.value.error.line, raised.value.error.message) == (
+        2,
+        'must be a path, e.g. "migrations"',
+    )
 
 
 def test_a_pyproject_that_is_not_toml_is_located(tmp_path: Path) -> None:

@@ -485,3 +485,13 @@ def test_check_reports_schema_errors_with_their_place(
     err = capsys.readouterr().err
     assert "music.yaml:7:" in err and "scroe" in err
     assert "1 schema error" in err
+
+
+def test_the_pre_commit_hook_runs_migrations_check() -> None:
+    import yaml
+
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    (hook,) = [h for h in hooks if h["id"] == "piccolo-gen-migrations-check"]
+    assert hook["entry"] == "piccolo-gen migrations check"
+    assert hook["pass_filenames"] is False and hook["always_run"] is True
+    assert hook["additional_dependencies"] == [".[generator]"]

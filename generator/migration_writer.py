@@ -10,12 +10,14 @@ written atomically; the files pass ``mypy --strict``.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import re
-import tempfile
+import secrets
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 import black
 
@@ -123,6 +125,92 @@ def _format(source: str) -> str:
     return formatted
 
 
+# Black takes about 20 ms per kilobyte, and the first migration of a large
+# schema is large (half a megabyte for 500 tables). Its operations are
+# elements of an exploded list, and black lays out each such element on its
+# own, whatever surrounds the list: so a large file is formatted one element
+# at a time, a table's columns too, each distinct text once. Where the
+# layout around an element is not the one assumed (one-element tuples,
+# quotes in a table name), the operation goes through black in its place,
+# alone. tests/test_migrations_files.py
+# holds the result equal to black over the whole file.
+
+#: Below this many characters of operations, a file goes through black whole.
+FAST_FORMAT_FROM: Final = 20_000
+_PLACEHOLDER: Final = "__piccolo_gen_operations__"
+
+
+class _NotVouched(Exception):
+    """An element whose layout in place the fast path cannot vouch for."""
+
+
+def _element(text: str, indent: int, cache: dict[tuple[str, int], str]) -> str:
+    """``text`` as an element of an exploded collection at ``indent``, with its comma.
+
+    Black lays it out in a one-element exploded list at the shallowest
+    indent, with the line length shortened by the difference: the same
+    budget for every line of it as in its place.
+    """
+    key = (text, indent)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    width = BLACK_MODE.line_length - (indent - 4)
+    laid = black.format_str(
+        f"[\n    {text},\n]\n", mode=dataclasses.replace(BLACK_MODE, line_length=width)
+    )
+    if not (laid.startswith("[\n") and laid.endswith("\n]\n")):
+        raise _NotVouched(text)
+    result = textwrap.indent(laid[2:-2], " " * (indent - 4))
+    cache[key] = result
+    return result
+
+
+def _in_place(text: str) -> str:
+    """``text`` as an element of the operations list, by black in its place."""
+    head = "migration = Migration(\n    operations=[\n"
+    laid = _format(f"{head}        {text},\n    ],\n)\n")
+    start = laid.index("    operations=[\n") + len("    operations=[\n")
+    return laid[start : laid.rindex("    ],\n")]
+
+
+def _operation(op: Operation, cache: dict[tuple[str, int], str]) -> str:
+    table = op.table if isinstance(op, CreateTable) else None
+    if (
+        table is None
+        or table.indexes
+        or table.unique
+        or len(table.columns) < 2
+        or not re.fullmatch(r"[A-Za-z0-9_ ]*", table.name)
+    ):
+        try:
+            return _element(repr(op), 8, cache)
+        except _NotVouched:
+            return _in_place(repr(op))
+    try:
+        columns = "".join(_element(repr(c), 20, cache) for c in table.columns)
+    except _NotVouched:
+        return _in_place(repr(op))
+    return (
+        f'        CreateTable(\n            Table(\n                "{table.name}",\n'
+        f"                columns=(\n{columns}                ),\n            )\n        ),\n"
+    )
+
+
+def _format_large(source: str, operations: Sequence[Operation]) -> str | None:
+    """``source`` formatted with its operations laid out one by one (see above);
+    ``None`` if ``source`` does not hold the placeholder of the operations once."""
+    cache: dict[tuple[str, int], str] = {}
+    laid = "".join(_operation(op, cache) for op in operations)
+    skeleton = _format(source)
+    marker = f"        {_PLACEHOLDER},\n"
+    if skeleton.count(marker) != 1:
+        return None
+    formatted = skeleton.replace(marker, laid)
+    ast.parse(formatted)
+    return formatted
+
+
 def render_migration(
     migration_id: str,
     parent: str | None,
@@ -133,14 +221,25 @@ def render_migration(
     summary: str = "",
     replaces: Sequence[str] = (),
     note: str = "",
+    fast: bool | None = None,
 ) -> str:
-    """The source of a migration file holding ``operations``."""
-    ops = "".join(f"        {op!r},\n" for op in operations)
-    args = [f"    id={migration_id!r},", f"    parent={parent!r},"]
-    args.append(f"    operations=[\n{ops}    ],")
-    if replaces:
-        args.append(f"    replaces={tuple(replaces)!r},")
-    body = "migration = Migration(\n" + "\n".join(args) + "\n)\n"
+    """The source of a migration file holding ``operations``.
+
+    ``fast``: lay large operation lists out one by one (default: from
+    ``FAST_FORMAT_FROM`` characters of them); the result is the same.
+    """
+    reprs = [repr(op) for op in operations]
+    if fast is None:
+        fast = sum(map(len, reprs)) >= FAST_FORMAT_FROM
+
+    def body_of(ops: str) -> str:
+        args = [f"    id={migration_id!r},", f"    parent={parent!r},"]
+        args.append(f"    operations=[\n{ops}    ],")
+        if replaces:
+            args.append(f"    replaces={tuple(replaces)!r},")
+        return "migration = Migration(\n" + "\n".join(args) + "\n)\n"
+
+    body = body_of("".join(f"        {r},\n" for r in reprs))
     comments = list(comment_lines(findings))
     if hints:
         comments.append("# Hints:")
@@ -161,6 +260,10 @@ def render_migration(
     )
     if comments:
         text += "\n".join(comments) + "\n"
+    if fast and operations:
+        formatted = _format_large(text + body_of(f"        {_PLACEHOLDER},\n"), operations)
+        if formatted is not None:
+            return formatted
     text += body
     return _format(text)
 
@@ -222,13 +325,15 @@ def render_empty(migration_id: str, parent: str | None, *, summary: str = "") ->
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    """Write ``text`` to ``path`` through a temporary file and a rename (the
+    umask decides the mode, as for any new file; tempfile would make it 0o600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(text.encode("utf-8"))
         os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise

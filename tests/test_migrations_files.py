@@ -28,6 +28,7 @@ from runtime.migrations import (
     Index,
     Migration,
     MigrationError,
+    Operation,
     RenameColumn,
     RunSQL,
     Schema,
@@ -293,3 +294,37 @@ def test_load_file_sets_path_and_checksum(tmp_path: Path) -> None:
     migration = load_file(path)
     assert migration.path == str(path)
     assert migration.checksum == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_large_files_are_laid_out_as_black_lays_out_the_whole_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import random
+
+    from generator import migration_writer
+
+    from runtime.schema.diff import diff
+    from tests.schema_edits import random_edits, random_schema
+
+    operations: list[Operation] = [CreateTable(BAND), CreateTable(GENRE)]
+    for case in range(40):
+        rng = random.Random(case)
+        old = random_schema(rng)
+        new, _ = random_edits(rng, old)
+        # The text is what matters here, not whether the list replays.
+        operations += diff(Schema(), old).operations + diff(old, new).operations
+    findings = lint(operations[:2], Schema())
+    laid_out: list[bool] = []
+    original = migration_writer._format_large
+
+    def recording(source: str, ops: list[Operation]) -> str | None:
+        result = original(source, ops)
+        laid_out.append(result is not None)
+        return result
+
+    monkeypatch.setattr(migration_writer, "_format_large", recording)
+    fast = render_migration("0001_big", None, operations, findings=findings, fast=True)
+    whole = render_migration("0001_big", None, operations, findings=findings, fast=False)
+    assert laid_out == [True]  # the fast path was taken, and gave black's layout
+    assert fast == whole
+    assert len(whole) > 20_000

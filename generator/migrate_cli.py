@@ -212,6 +212,12 @@ def _forwards(args: argparse.Namespace) -> int:
     from runtime.migrations.runner import Runner
 
     migrations = _load(args)
+    if not len(migrations):
+        print(
+            f"no migration files in {migrations.folder}: make one with "
+            "`piccolo-gen migrations new --auto`",
+            file=sys.stderr,
+        )
 
     async def work(engine: Engine) -> list[str]:
         return await Runner(engine, migrations, progress=_progress).forwards(

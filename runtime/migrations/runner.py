@@ -160,7 +160,11 @@ class Runner:
         return result
 
     async def _lock(self, conn: _Conn) -> None:
-        if self.dialect == "postgres":
+        if self.dialect != "postgres":
+            return  # the session's BEGIN IMMEDIATE is SQLite's one write lock
+        rows = await conn.fetch("SELECT pg_try_advisory_xact_lock($1)", [LOCK_KEY])
+        if not rows[0][0]:
+            self.progress("waiting for another migration run to finish (the migration lock)")
             await conn.fetch("SELECT pg_advisory_xact_lock($1)", [LOCK_KEY])
 
     async def _record(self, conn: _Conn, migration: Migration) -> None:

@@ -13,7 +13,9 @@ compiled steps on it with ``runtime.schema.compile.run_steps``:
 PostgreSQL: the engine's transaction (a savepoint inside an open
 ``engine.transaction()``). ``ddl_session(engine, transaction=False)`` runs
 each statement on its own, for ``CREATE INDEX CONCURRENTLY``, which
-PostgreSQL refuses inside a transaction (a failure then leaves what ran).
+PostgreSQL refuses inside a transaction (a failure then leaves what ran;
+inside an open ``engine.transaction()`` the statements run in it). On SQLite,
+which has no such statement, a session is always one transaction.
 
 SQLite: outside a transaction, a connection of its own, with
 ``PRAGMA foreign_keys = OFF`` set before ``BEGIN IMMEDIATE`` (a table

@@ -29,6 +29,7 @@ from runtime import (
     ProgrammingError,
     SQLiteEngine,
     UniqueViolation,
+    _naming,
     create_tables,
 )
 from runtime._columns import UUID4, Date, DateNow, Integer, TimestampNow, Varchar
@@ -567,3 +568,44 @@ def test_compiled_defaults_are_the_columns_own(dialect: str) -> None:
                 assert compiler.default_sql(state.column_of(column)) == declared, column
                 count += 1
     assert count > 50
+
+
+# -- long names: derived names past 63 bytes are shortened, and renamed ----------------
+
+LONG = "t" * 58
+LONG_TABLE = Table(
+    LONG,
+    (
+        Column("id", Type("Serial"), primary_key=True),
+        Column("c" * 50 + "_one", Type("Integer"), default=0, unique=True, index=True),
+        Column("c" * 50 + "_two", Type("Integer"), null=True, references=ForeignKey(LONG)),
+    ),
+    unique=(
+        Unique(
+            _naming.unique_name(LONG, ("c" * 50 + "_one", "c" * 50 + "_two")),
+            ("c" * 50 + "_one", "c" * 50 + "_two"),
+        ),
+    ),
+)
+
+
+async def test_renames_of_tables_with_long_names(db: Engine) -> None:
+    current = await run(db, ops.CreateTable(LONG_TABLE), Schema())
+    await assert_is(db, current)
+    await db.execute(f'INSERT INTO "{LONG}" ("{"c" * 50}_one") VALUES (1), (2)')
+    for op in (
+        ops.RenameColumn(LONG, "c" * 50 + "_one", "d" * 50 + "_one"),
+        ops.RenameTable(LONG, "u" * 58),
+        ops.RenameColumn("u" * 58, "c" * 50 + "_two", "e" * 50 + "_two"),
+    ):
+        current = await run(db, op, current)
+        await assert_is(db, current)
+    assert await rows(db, "u" * 58, ("d" * 50 + "_one",)) == [(1,), (2,)]
+
+
+def test_an_operation_the_state_refuses_compiles_to_nothing() -> None:
+    for dialect in ("sqlite", "postgres"):
+        with pytest.raises(state.SchemaStateError, match="has no column 'missing'"):
+            compiler_for(dialect).compile(ops.DropColumn("album", "missing"), BASE)
+        with pytest.raises(state.SchemaStateError, match="referenced by album.artist"):
+            compiler_for(dialect).compile(ops.DropTable("artist"), BASE)

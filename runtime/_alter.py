@@ -289,10 +289,13 @@ class Alter(Query[None]):
         async with ddl_session(engine) as conn:
             table = await read_table(conn, name)
             tables = {name: table}
-            targets = [c.references.table for c in table.columns if c.references is not None]
-            for target in targets:
-                if target not in tables:
-                    tables[target] = await read_table(conn, target)
+            for column in table.columns:
+                ref = column.references
+                if ref is not None and ref.table not in tables:
+                    # Only looked up (an operation checks that a key's target
+                    # exists): the key the foreign key points at will do.
+                    key = state.Column(ref.column, state.Type("Integer"), primary_key=True)
+                    tables[ref.table] = state.Table(ref.table, (key,))
             before = self._with_targets(state.Schema(tuple(tables.values())))
             await run_steps(conn, self._plan(compiler, before))
 

@@ -24,9 +24,11 @@ before it commits it runs ``PRAGMA foreign_key_check`` and compiles every
 view and trigger, and fails (rolling back) when the change broke a foreign
 key or something that compiled before. It holds the engine's transaction
 lock meanwhile, so no transaction of this event loop waits on SQLite's write
-lock. Inside an open ``engine.transaction()`` it is a savepoint of that
-transaction, where foreign keys stay on: a rebuild of a referenced table
-then raises ``AlterError``. The view and trigger check runs there too.
+lock; inside the block, statements go through the session's connection (the
+engine's own queries would wait for the session to end). Inside an open
+``engine.transaction()`` it is a savepoint of that transaction, where
+foreign keys stay on: a rebuild of a referenced table then raises
+``AlterError``. The view and trigger check runs there too.
 """
 
 from __future__ import annotations
@@ -156,7 +158,9 @@ async def ddl_session(engine: Engine, *, transaction: bool = True) -> AsyncItera
 async def _own_connection(engine: SQLiteEngine) -> AsyncIterator[SQLiteConnection]:
     lock = engine._transaction_lock()
     async with lock:
-        raw = engine._connect()
+        # No busy timeout of its own: the engine waits for the lock without
+        # blocking the event loop (``SQLiteEngine._wait_for_lock``).
+        raw = engine._connect(wait_in_sqlite=False)
         try:
             raw.execute("PRAGMA foreign_keys = OFF")
             await engine._wait_for_lock(raw, "BEGIN IMMEDIATE")

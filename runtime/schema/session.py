@@ -43,12 +43,11 @@ from typing import TYPE_CHECKING, Any
 
 from .._dialect import Dialect
 from .._errors import DatabaseError, from_sqlite
-from .._sqlite import _fetch
+from .._sqlite import SQLiteEngine, _fetch
 from .compile import AlterError, DdlConnection
 
 if TYPE_CHECKING:
     from .._engine import Engine
-    from .._sqlite import SQLiteEngine
 
 __all__ = ["EngineConnection", "SQLiteConnection", "ddl_session", "schema_problems"]
 
@@ -147,8 +146,6 @@ async def ddl_session(engine: Engine, *, transaction: bool = True) -> AsyncItera
             yield inner
             await _check_schema(inner.fetch, before)
         return
-    from .._sqlite import SQLiteEngine
-
     assert isinstance(engine, SQLiteEngine)
     async with _own_connection(engine) as conn:
         yield conn

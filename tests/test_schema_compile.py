@@ -489,6 +489,14 @@ async def test_postgres_renames_rename_derived_names_and_the_sequence(
         current = await run(db, ops.RenameTable("sc_artist", "sc_person"), current)
         read = await read_schema(db, tables=current.names())
         assert read == compiler_for(db.dialect).lower(current)
+        names = await db.fetch(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'sc_record'::regclass ORDER BY 1"
+        )
+        assert [n for (n,) in names] == [
+            "sc_record_artist_fkey",
+            "sc_record_pkey",
+            "sc_record_title_year_key",
+        ]
         (sequence,) = (await db.fetch("SELECT pg_get_serial_sequence('sc_record', 'record_id')"))[0]
         assert sequence == "public.sc_record_record_id_seq"
         await db.execute("INSERT INTO sc_person (name) VALUES ('ann')")

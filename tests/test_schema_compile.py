@@ -617,3 +617,104 @@ def test_an_operation_the_state_refuses_compiles_to_nothing() -> None:
             compiler_for(dialect).compile(ops.DropColumn("album", "missing"), BASE)
         with pytest.raises(state.SchemaStateError, match="referenced by album.artist"):
             compiler_for(dialect).compile(ops.DropTable("artist"), BASE)
+
+
+# -- random sequences of operations --------------------------------------------------
+
+#: Seeds of the random sequences (``PICCOLO_GEN_COMPILE_SEEDS=n`` runs n of them).
+SEEDS = range(int(os.environ.get("PICCOLO_GEN_COMPILE_SEEDS", "2")))
+
+
+def random_operation(rng: Any, schema: Schema, counter: Callable[[], int]) -> ops.Operation:
+    """One operation that the state and the rows accept (no data-dependent failure)."""
+    table = rng.choice(schema.tables)
+    others = [c for c in table.columns if not c.primary_key]
+    referenced = {
+        c.references.column for t, c in schema.referencing(table.name) if c.references is not None
+    }
+    droppable = [c for c in others if c.name not in referenced]
+    n = counter()
+    choices: list[Callable[[], ops.Operation]] = [
+        lambda: ops.AddColumn(
+            table.name,
+            rng.choice(
+                [
+                    Column(
+                        f"c{n}",
+                        Type("Integer"),
+                        default=rng.randint(0, 9),
+                        index=rng.random() < 0.3,
+                    ),
+                    Column(
+                        f"c{n}",
+                        Type("Varchar", length=rng.randint(5, 30)),
+                        null=True,
+                        unique=rng.random() < 0.5,
+                    ),
+                    Column(f"c{n}", Type("Text"), default="t"),
+                    Column(f"c{n}", Type("Timestamp"), default=TimestampNow()),
+                    Column(
+                        f"c{n}",
+                        Type("Integer"),
+                        null=True,
+                        references=ForeignKey(rng.choice(schema.tables).name),
+                    ),
+                ]
+            ),
+        ),
+        lambda: ops.RenameTable(table.name, f"{table.name.split('_r')[0]}_r{n}"),
+    ]
+    if droppable:
+        column = rng.choice(droppable)
+        choices.append(lambda: ops.DropColumn(table.name, column.name))
+    if others:
+        column = rng.choice(others)
+        choices += [
+            lambda: ops.RenameColumn(table.name, column.name, f"{column.name.split('_r')[0]}_r{n}"),
+            lambda: ops.AlterColumn(table.name, column.name, index=not column.index),
+            lambda: ops.AlterColumn(table.name, column.name, null=True),
+        ]
+        if column.type.kind == "Varchar" and column.type.length is not None:
+            longer = replace(column.type, length=column.type.length + 5)
+            choices.append(lambda: ops.AlterColumn(table.name, column.name, type=longer))
+        if column.type.kind == "Integer" and column.references is None:
+            choices.append(lambda: ops.AlterColumn(table.name, column.name, default=n))
+        if column.unique:
+            choices.append(lambda: ops.AlterColumn(table.name, column.name, unique=False))
+        pair = ("id", column.name) if table.has_column("id") else None
+        if pair is not None and all(u.columns != pair for u in table.unique):
+            # (SQLite keeps one of two UNIQUE constraints over the same columns.)
+            choices.append(lambda: ops.AddUnique(table.name, Unique(f"u{n}", pair)))
+        if pair is not None:
+            choices.append(lambda: ops.AddIndex(table.name, Index(f"i{n}", pair[::-1])))
+    if table.indexes:
+        index = rng.choice(table.indexes)
+        choices.append(lambda: ops.DropIndex(table.name, index.name))
+    if table.unique:
+        group = rng.choice(table.unique)
+        choices.append(lambda: ops.DropUnique(table.name, group.name))
+    return rng.choice(choices)()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+async def test_random_sequences_keep_the_database_as_the_state_says(
+    base: Engine, seed: int
+) -> None:
+    import random
+
+    rng = random.Random(seed)
+    numbers = itertools.count()
+    current = BASE
+    counts = {t.name: len(await rows(base, t.name, ("id",))) for t in BASE}
+    names = {t.name: t.name for t in BASE}  # original name -> current name
+    for _ in range(25):
+        op = random_operation(rng, current, lambda: next(numbers))
+        after = await run(base, op, current)
+        await assert_is(base, after)
+        if isinstance(op, ops.RenameTable):
+            names = {k: (op.new if v == op.old else v) for k, v in names.items()}
+        current = after
+    for original, count in counts.items():
+        name = names[original]
+        key = next(c.name for c in current.table(name).columns if c.primary_key)
+        assert len(await rows(base, name, (key,))) == count

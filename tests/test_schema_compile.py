@@ -203,6 +203,7 @@ OPERATIONS: dict[str, Callable[[Schema], ops.Operation]] = {
         "album", "title", type=Type("Varchar", length=80)
     ),
     "alter_type_kind": lambda s: ops.AlterColumn("album", "year", type=Type("BigInt")),
+    "alter_type_key": lambda s: ops.AlterColumn("album", "id", type=Type("BigSerial")),
     "alter_null_on": lambda s: ops.AlterColumn("album", "title", null=True),
     "alter_null_off": lambda s: ops.AlterColumn(
         "artist", "born", null=False, default=datetime.date(2000, 1, 1)
@@ -277,6 +278,7 @@ async def test_rebuilds_and_natives_on_sqlite() -> None:
         "rename_column_indexed",  # (the same, and its column index is dropped and made)
         "alter_type_length",
         "alter_type_kind",
+        "alter_type_key",
         "alter_null_on",
         "alter_null_off",
         "alter_default",

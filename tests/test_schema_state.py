@@ -282,3 +282,8 @@ def test_alter_after_a_rename_uses_the_new_name(tmp_path: Path, previous: Schema
         RenameColumn("band", "title", "name"),
         AlterColumn("band", "name", type=Type("Text")),
     ]
+
+
+def test_without_paths_the_configured_schemas_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT / "generated")  # below the project's pyproject.toml
+    assert schema_state() == state(ROOT / "schema")

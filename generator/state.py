@@ -258,12 +258,30 @@ def _sources(modules: list[ResolvedModule]) -> dict[str, str]:
     sources = {}
     for name, chunks in render_package(modules).items():
         kept = [
-            c.text
+            _without_stubs(c.text)
             for c in chunks
             if c.block != _CHECKER_BLOCK and not c.text.lstrip("\n").startswith(_CHECKER_BLOCK)
         ]
         sources[name.removesuffix(".py")] = "".join(kept)
     return sources
+
+
+#: Where a table class's own checker block (its typed stubs) starts; it
+#: ends the class.
+_CLASS_CHECKER_BLOCK = "\n    " + _CHECKER_BLOCK + "\n"
+
+
+def _without_stubs(text: str) -> str:
+    """A top-level chunk without the ``if TYPE_CHECKING:`` block that ends a
+    table class (the constructor and query stubs: most of the source, and
+    none of it runs)."""
+    start = text.rfind(_CLASS_CHECKER_BLOCK)
+    if start < 0:
+        return text
+    rest = text[start + len(_CLASS_CHECKER_BLOCK) :].split("\n")
+    if not all(line == "" or line.startswith("        ") for line in rest):
+        return text
+    return text[: start + 1]
 
 
 class _Package(importlib.abc.MetaPathFinder, importlib.abc.Loader):

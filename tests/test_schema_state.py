@@ -358,9 +358,13 @@ def test_check_renames_reports_exactly_what_the_differ_refuses(case: int) -> Non
 def test_a_rename_of_the_primary_key_into_another_column_is_reported(
     tmp_path: Path, previous: Schema
 ) -> None:
-    new = write(tmp_path, "music.yaml", V1.replace("length: 50}", "length: 50, renamed_from: id}"))
+    new = write(
+        tmp_path,
+        "music.yaml",
+        V1.replace("title: {type: varchar, length: 50}", "name: {type: text, renamed_from: id}"),
+    )
     assert errors(new, previous=previous) == [
-        f"v2/{position(new, 'renamed_from')}: tables.Band.columns.title.renamed_from: "
-        "column 'id' was the primary key of table 'band' and 'title' is not; a migration "
+        f"v2/{position(new, 'renamed_from')}: tables.Band.columns.name.renamed_from: "
+        "column 'id' was the primary key of table 'band' and 'name' is not; a migration "
         "cannot change which column is the primary key"
     ]

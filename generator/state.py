@@ -42,6 +42,7 @@ from generator.errors import SchemaError, SchemaErrors, suggest
 from generator.names import snake_case
 from generator.positions import NodePath
 from generator.resolve import resolve
+from runtime.schema.diff import hint_effect
 from runtime.schema.state import Schema, of_tables
 
 if TYPE_CHECKING:
@@ -143,50 +144,58 @@ def check_renames(located: LocatedState, previous: Schema) -> list[SchemaError]:
     """The ``renamed_from`` that name nothing of ``previous``, and the old names
     two hints claim, each reported where its ``renamed_from`` is written."""
     errors: list[SchemaError] = []
+    old_tables = set(previous.names())
     new_tables = set(located.schema.names())
-    old_tables = _resolved_tables(located.hints, previous)
+    resolved = _resolved_tables(located.hints, previous)
     claimed: dict[tuple[str, str | None], RenameHint] = {}
-    bad_tables: set[str] = set()
+    #: New table name -> the old table its columns' hints refer to.
+    sources: dict[str, str] = {t: t for t in new_tables if t in old_tables}
     for hint in (h for h in located.hints if h.column is None):
-        old = old_tables[hint.table]
-        if previous.has(old):
-            if hint.table not in previous.names() or old not in new_tables:
-                _claim(claimed, (old, None), hint, errors)
-        elif not previous.has(hint.table):
-            bad_tables.add(hint.table)
+        old = resolved[hint.table]
+        effect = hint_effect(old_tables, new_tables, hint.table, old)
+        if effect == "missing":
             errors.append(hint.error(_missing(f"table {hint.old!r}", hint.old, previous.names())))
+            sources[hint.table] = ""  # its columns' hints are not judged
+        elif effect == "rename":
+            _claim(claimed, (old, None), hint, errors)
+            sources[hint.table] = old
+    for new, old in list(sources.items()):
+        # A table renamed away and one created under its old name: that one is new.
+        if old and old != new and sources.get(old) == old:
+            del sources[old]
     for hint in (h for h in located.hints if h.column is not None):
-        if hint.table in bad_tables:
+        assert hint.column is not None
+        old_table = sources.get(hint.table)
+        if old_table == "":
             continue
-        old_table = old_tables.get(hint.table, hint.table)
-        if not previous.has(old_table) or not _live_table(old_table, hint.table, located, previous):
-            old_table = hint.table
-        if not previous.has(old_table):
+        if old_table is None:
             errors.append(
                 hint.error(f"table {hint.table!r} is new: it has no column {hint.old!r} to rename")
             )
             continue
         before = previous.table(old_table)
-        names = [c.name for c in before.columns]
-        new_columns = {c.name for c in located.schema.table(hint.table).columns}
-        assert hint.column is not None
-        if hint.old in names:
-            if hint.column not in names or hint.old not in new_columns:
-                _claim(claimed, (old_table, hint.old), hint, errors)
-        elif hint.column not in names:
+        after = located.schema.table(hint.table)
+        old_columns = [c.name for c in before.columns]
+        effect = hint_effect(old_columns, [c.name for c in after.columns], hint.column, hint.old)
+        if effect == "missing":
             label = f"column {hint.old!r} in table {old_table!r}"
-            errors.append(hint.error(_missing(label, hint.old, names)))
+            errors.append(hint.error(_missing(label, hint.old, old_columns)))
+        elif effect == "rename":
+            was_key = before.column(hint.old).primary_key
+            if was_key != after.column(hint.column).primary_key:
+                errors.append(
+                    hint.error(
+                        f"column {hint.old!r} {'was' if was_key else 'was not'} the primary key "
+                        f"of table {old_table!r} and {hint.column!r} "
+                        f"{'is not' if was_key else 'is'}; a migration cannot change which "
+                        "column is the primary key"
+                    )
+                )
+            _claim(claimed, (old_table, hint.old), hint, errors)
     return sorted(errors, key=SchemaError.sort_key)
 
 
 # -- helpers -----------------------------------------------------------------------
-
-
-def _live_table(old: str, new: str, located: LocatedState, previous: Schema) -> bool:
-    """Whether the differ renames table ``old`` to ``new`` (see ``runtime.schema.diff``)."""
-    if old == new:
-        return False
-    return not previous.has(new) or not located.schema.has(old)
 
 
 def _claim(
@@ -258,12 +267,30 @@ def _sources(modules: list[ResolvedModule]) -> dict[str, str]:
     sources = {}
     for name, chunks in render_package(modules).items():
         kept = [
-            c.text
+            _without_stubs(c.text)
             for c in chunks
             if c.block != _CHECKER_BLOCK and not c.text.lstrip("\n").startswith(_CHECKER_BLOCK)
         ]
         sources[name.removesuffix(".py")] = "".join(kept)
     return sources
+
+
+#: Where a table class's own checker block (its typed stubs) starts; it
+#: ends the class.
+_CLASS_CHECKER_BLOCK = "\n    " + _CHECKER_BLOCK + "\n"
+
+
+def _without_stubs(text: str) -> str:
+    """A top-level chunk without the ``if TYPE_CHECKING:`` block that ends a
+    table class (the constructor and query stubs: most of the source, and
+    none of it runs)."""
+    start = text.rfind(_CLASS_CHECKER_BLOCK)
+    if start < 0:
+        return text
+    rest = text[start + len(_CLASS_CHECKER_BLOCK) :].split("\n")
+    if not all(line == "" or line.startswith("        ") for line in rest):
+        return text
+    return text[: start + 1]
 
 
 class _Package(importlib.abc.MetaPathFinder, importlib.abc.Loader):

@@ -35,6 +35,7 @@ from ._naming import index_name, is_plain_name
 from ._query import Query
 from .schema import operations as ops
 from .schema import state
+from .schema._one_table import read_table
 from .schema.compile import (
     AlterError,
     Compiler,
@@ -44,6 +45,7 @@ from .schema.compile import (
     run_steps,
     statements_of,
 )
+from .schema.session import ddl_session
 from .schema.state import SchemaStateError
 
 if TYPE_CHECKING:
@@ -275,9 +277,6 @@ class Alter(Query[None]):
         return _merge_rebuilds(compiler, steps)
 
     async def _run(self, engine: Engine) -> None:
-        from .schema._one_table import read_table
-        from .schema.session import ddl_session
-
         compiler = compiler_for(engine.dialect)
         name = self._table._meta.tablename
         if self._steps and self._steps[0].kind == "drop_table":
@@ -289,10 +288,13 @@ class Alter(Query[None]):
         async with ddl_session(engine) as conn:
             table = await read_table(conn, name)
             tables = {name: table}
-            targets = [c.references.table for c in table.columns if c.references is not None]
-            for target in targets:
-                if target not in tables:
-                    tables[target] = await read_table(conn, target)
+            for column in table.columns:
+                ref = column.references
+                if ref is not None and ref.table not in tables:
+                    # Only looked up (an operation checks that a key's target
+                    # exists): the key the foreign key points at will do.
+                    key = state.Column(ref.column, state.Type("Integer"), primary_key=True)
+                    tables[ref.table] = state.Table(ref.table, (key,))
             before = self._with_targets(state.Schema(tuple(tables.values())))
             await run_steps(conn, self._plan(compiler, before))
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from . import _naming
 from ._dialect import Dialect
 from ._query import Query
+from .schema.compile import compiler_for
+from .schema.state import table_of
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -54,9 +56,6 @@ def create_table_sql(
 ) -> list[str]:
     """``CREATE TABLE`` and ``CREATE INDEX`` statements for ``table``: its
     state (``runtime.schema.state``) through the dialect's DDL compiler."""
-    from .schema.compile import compiler_for
-    from .schema.state import table_of
-
     return compiler_for(dialect).create_table(table_of(table), if_not_exists=if_not_exists)
 
 
@@ -115,8 +114,6 @@ class DropTables(_Script):
         self._if_exists = if_exists
 
     def _statements(self, dialect: Dialect) -> list[str]:
-        from .schema.compile import compiler_for
-
         compiler = compiler_for(dialect)
         return [
             compiler.drop_table(t._meta.tablename, if_exists=self._if_exists)

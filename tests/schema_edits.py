@@ -131,6 +131,8 @@ class _Column:
     unique: bool = False
     index: bool = False
     target: _Table | None = None
+    #: The column of ``target`` referenced (its primary key).
+    target_column: str = "id"
     on_delete: Action = "cascade"
     on_update: Action = "cascade"
     #: A ``renamed_from`` left over from an earlier migration, naming nothing.
@@ -186,6 +188,7 @@ class _Model:
                         unique=c.unique,
                         index=c.index,
                         target=by_name[ref.table] if ref else None,
+                        target_column=ref.column if ref else "id",
                         on_delete=ref.on_delete if ref else "cascade",
                         on_update=ref.on_update if ref else "cascade",
                     )
@@ -231,7 +234,7 @@ class _Model:
                         unique=c.unique,
                         index=c.index,
                         references=(
-                            ForeignKey(c.target.name, "id", c.on_delete, c.on_update)
+                            ForeignKey(c.target.name, c.target_column, c.on_delete, c.on_update)
                             if c.target is not None
                             else None
                         ),
@@ -259,16 +262,19 @@ class _Model:
 
 
 def _new_column(rng: random.Random, model: _Model, table: _Table, name: str) -> _Column:
-    if model.tables and rng.random() < 0.25:
-        target = rng.choice(model.tables)
+    targets = [t for t in model.tables if _key_type(t) is not None]
+    if targets and rng.random() < 0.25:
+        target = rng.choice(targets)
+        key_type, key = _key_type(target) or (Type("Integer"), "id")
         null = rng.random() < 0.5
         actions: list[Action] = [*_ACTIONS, "set_null"] if null else list(_ACTIONS)
         return _Column(
             name,
-            Type("Integer"),
+            key_type,
             None,
             null=null,
             target=target,
+            target_column=key,
             on_delete=rng.choice(actions),
             on_update=rng.choice(actions),
             index=rng.random() < 0.2,
@@ -285,6 +291,15 @@ def _new_column(rng: random.Random, model: _Model, table: _Table, name: str) -> 
         unique=rng.random() < 0.1,
         index=rng.random() < 0.15,
     )
+
+
+def _key_type(table: _Table) -> tuple[Type, str] | None:
+    """The type a foreign key to ``table`` has, and the key it references."""
+    key = next((c for c in table.columns if c.primary_key), None)
+    if key is None:
+        return None
+    serials = {"Serial": Type("Integer"), "BigSerial": Type("BigInt")}
+    return serials.get(key.type.kind, key.type), key.name
 
 
 def _new_table(rng: random.Random, model: _Model, name: str) -> _Table:
@@ -420,7 +435,8 @@ def _change_type(rng: random.Random, model: _Model) -> str | None:
 
 
 def _toggle_null(rng: random.Random, model: _Model) -> str | None:
-    found = _some_column(rng, model, lambda c: True)
+    # A column becoming NOT NULL gets a default, of a kind this module makes.
+    found = _some_column(rng, model, lambda c: c.target is not None or c.type.kind in _PLAIN_KINDS)
     if found is None:
         return None
     table, column = found
@@ -435,7 +451,7 @@ def _toggle_null(rng: random.Random, model: _Model) -> str | None:
 
 
 def _change_default(rng: random.Random, model: _Model) -> str | None:
-    found = _some_column(rng, model, lambda c: c.target is None)
+    found = _some_column(rng, model, lambda c: c.target is None and c.type.kind in _PLAIN_KINDS)
     if found is None:
         return None
     table, column = found
@@ -480,7 +496,10 @@ def _retarget(rng: random.Random, model: _Model) -> str | None:
     if found is None:
         return None
     table, column = found
-    column.target = rng.choice(model.tables)
+    targets = [t for t in model.tables if (_key_type(t) or (None,))[0] == column.type]
+    if not targets:
+        return None
+    column.target = rng.choice(targets)
     return f"{table.name}.{column.name} references {column.target.name}"
 
 

@@ -29,6 +29,7 @@ from runtime import (
     ProgrammingError,
     SQLiteEngine,
     UniqueViolation,
+    _naming,
     create_tables,
 )
 from runtime._columns import UUID4, Date, DateNow, Integer, TimestampNow, Varchar
@@ -202,6 +203,7 @@ OPERATIONS: dict[str, Callable[[Schema], ops.Operation]] = {
         "album", "title", type=Type("Varchar", length=80)
     ),
     "alter_type_kind": lambda s: ops.AlterColumn("album", "year", type=Type("BigInt")),
+    "alter_type_key": lambda s: ops.AlterColumn("album", "id", type=Type("BigSerial")),
     "alter_null_on": lambda s: ops.AlterColumn("album", "title", null=True),
     "alter_null_off": lambda s: ops.AlterColumn(
         "artist", "born", null=False, default=datetime.date(2000, 1, 1)
@@ -276,6 +278,7 @@ async def test_rebuilds_and_natives_on_sqlite() -> None:
         "rename_column_indexed",  # (the same, and its column index is dropped and made)
         "alter_type_length",
         "alter_type_kind",
+        "alter_type_key",
         "alter_null_on",
         "alter_null_off",
         "alter_default",
@@ -488,6 +491,14 @@ async def test_postgres_renames_rename_derived_names_and_the_sequence(
         current = await run(db, ops.RenameTable("sc_artist", "sc_person"), current)
         read = await read_schema(db, tables=current.names())
         assert read == compiler_for(db.dialect).lower(current)
+        names = await db.fetch(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'sc_record'::regclass ORDER BY 1"
+        )
+        assert [n for (n,) in names] == [
+            "sc_record_artist_fkey",
+            "sc_record_pkey",
+            "sc_record_title_year_key",
+        ]
         (sequence,) = (await db.fetch("SELECT pg_get_serial_sequence('sc_record', 'record_id')"))[0]
         assert sequence == "public.sc_record_record_id_seq"
         await db.execute("INSERT INTO sc_person (name) VALUES ('ann')")
@@ -567,3 +578,145 @@ def test_compiled_defaults_are_the_columns_own(dialect: str) -> None:
                 assert compiler.default_sql(state.column_of(column)) == declared, column
                 count += 1
     assert count > 50
+
+
+# -- long names: derived names past 63 bytes are shortened, and renamed ----------------
+
+LONG = "t" * 58
+LONG_TABLE = Table(
+    LONG,
+    (
+        Column("id", Type("Serial"), primary_key=True),
+        Column("c" * 50 + "_one", Type("Integer"), default=0, unique=True, index=True),
+        Column("c" * 50 + "_two", Type("Integer"), null=True, references=ForeignKey(LONG)),
+    ),
+    unique=(
+        Unique(
+            _naming.unique_name(LONG, ("c" * 50 + "_one", "c" * 50 + "_two")),
+            ("c" * 50 + "_one", "c" * 50 + "_two"),
+        ),
+    ),
+)
+
+
+async def test_renames_of_tables_with_long_names(db: Engine) -> None:
+    current = await run(db, ops.CreateTable(LONG_TABLE), Schema())
+    await assert_is(db, current)
+    await db.execute(f'INSERT INTO "{LONG}" ("{"c" * 50}_one") VALUES (1), (2)')
+    for op in (
+        ops.RenameColumn(LONG, "c" * 50 + "_one", "d" * 50 + "_one"),
+        ops.RenameTable(LONG, "u" * 58),
+        ops.RenameColumn("u" * 58, "c" * 50 + "_two", "e" * 50 + "_two"),
+    ):
+        current = await run(db, op, current)
+        await assert_is(db, current)
+    assert await rows(db, "u" * 58, ("d" * 50 + "_one",)) == [(1,), (2,)]
+
+
+def test_an_operation_the_state_refuses_compiles_to_nothing() -> None:
+    for dialect in ("sqlite", "postgres"):
+        with pytest.raises(state.SchemaStateError, match="has no column 'missing'"):
+            compiler_for(dialect).compile(ops.DropColumn("album", "missing"), BASE)
+        with pytest.raises(state.SchemaStateError, match="referenced by album.artist"):
+            compiler_for(dialect).compile(ops.DropTable("artist"), BASE)
+
+
+# -- random sequences of operations --------------------------------------------------
+
+#: Seeds of the random sequences (``PICCOLO_GEN_COMPILE_SEEDS=n`` runs n of them).
+SEEDS = range(int(os.environ.get("PICCOLO_GEN_COMPILE_SEEDS", "2")))
+
+
+def random_operation(rng: Any, schema: Schema, counter: Callable[[], int]) -> ops.Operation:
+    """One operation that the state and the rows accept (no data-dependent failure)."""
+    table = rng.choice(schema.tables)
+    others = [c for c in table.columns if not c.primary_key]
+    referenced = {
+        c.references.column for t, c in schema.referencing(table.name) if c.references is not None
+    }
+    droppable = [c for c in others if c.name not in referenced]
+    n = counter()
+    choices: list[Callable[[], ops.Operation]] = [
+        lambda: ops.AddColumn(
+            table.name,
+            rng.choice(
+                [
+                    Column(
+                        f"c{n}",
+                        Type("Integer"),
+                        default=rng.randint(0, 9),
+                        index=rng.random() < 0.3,
+                    ),
+                    Column(
+                        f"c{n}",
+                        Type("Varchar", length=rng.randint(5, 30)),
+                        null=True,
+                        unique=rng.random() < 0.5,
+                    ),
+                    Column(f"c{n}", Type("Text"), default="t"),
+                    Column(f"c{n}", Type("Timestamp"), default=TimestampNow()),
+                    Column(
+                        f"c{n}",
+                        Type("Integer"),
+                        null=True,
+                        references=ForeignKey(rng.choice(schema.tables).name),
+                    ),
+                ]
+            ),
+        ),
+        lambda: ops.RenameTable(table.name, f"{table.name.split('_r')[0]}_r{n}"),
+    ]
+    if droppable:
+        column = rng.choice(droppable)
+        choices.append(lambda: ops.DropColumn(table.name, column.name))
+    if others:
+        column = rng.choice(others)
+        choices += [
+            lambda: ops.RenameColumn(table.name, column.name, f"{column.name.split('_r')[0]}_r{n}"),
+            lambda: ops.AlterColumn(table.name, column.name, index=not column.index),
+            lambda: ops.AlterColumn(table.name, column.name, null=True),
+        ]
+        if column.type.kind == "Varchar" and column.type.length is not None:
+            longer = replace(column.type, length=column.type.length + 5)
+            choices.append(lambda: ops.AlterColumn(table.name, column.name, type=longer))
+        if column.type.kind == "Integer" and column.references is None:
+            choices.append(lambda: ops.AlterColumn(table.name, column.name, default=n))
+        if column.unique:
+            choices.append(lambda: ops.AlterColumn(table.name, column.name, unique=False))
+        pair = ("id", column.name) if table.has_column("id") else None
+        if pair is not None and all(u.columns != pair for u in table.unique):
+            # (SQLite keeps one of two UNIQUE constraints over the same columns.)
+            choices.append(lambda: ops.AddUnique(table.name, Unique(f"u{n}", pair)))
+        if pair is not None:
+            choices.append(lambda: ops.AddIndex(table.name, Index(f"i{n}", pair[::-1])))
+    if table.indexes:
+        index = rng.choice(table.indexes)
+        choices.append(lambda: ops.DropIndex(table.name, index.name))
+    if table.unique:
+        group = rng.choice(table.unique)
+        choices.append(lambda: ops.DropUnique(table.name, group.name))
+    return rng.choice(choices)()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+async def test_random_sequences_keep_the_database_as_the_state_says(
+    base: Engine, seed: int
+) -> None:
+    import random
+
+    rng = random.Random(seed)
+    numbers = itertools.count()
+    current = BASE
+    counts = {t.name: len(await rows(base, t.name, ("id",))) for t in BASE}
+    names = {t.name: t.name for t in BASE}  # original name -> current name
+    for _ in range(25):
+        op = random_operation(rng, current, lambda: next(numbers))
+        after = await run(base, op, current)
+        await assert_is(base, after)
+        if isinstance(op, ops.RenameTable):
+            names = {k: (op.new if v == op.old else v) for k, v in names.items()}
+        current = after
+    for original, count in counts.items():
+        name = names[original]
+        key = next(c.name for c in current.table(name).columns if c.primary_key)
+        assert len(await rows(base, name, (key,))) == count

@@ -273,3 +273,27 @@ def test_a_changed_primary_key_is_refused() -> None:
         SchemaStateError, match="primary key of table 'band' changes from 'id' to 'code'"
     ):
         diff(old, Schema((Table("band", (code, TITLE)),)))
+
+
+@pytest.fixture(scope="module")
+def project_state() -> Schema:
+    from pathlib import Path
+
+    from generator.state import schema_state
+
+    state = schema_state([Path(__file__).resolve().parents[1] / "schema"])
+    assert isinstance(state, Schema), state
+    return state
+
+
+@pytest.mark.parametrize("case", range(max(CASES // 4, 1)))
+def test_random_edits_of_the_project_schemas(case: int, project_state: Schema) -> None:
+    """Edits of every column type the language has (arrays, JSON, uuid and
+    text keys, foreign keys to them), not only those ``random_schema`` makes."""
+    rng = random.Random(SEED * 1_000_003 + case)
+    new, steps = random_edits(rng, project_state, steps=rng.randint(1, 12))
+    result = diff(project_state, new)
+    assert apply(project_state, result.operations) == new, steps
+    _check_order(project_state, result.operations, str(steps))
+    assert undo(project_state, result.operations) == project_state, steps
+    assert not diff(new, new)

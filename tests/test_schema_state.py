@@ -9,17 +9,23 @@ YAML and TOML; ``renamed_from`` changes no generated code.
 from __future__ import annotations
 
 import importlib
+import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from generator.build import build
 from generator.errors import SchemaError
-from generator.state import check_renames, read_state, schema_state
+from generator.load import LoadedSchema
+from generator.model import SchemaFile
+from generator.state import LocatedState, RenameHint, check_renames, read_state, schema_state
 from runtime.schema.diff import diff
 from runtime.schema.operations import AlterColumn, RenameColumn, RenameTable
-from runtime.schema.state import Schema, Type, of_tables
+from runtime.schema.state import Schema, SchemaStateError, Type, of_tables
+from tests.schema_edits import random_edits, random_schema
+from tests.test_schema_diff import apply
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -281,4 +287,84 @@ def test_alter_after_a_rename_uses_the_new_name(tmp_path: Path, previous: Schema
     assert diff(previous, state(new, previous=previous)).operations == [
         RenameColumn("band", "title", "name"),
         AlterColumn("band", "name", type=Type("Text")),
+    ]
+
+
+def test_without_paths_the_configured_schemas_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT / "generated")  # below the project's pyproject.toml
+    assert schema_state() == state(ROOT / "schema")
+
+
+def test_a_table_created_under_a_renamed_tables_old_name_is_new(
+    tmp_path: Path, previous: Schema
+) -> None:
+    new = write(
+        tmp_path,
+        "music.yaml",
+        V1.replace("  Band:\n", "  Group:\n    renamed_from: Band\n")
+        + "  Band:\n    columns:\n      name: {type: text, renamed_from: title}\n",
+    )
+    assert errors(new, previous=previous) == [
+        f"v2/{position(new, 'renamed_from', 2)}: tables.Band.columns.name.renamed_from: "
+        "table 'band' is new: it has no column 'title' to rename"
+    ]
+
+
+@pytest.mark.parametrize("case", range(200))
+def test_check_renames_reports_exactly_what_the_differ_refuses(case: int) -> None:
+    """On random states and edits, with a hint that may name nothing added: the
+    schema files' check finds an error exactly when the differ would raise."""
+    rng = random.Random(case)
+    old = random_schema(rng)
+    new, _ = random_edits(rng, old)
+    anywhere = LoadedSchema(Path("x.yaml"), "x", SchemaFile())
+    hints = [RenameHint(t.name, None, t.renamed_from, anywhere, ()) for t in new if t.renamed_from]
+    hints += [
+        RenameHint(t.name, c.name, c.renamed_from, anywhere, ())
+        for t in new
+        for c in t.columns
+        if c.renamed_from
+    ]
+    if new.tables and rng.random() < 0.5:
+        table = rng.choice(new.tables)
+        column = rng.choice([None, *(c.name for c in table.columns if not c.primary_key)])
+        hints = [h for h in hints if (h.table, h.column) != (table.name, column)]
+        hints.append(
+            RenameHint(
+                table.name, column, rng.choice(["id", "band", "title", "gone"]), anywhere, ()
+            )
+        )
+    plain = Schema(
+        tuple(
+            replace(
+                t,
+                renamed_from=None,
+                columns=tuple(replace(c, renamed_from=None) for c in t.columns),
+            )
+            for t in new
+        )
+    )
+    located = LocatedState(plain, tuple(hints))
+    reported = check_renames(located, old)
+    try:
+        result = diff(old, located.with_renames(old))
+    except SchemaStateError:
+        assert reported
+    else:
+        assert not reported, reported
+        assert apply(old, result.operations) == plain
+
+
+def test_a_rename_of_the_primary_key_into_another_column_is_reported(
+    tmp_path: Path, previous: Schema
+) -> None:
+    new = write(
+        tmp_path,
+        "music.yaml",
+        V1.replace("title: {type: varchar, length: 50}", "name: {type: text, renamed_from: id}"),
+    )
+    assert errors(new, previous=previous) == [
+        f"v2/{position(new, 'renamed_from')}: tables.Band.columns.name.renamed_from: "
+        "column 'id' was the primary key of table 'band' and 'name' is not; a migration "
+        "cannot change which column is the primary key"
     ]

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from .. import _naming
 from .operations import (
@@ -51,7 +52,7 @@ from .operations import (
 )
 from .state import Column, Schema, SchemaStateError, Table
 
-__all__ = ["Diff", "diff", "renames"]
+__all__ = ["Diff", "HintEffect", "diff", "hint_effect", "renames"]
 
 #: The fields an ``AlterColumn`` can change, in its order.
 _ALTERED = ("type", "null", "default", "unique", "index", "references")
@@ -67,6 +68,24 @@ class Diff:
 
     def __bool__(self) -> bool:
         return bool(self.operations)
+
+
+#: What a ``renamed_from`` does: a rename, nothing (carried out already, or
+#: a swap), or an error (it names nothing).
+HintEffect = Literal["rename", "ignored", "missing"]
+
+
+def hint_effect(
+    old_names: Collection[str], new_names: Collection[str], name: str, source: str
+) -> HintEffect:
+    """What the hint "``name`` is renamed from ``source``" does between states
+    whose items (tables, or columns of one table) have ``old_names`` and
+    ``new_names`` (see the module docstring)."""
+    if source not in old_names:
+        return "ignored" if name in old_names else "missing"
+    if source == name or (name in old_names and source in new_names):
+        return "ignored"
+    return "rename"
 
 
 def renames(
@@ -89,14 +108,13 @@ def renames(
     for name, source in items:
         if source is None:
             continue
-        if source not in old_names:
-            if name in old_names:
-                continue  # carried out by an earlier migration
+        effect = hint_effect(old_names, new_names, name, source)
+        if effect == "missing":
             raise SchemaStateError(
                 f"{new_label(name)} is renamed from {source!r}, but the previous state has "
                 f"no {old_label(source)}"
             )
-        if source == name or (name in old_names and source in new_names):
+        if effect == "ignored":
             continue
         if source in found:
             raise SchemaStateError(

@@ -13,7 +13,9 @@ compiled steps on it with ``runtime.schema.compile.run_steps``:
 PostgreSQL: the engine's transaction (a savepoint inside an open
 ``engine.transaction()``). ``ddl_session(engine, transaction=False)`` runs
 each statement on its own, for ``CREATE INDEX CONCURRENTLY``, which
-PostgreSQL refuses inside a transaction (a failure then leaves what ran).
+PostgreSQL refuses inside a transaction (a failure then leaves what ran;
+inside an open ``engine.transaction()`` the statements run in it). On SQLite,
+which has no such statement, a session is always one transaction.
 
 SQLite: outside a transaction, a connection of its own, with
 ``PRAGMA foreign_keys = OFF`` set before ``BEGIN IMMEDIATE`` (a table
@@ -22,9 +24,11 @@ before it commits it runs ``PRAGMA foreign_key_check`` and compiles every
 view and trigger, and fails (rolling back) when the change broke a foreign
 key or something that compiled before. It holds the engine's transaction
 lock meanwhile, so no transaction of this event loop waits on SQLite's write
-lock. Inside an open ``engine.transaction()`` it is a savepoint of that
-transaction, where foreign keys stay on: a rebuild of a referenced table
-then raises ``AlterError``. The view and trigger check runs there too.
+lock; inside the block, statements go through the session's connection (the
+engine's own queries would wait for the session to end). Inside an open
+``engine.transaction()`` it is a savepoint of that transaction, where
+foreign keys stay on: a rebuild of a referenced table then raises
+``AlterError``. The view and trigger check runs there too.
 """
 
 from __future__ import annotations
@@ -39,12 +43,11 @@ from typing import TYPE_CHECKING, Any
 
 from .._dialect import Dialect
 from .._errors import DatabaseError, from_sqlite
-from .._sqlite import _fetch
+from .._sqlite import SQLiteEngine, _fetch
 from .compile import AlterError, DdlConnection
 
 if TYPE_CHECKING:
     from .._engine import Engine
-    from .._sqlite import SQLiteEngine
 
 __all__ = ["EngineConnection", "SQLiteConnection", "ddl_session", "schema_problems"]
 
@@ -143,8 +146,6 @@ async def ddl_session(engine: Engine, *, transaction: bool = True) -> AsyncItera
             yield inner
             await _check_schema(inner.fetch, before)
         return
-    from .._sqlite import SQLiteEngine
-
     assert isinstance(engine, SQLiteEngine)
     async with _own_connection(engine) as conn:
         yield conn
@@ -154,7 +155,9 @@ async def ddl_session(engine: Engine, *, transaction: bool = True) -> AsyncItera
 async def _own_connection(engine: SQLiteEngine) -> AsyncIterator[SQLiteConnection]:
     lock = engine._transaction_lock()
     async with lock:
-        raw = engine._connect()
+        # No busy timeout of its own: the engine waits for the lock without
+        # blocking the event loop (``SQLiteEngine._wait_for_lock``).
+        raw = engine._connect(wait_in_sqlite=False)
         try:
             raw.execute("PRAGMA foreign_keys = OFF")
             await engine._wait_for_lock(raw, "BEGIN IMMEDIATE")

@@ -13,6 +13,7 @@ from ._base import Compiler, Step, renamed_names
 __all__ = ["PostgresCompiler"]
 
 _SERIALS: Final = ("Serial", "BigSerial")
+_SERIAL_TYPES: Final = {"SERIAL": "INTEGER", "BIGSERIAL": "BIGINT"}
 
 
 class PostgresCompiler(Compiler):
@@ -100,11 +101,13 @@ class PostgresCompiler(Compiler):
         if "index" in changes and old.index and not new.index:
             steps.append(f"DROP INDEX {quote(_naming.index_name(op.table, (op.name,)))}")
         if "type" in changes and new.type != old.type:
-            sql = f"{alter} TYPE {self.type_sql(new)}"
+            # A serial is an integer with a sequence: its type changes as one.
+            target = _SERIAL_TYPES.get(self.type_sql(new), self.type_sql(new))
+            sql = f"{alter} TYPE {target}"
             converted = old.type.kind != new.type.kind or old.type.element != new.type.element
             if converted:
                 # Another kind of value: cast each (a length or digits change needs none).
-                sql += f" USING {name}::{self.type_sql(new)}"
+                sql += f" USING {name}::{target}"
             if converted and old.default is not None and "default" not in changes:
                 # The old default may not cast to the new type: set it again.
                 steps += [f"{alter} DROP DEFAULT", sql]

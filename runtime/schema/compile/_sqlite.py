@@ -131,8 +131,8 @@ class SQLiteCompiler(Compiler):
             kind == "constraint" and f"CONSTRAINT {Dialect.quote(was)}" in created
             for kind, was, _ in changed
         ):
-            # The table as SQLite has it after the native rename: new table
-            # and column names, old index and constraint names.
+            # Rebuilt after the native rename (the same columns), so that its
+            # CREATE TABLE writes the new names.
             return [self.rebuild(new, new, renamed=old)]
         steps: list[Step] = []
         by_name = {i.name: i for i in self.lower_table(new).indexes}

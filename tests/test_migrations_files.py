@@ -302,7 +302,6 @@ def test_large_files_are_laid_out_as_black_lays_out_the_whole_file(
     import random
 
     from generator import migration_writer
-
     from runtime.schema.diff import diff
     from tests.schema_edits import random_edits, random_schema
 

@@ -522,3 +522,22 @@ async def test_a_history_the_files_do_not_match_stops_forwards(db: Engine, tmp_p
         MigrationError, match="0001_step1 is not applied, but the later 0002_step2 is"
     ):
         await Runner(db, migrations).forwards()
+
+
+async def test_an_irreversible_migration_refuses_backwards_before_running(
+    db: Engine, tmp_path: Path
+) -> None:
+    migrations = make_folder(
+        tmp_path / "m",
+        STEPS[0],
+        [
+            AddColumn("band", Column("rating", Type("Integer"), default=0)),
+            RunSQL("UPDATE band SET rating = 1"),
+        ],
+    )
+    runner = Runner(db, migrations)
+    await runner.forwards()
+    before = await snapshot(db, ["band"])
+    with pytest.raises(MigrationError, match="0002_step2 cannot be reverted: run SQL UPDATE band"):
+        await runner.backwards("0001")
+    assert await snapshot(db, ["band"]) == before

@@ -328,7 +328,7 @@ def _dependencies(command: str) -> bool:
 def _desired(args: argparse.Namespace, previous: Schema) -> Schema:
     """The state of the schema files, with their renames resolved against
     ``previous`` (the state the migrations give); schema errors are printed
-    as ``build`` prints them and raise ``_SchemaErrors``."""
+    as ``build`` prints them, then ``MigrationError`` counts them."""
     from generator.state import schema_state
 
     paths = list(args.schema) if getattr(args, "schema", None) else None
@@ -337,10 +337,7 @@ def _desired(args: argparse.Namespace, previous: Schema) -> Schema:
         for error in result:
             print(error, file=sys.stderr)
         count = len(result)
-        raise MigrationError(
-            f"{count} schema error{'s' if count != 1 else ''} (as `piccolo-gen build` reports "
-            "them); nothing was written"
-        )
+        raise MigrationError(f"{count} error{'s' if count != 1 else ''} in the schema files")
     return result
 
 

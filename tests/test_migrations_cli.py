@@ -487,7 +487,7 @@ def test_check_reports_schema_errors_with_their_place(
     assert main(["migrations", "check"]) == 1
     err = capsys.readouterr().err
     assert "music.yaml:7:" in err and "scroe" in err
-    assert "1 schema error" in err
+    assert "1 error in the schema files" in err
 
 
 def test_the_pre_commit_hook_runs_migrations_check() -> None:

@@ -436,6 +436,16 @@ def test_new_auto_forwards_and_check_follow_the_schema_files(
     assert found == expected
     assert main(["migrations", "check", "--database", url]) == 0
 
+    # Backwards: the database is the first schema file's state again.
+    assert main(["migrations", "backwards", "0001", "--database", url]) == 0
+    (project / "schema" / "first.yaml").write_text(FIRST)
+    previous = schema_state([project / "schema" / "first.yaml"])
+    (project / "schema" / "first.yaml").unlink()
+    assert isinstance(previous, Schema)
+    found, expected = asyncio.run(read(previous))
+    assert found == expected
+    assert main(["migrations", "forwards", "--database", url]) == 0
+
     # Drift: a column added by hand.
     async def add_column() -> None:
         from generator.migrate_cli import engine_from_url

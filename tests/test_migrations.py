@@ -541,3 +541,20 @@ async def test_an_irreversible_migration_refuses_backwards_before_running(
     with pytest.raises(MigrationError, match="0002_step2 cannot be reverted: run SQL UPDATE band"):
         await runner.backwards("0001")
     assert await snapshot(db, ["band"]) == before
+
+
+async def test_backwards_past_an_irreversible_migration_reverts_none(
+    db: Engine, tmp_path: Path
+) -> None:
+    migrations = make_folder(
+        tmp_path / "m",
+        STEPS[0],
+        [RunSQL("UPDATE band SET name = 'x'")],
+        [AddColumn("band", Column("rating", Type("Integer"), default=0))],
+    )
+    runner = Runner(db, migrations)
+    await runner.forwards()
+    before = await snapshot(db, ["band"])
+    with pytest.raises(MigrationError, match="0002_step2 cannot be reverted"):
+        await runner.backwards("zero")
+    assert await snapshot(db, ["band"]) == before

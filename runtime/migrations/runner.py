@@ -43,6 +43,7 @@ __all__ = [
     "Progress",
     "Runner",
     "StatusLine",
+    "inverses",
     "migration_sql",
 ]
 
@@ -370,40 +371,19 @@ class Runner:
         self.check_history(history)
         states = self._states_before()
         done = []
-        for index in reversed(range(keep, len(self.migrations))):
-            migration = self.migrations.migrations[index]
-            if not self.is_applied(migration, history):
-                continue
-            inverses = self._inverses(migration, states[index])
-            if await self._revert(migration, inverses, fake=fake):
+        # Every inverse first: a migration that cannot be reverted stops the
+        # run before any is.
+        plan = [
+            (migration, inverses(migration, states[index]))
+            for index, migration in reversed(list(enumerate(self.migrations)))
+            if index >= keep and self.is_applied(migration, history)
+        ]
+        for migration, undo in plan:
+            if await self._revert(migration, undo, fake=fake):
                 done.append(migration.id)
         if not done:
             self.progress(f"nothing to revert after {target}")
         return done
-
-    def _inverses(self, migration: Migration, before: Schema) -> list[tuple[Operation, Schema]]:
-        """The operations that undo ``migration``, each with the state it applies to."""
-        forwards: list[tuple[Operation, Schema]] = []
-        state = before
-        for op in flatten(migration.operations):
-            after = op.apply(state)
-            try:
-                inverse = op.inverse(state)
-            except IrreversibleError as error:
-                raise MigrationError(
-                    f"migration {migration.id} cannot be reverted: {op.describe()}: {error}",
-                    migration=migration.id,
-                    operation=op.describe(),
-                ) from error
-            forwards.append((inverse, after))
-            state = after
-        result: list[tuple[Operation, Schema]] = []
-        for inverse, after in reversed(forwards):
-            state = after
-            for step in flatten([inverse]):
-                result.append((step, state))
-                state = step.apply(state)
-        return result
 
     async def _revert(
         self, migration: Migration, inverses: list[tuple[Operation, Schema]], *, fake: bool
@@ -470,8 +450,7 @@ def migration_sql(
         migration = migrations.migrations[index]
         pairs: list[tuple[Operation, Schema]]
         if backwards:
-            runner = Runner.__new__(Runner)
-            pairs = runner._inverses(migration, states[index])
+            pairs = inverses(migration, states[index])
         else:
             pairs = []
             state = states[index]
@@ -484,6 +463,32 @@ def migration_sql(
             for step in _compile.steps_of(op, state, dialect):
                 statements += _compile.statements_of(step)
         result.append((migration, statements))
+    return result
+
+
+def inverses(migration: Migration, before: Schema) -> list[tuple[Operation, Schema]]:
+    """The operations that undo ``migration`` (applied to the state ``before``),
+    in the order they run, each with the state it applies to."""
+    forwards: list[tuple[Operation, Schema]] = []
+    state = before
+    for op in flatten(migration.operations):
+        after = op.apply(state)
+        try:
+            inverse = op.inverse(state)
+        except IrreversibleError as error:
+            raise MigrationError(
+                f"migration {migration.id} cannot be reverted: {op.describe()}: {error}",
+                migration=migration.id,
+                operation=op.describe(),
+            ) from error
+        forwards.append((inverse, after))
+        state = after
+    result: list[tuple[Operation, Schema]] = []
+    for inverse, after in reversed(forwards):
+        state = after
+        for step in flatten([inverse]):
+            result.append((step, state))
+            state = step.apply(state)
     return result
 
 

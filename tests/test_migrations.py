@@ -558,3 +558,20 @@ async def test_backwards_past_an_irreversible_migration_reverts_none(
     with pytest.raises(MigrationError, match="0002_step2 cannot be reverted"):
         await runner.backwards("zero")
     assert await snapshot(db, ["band"]) == before
+
+
+async def test_a_migration_that_cannot_compile_stops_forwards_before_any_runs(
+    db: Engine, tmp_path: Path
+) -> None:
+    other = "sqlite" if db.dialect.name == "postgres" else "postgres"
+    migrations = make_folder(
+        tmp_path / "m",
+        STEPS[0],
+        [RunSQL({other: "UPDATE band SET name = 'x'"}, backwards={other: "SELECT 1"})],
+    )
+    with pytest.raises(
+        MigrationError, match=f"0002_step2 cannot run on {db.dialect.name}: run SQL .* no SQL for"
+    ):
+        await Runner(db, migrations).forwards()
+    assert await history(db) == []
+    assert await database_state(db) == lowered(db, Schema())

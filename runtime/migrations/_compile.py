@@ -71,6 +71,10 @@ def steps_of(op: Operation, before: Schema, dialect: str) -> list[Any]:
     return list(compiler_for(dialect).compile(op, before))
 
 
+def statements_of_steps(steps: list[Any]) -> list[str]:
+    return [sql for step in steps for sql in statements_of(step)]
+
+
 def statements_of(step: Any) -> list[str]:
     if isinstance(step, str):
         return [step]

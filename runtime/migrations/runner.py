@@ -268,16 +268,38 @@ class Runner:
         history = await self.history()
         self.check_history(history)
         states = self._states_before()
+        pending = [
+            (migration, states[index])
+            for index, migration in enumerate(self.migrations.migrations[:end])
+            if not self.is_applied(migration, history)
+        ]
+        if not fake:
+            # Whatever cannot compile for this dialect (a RunSQL without its
+            # SQL, a change the compiler refuses) stops the run before any
+            # migration is applied.
+            for migration, before in pending:
+                self._compile_all(migration, before)
         done = []
-        for index in range(end):
-            migration = self.migrations.migrations[index]
-            if self.is_applied(migration, history):
-                continue
-            if await self._apply(migration, states[index], fake=fake):
+        for migration, before in pending:
+            if await self._apply(migration, before, fake=fake):
                 done.append(migration.id)
         if not done:
             self.progress("nothing to apply: the database is up to date")
         return done
+
+    def _compile_all(self, migration: Migration, before: Schema) -> None:
+        state = before
+        for op in flatten(migration.operations):
+            try:
+                _compile.statements_of_steps(_compile.steps_of(op, state, self.dialect))
+            except Exception as error:
+                raise MigrationError(
+                    f"migration {migration.id} cannot run on {self.dialect}: {op.describe()}: "
+                    f"{error} (nothing was applied)",
+                    migration=migration.id,
+                    operation=op.describe(),
+                ) from error
+            state = op.apply(state)
 
     async def _apply(self, migration: Migration, before: Schema, *, fake: bool) -> bool:
         try:

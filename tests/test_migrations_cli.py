@@ -508,3 +508,26 @@ def test_the_pre_commit_hook_runs_migrations_check() -> None:
     assert hook["entry"] == "piccolo-gen migrations check"
     assert hook["pass_filenames"] is False and hook["always_run"] is True
     assert hook["additional_dependencies"] == [".[generator]"]
+
+
+def test_the_projects_own_schemas_migrate_forwards_and_back(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every feature of the schema language, through new --auto, forwards,
+    check (no drift) and backwards."""
+    folder = tmp_path / "migrations"
+    schema = ["--schema", str(REPO / "schema")]
+    common = ["--folder", str(folder)]
+    assert main(["migrations", "new", "--auto", *common, *schema]) == 0
+    assert main(["migrations", "forwards", *common, "--database", url]) == 0
+    assert main(["migrations", "check", *common, *schema, "--database", url]) == 0
+    assert "ok: 1 migrations" in capsys.readouterr().out
+    assert main(["migrations", "backwards", "zero", *common, "--database", url]) == 0
+    assert main(["migrations", "check", *common, *schema, "--database", url]) == 0
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(folder)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stdout

@@ -32,6 +32,7 @@ from typing import Any, Final, Protocol
 
 from .._engine_base import Engine
 from .._errors import EngineError
+from ..schema.compile import DdlConnection
 from ..schema.operations import IrreversibleError, Operation
 from ..schema.state import Schema
 from . import _compile
@@ -291,7 +292,7 @@ class Runner:
         state = before
         for op in flatten(migration.operations):
             try:
-                _compile.statements_of_steps(_compile.steps_of(op, state, self.dialect))
+                _compile.statements_of(_compile.steps_of(op, state, self.dialect))
             except Exception as error:
                 raise MigrationError(
                     f"migration {migration.id} cannot run on {self.dialect}: {op.describe()}: "
@@ -342,7 +343,12 @@ class Runner:
         return True
 
     async def _run_operations(
-        self, migration: Migration, ops: Sequence[Operation], before: Schema, *, conn: Any
+        self,
+        migration: Migration,
+        ops: Sequence[Operation],
+        before: Schema,
+        *,
+        conn: DdlConnection | None,
     ) -> Schema:
         state = before
         for op in ops:
@@ -350,7 +356,7 @@ class Runner:
         return state
 
     async def _run_one(
-        self, migration: Migration, op: Operation, state: Schema, conn: Any
+        self, migration: Migration, op: Operation, state: Schema, conn: DdlConnection | None
     ) -> Schema:
         started = time.perf_counter()
         try:
@@ -482,8 +488,7 @@ def migration_sql(
         statements: list[str] = []
         for op, state in pairs:
             statements.append(f"-- {op.describe()}")
-            for step in _compile.steps_of(op, state, dialect):
-                statements += _compile.statements_of(step)
+            statements += _compile.statements_of(_compile.steps_of(op, state, dialect))
         result.append((migration, statements))
     return result
 

@@ -50,17 +50,17 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._columns import Column, ForeignKey, Serial, Varchar, _sql_literal
-from ._ddl import _column_ddl, column_index_sql, run_in_transaction
+from ._ddl import _column_ddl, _db_names, column_index_sql, create_table_sql, run_in_transaction
+from ._ddl import unique_name as table_unique_name
 from ._dialect import POSTGRES, SQLITE, Dialect
 from ._engine_base import EngineError
 from ._errors import DatabaseError, from_sqlite
 from ._naming import is_plain_name, unique_name
 from ._query import Query
-from ._sqlite import _fetch
+from ._sqlite import SQLiteEngine, _fetch
 
 if TYPE_CHECKING:
     from ._engine import Engine
-    from ._sqlite import SQLiteEngine
     from ._table import Table
 
 __all__ = ["Alter", "AlterError"]
@@ -164,9 +164,6 @@ class _TableDef:
 
 def _class_definition(table: type[Table[Any]], dialect: Dialect) -> _TableDef:
     """The definition ``create_table()`` would make (for printing a plan)."""
-    from ._ddl import _db_names, create_table_sql
-    from ._ddl import unique_name as table_unique_name
-
     meta = table._meta
     columns = [
         _ColumnDef(
@@ -691,8 +688,6 @@ class Alter(Query[None]):
         if engine.dialect.alters_in_place:
             await run_in_transaction(engine, self._postgres())
             return
-        from ._sqlite import SQLiteEngine
-
         assert isinstance(engine, SQLiteEngine)
         await self._run_sqlite(engine)
 

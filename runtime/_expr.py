@@ -39,9 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ._columns import Column, Integer, Numeric, Real
-
-    # What each role is (see _roles).
-    from ._columns import Column as ColumnRole
+    from ._columns import Column as ColumnRole  # what each role is (see _roles)
     from ._columns import ForeignKey as ForeignKeyRole
     from ._dialect import Dialect
     from ._sql import Compiler

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 import runtime
-from runtime._columns import Column, ForeignKey
+from runtime._columns import Column, ForeignKey, Numeric, Real, _IntegerColumn
+from runtime._expr import IntegerOps, NumericOps, RealOps
 from runtime._roles import ColumnRole, ForeignKeyRole, TableRole
 from runtime._table import Table
 
@@ -303,7 +304,15 @@ def _subclasses(cls: type) -> set[type]:
 
 @pytest.mark.parametrize(
     ("role", "concrete"),
-    [(ColumnRole, Column), (ForeignKeyRole, ForeignKey), (TableRole, Table)],
+    [
+        (ColumnRole, Column),
+        (ForeignKeyRole, ForeignKey),
+        (TableRole, Table),
+        # ``kind_of`` tells a number kind by its operator class.
+        (IntegerOps, _IntegerColumn),
+        (NumericOps, Numeric),
+        (RealOps, Real),
+    ],
 )
 def test_only_its_class_derives_from_a_role(role: type, concrete: type) -> None:
     # Modules narrow ``isinstance(x, role)`` to the concrete class for the type

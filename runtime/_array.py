@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
-from ._columns import MISSING, Column, _sql_literal, _TextColumn
+from ._columns import Column, _sql_literal, _TextColumn
 from ._dialect import Dialect
 from ._sql import Condition, json_list
 
@@ -117,11 +117,10 @@ class Array(Column[T]):
             return "TEXT"
         return f"{self.base_column._ddl_type(dialect)}[]"
 
-    def _ddl_default(self, dialect: Dialect) -> str | None:
-        default = self._meta.default
-        if default is None or (default is MISSING and self._meta.null):
-            return None
-        items: list[Any] = [] if default is MISSING else self._check(default)
+    def _default_sql(self, value: object, dialect: Dialect) -> str | None:
+        if not isinstance(value, list):
+            return super()._default_sql(value, dialect)
+        items: list[Any] = self._check(value)
         if not dialect.native_arrays:
             return "'" + str(self._to_db(items, dialect)).replace("'", "''") + "'"
         if not items:

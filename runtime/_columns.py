@@ -411,16 +411,45 @@ class Column(ColumnRole, Generic[T]):
     def _ddl_type(self, dialect: Dialect) -> str:
         return self._ddl[dialect.name]
 
-    def _ddl_default(self, dialect: Dialect) -> str | None:
-        """The SQL ``DEFAULT`` clause value, or ``None`` for no clause."""
-        default = self._meta.default
+    def _zero_default(self) -> object:
+        """The default of a non-null column that declares none: the type's zero
+        (Piccolo's rule), or a dynamic default where the zero is "now" or a
+        fresh value (a date column's is today's date, in the DDL too)."""
+        return self._zero_value()
+
+    def _state_default(self) -> object:
+        """What the column's ``DEFAULT`` clause is made from: ``None`` for no
+        clause, a database value (an enum member as its value), or a
+        ``DynamicDefault``. The one rule for DDL and the schema state."""
+        meta = self._meta
+        if meta.primary_key:
+            return None
+        default = meta.default
         if isinstance(default, DynamicDefault):
-            return default.sql.get(dialect.name)
+            return default
         if default is MISSING:
-            default = None if self._meta.null else self._zero_value()
+            if meta.null:
+                return None
+            default = self._zero_default()
+            if isinstance(default, DynamicDefault):
+                return default
         if default is None:
             return None
-        return _sql_literal(self._to_db(self._check(default), dialect))
+        value = self._check(default)
+        return value.value if isinstance(value, enum.Enum) else value
+
+    def _default_sql(self, value: object, dialect: Dialect) -> str | None:
+        """``value`` (a state default: see ``_state_default``) as the SQL of a
+        ``DEFAULT`` clause on ``dialect``; ``None`` for no clause."""
+        if isinstance(value, DynamicDefault):
+            return value.sql.get(dialect.name)
+        if value is None:
+            return None
+        return _sql_literal(self._to_db(self._check(value), dialect))
+
+    def _ddl_default(self, dialect: Dialect) -> str | None:
+        """The SQL ``DEFAULT`` clause value, or ``None`` for no clause."""
+        return self._default_sql(self._state_default(), dialect)
 
     # -- conditions ------------------------------------------------------------
 
@@ -704,8 +733,8 @@ class Serial(_IntegerColumn[T]):
     def _zero(self) -> object:
         return None
 
-    def _ddl_default(self, dialect: Dialect) -> str | None:
-        return None
+    def _state_default(self) -> object:
+        return None  # numbered by the database
 
 
 class BigSerial(Serial[T]):
@@ -894,10 +923,8 @@ class Date(Column[T]):
     def _zero(self) -> object:
         return datetime.date.today()
 
-    def _ddl_default(self, dialect: Dialect) -> str | None:
-        if self._meta.default is MISSING and not self._meta.null:
-            return DateNow.sql[dialect.name]
-        return super()._ddl_default(dialect)
+    def _zero_default(self) -> object:
+        return DateNow()
 
 
 class Time(Column[T]):
@@ -927,10 +954,8 @@ class Time(Column[T]):
     def _zero(self) -> object:
         return datetime.datetime.now().time()
 
-    def _ddl_default(self, dialect: Dialect) -> str | None:
-        if self._meta.default is MISSING and not self._meta.null:
-            return TimeNow.sql[dialect.name]
-        return super()._ddl_default(dialect)
+    def _zero_default(self) -> object:
+        return TimeNow()
 
 
 class Timestamp(Column[T]):
@@ -966,10 +991,8 @@ class Timestamp(Column[T]):
     def _zero(self) -> object:
         return datetime.datetime.now()
 
-    def _ddl_default(self, dialect: Dialect) -> str | None:
-        if self._meta.default is MISSING and not self._meta.null:
-            return TimestampNow.sql[dialect.name]
-        return super()._ddl_default(dialect)
+    def _zero_default(self) -> object:
+        return TimestampNow()
 
 
 class Timestamptz(Timestamp[T]):
@@ -1000,10 +1023,8 @@ class Timestamptz(Timestamp[T]):
     def _zero(self) -> object:
         return datetime.datetime.now(datetime.UTC)
 
-    def _ddl_default(self, dialect: Dialect) -> str | None:
-        if self._meta.default is MISSING and not self._meta.null:
-            return TimestamptzNow.sql[dialect.name]
-        return super()._ddl_default(dialect)
+    def _zero_default(self) -> object:
+        return TimestamptzNow()
 
 
 def _parse_utc(value: str) -> datetime.datetime:
@@ -1031,15 +1052,12 @@ class Interval(Column[T]):
     def _zero(self) -> object:
         return datetime.timedelta(0)
 
-    def _ddl_default(self, dialect: Dialect) -> str | None:
-        default = self._meta.default
-        if default is MISSING and not self._meta.null:
-            default = datetime.timedelta(0)
-        if isinstance(default, datetime.timedelta):
+    def _default_sql(self, value: object, dialect: Dialect) -> str | None:
+        if isinstance(value, datetime.timedelta):
             if not dialect.typed_storage:
-                return str(default.total_seconds())
-            return f"'{default.total_seconds()} seconds'"
-        return super()._ddl_default(dialect)
+                return str(value.total_seconds())
+            return f"'{value.total_seconds()} seconds'"
+        return super()._default_sql(value, dialect)
 
 
 # -- other scalars ---------------------------------------------------------------
@@ -1066,10 +1084,8 @@ class UUID(Column[T]):
     def _zero(self) -> object:
         return uuid.uuid4()
 
-    def _ddl_default(self, dialect: Dialect) -> str | None:
-        if self._meta.default is MISSING and not self._meta.null:
-            return UUID4.sql.get(dialect.name)
-        return super()._ddl_default(dialect)
+    def _zero_default(self) -> object:
+        return UUID4()
 
 
 class JSON(Column[T]):
@@ -1152,13 +1168,10 @@ class Bytea(Column[T]):
     def _zero(self) -> object:
         return b""
 
-    def _ddl_default(self, dialect: Dialect) -> str | None:
-        default = self._meta.default
-        if default is MISSING and not self._meta.null:
-            default = b""
-        if not isinstance(default, (bytes, bytearray, memoryview)):
-            return super()._ddl_default(dialect)
-        return dialect.bytes_literal.format(bytes(default).hex())
+    def _default_sql(self, value: object, dialect: Dialect) -> str | None:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return dialect.bytes_literal.format(bytes(value).hex())
+        return super()._default_sql(value, dialect)
 
 
 # -- foreign keys ------------------------------------------------------------------
@@ -1234,10 +1247,11 @@ class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
             return "INTEGER"
         return pk._ddl_type(dialect)
 
-    def _ddl_default(self, dialect: Dialect) -> str | None:
+    def _state_default(self) -> object:
+        # A key has no zero: a row that gives none gets NULL (or fails NOT NULL).
         if self._meta.default is MISSING:
             return None
-        return super()._ddl_default(dialect)
+        return super()._state_default()
 
     def _references_clause(self, dialect: Dialect) -> str:
         target = self._references()

@@ -1,4 +1,8 @@
-"""DDL: ``CREATE TABLE`` (with indexes) and ``DROP TABLE``."""
+"""DDL: ``CREATE TABLE`` (with indexes) and ``DROP TABLE`` of table classes.
+
+The SQL comes from the dialect's DDL compiler (``runtime.schema.compile``),
+from the class's schema state: ``create_tables()``, ``alter()`` and the
+migrations write a table the same way."""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import _naming
-from ._columns import Column, ForeignKey
 from ._dialect import Dialect
 from ._query import Query
+from .schema.compile import compiler_for
+from .schema.state import table_of
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -46,95 +51,12 @@ class Index:
         object.__setattr__(self, "name", name)
 
 
-def _db_names(table: type[Table[Any]], columns: tuple[str, ...]) -> list[str]:
-    return [table._meta.column_map[c]._meta.db_name for c in columns]
-
-
-def index_name(table: type[Table[Any]], index: Index) -> str:
-    """The database name of ``index`` on ``table`` (see ``runtime._naming``)."""
-    return index.name or _naming.index_name(table._meta.tablename, _db_names(table, index.columns))
-
-
-def unique_name(table: type[Table[Any]], columns: tuple[str, ...]) -> str:
-    """The name of a table-level UNIQUE constraint (PostgreSQL's own pattern)."""
-    return _naming.unique_name(table._meta.tablename, _db_names(table, columns))
-
-
-def _named(derived: str, *parts: str) -> list[str]:
-    """``CONSTRAINT "derived"``, unless PostgreSQL would choose that name itself.
-
-    PostgreSQL names an unnamed column constraint ``parts`` joined by ``_``
-    (``table_column_key``), which is the derived name while it fits: such
-    names stay out of the DDL, as they always were. A longer one PostgreSQL
-    truncates, and numbers on a clash in the order tables are created, so
-    the derived name is given instead.
-    """
-    return [] if derived == "_".join(parts) else [f"CONSTRAINT {Dialect.quote(derived)}"]
-
-
-def _column_ddl(column: Column[Any], dialect: Dialect, tablename: str | None = None) -> str:
-    """The column's definition in ``CREATE TABLE`` or ``ADD COLUMN`` of table
-    ``tablename`` (default: the column's table), which its constraint names
-    derive from."""
-    meta = column._meta
-    if tablename is None:
-        assert meta.table is not None, f"{column!r} belongs to no table"
-        tablename = meta.table._meta.tablename
-    parts = [dialect.quote(meta.db_name), column._ddl_type(dialect)]
-    if meta.primary_key:
-        parts += [*_named(_naming.primary_key_name(tablename), tablename, "pkey"), "PRIMARY KEY"]
-    else:
-        if not meta.null:
-            parts.append("NOT NULL")
-        if meta.unique:
-            key = _naming.unique_name(tablename, (meta.db_name,))
-            parts += [*_named(key, tablename, meta.db_name, "key"), "UNIQUE"]
-    default = column._ddl_default(dialect)
-    if default is not None and not meta.primary_key:
-        parts.append(f"DEFAULT {default}")
-    if isinstance(column, ForeignKey):
-        parts += _named(
-            _naming.foreign_key_name(tablename, meta.db_name), tablename, meta.db_name, "fkey"
-        )
-    sql = " ".join(parts)
-    if isinstance(column, ForeignKey):
-        sql += column._references_clause(dialect)
-    return sql
-
-
-def column_index_sql(tablename: str, column: Column[Any], *, guard: str = "") -> list[str]:
-    """The ``CREATE INDEX`` of ``column`` of table ``tablename`` when it is
-    declared ``index=True`` (a primary key has its own); ``guard``:
-    ``"IF NOT EXISTS "`` or ``""``."""
-    meta = column._meta
-    if not meta.index or meta.primary_key:
-        return []
-    quote = Dialect.quote
-    index = quote(_naming.index_name(tablename, (meta.db_name,)))
-    return [f"CREATE INDEX {guard}{index} ON {quote(tablename)} ({quote(meta.db_name)})"]
-
-
 def create_table_sql(
     table: type[Table[Any]], dialect: Dialect, *, if_not_exists: bool = False
 ) -> list[str]:
-    """``CREATE TABLE`` and ``CREATE INDEX`` statements for ``table``."""
-    quote = dialect.quote
-    name = table._meta.tablename
-    parts = [_column_ddl(c, dialect) for c in table._meta.columns]
-    for group in table._meta.unique:
-        listed = ", ".join(quote(c) for c in _db_names(table, group))
-        parts.append(f"CONSTRAINT {quote(unique_name(table, group))} UNIQUE ({listed})")
-    guard = "IF NOT EXISTS " if if_not_exists else ""
-    statements = [f"CREATE TABLE {guard}{quote(name)} ({', '.join(parts)})"]
-    for column in table._meta.columns:
-        statements += column_index_sql(name, column, guard=guard)
-    for declared in table._meta.indexes:
-        listed = ", ".join(quote(c) for c in _db_names(table, declared.columns))
-        statements.append(
-            f"CREATE {'UNIQUE ' if declared.unique else ''}INDEX {guard}"
-            f"{quote(index_name(table, declared))} ON {quote(name)} ({listed})"
-        )
-    return statements
+    """``CREATE TABLE`` and ``CREATE INDEX`` statements for ``table``: its
+    state (``runtime.schema.state``) through the dialect's DDL compiler."""
+    return compiler_for(dialect).create_table(table_of(table), if_not_exists=if_not_exists)
 
 
 async def run_in_transaction(engine: Engine, statements: list[str]) -> None:
@@ -192,7 +114,8 @@ class DropTables(_Script):
         self._if_exists = if_exists
 
     def _statements(self, dialect: Dialect) -> list[str]:
-        guard = "IF EXISTS " if self._if_exists else ""
+        compiler = compiler_for(dialect)
         return [
-            f"DROP TABLE {guard}{dialect.quote(t._meta.tablename)}" for t in reversed(self._tables)
+            compiler.drop_table(t._meta.tablename, if_exists=self._if_exists)
+            for t in reversed(self._tables)
         ]

@@ -63,7 +63,7 @@ class Dialect:
     #: Whether ``OFFSET`` needs a ``LIMIT`` before it (SQLite's grammar).
     offset_needs_limit: bool
     #: Whether ``ALTER TABLE`` changes columns in place (PostgreSQL); SQLite
-    #: alters little and the runtime rebuilds the table (``_alter``).
+    #: alters little and the DDL compiler rebuilds the table (``schema.compile``).
     alters_in_place: bool
     #: A ``bytes`` literal, ``{}`` the hex digits: ``X'..'`` on SQLite,
     #: ``'\x..'`` (bytea's hex format) on PostgreSQL.

@@ -4,7 +4,7 @@ One hierarchy, the same on both engines::
 
     EngineError                   the runtime's own refusals (misuse, closed pool, ...)
     ├── TransactionError          a transaction used in a way its state does not allow
-    ├── AlterError (``_alter``)   an alter() the runtime cannot carry out
+    ├── AlterError                a schema change (alter(), a migration) the database cannot make
     └── DatabaseError             the database (or the driver talking to it) failed
         ├── IntegrityError        a constraint refused the write
         │   ├── UniqueViolation

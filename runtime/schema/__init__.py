@@ -7,6 +7,8 @@ per-dialect DDL compiler and the reader of a live database.
 ``runtime.schema.diff``        two states -> the operations between them
 ``runtime.schema.compile``     operations -> SQL, one compiler per dialect
                                (``create_table`` and ``alter()`` use it too)
+``runtime.schema.session``     the connection and transaction compiled steps
+                               run in (all or nothing)
 ``runtime.schema.read``        a live database -> its state at SQL level
 
 The migration files, their history and the runner live in

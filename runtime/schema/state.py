@@ -20,16 +20,15 @@ from __future__ import annotations
 import copy
 import datetime
 import decimal
-import enum
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from .. import _naming
-from .._columns import MISSING, DynamicDefault
 from .._columns import BigSerial as _BigSerial
 from .._columns import Column as _RuntimeColumn
+from .._columns import DynamicDefault
 from .._columns import ForeignKey as _RuntimeFK
 from .._columns import Serial as _Serial
 
@@ -378,25 +377,12 @@ def _type_of(column: _RuntimeColumn[Any]) -> Type:
 def default_of(column: _RuntimeColumn[Any]) -> DefaultValue:
     """What ``column``'s ``DEFAULT`` clause is made from (``None``: no clause).
 
-    A non-null column without a declared default gets its type's zero
-    (Piccolo's rule); a primary key and a foreign key without a declared
-    default get none.
+    The column class says (``Column._state_default``): a non-null column
+    without a declared default gets its type's zero (Piccolo's rule), a
+    dynamic one where that zero is "now" or a fresh UUID; a primary key, a
+    serial and a foreign key without a declared default get none.
     """
-    meta = column._meta
-    if meta.primary_key:
-        return None
-    default = meta.default
-    if isinstance(default, DynamicDefault):
-        return default
-    if default is MISSING:
-        if meta.null or isinstance(column, _RuntimeFK):
-            return None
-        default = column._zero_value()
-    if default is None:
-        return None
-    value = column._check(default)
-    if isinstance(value, enum.Enum):  # a member of a choices enum: its value
-        value = value.value
+    value: Any = column._state_default()
     return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
 
 

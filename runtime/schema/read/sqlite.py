@@ -1,0 +1,247 @@
+"""The SQLite reader: the PRAGMAs, as table-valued functions over ``sqlite_master``.
+
+``pragma_table_xinfo(name)`` and its siblings joined with ``sqlite_master``
+read every table in one statement per kind (columns, indexes, foreign
+keys), as the PostgreSQL reader does with the catalog.
+
+SQLite keeps a table's definition as the text of its ``CREATE TABLE``, so
+most of it reads back as our DDL wrote it: declared types as written (upper
+case here, as the DDL writes them), defaults as written, except that the
+PRAGMA drops the parentheses around a default expression, which are put
+back. What SQLite keeps no name of (a column's ``UNIQUE``) has the empty
+name; a table-level ``CONSTRAINT "x" UNIQUE (...)`` keeps its name in the
+``CREATE TABLE`` text, where it is read from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+from ..database import DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
+from ._common import Fetch, Note, skipped
+
+__all__ = ["db_default", "db_type", "read", "unique_names"]
+
+
+def db_type(declared: str) -> str:
+    """A declared type as our DDL writes it: upper case, one space after a comma,
+    none inside the parentheses (``numeric(5,2)`` -> ``NUMERIC(5, 2)``)."""
+    text = " ".join(declared.split()).upper()
+    text = re.sub(r"\s*\(\s*", "(", text)
+    text = re.sub(r"\s*\)", ")", text)
+    return re.sub(r"\s*,\s*", ", ", text)
+
+
+#: A default the PRAGMA gives as written: a literal (``DEFAULT 'a'``,
+#: ``DEFAULT -1``, ``DEFAULT CURRENT_TIMESTAMP``). Anything else was an
+#: expression in parentheses, which the PRAGMA drops.
+_LITERAL: Final = re.compile(
+    r"""'(?:[^']|'')*'
+      | [xX]'[0-9a-fA-F]*'
+      | [+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?
+      | [+-]?0[xX][0-9a-fA-F]+
+      | (?i:null|true|false|current_time|current_date|current_timestamp)""",
+    re.VERBOSE,
+)
+
+
+def db_default(value: str | None) -> str | None:
+    """A ``dflt_value`` of ``pragma_table_xinfo`` as the ``DEFAULT`` clause wrote it."""
+    if value is None:
+        return None
+    return value if _LITERAL.fullmatch(value) else f"({value})"
+
+
+_NAME: Final = r'(?:"(?:[^"]|"")+"|`(?:[^`]|``)+`|\[[^\]]+\]|[A-Za-z_][A-Za-z0-9_$]*)'
+_NAMED_UNIQUE: Final = re.compile(
+    rf"CONSTRAINT\s+({_NAME})\s+UNIQUE\s*\(((?:\s*{_NAME}\s*,)*\s*{_NAME}\s*)\)", re.IGNORECASE
+)
+
+
+def _unquote(name: str) -> str:
+    name = name.strip()
+    if name[:1] == '"':
+        return name[1:-1].replace('""', '"')
+    if name[:1] == "`":
+        return name[1:-1].replace("``", "`")
+    if name[:1] == "[":
+        return name[1:-1]
+    return name
+
+
+def unique_names(create_sql: str) -> dict[tuple[str, ...], str]:
+    """The named table-level ``UNIQUE`` constraints of a ``CREATE TABLE``: columns -> name."""
+    return {
+        tuple(_unquote(c) for c in re.findall(_NAME, columns)): _unquote(name)
+        for name, columns in _NAMED_UNIQUE.findall(create_sql)
+    }
+
+
+_TABLES: Final = """
+SELECT m.name, m.sql FROM {schema}.sqlite_master m
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY m.name
+"""
+
+_COLUMNS: Final = """
+SELECT m.name, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden
+FROM {schema}.sqlite_master m, pragma_table_xinfo(m.name, ?) p
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY m.name, p.cid
+"""
+
+_INDEXES: Final = """
+SELECT m.name, l.name, l."unique", l.origin, l.partial, x.cid, x.name, x."desc", i.sql
+FROM {schema}.sqlite_master m, pragma_index_list(m.name, ?) l, pragma_index_xinfo(l.name, ?) x
+LEFT JOIN {schema}.sqlite_master i ON i.type = 'index' AND i.name = l.name
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND x.key
+ORDER BY m.name, l.name, x.seqno
+"""
+
+_FOREIGN_KEYS: Final = """
+SELECT m.name, f.id, f."table", f."from", f."to", f.on_update, f.on_delete, f."match"
+FROM {schema}.sqlite_master m, pragma_foreign_key_list(m.name, ?) f
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY m.name, f.id, f.seq
+"""
+
+
+@dataclass(slots=True)
+class _Table:
+    name: str
+    sql: str
+    columns: list[DbColumn] = field(default_factory=list)
+    indexes: list[DbIndex] = field(default_factory=list)
+    unique: list[DbUnique] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Index:
+    table: str
+    name: str
+    unique: bool
+    origin: str
+    partial: bool
+    sql: str | None
+    columns: list[str | None] = field(default_factory=list)
+    descending: bool = False
+
+
+async def read(
+    fetch: Fetch, wanted: frozenset[str] | None, schema: str
+) -> tuple[list[DbTable], list[Note]]:
+    """The tables of database ``schema`` (``public``: the main one), those
+    named in ``wanted`` or all, and the notes."""
+    database = "main" if schema == "public" else schema
+    quoted = '"' + database.replace('"', '""') + '"'
+    notes: list[Note] = []
+    tables: dict[str, _Table] = {}
+    for name, sql in await fetch(_TABLES.format(schema=quoted), ()):
+        if not skipped(name, wanted):
+            tables[name] = _Table(name, sql or "")
+    # Every table's key, read or not: a foreign key naming no column points at it.
+    keys: dict[str, list[str]] = {}
+    for table, name, type_, notnull, default, pk, hidden in await fetch(
+        _COLUMNS.format(schema=quoted), (database,)
+    ):
+        if pk:
+            keys.setdefault(table, []).append(name)
+        if table not in tables:
+            continue
+        if hidden:
+            notes.append(Note(table, f"column {name!r} is generated; read as a plain column"))
+        # A key is NOT NULL in the model, as on PostgreSQL. SQLite makes an
+        # INTEGER PRIMARY KEY so (NULL picks a new rowid) but, for backwards
+        # compatibility, lets another key hold NULL unless declared NOT NULL,
+        # which our DDL does not write: a quirk the model does not follow.
+        tables[table].columns.append(
+            DbColumn(name, db_type(type_ or ""), bool(notnull or pk), db_default(default), bool(pk))
+        )
+    for table in tables.values():
+        if len([c for c in table.columns if c.primary_key]) > 1:
+            notes.append(Note(table.name, "the primary key has several columns"))
+        if re.search(r"\bAUTOINCREMENT\b", table.sql, re.IGNORECASE):
+            notes.append(Note(table.name, "the key is AUTOINCREMENT (left out)"))
+        if re.search(r"\bCHECK\s*\(", table.sql, re.IGNORECASE):
+            notes.append(Note(table.name, "CHECK constraints (left out)"))
+    await _read_indexes(fetch, quoted, database, tables, notes)
+    await _read_foreign_keys(fetch, quoted, database, tables, keys, notes)
+    return [
+        DbTable(t.name, tuple(t.columns), tuple(t.indexes), tuple(t.unique))
+        for t in tables.values()
+    ], notes
+
+
+async def _read_indexes(
+    fetch: Fetch, quoted: str, database: str, tables: dict[str, _Table], notes: list[Note]
+) -> None:
+    indexes: dict[tuple[str, str], _Index] = {}
+    rows = await fetch(_INDEXES.format(schema=quoted), (database, database))
+    for table, name, unique, origin, partial, cid, column, desc, sql in rows:
+        if table not in tables:
+            continue
+        index = indexes.setdefault(
+            (table, name), _Index(table, name, bool(unique), origin, bool(partial), sql)
+        )
+        index.columns.append(None if cid < 0 else column)
+        index.descending = index.descending or bool(desc)
+    named = {t.name: unique_names(t.sql) for t in tables.values()}
+    for index in indexes.values():
+        table = tables[index.table]
+        if index.origin == "pk":
+            continue
+        if any(c is None for c in index.columns):
+            notes.append(Note(table.name, f"index {index.name!r} is over expressions: {index.sql}"))
+            continue
+        columns = tuple(c for c in index.columns if c is not None)
+        if index.origin == "u":
+            table.unique.append(DbUnique(named[table.name].get(columns, ""), columns))
+            continue
+        extras = []
+        if index.partial:
+            extras.append("is partial (its WHERE clause is left out)")
+        if index.descending:
+            extras.append("orders a column DESC (left out)")
+        if extras:
+            notes.append(Note(table.name, f"index {index.name!r} {', '.join(extras)}: {index.sql}"))
+        table.indexes.append(DbIndex(index.name, columns, index.unique))
+
+
+async def _read_foreign_keys(
+    fetch: Fetch,
+    quoted: str,
+    database: str,
+    tables: dict[str, _Table],
+    keys: dict[str, list[str]],
+    notes: list[Note],
+) -> None:
+    grouped: dict[tuple[str, int], list[Sequence[Any]]] = {}
+    for row in await fetch(_FOREIGN_KEYS.format(schema=quoted), (database,)):
+        if row[0] in tables:
+            grouped.setdefault((row[0], row[1]), []).append(row)
+    for (name, _), rows in grouped.items():
+        table = tables[name]
+        _, _, target, source, to, on_update, on_delete, match = rows[0]
+        if len(rows) > 1:
+            listed = ", ".join(r[3] for r in rows)
+            notes.append(Note(name, f"a foreign key over several columns ({listed}) -> {target}"))
+            continue
+        if to is None:
+            # ``REFERENCES t`` alone: the target's primary key.
+            key = keys.get(target, [])
+            if len(key) != 1:
+                notes.append(Note(name, f"foreign key {source!r} -> {target}: no single key"))
+                continue
+            to = key[0]
+        if match and match.upper() != "NONE":
+            notes.append(Note(name, f"foreign key {source!r} is MATCH {match}"))
+        position = next(i for i, c in enumerate(table.columns) if c.name == source)
+        column = table.columns[position]
+        if column.references is not None:
+            notes.append(Note(name, f"column {source!r} has a second foreign key -> {target}"))
+            continue
+        references = DbForeignKey(target, to, on_delete.upper(), on_update.upper())
+        table.columns[position] = replace(column, references=references)

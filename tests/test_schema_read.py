@@ -1,0 +1,537 @@
+"""The schema reader against real databases, on both engines.
+
+The oracle: after ``create_tables``, what ``read_schema`` reads from the
+database equals what the tables' DDL says it created (the lowered state:
+SQL types and ``DEFAULT`` text in our DDL's spelling). Every project schema
+module, a table with every type and default the DDL writes, and tables
+holding what the model cannot (read without failing, with notes).
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import itertools
+import os
+import time
+import types
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import _pg
+import pytest
+
+import generated.features
+import generated.inventory
+import generated.keys
+import generated.music
+import generated.shop
+from runtime import (
+    JSON,
+    JSONB,
+    UUID,
+    Array,
+    BigInt,
+    BigSerial,
+    Boolean,
+    Bytea,
+    Char,
+    Date,
+    DoublePrecision,
+    ForeignKey,
+    Index,
+    Integer,
+    Interval,
+    Numeric,
+    Real,
+    SmallInt,
+    Table,
+    Text,
+    Time,
+    Timestamp,
+    Timestamptz,
+    Varchar,
+    create_tables,
+)
+from runtime._columns import (
+    UUID4,
+    DateNow,
+    TimeNow,
+    TimestampNow,
+    TimestamptzNow,
+)
+from runtime._columns import ForeignKey as _ForeignKey
+from runtime._dialect import Dialect
+from runtime._engine import Engine, PostgresEngine, SQLiteEngine
+from runtime.schema import state
+from runtime.schema.compile import compiler_for
+from runtime.schema.database import DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
+from runtime.schema.read import HISTORY_TABLE, Note, read_schema, read_schema_notes
+from runtime.schema.read import postgres as pg_reader
+from runtime.schema.read import sqlite as sqlite_reader
+
+MODULES = [
+    generated.music,
+    generated.shop,
+    generated.features,
+    generated.inventory,
+    generated.keys,
+]
+
+_databases = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Engine]:
+    """An empty database of each engine in turn: a fresh SQLite file, or a
+    PostgreSQL database made for this test alone (dropped afterwards)."""
+    if request.param == "sqlite":
+        sqlite = SQLiteEngine(tmp_path / "read.sqlite")
+        yield sqlite
+        await sqlite.close()
+        return
+    server: str = request.getfixturevalue("pg_dsn")
+    name = f"piccolo_gen_read_{os.getpid()}_{next(_databases)}"
+    _pg.create_database(server, name)
+    postgres = PostgresEngine(config={"dsn": _pg.with_database(server, name)})
+    try:
+        yield postgres
+    finally:
+        await postgres.close()
+        _pg.drop_database(server, name)
+
+
+def tables_of(module: types.ModuleType) -> list[type[Table[Any]]]:
+    """The table classes a generated module defines, in the module's order."""
+    found = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Table)
+        and value is not Table
+        and value.__module__ == module.__name__
+    ]
+    assert found, f"{module.__name__} defines no tables"
+    return found
+
+
+def with_targets(tables: Iterable[type[Table[Any]]]) -> list[type[Table[Any]]]:
+    """``tables`` and the tables their foreign keys point at (in other modules
+    too), each after its targets."""
+    ordered: list[type[Table[Any]]] = []
+    visiting: set[type[Table[Any]]] = set()
+
+    def visit(table: type[Table[Any]]) -> None:
+        if table in ordered or table in visiting:
+            return
+        visiting.add(table)
+        for column in table._meta.columns:
+            if isinstance(column, _ForeignKey):
+                visit(column.target())
+        ordered.append(table)
+
+    for table in tables:
+        visit(table)
+    return ordered
+
+
+def expected(tables: Iterable[type[Table[Any]]], dialect: Dialect) -> DbSchema:
+    """What ``create_tables(*tables)`` makes on ``dialect``: the tables' state,
+    lowered by the dialect's DDL compiler."""
+    return compiler_for(dialect).lower(state.of_tables(tables))
+
+
+# -- the oracle over the project's schemas -----------------------------------------------
+
+
+def describe(read: DbSchema, want: DbSchema) -> str:
+    """The first differences, table by table, for a failing comparison."""
+    lines = []
+    names = sorted({t.name for t in read} | {t.name for t in want})
+    for name in names:
+        got = next((t for t in read if t.name == name), None)
+        exp = next((t for t in want if t.name == name), None)
+        if got != exp:
+            if got is None or exp is None:
+                lines.append(f"{name}: read {got!r}, expected {exp!r}")
+                continue
+            for a, b in itertools.zip_longest(got.columns, exp.columns):
+                if a != b:
+                    lines.append(f"{name}: read {a!r}\n{' ' * len(name)}  expected {b!r}")
+            if got.indexes != exp.indexes:
+                lines.append(f"{name}: indexes {got.indexes!r} != {exp.indexes!r}")
+            if got.unique != exp.unique:
+                lines.append(f"{name}: unique {got.unique!r} != {exp.unique!r}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[1])
+async def test_schema_module_reads_back_as_created(db: Engine, module: types.ModuleType) -> None:
+    assert set(tables_of(module)) == set(module.TABLES)
+    tables = with_targets(tables_of(module))
+    await create_tables(*tables).run(engine=db)
+    reading = await read_schema_notes(db)
+    want = expected(tables, db.dialect)
+    assert reading.schema == want, describe(reading.schema, want)
+    assert reading.notes == ()
+
+
+# -- every type and default the DDL writes -----------------------------------------------
+
+
+class Target(Table[dict[str, Any]], tablename="read_target"):
+    code = Varchar(length=8, unique=True)
+
+
+class Big(Table[dict[str, Any]], tablename="read_big"):
+    id = BigSerial(primary_key=True)
+
+
+MOMENT = datetime.datetime(2024, 1, 31, 12, 0, 0, 250000)
+
+
+class Everything(
+    Table[dict[str, Any]],
+    tablename="read_everything",
+    indexes=(
+        Index("v_smallint", "v_bigint"),
+        Index("v_varchar", unique=True, name="read_everything_named"),
+    ),
+    unique=(("v_char", "v_integer"),),
+):
+    v_varchar = Varchar(length=30, default='it\'s "quoted" \\ back')
+    v_varchar_empty = Varchar(length=5)
+    v_char = Char(length=2, default="ab")
+    v_text = Text(default="line\nbreak", index=True)
+    v_text_null = Text(null=True)
+    v_text_null_default = Text(null=True, default="x")
+    v_integer = Integer(default=-1)
+    v_integer_big = Integer(default=2147483647, unique=True)
+    v_bigint = BigInt(default=-9223372036854775808)
+    v_smallint = SmallInt(default=-32768)
+    v_real = Real(default=-0.5)
+    v_real_tiny = Real(default=1e-05)
+    v_double = DoublePrecision(default=1e30)
+    v_double_neg = DoublePrecision(default=-123.456)
+    v_numeric = Numeric(digits=(5, 2), default=decimal.Decimal("-1.5"))
+    v_numeric_free = Numeric(default=decimal.Decimal("12.3400"))
+    v_boolean = Boolean(default=True)
+    v_boolean_false = Boolean(default=False)
+    v_date = Date(default=datetime.date(1999, 12, 31))
+    v_date_now = Date(default=DateNow())
+    v_time = Time(default=datetime.time(7, 30, 0, 500000))
+    v_time_now = Time(default=TimeNow())
+    v_timestamp = Timestamp(default=MOMENT)
+    v_timestamp_now = Timestamp(default=TimestampNow())
+    v_timestamptz = Timestamptz(default=MOMENT.replace(tzinfo=datetime.UTC))
+    v_timestamptz_now = Timestamptz(default=TimestamptzNow())
+    v_interval = Interval(default=datetime.timedelta(days=1, seconds=3661, microseconds=5))
+    v_interval_neg = Interval(default=datetime.timedelta(seconds=-1.5))
+    v_interval_zero = Interval()
+    v_uuid = UUID(default=uuid.UUID("12345678-1234-5678-1234-567812345678"))
+    v_uuid4 = UUID(default=UUID4())
+    v_json = JSON(default={"b": [1, 2.5, None], "a": "é"})
+    v_json_list = JSON(default=[1, "a"])
+    v_jsonb = JSONB(default={"a": 1, "bb": [True, False]})
+    v_bytea = Bytea(default=b"\x00\x01\xff")
+    v_ints = Array(Integer(), default=[-1, 0, 2])
+    v_ints_empty = Array(Integer())
+    v_texts = Array(Text(), default=["a", "it's", ""])
+    v_varchars = Array(Varchar(length=4), default=["ab"])
+    v_bigints = Array(BigInt(), default=[9223372036854775807])
+    v_reals = Array(Real(), default=[0.5, -1.0])
+    v_numerics = Array(Numeric(digits=(6, 3)), default=[decimal.Decimal("1.500")])
+    v_booleans = Array(Boolean(), default=[True, False])
+    v_dates = Array(Date(), default=[datetime.date(2000, 1, 1)])
+    v_timestamps = Array(Timestamp(), default=[MOMENT])
+    v_timestamptzs = Array(Timestamptz(), default=[MOMENT.replace(tzinfo=datetime.UTC)])
+    v_intervals = Array(Interval(), default=[datetime.timedelta(seconds=90)])
+    v_uuids = Array(UUID(), default=[uuid.UUID("12345678-1234-5678-1234-567812345678")])
+    v_array_null = Array(Integer(), null=True)
+    target_cascade = ForeignKey(lambda: Target)
+    target_restrict = ForeignKey(lambda: Target, on_delete="restrict", on_update="no_action")
+    target_null = ForeignKey(lambda: Target, null=True, on_delete="set_null", on_update="restrict")
+    target_default = ForeignKey(
+        lambda: Target, null=True, on_delete="set_default", on_update="set_default"
+    )
+    big = ForeignKey(lambda: Big, null=True, index=True)
+
+
+HAND_MADE = [Target, Big, Everything]
+
+
+async def test_every_type_and_default_reads_back(db: Engine) -> None:
+    await create_tables(*HAND_MADE).run(engine=db)
+    reading = await read_schema_notes(db)
+    want = expected(HAND_MADE, db.dialect)
+    assert reading.schema == want, describe(reading.schema, want)
+    assert reading.notes == ()
+    # The reader turned the database's spelling into ours (not a vacuous match).
+    everything = reading.schema.table("read_everything")
+    by_name = {c.name: c for c in everything.columns}
+    if db.dialect.name == "postgres":
+        assert by_name["id"].type == "SERIAL"
+        assert reading.schema.table("read_big").columns[0].type == "BIGSERIAL"
+        assert by_name["v_varchar"].default == "'it''s \"quoted\" \\ back'"
+        assert by_name["v_integer"].default == "-1"
+        assert by_name["v_ints"].default == "ARRAY[-1, 0, 2]::INTEGER[]"
+        assert by_name["v_ints_empty"].default == "'{}'"
+        assert by_name["big"].type == "BIGINT"
+    assert by_name["target_default"].references == DbForeignKey(
+        "read_target", "id", "SET DEFAULT", "SET DEFAULT"
+    )
+
+
+async def test_two_reads_of_one_database_are_equal(db: Engine) -> None:
+    await create_tables(*generated.music.TABLES, *HAND_MADE).run(engine=db)
+    first = await read_schema(db)
+    second = await read_schema(db)
+    assert first == second
+    assert len(first.tables) == len(generated.music.TABLES) + len(HAND_MADE)
+    assert first.dialect == db.dialect.name
+
+
+async def test_tables_named_and_the_history_table(db: Engine) -> None:
+    await create_tables(*generated.inventory.TABLES).run(engine=db)
+    await db.execute(f'CREATE TABLE "{HISTORY_TABLE}" ("id" TEXT PRIMARY KEY)')
+    everything = await read_schema(db)
+    assert [t.name for t in everything] == ["price_tier", "stock_item", "warehouse"]
+    only = await read_schema(db, tables=["warehouse", "no_such_table"])
+    assert only == everything.only({"warehouse"})
+    history = await read_schema(db, tables=[HISTORY_TABLE])
+    assert [t.name for t in history] == [HISTORY_TABLE]
+    with pytest.raises(TypeError, match="not the string 'warehouse'"):
+        await read_schema(db, tables="warehouse")
+
+
+async def test_empty_database_and_a_table_without_columns(db: Engine) -> None:
+    assert await read_schema(db) == DbSchema(db.dialect.name, ())
+    if db.dialect.name == "postgres":
+        await db.execute('CREATE TABLE "bare" ()')
+        assert await read_schema(db) == DbSchema("postgres", (DbTable("bare", ()),))
+
+
+# -- what the model cannot hold: read, and noted -----------------------------------------
+
+
+PG_BEYOND = [
+    'CREATE TABLE "parent" ("a" INTEGER, "b" INTEGER, "name" TEXT, PRIMARY KEY ("a", "b"))',
+    'CREATE TABLE "child" ('
+    ' "id" INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY,'
+    ' "a" INTEGER, "b" INTEGER, "qty" INTEGER CHECK ("qty" > 0),'
+    ' "twice" INTEGER GENERATED ALWAYS AS ("qty" * 2) STORED,'
+    " \"address\" INET DEFAULT '127.0.0.1', \"label\" TEXT DEFAULT upper('x'),"
+    ' FOREIGN KEY ("a", "b") REFERENCES "parent" ("a", "b"))',
+    'CREATE INDEX "child_lower" ON "child" (lower("label"))',
+    'CREATE INDEX "child_partial" ON "child" ("qty") WHERE "qty" > 10',
+    'CREATE INDEX "child_desc" ON "child" ("qty" DESC)',
+    'CREATE INDEX "child_hash" ON "child" USING hash ("label")',
+]
+
+SQLITE_BEYOND = [
+    'CREATE TABLE "parent" ("a" INTEGER, "b" INTEGER, "name" TEXT, PRIMARY KEY ("a", "b"))',
+    'CREATE TABLE "child" ("id" INTEGER PRIMARY KEY AUTOINCREMENT,'
+    ' "a" INTEGER, "b" INTEGER, "qty" integer CHECK ("qty" > 0),'
+    ' "twice" INTEGER GENERATED ALWAYS AS ("qty" * 2) STORED,'
+    " \"address\" inet DEFAULT '127.0.0.1', \"label\" text DEFAULT (upper('x')),"
+    ' FOREIGN KEY ("a", "b") REFERENCES "parent" ("a", "b"))',
+    'CREATE INDEX "child_lower" ON "child" (lower("label"))',
+    'CREATE INDEX "child_partial" ON "child" ("qty") WHERE "qty" > 10',
+    'CREATE INDEX "child_desc" ON "child" ("qty" DESC)',
+]
+
+
+async def test_what_the_model_cannot_hold_is_noted_not_fatal(db: Engine) -> None:
+    postgres = db.dialect.name == "postgres"
+    for sql in PG_BEYOND if postgres else SQLITE_BEYOND:
+        await db.execute(sql)
+    reading = await read_schema_notes(db)
+    child = reading.schema.table("child")
+    assert [c.name for c in child.columns] == ["id", "a", "b", "qty", "twice", "address", "label"]
+    by_name = {c.name: c for c in child.columns}
+    # An unknown type keeps the database's spelling; an expression default is kept.
+    assert by_name["address"].type == ("inet" if postgres else "INET")
+    assert by_name["address"].default == "'127.0.0.1'"
+    assert by_name["label"].default == ("upper('x'::text)" if postgres else "(upper('x'))")
+    assert by_name["a"].references is None  # the two-column key is left out
+    # The plain index over a column is read; expressions are not.
+    names = {i.name for i in child.indexes}
+    assert "child_lower" not in names
+    assert {"child_partial", "child_desc"} <= names
+    parent = reading.schema.table("parent")
+    assert [c.primary_key for c in parent.columns] == [True, True, False]
+    noted = "\n".join(str(n) for n in reading.notes)
+    expected_notes = [
+        "child: a foreign key over several columns" if not postgres else "has several columns",
+        "child_lower",
+        "child_partial",
+        "child_desc",
+        "twice",
+        "parent: the primary key has several columns" if not postgres else "primary key",
+    ]
+    expected_notes += (
+        ["identity column", "check constraint", "child_hash"]
+        if postgres
+        else ["AUTOINCREMENT", "CHECK constraints"]
+    )
+    for part in expected_notes:
+        assert part in noted, f"no note mentions {part!r}:\n{noted}"
+    assert all(isinstance(n, Note) for n in reading.notes)
+    assert list(reading.notes) == sorted(reading.notes, key=lambda n: (n.table, n.what))
+
+
+# -- many tables ---------------------------------------------------------------------------
+
+
+async def test_reading_500_tables_on_postgres(pg_engine: PostgresEngine, pg_dsn: str) -> None:
+    name = f"piccolo_gen_read_{os.getpid()}_{next(_databases)}"
+    _pg.create_database(pg_dsn, name)
+    engine = PostgresEngine(config={"dsn": _pg.with_database(pg_dsn, name)})
+    try:
+        statements = []
+        for n in range(500):
+            statements.append(
+                f'CREATE TABLE "t{n}" ("id" SERIAL PRIMARY KEY,'
+                f" \"name\" VARCHAR(50) NOT NULL DEFAULT '' UNIQUE,"
+                f' "parent" INTEGER REFERENCES "t{max(n - 1, 0)}" ("id") ON DELETE CASCADE,'
+                f' "score" NUMERIC(5, 2) DEFAULT 0.00, "tags" TEXT[] DEFAULT \'{{}}\')'
+            )
+            statements.append(f'CREATE INDEX "t{n}_score" ON "t{n}" ("score")')
+        await engine.execute(";\n".join(statements))
+        started = time.perf_counter()
+        schema = await read_schema(engine)
+        elapsed = time.perf_counter() - started
+        print(f"\nread_schema of 500 tables on PostgreSQL: {elapsed * 1000:.0f} ms")
+        assert len(schema.tables) == 500
+        t7 = schema.table("t7")
+        assert t7.columns[2].references == DbForeignKey("t6", "id", "CASCADE", "NO ACTION")
+        assert t7.indexes == (DbIndex("t7_score", ("score",)),)
+        assert t7.unique == (DbUnique("t7_name_key", ("name",)),)
+        assert [c.default for c in t7.columns] == [None, "''", None, "0.00", "'{}'"]
+    finally:
+        await engine.close()
+        _pg.drop_database(pg_dsn, name)
+
+
+# -- the spellings, without a database ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("formatted", "ours"),
+    [
+        ("character varying(50)", "VARCHAR(50)"),
+        ("character varying", "VARCHAR"),
+        ("character(1)", "CHAR(1)"),
+        ("integer", "INTEGER"),
+        ("bigint", "BIGINT"),
+        ("smallint", "SMALLINT"),
+        ("real", "REAL"),
+        ("double precision", "DOUBLE PRECISION"),
+        ("numeric(5,2)", "NUMERIC(5, 2)"),
+        ("numeric", "NUMERIC"),
+        ("boolean", "BOOLEAN"),
+        ("date", "DATE"),
+        ("time without time zone", "TIME"),
+        ("time(3) without time zone", "TIME(3)"),
+        ("timestamp without time zone", "TIMESTAMP"),
+        ("timestamp with time zone", "TIMESTAMPTZ"),
+        ("timestamp(0) with time zone", "TIMESTAMPTZ(0)"),
+        ("interval", "INTERVAL"),
+        ("uuid", "UUID"),
+        ("json", "JSON"),
+        ("jsonb", "JSONB"),
+        ("bytea", "BYTEA"),
+        ("text", "TEXT"),
+        ("integer[]", "INTEGER[]"),
+        ("character varying(20)[]", "VARCHAR(20)[]"),
+        ("numeric(5,2)[]", "NUMERIC(5, 2)[]"),
+        ("inet", "inet"),
+        ("mood", "mood"),
+        ('"Mood"', '"Mood"'),
+    ],
+)
+def test_postgres_type_spelling(formatted: str, ours: str) -> None:
+    assert pg_reader.db_type(formatted) == ours
+
+
+@pytest.mark.parametrize(
+    ("expression", "type_", "ours"),
+    [
+        ("'abc'::character varying", "VARCHAR(5)", "'abc'"),
+        ("'it''s'::text", "TEXT", "'it''s'"),
+        ("'-1'::integer", "INTEGER", "-1"),
+        ("(-1)", "INTEGER", "-1"),
+        ("false", "BOOLEAN", "FALSE"),
+        ("'{}'::integer[]", "INTEGER[]", "'{}'"),
+        ("ARRAY[1, 2]", "INTEGER[]", "ARRAY[1, 2]::INTEGER[]"),
+        ("ARRAY[(1)::bigint]", "BIGINT[]", "ARRAY[1]::BIGINT[]"),
+        (
+            "ARRAY[1.50::numeric(5,2), ('-2'::integer)::numeric(5,2)]",
+            "NUMERIC(5, 2)[]",
+            "ARRAY[1.50, -2]::NUMERIC(5, 2)[]",
+        ),
+        ("'00:00:00'::interval", "INTERVAL", "'0.0 seconds'"),
+        ("'1 day -00:00:01.5'::interval", "INTERVAL", "'86398.5 seconds'"),
+        ("'-2 days +03:00:00'::interval", "INTERVAL", "'-162000.0 seconds'"),
+        ("'1 mon'::interval", "INTERVAL", "'1 mon'::interval"),
+        ("'2024-01-31 13:00:00+01'::timestamp with time zone", "TIMESTAMPTZ",
+         "'2024-01-31 12:00:00+00:00'"),  # fmt: skip
+        ("'1000000000000000000000000000000'::numeric", "DOUBLE PRECISION", "1e+30"),
+        ("0.00001", "REAL", "1e-05"),
+        ("'NaN'::real", "REAL", "'NaN'::real"),
+        ("LOCALTIMESTAMP", "TIMESTAMP", "LOCALTIMESTAMP"),
+        ("gen_random_uuid()", "UUID", "gen_random_uuid()"),
+        ("nextval('t_id_seq'::regclass)", "INTEGER", "nextval('t_id_seq'::regclass)"),
+        ("'{\"a\": 1}'::jsonb", "JSONB", "'{\"a\": 1}'"),
+        ("'x'::text || 'y'::text", "TEXT", "'x'::text || 'y'::text"),
+        ("E'a\\\\b'", "TEXT", "E'a\\\\b'"),
+    ],
+)
+def test_postgres_default_spelling(expression: str, type_: str, ours: str) -> None:
+    assert pg_reader.db_default(expression, type_) == ours
+
+
+@pytest.mark.parametrize(
+    ("declared", "ours"),
+    [
+        ("varchar(50)", "VARCHAR(50)"),
+        ("numeric(5,2)", "NUMERIC(5, 2)"),
+        ("NUMERIC( 5 ,2 )", "NUMERIC(5, 2)"),
+        ("double   precision", "DOUBLE PRECISION"),
+        ("", ""),
+    ],
+)
+def test_sqlite_type_spelling(declared: str, ours: str) -> None:
+    assert sqlite_reader.db_type(declared) == ours
+
+
+@pytest.mark.parametrize(
+    ("pragma", "ours"),
+    [
+        ("'a'", "'a'"),
+        ("'it''s'", "'it''s'"),
+        ("-1", "-1"),
+        ("0.5", "0.5"),
+        ("TRUE", "TRUE"),
+        ("CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP"),
+        ("X'00ff'", "X'00ff'"),
+        ("datetime('now', 'localtime')", "(datetime('now', 'localtime'))"),
+        (None, None),
+    ],
+)
+def test_sqlite_default_spelling(pragma: str | None, ours: str | None) -> None:
+    assert sqlite_reader.db_default(pragma) == ours
+
+
+def test_sqlite_named_unique_constraints() -> None:
+    sql = (
+        'CREATE TABLE "t" ("a" TEXT CONSTRAINT "col" UNIQUE, "b" TEXT, "c d" TEXT,'
+        ' CONSTRAINT "t_b_c d_key" UNIQUE ("b", "c d"), CONSTRAINT plain UNIQUE (b),'
+        ' CONSTRAINT "q""uote" UNIQUE ( "a" , b ))'
+    )
+    assert sqlite_reader.unique_names(sql) == {
+        ("b", "c d"): "t_b_c d_key",
+        ("b",): "plain",
+        ("a", "b"): 'q"uote',
+    }

@@ -23,7 +23,15 @@ from generator.load import SCHEMA_SUFFIXES, LoadedSchema, read_schema
 from generator.resolve import ResolvedModule, resolve
 from generator.validate import ValidatedBuild, validate
 
-__all__ = ["Plan", "build", "collect_schema_files", "load_schemas", "plan_output", "render_files"]
+__all__ = [
+    "Plan",
+    "build",
+    "collect_schema_files",
+    "load_schemas",
+    "plan_output",
+    "render_files",
+    "validate_schemas",
+]
 
 
 def collect_schema_files(paths: Sequence[Path]) -> tuple[list[Path], list[SchemaError]]:
@@ -63,6 +71,15 @@ def load_schemas(files: Sequence[Path]) -> tuple[list[ResolvedModule], list[Sche
     and every error of the files: validation reports all the schema errors,
     so resolution runs only on a build that has none.
     """
+    validated, errors = validate_schemas(files)
+    if validated is None:
+        return [], errors
+    return resolve(validated), []
+
+
+def validate_schemas(files: Sequence[Path]) -> tuple[ValidatedBuild | None, list[SchemaError]]:
+    """Load and validate ``files``: the validated build (whose schemas keep the
+    positions of every key, for later checks), or ``None`` and every error."""
     schemas: list[LoadedSchema] = []
     errors: list[SchemaError] = []
     unreadable: list[str] = []
@@ -79,11 +96,11 @@ def load_schemas(files: Sequence[Path]) -> tuple[list[ResolvedModule], list[Sche
     if errors:
         # A reading problem (a duplicate key, say) can leave a schema that
         # validates: the build stops at the loader's errors all the same.
-        return [], sorted(set(errors), key=SchemaError.sort_key)
+        return None, sorted(set(errors), key=SchemaError.sort_key)
     # Without errors of its own, validate gives no build only for a file
     # the loader reported.
     assert isinstance(validated, ValidatedBuild)
-    return resolve(validated), []
+    return validated, []
 
 
 def render_files(modules: list[ResolvedModule], out_label: str) -> dict[str, str]:

@@ -82,6 +82,8 @@ class ColumnChecker(Checker):
         path: NodePath = ("tables", table_name, "columns", name)
         self.check_column_name(path, name, column)
         self.check_options(path, column, element=False)
+        if column.renamed_from is not None and column.type != "m2m":
+            self.check_renamed_from(path, column.renamed_from, column.db_column_name or name)
         context: DefaultContext | None = DefaultContext()
         if column.type == "foreign_key" and column.references is not None:
             target = self.check_reference(path, "references", column.references)
@@ -125,6 +127,21 @@ class ColumnChecker(Checker):
                     f"{db_problem}; set db_column_name to a name the database accepts",
                     at_key=True,
                 )
+
+    def check_renamed_from(self, path: NodePath, old: str, own: str) -> None:
+        """A ``renamed_from`` is a database name, not the column's own.
+
+        Whether it names a column of the previous state is checked against
+        that state (``generator.state.check_renames``).
+        """
+        problem = sql_name_problem(old)
+        if problem is not None:
+            self.error((*path, "renamed_from"), f"invalid renamed_from: {problem}")
+        elif old == own:
+            self.error(
+                (*path, "renamed_from"),
+                "renamed_from names the column itself; give the name it had before the rename",
+            )
 
     def check_options(self, path: NodePath, column: ColumnSpec, *, element: bool) -> None:
         """Options that do not apply to the type, and options the type requires."""

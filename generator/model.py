@@ -166,6 +166,14 @@ class ColumnSpec(BaseModel):
         default=None,
         description="Name of an enum of the same file whose values the column holds.",
     )
+    renamed_from: str | None = Field(
+        default=None,
+        description=(
+            "The column's database name before a rename (its old key, or its old "
+            "db_column_name): a migration renames the column instead of dropping it and "
+            "adding a new one. Changes no generated code; ignored once the rename is done."
+        ),
+    )
 
 
 class IndexSpec(BaseModel):
@@ -194,6 +202,14 @@ class TableSpec(BaseModel):
     )
     help_text: str | None = Field(
         default=None, description="Documentation, used as the class docstring."
+    )
+    renamed_from: str | None = Field(
+        default=None,
+        description=(
+            "The table's name before a rename (its old class name or its old tablename): a "
+            "migration renames the table instead of dropping it and creating a new one. "
+            "Changes no generated code; ignored once the rename is done."
+        ),
     )
     columns: dict[str, ColumnSpec] = Field(
         description=(

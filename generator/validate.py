@@ -369,10 +369,29 @@ class _FileChecker(Checker):
                     f"invalid database name (derived from the table name): {problem}; set 'tablename'",
                     at_key=True,
                 )
+        if table.renamed_from is not None:
+            self.check_table_renamed_from(path, table.renamed_from, name, table)
         if not self.schema.is_incomplete(path):
             self.check_primary_key(name, table)
             self.check_database_names(name, table)
             self.check_table_indexes(name, table)
+
+    def check_table_renamed_from(
+        self, path: NodePath, old: str, name: str, table: TableSpec
+    ) -> None:
+        """A table's ``renamed_from`` is a class or database name, not the table's own.
+
+        Whether it names something of the previous state is checked against
+        that state (``generator.state.check_renames``).
+        """
+        problem = sql_name_problem(old)
+        if problem is not None:
+            self.error((*path, "renamed_from"), f"invalid renamed_from: {problem}")
+        elif old in (name, table.tablename or snake_case(name)):
+            self.error(
+                (*path, "renamed_from"),
+                "renamed_from names the table itself; give the name it had before the rename",
+            )
 
     def check_primary_key(self, table_name: str, table: TableSpec) -> None:
         columns_path: NodePath = ("tables", table_name, "columns")

@@ -12,7 +12,11 @@ type is its runtime class name with its parameters, its default the value
 in the generated code (``choices``, ``help_text``, ``required``, class and
 attribute names, many-to-many attributes) is not part of the state: it
 needs no migration. States are frozen and compare by value; ``renamed_from``
-is a hint for the differ, never part of the comparison.
+is a hint for the differ, never part of the comparison, and neither is the
+order of tables, of a table's columns, indexes and constraints: that order
+is the one ``CREATE TABLE`` writes, while a database that was migrated has
+its added columns at the end and its tables in no order, and is the same
+schema all the same.
 """
 
 from __future__ import annotations
@@ -248,6 +252,30 @@ class Table:
                         f"{group.name!r} of table {self.name!r} names no column {name!r}"
                     )
 
+    def _compared(self) -> tuple[object, ...]:
+        return (
+            self.name,
+            sorted(self.columns, key=lambda c: c.name),
+            sorted(self.indexes, key=lambda i: (i.name, i.columns, i.unique)),
+            sorted(self.unique, key=lambda u: (u.name, u.columns)),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Table):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        # Not over the columns' defaults, which may be lists or dicts.
+        return hash(
+            (
+                self.name,
+                frozenset(c.name for c in self.columns),
+                frozenset(self.indexes),
+                frozenset(self.unique),
+            )
+        )
+
     def column(self, name: str) -> Column:
         for column in self.columns:
             if column.name == name:
@@ -286,6 +314,15 @@ class Schema:
         if len(set(names)) != len(names):
             twice = sorted({n for n in names if names.count(n) > 1})
             raise SchemaStateError(f"two tables named {twice[0]!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Schema):
+            return NotImplemented
+        key = lambda t: t.name  # noqa: E731
+        return sorted(self.tables, key=key) == sorted(other.tables, key=key)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self.tables))
 
     def __iter__(self) -> Iterator[Table]:
         return iter(self.tables)

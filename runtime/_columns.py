@@ -24,10 +24,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
 
-from . import _sql
 from ._dialect import Dialect
 from ._expr import IntegerOps, NumericOps, RealOps, TextOps
 from ._numeric import check_finite, fit, from_sqlite
+from ._roles import ColumnRole, ForeignKeyRole, TableRole
 from ._sql import Compare, Compiler, Condition, InList, IsNull
 from ._text import FOLD_FUNCTION, checked_pattern, escape_like, fold_case, sqlite_glob
 
@@ -206,7 +206,7 @@ class ColumnMeta:
         return ".".join([*(fk._meta.name for fk in self.path), self.name])
 
 
-class Column(Generic[T]):
+class Column(ColumnRole, Generic[T]):
     """A table column whose Python value type is ``T``."""
 
     #: Python types a value may have (``None`` is checked through ``null``).
@@ -496,15 +496,6 @@ class Column(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._label()}>"
-
-
-# ``Compare`` tells a column operand from a value with this (see ``_sql``).
-_sql._column_type = Column
-
-#: ``Table``, set by ``_table`` right after defining it (it imports this
-#: module). ``ForeignKey._check`` runs per value of every row built, where a
-#: function-level import would run the import machinery on every call.
-_table_type: type[Any] = type("_NoTableYet", (), {})  # placeholder until then
 
 
 def _sql_literal(value: object) -> str:
@@ -1132,13 +1123,16 @@ class JSON(Column[T]):
         Select it, compare it with JSON text (``.arrow("a") == '"x"'``) or chain
         it; ``None`` when the key is missing.
         """
+        # Here, not at the top: ``_json`` defines ``JSONPath``, a subclass of
+        # this class, so it imports this module. Building a path runs it, not
+        # compiling or loading rows.
         from ._json import json_path
 
         return json_path(self, [key], arrow=True)
 
     def from_path(self, path: Sequence[str | int]) -> JSON[str | None]:
         """The JSON value at ``path`` (keys and indexes, e.g. ``["a", 0, "b"]``): ``data #> path``."""
-        from ._json import json_path
+        from ._json import json_path  # see arrow()
 
         return json_path(self, path, arrow=False)
 
@@ -1191,7 +1185,7 @@ _ACTIONS = {
 }
 
 
-class ForeignKey(Column[K], Generic[K, R]):
+class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
     """A foreign key whose value type is ``K`` and whose related row is ``R``.
 
     ``R`` is ``Manager`` or ``Manager | None`` (a nullable key): it is what
@@ -1222,7 +1216,7 @@ class ForeignKey(Column[K], Generic[K, R]):
         return self._references()._meta.primary_key
 
     def _check(self, value: object) -> Any:
-        if isinstance(value, _table_type):
+        if isinstance(value, TableRole):
             # Passing the related row itself stores its primary key.
             pk = self._target_pk()._meta.name
             value = value.__dict__.get(pk)

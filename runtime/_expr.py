@@ -39,8 +39,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ._columns import Column, Integer, Numeric, Real
+    from ._columns import Column as ColumnRole  # what each role is (see _roles)
+    from ._columns import ForeignKey as ForeignKeyRole
     from ._dialect import Dialect
     from ._sql import Compiler
+else:
+    from ._roles import ColumnRole, ForeignKeyRole
 
 __all__ = ["TextOps", "IntegerOps", "NumericOps", "RealOps", "Kind", "kind_of"]
 
@@ -55,15 +59,15 @@ _RANK: dict[Kind, int] = {"integer": 0, "numeric": 1, "real": 2}
 def kind_of(column: object) -> Kind | None:
     """The number kind of ``column``'s values (a foreign key: its target key's);
     ``None`` when it is not a number column."""
-    from ._columns import ForeignKey, Numeric, Real, _IntegerColumn
-
-    if isinstance(column, ForeignKey):
+    # The operator classes below are the bases of exactly the number columns
+    # (``_IntegerColumn``, ``Numeric``, ``Real``), so they tell the kind.
+    if isinstance(column, ForeignKeyRole):
         column = column._target_pk()
-    if isinstance(column, _IntegerColumn):
+    if isinstance(column, IntegerOps):
         return "integer"
-    if isinstance(column, Numeric):
+    if isinstance(column, NumericOps):
         return "numeric"
-    if isinstance(column, Real):
+    if isinstance(column, RealOps):
         return "real"
     return None
 
@@ -98,9 +102,7 @@ def _literal_value(value: Any, result: Kind) -> object:
 
 def _static_scale(column: Column[Any] | None) -> str:
     """The scale SQLite's numeric functions restore a stored column value to (SQL text)."""
-    from ._columns import Numeric
-
-    if column is None or column._expr is not None or not isinstance(column, Numeric):
+    if column is None or column._expr is not None or not isinstance(column, NumericOps):
         return "NULL"
     return "NULL" if column.digits is None else str(int(column.digits[1]))
 
@@ -108,7 +110,10 @@ def _static_scale(column: Column[Any] | None) -> str:
 def arithmetic(column: Any, op: str, other: object, *, reflected: bool) -> Any:
     """``column <op> other`` (``other <op> column`` when ``reflected``), of the
     promoted kind (see the module's table)."""
-    from ._columns import Column, DoublePrecision, Numeric, Real
+    # Here, not at the top: these derive from the operator classes below, so
+    # ``_columns`` imports this module. Building an expression runs this, not
+    # compiling or loading rows.
+    from ._columns import DoublePrecision, Numeric
 
     left_kind = kind_of(column)
     if left_kind is None:
@@ -116,7 +121,7 @@ def arithmetic(column: Any, op: str, other: object, *, reflected: bool) -> Any:
     operand: Column[Any] | None = None
     value: object = None
     to_db: Callable[[Any, Dialect], object] | None = None
-    if isinstance(other, Column):
+    if isinstance(other, ColumnRole):
         other_kind = kind_of(other)
         if other_kind is None or not other._plain:
             raise TypeError(
@@ -187,7 +192,7 @@ def arithmetic(column: Any, op: str, other: object, *, reflected: bool) -> Any:
         cls = Numeric
     elif result == "real":
         cls = type(column) if left_kind == "real" else DoublePrecision
-        assert issubclass(cls, Real)
+        assert issubclass(cls, RealOps)
     else:
         cls = type(column)
     derived = column._derive(cls, expr)
@@ -228,9 +233,7 @@ class TextOps(Generic[T]):
 def concatenate(column: Any, other: object, *, reflected: bool) -> Any:
     """``column || other`` (``other || column`` when ``reflected``): a derived
     column of ``column``'s class."""
-    from ._columns import Column
-
-    if isinstance(other, Column):
+    if isinstance(other, ColumnRole):
         operand: Column[Any] | None = other
         value: object = None
     else:
@@ -438,6 +441,7 @@ class NumericOps(_Arithmetic, Generic[T]):
     ``int`` and ``Decimal``; real with a real column or a ``float``."""
 
     if TYPE_CHECKING:
+        digits: tuple[int, int] | None  # see Numeric
         __add__: _NumericArith[T]
         __sub__: _NumericArith[T]
         __mul__: _NumericArith[T]

@@ -11,12 +11,13 @@ from . import _write
 from ._columns import Column, ForeignKey
 from ._dialect import Dialect
 from ._query import First, Query, _Ordered, _select_sql, _table_load
+from ._roles import TableRole
 from ._select import Batch, Exists, LockStrength, Select, _check_size, _Lock
-from ._sql import Compare, Condition
-from ._table import Table
+from ._sql import And, Compare, Condition
 
 if TYPE_CHECKING:
     from ._engine import Engine
+    from ._table import Table
 
 ResultT = TypeVar("ResultT")
 R = TypeVar("R")
@@ -158,8 +159,6 @@ def _checked_prefetch(table: type[Table[Any]], fk: object) -> ForeignKey[Any, An
 
 def _equalities(condition: Condition, table: type[Table[Any]]) -> dict[str, object]:
     """``column = value`` terms of an AND-only condition on ``table``'s own columns."""
-    from ._sql import And
-
     if isinstance(condition, And):
         return {**_equalities(condition.left, table), **_equalities(condition.right, table)}
     if (
@@ -262,7 +261,7 @@ class Refresh(Query[TableT]):
         self._prefetch = [
             fk
             for fk in table._meta.foreign_keys
-            if fk._meta.name in names and isinstance(row.__dict__.get(fk._meta.name), Table)
+            if fk._meta.name in names and isinstance(row.__dict__.get(fk._meta.name), TableRole)
         ]
 
     def _objects(self) -> Query[TableT | None]:
@@ -373,7 +372,7 @@ class Related(Query[R]):
         self._table = foreign_key.target()
         value = row.__dict__.get(foreign_key._meta.name)
         # A prefetched row stands for its key (the query reloads it).
-        self._value = foreign_key._check(value) if isinstance(value, Table) else value
+        self._value = foreign_key._check(value) if isinstance(value, TableRole) else value
         self._fk = foreign_key
 
     def _objects(self) -> First[Any]:

@@ -14,8 +14,10 @@ import inspect
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast, overload
 
+from . import _sync
 from ._columns import Column
 from ._dialect import POSTGRES, Dialect
+from ._discovery import engine_finder
 from ._sql import Bound, Compiler, Condition, Shape, interpolate, order_term, quote
 
 if TYPE_CHECKING:
@@ -40,8 +42,6 @@ class Query(Generic[ResultT]):
         db = self._table._meta.db
         if db is not None:
             return db
-        from ._discovery import engine_finder
-
         return engine_finder()
 
     def _copy(self) -> Self:
@@ -68,9 +68,7 @@ class Query(Generic[ResultT]):
 
     def run_sync(self, *, engine: Engine | None = None, node: str | None = None) -> ResultT:
         """Run the query to completion from synchronous code (``node``: see ``run()``)."""
-        from ._sync import run_sync
-
-        return run_sync(self.run(engine=engine, node=node))
+        return _sync.run_sync(self.run(engine=engine, node=node))
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
         """The statement (the first, if it runs several) and its parameters."""

@@ -17,7 +17,10 @@ from ._numeric import FUNCTION
 
 if TYPE_CHECKING:
     from ._columns import Column, ForeignKey
+    from ._columns import Column as ColumnRole  # what a ColumnRole is (see _roles)
     from ._table import Table
+else:
+    from ._roles import ColumnRole
 
 __all__ = ["Compiler", "Condition", "And", "Or", "Compare", "IsNull", "InList", "Shape"]
 
@@ -40,11 +43,6 @@ def _bound(
         return None, value
     return column._to_db, value
 
-
-#: ``Column``, set by ``_columns`` right after defining it. ``_columns``
-#: imports this module, so this one cannot import it at its top, and an
-#: import inside ``Compare`` runs the import machinery on every call.
-_column_type: type[Any] = type("_NoColumnYet", (), {})  # placeholder until then
 
 #: Ready ``$n`` markers: compiling one parameter is then a tuple index, not
 #: an f-string (more than this many parameters fall back to the f-string).
@@ -241,13 +239,13 @@ class Compare(Condition):
         self.column = column
         self.op = op
         # Check eagerly: a bad value raises here, before any database work.
-        self.value = value if isinstance(value, _column_type) else column._check(value)
+        self.value = value if isinstance(value, ColumnRole) else column._check(value)
 
     def compile(self, c: Compiler) -> str:
         column = self.column
         left = c.column(column)
         value = self.value
-        if isinstance(value, _column_type):
+        if isinstance(value, ColumnRole):
             right = c.column(value)
             exact = column._decimal_text or value._decimal_text
         else:
@@ -265,7 +263,7 @@ class Compare(Condition):
         if column._expr is not None:
             return None  # a derived column binds values of its own
         refs.append(column)
-        if isinstance(value, _column_type):
+        if isinstance(value, ColumnRole):
             if value._expr is not None:
                 return None
             refs.append(value)

@@ -6,11 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
-# Imported here, not inside ``select()``: a function-level import runs the
-# import machinery on every call. ``_select`` does not import this module.
-from . import _columns, _select
+# The query modules, as modules: the methods below reach their classes
+# without an import statement per call (which runs the import machinery
+# every time). None of them imports this one (they tell a row by
+# ``_roles.TableRole``).
+from . import _alter, _columns, _ddl, _m2m, _objects, _select, _write
 from ._columns import MISSING, Column, ForeignKey, Secret, Serial
 from ._naming import snake_case
+from ._roles import TableRole
 from ._select import Select
 
 if TYPE_CHECKING:
@@ -137,7 +140,7 @@ class TableMeta:
     public: list[Column[Any]] = field(default_factory=list)
 
 
-class Table(Generic[RowT]):
+class Table(TableRole, Generic[RowT]):
     """Base of every table class; ``RowT`` is the row ``TypedDict`` of ``select()``.
 
     Instances hold their values in ``__dict__`` (see ``runtime._columns``) plus
@@ -419,9 +422,7 @@ class Table(Generic[RowT]):
     @classmethod
     def create_table(cls, *, if_not_exists: bool = False) -> CreateTable:
         """``CREATE TABLE`` and the table's indexes."""
-        from ._ddl import CreateTable
-
-        return CreateTable([cls], if_not_exists=if_not_exists)
+        return _ddl.CreateTable([cls], if_not_exists=if_not_exists)
 
     @classmethod
     def alter(cls) -> Alter:
@@ -429,9 +430,7 @@ class Table(Generic[RowT]):
 
         Every step returns a new query; all steps run in one transaction.
         """
-        from ._alter import Alter
-
-        return Alter(cls)
+        return _alter.Alter(cls)
 
     @classmethod
     def _resolve(cls, column: Column[Any] | str) -> Column[Any]:
@@ -513,27 +512,12 @@ class Table(Generic[RowT]):
         Unsaved rows are inserted first; ``extra_column_values`` fills other
         columns of the joining rows. All of it runs in one transaction.
         """
-        from ._m2m import M2MAddRelated
-
-        return M2MAddRelated(self, rows, m2m, extra_column_values or {})
+        return _m2m.M2MAddRelated(self, rows, m2m, extra_column_values or {})
 
     def get_m2m(self, m2m: M2M[Self, TargetT, Any]) -> M2MGetRelated[TargetT]:
         """The rows linked to this row through ``m2m``, in the order they were linked."""
-        from ._m2m import M2MGetRelated
-
-        return M2MGetRelated(self, m2m)
+        return _m2m.M2MGetRelated(self, m2m)
 
     def remove_m2m(self, *rows: TargetT, m2m: M2M[Self, TargetT, Any]) -> M2MRemoveRelated:
         """Unlink ``rows`` from this row (deletes joining rows, not the rows)."""
-        from ._m2m import M2MRemoveRelated
-
-        return M2MRemoveRelated(self, rows, m2m)
-
-
-# ``ForeignKey._check`` tells a related row from a key value with this.
-_columns._table_type = Table
-
-# The query modules that import this one, bound last (they need ``Table``)
-# and as modules, so that the methods above reach them without an import
-# statement per call (which runs the import machinery every time).
-from . import _objects, _write  # noqa: E402
+        return _m2m.M2MRemoveRelated(self, rows, m2m)

@@ -14,11 +14,12 @@ from ._dialect import Dialect
 from ._expr import kind_of
 from ._numeric import FUNCTION
 from ._query import Query, RowLoad, _Filtered
+from ._roles import TableRole
 from ._sql import Compiler, Condition
-from ._table import Table
 
 if TYPE_CHECKING:
     from ._engine import Engine
+    from ._table import Table
 
 # Parameters per statement stay below both drivers' limits (32767).
 _MAX_PARAMS = 30_000
@@ -329,7 +330,7 @@ def _encoder(column: Column[Any], dialect: Dialect) -> Callable[[Any], object] |
 
         def encode(value: Any) -> object:
             # A related row (a prefetched one) stands for its key.
-            return to_db(check(value) if isinstance(value, Table) else value, dialect)
+            return to_db(check(value) if isinstance(value, TableRole) else value, dialect)
 
         return encode
     return None

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .._engine_base import Engine
+from ..schema.compile import compiler_for
 from ..schema.database import DbSchema, DbTable
+from ..schema.read import read_schema
 from ..schema.state import Schema
 from ._base import HISTORY_TABLE
 
@@ -20,9 +22,6 @@ __all__ = ["comparable", "differences", "drift"]
 
 async def drift(engine: Engine, state: Schema) -> list[str]:
     """What differs between the database of ``engine`` and ``state`` (empty: nothing)."""
-    from ..schema.compile import compiler_for
-    from ..schema.read import read_schema
-
     read = await read_schema(engine)
     read = DbSchema(read.dialect, tuple(t for t in read.tables if t.name != HISTORY_TABLE))
     expected = compiler_for(engine.dialect.name).lower(state)

@@ -77,11 +77,22 @@ def add_parser(commands: Any) -> None:
             )
         return p
 
-    new = command("new", "write a new migration file", database=False)
+    new = command("new", "write a new migration file", database=True)
     new.add_argument(
         "--auto",
         action="store_true",
         help="its operations are the changes of the schema files since the last migration",
+    )
+    new.add_argument(
+        "--initial",
+        action="store_true",
+        help="the first migration, of the whole schema (implies --auto)",
+    )
+    new.add_argument(
+        "--fake",
+        action="store_true",
+        help="with --initial: adopt a database that has the tables already, recording the "
+        "migration as applied (after checking that the database is what it creates)",
     )
     new.add_argument("--name", metavar="SLUG", help="the file's name after its number")
     new.add_argument("--schema", type=Path, nargs="+", metavar="PATH", help="schema files")
@@ -342,6 +353,10 @@ def _desired(args: argparse.Namespace, previous: Schema) -> Schema:
 
 
 def _new(args: argparse.Namespace) -> int:
+    if args.fake and not args.initial:
+        raise UsageError(
+            "--fake adopts a database with the initial migration: use --initial --fake"
+        )
     if not _dependencies("new"):
         return 1
     from generator.migration_writer import (
@@ -356,12 +371,18 @@ def _new(args: argparse.Namespace) -> int:
 
     migrations = _load(args)
     parent = migrations.migrations[-1].id if len(migrations) else None
-    if not args.auto:
+    if args.initial and len(migrations):
+        raise UsageError(
+            f"--initial makes the first migration, and {migrations.folder} has "
+            f"{len(migrations)} already"
+        )
+    if not (args.auto or args.initial):
         migration_id = next_id(migrations, args.name or "migration")
         text = render_empty(migration_id, parent)
     else:
         before = migrations.state()
-        result = diff(before, _desired(args, before))
+        desired = _desired(args, before)
+        result = diff(before, desired)
         hints = [str(h) for h in result.hints]
         for hint in hints:
             print(f"hint: {hint}", file=sys.stderr)
@@ -374,9 +395,35 @@ def _new(args: argparse.Namespace) -> int:
         findings = lint(operations, before)
         _print_findings(findings)
         text = render_migration(migration_id, parent, operations, findings=findings, hints=hints)
+        if args.fake:
+            return _adopt(args, migrations.folder / f"{migration_id}.py", text, desired)
     path = migrations.folder / f"{migration_id}.py"
     write_atomically(path, text)
     print(f"wrote {path}")
+    return 0
+
+
+def _adopt(args: argparse.Namespace, path: Path, text: str, desired: Schema) -> int:
+    """``new --initial --fake``: record the baseline of a database that has it."""
+    from generator.migration_writer import write_atomically
+    from runtime.migrations.drift import drift
+    from runtime.migrations.runner import Runner
+
+    async def work(engine: Engine) -> list[str]:
+        differences = await drift(engine, desired)
+        if differences:
+            raise MigrationError(
+                "the database is not what the schema files describe, so it cannot adopt "
+                "them as its baseline (nothing was written):\n"
+                + "\n".join(f"  {d}" for d in differences)
+            )
+        write_atomically(path, text)
+        print(f"wrote {path}")
+        return await Runner(engine, load_folder(path.parent), progress=_progress).forwards(
+            fake=True
+        )
+
+    _with_engine(args, work)
     return 0
 
 

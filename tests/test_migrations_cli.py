@@ -531,3 +531,54 @@ def test_the_projects_own_schemas_migrate_forwards_and_back(
         cwd=REPO,
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_new_initial_fake_adopts_a_database_that_has_the_tables(
+    project: Path, url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = project / "db_migrations"
+    # A database made some other way (here: by a migration elsewhere, its
+    # history then dropped), holding a row.
+    elsewhere = project / "elsewhere"
+    assert main(["migrations", "new", "--auto", "--folder", str(elsewhere)]) == 0
+    assert main(["migrations", "forwards", "--folder", str(elsewhere), "--database", url]) == 0
+    _pg_or_sqlite(url, f'DROP TABLE "{HISTORY}"')
+    _pg_or_sqlite(url, "INSERT INTO band (name, popularity) VALUES ('kept', 1)")
+
+    # A database that differs is refused, and nothing is written.
+    (project / "schema" / "music.yaml").write_text(
+        FIRST + "      title: {type: text, null: true}\n"
+    )
+    capsys.readouterr()
+    assert main(["migrations", "new", "--initial", "--fake", "--database", url]) == 1
+    err = capsys.readouterr().err
+    assert "cannot adopt them as its baseline" in err and "column band.title is missing" in err
+    assert not folder.exists() or not list(folder.glob("*.py"))
+
+    (project / "schema" / "music.yaml").write_text(FIRST)
+    assert main(["migrations", "new", "--initial", "--fake", "--database", url]) == 0
+    assert "faking 0001_initial" in capsys.readouterr().err
+    assert main(["migrations", "status", "--database", url]) == 0
+    assert capsys.readouterr().out.startswith("applied  0001_initial")
+    assert main(["migrations", "check", "--database", url]) == 0
+    assert _pg_or_sqlite(url, "SELECT name FROM band") == [["kept"]]
+    assert main(["migrations", "new", "--initial"]) == 2
+    assert "has 1 already" in capsys.readouterr().err
+    assert main(["migrations", "new", "--fake"]) == 2
+
+
+HISTORY = "piccolo_gen_migrations"
+
+
+def _pg_or_sqlite(url: str, sql: str) -> list[list[object]]:
+    if url.startswith("postgresql"):
+        return _pg.query(url, sql)
+    import sqlite3
+
+    conn = sqlite3.connect(url[len("sqlite:///") :])
+    try:
+        rows = [list(r) for r in conn.execute(sql).fetchall()]
+        conn.commit()
+        return rows
+    finally:
+        conn.close()

@@ -38,7 +38,7 @@ from runtime.migrations import (
     Unique,
 )
 from runtime.migrations.files import checksum, load_file, load_folder
-from runtime.migrations.lint import lint, lint_migration, unacknowledged
+from runtime.migrations.lint import Finding, lint, lint_migration, unacknowledged
 
 BAND = Table(
     "band",
@@ -188,8 +188,8 @@ def test_migration_refuses_a_bad_id() -> None:
 # -- lint -----------------------------------------------------------------------------
 
 
-def keys(findings: list[object]) -> list[str]:
-    return [f"{f.kind} {f.key}" for f in findings]  # type: ignore[attr-defined]
+def keys(findings: list[Finding]) -> list[str]:
+    return [f"{f.kind} {f.key}" for f in findings]
 
 
 def test_lint_findings() -> None:

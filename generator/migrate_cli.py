@@ -343,7 +343,8 @@ def _desired(args: argparse.Namespace, previous: Schema) -> Schema:
     from generator.state import schema_state
 
     paths = list(args.schema) if getattr(args, "schema", None) else None
-    result = schema_state(paths, previous=previous)
+    # The generated code stays compiled where Python keeps the migrations' own.
+    result = schema_state(paths, previous=previous, cache=_folder(args) / "__pycache__")
     if isinstance(result, list):
         for error in result:
             print(error, file=sys.stderr)

@@ -88,10 +88,13 @@ def auto_slug(operations: Sequence[Operation], *, first: bool) -> str:
     return slugify(name)
 
 
-def _imports(body: str) -> str:
-    """The import lines ``body`` needs (names it uses, sorted as isort would)."""
-    tree = ast.parse(body)
-    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+def _imports(body: str, operations: Sequence[str] = ()) -> str:
+    """The import lines ``body`` and the ``operations`` (texts outside it) need
+    (names they use, sorted as isort would)."""
+    used = _names(ast.parse(body))
+    # A masked text uses the names its original does; each shape is read once.
+    for text in {_masked(text)[0] for text in operations}:
+        used |= _names(ast.parse(text, mode="eval"))
     public = set(_api.__all__)
     ours = sorted(used & public)
     stdlib = sorted(
@@ -103,6 +106,10 @@ def _imports(body: str) -> str:
         out += "\n\n"
     out += f"from runtime.migrations import {', '.join(ours)}\n"
     return out
+
+
+def _names(tree: ast.AST) -> set[str]:
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
 def _summary(operations: Sequence[Operation]) -> str:
@@ -144,6 +151,61 @@ class _NotVouched(Exception):
     """An element whose layout in place the fast path cannot vouch for."""
 
 
+# The elements of a large schema differ mostly in their names: the columns
+# of 500 tables are a dozen shapes, but their foreign keys name 500 tables.
+# Black lays a string out by its length alone and only ever changes its
+# quotes, so an element is formatted with its plain names (single-quoted,
+# letters, digits and underscores, as ``repr`` writes them) masked by
+# strings of the same length, once per shape, and the names are put back.
+# Only text with no double quote and no backslash is masked: each of its
+# string literals is then ``'...'`` without escapes, and each comes out of
+# black as ``"..."`` in the same order, which is checked.
+
+_SINGLE_QUOTED: Final = re.compile(r"'([^']*)'")
+_DOUBLE_QUOTED: Final = re.compile(r'"([^"]*)"')
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _masked(text: str) -> tuple[str, list[str]]:
+    """``text`` with its plain names masked, and the names in order (none
+    when it is not masked)."""
+    if '"' in text or "\\" in text:
+        return text, []
+    names: list[str] = []
+
+    def mask(match: re.Match[str]) -> str:
+        content = match.group(1)
+        if _PLAIN_NAME.fullmatch(content):
+            names.append(content)
+            return "'" + "x" * len(content) + "'"
+        names.append("")
+        return match.group(0)
+
+    masked = _SINGLE_QUOTED.sub(mask, text)
+    if not any(names):
+        return text, []
+    return masked, names
+
+
+def _unmasked(laid: str, names: list[str], text: str) -> str:
+    """``laid`` (black's layout of masked text) with the masked names put back."""
+    found = _DOUBLE_QUOTED.findall(laid)
+    if len(found) != len(names):
+        raise _NotVouched(text)
+    parts = iter(names)
+
+    def unmask(match: re.Match[str]) -> str:
+        name = next(parts)
+        content = match.group(1)
+        if not name:
+            return match.group(0)
+        if content != "x" * len(name):
+            raise _NotVouched(text)
+        return f'"{name}"'
+
+    return _DOUBLE_QUOTED.sub(unmask, laid)
+
+
 def _element(text: str, indent: int, cache: dict[tuple[str, int], str]) -> str:
     """``text`` as an element of an exploded collection at ``indent``, with its comma.
 
@@ -151,19 +213,19 @@ def _element(text: str, indent: int, cache: dict[tuple[str, int], str]) -> str:
     indent, with the line length shortened by the difference: the same
     budget for every line of it as in its place.
     """
-    key = (text, indent)
-    found = cache.get(key)
-    if found is not None:
-        return found
-    width = BLACK_MODE.line_length - (indent - 4)
-    laid = black.format_str(
-        f"[\n    {text},\n]\n", mode=dataclasses.replace(BLACK_MODE, line_length=width)
-    )
-    if not (laid.startswith("[\n") and laid.endswith("\n]\n")):
-        raise _NotVouched(text)
-    result = textwrap.indent(laid[2:-2], " " * (indent - 4))
-    cache[key] = result
-    return result
+    masked, names = _masked(text)
+    key = (masked, indent)
+    laid = cache.get(key)
+    if laid is None:
+        width = BLACK_MODE.line_length - (indent - 4)
+        laid = black.format_str(
+            f"[\n    {masked},\n]\n", mode=dataclasses.replace(BLACK_MODE, line_length=width)
+        )
+        if not (laid.startswith("[\n") and laid.endswith("\n]\n")):
+            raise _NotVouched(text)
+        laid = textwrap.indent(laid[2:-2], " " * (indent - 4))
+        cache[key] = laid
+    return _unmasked(laid, names, text) if names else laid
 
 
 def _in_place(text: str) -> str:
@@ -252,16 +314,18 @@ def render_migration(
         "applied; once\napplied it must not change (its checksum is recorded): make a new "
         "migration instead."
     )
+    fast = fast and bool(operations)
+    skeleton = body_of(f"        {_PLACEHOLDER},\n")
     text = (
         _docstring(summary or _summary(operations) or migration_id, detail)
         + "\n"
-        + _imports(body)
+        + (_imports(skeleton, reprs) if fast else _imports(body))
         + "\n"
     )
     if comments:
         text += "\n".join(comments) + "\n"
-    if fast and operations:
-        formatted = _format_large(text + body_of(f"        {_PLACEHOLDER},\n"), operations)
+    if fast:
+        formatted = _format_large(text + skeleton, operations)
         if formatted is not None:
             return formatted
     text += body

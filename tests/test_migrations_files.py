@@ -327,3 +327,72 @@ def test_large_files_are_laid_out_as_black_lays_out_the_whole_file(
     assert laid_out == [True]  # the fast path was taken, and gave black's layout
     assert fast == whole
     assert len(whole) > 20_000
+
+
+def test_names_masked_for_layout_come_back_as_black_lays_them_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fast path formats each shape of element once, with its plain names
+    masked by strings of their length: names of every length around the
+    line-length boundaries, and strings it must not mask (quotes,
+    backslashes, spaces, non-ASCII), give black's layout of the whole file."""
+    import black
+
+    from generator import migration_writer
+
+    odd = ["it's", 'a"b', "back\\slash", "two words", "café", "", "x" * 30]
+    operations: list[Operation] = []
+    for length in range(1, 64):
+        name = ("t" + "abcdefghij" * 7)[:length]
+        target = f"{name}_target" if length > 1 else "band"
+        operations.append(
+            CreateTable(
+                Table(
+                    name,
+                    columns=(
+                        Column("id", Type("Serial"), primary_key=True),
+                        Column(
+                            "c" * (length % 40 + 1),
+                            Type("Varchar", length=length),
+                            default=odd[length % len(odd)],
+                        ),
+                        Column("ref", Type("Integer"), references=ForeignKey(target), null=True),
+                    ),
+                )
+            )
+        )
+        operations.append(AlterColumn(name, "n" * length, null=True, default="x" * length))
+        operations.append(AddColumn(name, Column("w" * length, Type("Text"), default=name)))
+    calls = 0
+    original = black.format_str
+
+    def counting(text: str, *, mode: black.Mode) -> str:
+        nonlocal calls
+        calls += 1
+        return original(text, mode=mode)
+
+    monkeypatch.setattr(migration_writer.black, "format_str", counting)
+    fast = render_migration("0001_names", None, operations, fast=True)
+    fast_calls = calls
+    whole = render_migration("0001_names", None, operations, fast=False)
+    assert fast == whole
+    assert fast_calls > 0
+    # Tables whose names have one length share their shapes: a few black runs
+    # for a hundred tables, laid out as black lays out the whole file.
+    uniform: list[Operation] = [
+        CreateTable(
+            Table(
+                f"tab{i:03d}",
+                columns=(
+                    Column("id", Type("Serial"), primary_key=True),
+                    Column("up", Type("Integer"), references=ForeignKey(f"tab{i - 1:03d}")),
+                    Column("name", Type("Varchar", length=50), default=f"n{i:03d}"),
+                ),
+            )
+        )
+        for i in range(1, 101)
+    ]
+    calls = 0
+    fast = render_migration("0001_uniform", None, uniform, fast=True)
+    assert calls <= 6
+    assert fast == render_migration("0001_uniform", None, uniform, fast=False)

@@ -368,3 +368,63 @@ def test_a_rename_of_the_primary_key_into_another_column_is_reported(
         "column 'id' was the primary key of table 'band' and 'name' is not; a migration "
         "cannot change which column is the primary key"
     ]
+
+
+def test_the_compiled_code_kept_in_the_cache_folder_gives_the_same_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generated code is kept compiled under the digest of its source: a
+    second run compiles nothing and reads the same state, a changed schema
+    is compiled again, a damaged file is compiled again, and with
+    PYTHONDONTWRITEBYTECODE (or no folder to write in) nothing is written."""
+    from generator import state as state_module
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    expected = state(ROOT / "schema")
+    cache = tmp_path / "__pycache__"
+    compiled: list[str] = []
+    real_compile = compile
+
+    def counting(source: str, filename: str, mode: str) -> object:
+        compiled.append(filename)
+        return real_compile(source, filename, mode)
+
+    monkeypatch.setattr(state_module, "compile", counting, raising=False)
+
+    def cached_state(*paths: Path) -> Schema:
+        result = schema_state(list(paths), cache=cache)
+        assert isinstance(result, Schema), result
+        return result
+
+    assert cached_state(ROOT / "schema") == expected
+    first = sorted(p.name for p in cache.iterdir())
+    assert compiled and len(first) == len(compiled)
+    compiled.clear()
+    found = cached_state(ROOT / "schema")
+    assert found == expected and found.tables == expected.tables
+    assert compiled == []
+    # A damaged file: its digest does not match, so it is compiled again.
+    victim = max(cache.iterdir(), key=lambda p: p.stat().st_size)
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    assert cached_state(ROOT / "schema") == expected
+    assert len(compiled) == 1
+    # A changed schema is a different source: compiled, never the old state.
+    compiled.clear()
+    schema = tmp_path / "schema"
+    schema.mkdir()
+    (schema / "music.yaml").write_text(V1)
+    v1 = cached_state(schema)
+    (schema / "music.yaml").write_text(V1.replace("length: 50", "length: 60", 1))
+    v1_edited = cached_state(schema)
+    assert v1 != v1_edited and v1_edited == state(schema)
+    assert len(compiled) >= 2
+    assert len(list(cache.iterdir())) <= state_module._CACHE_KEEP
+    # Nothing is written without leave to, or where there is no folder.
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    elsewhere = tmp_path / "other" / "__pycache__"
+    assert schema_state([schema], cache=elsewhere) == v1_edited
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    assert schema_state([schema], cache=elsewhere) == v1_edited
+    assert not (tmp_path / "other").exists()

@@ -309,13 +309,18 @@ class Schema:
     references (cycles aside)."""
 
     tables: tuple[Table, ...] = ()
+    #: The tables by name: the differ and the operations look tables up by
+    #: name all the time, and a schema may have hundreds.
+    _by_name: dict[str, Table] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tables", tuple(self.tables))
-        names = [t.name for t in self.tables]
-        if len(set(names)) != len(names):
+        by_name = {t.name: t for t in self.tables}
+        if len(by_name) != len(self.tables):
+            names = [t.name for t in self.tables]
             twice = sorted({n for n in names if names.count(n) > 1})
             raise SchemaStateError(f"two tables named {twice[0]!r}")
+        object.__setattr__(self, "_by_name", by_name)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Schema):
@@ -333,13 +338,13 @@ class Schema:
         return [t.name for t in self.tables]
 
     def has(self, name: str) -> bool:
-        return any(t.name == name for t in self.tables)
+        return name in self._by_name
 
     def table(self, name: str) -> Table:
-        for table in self.tables:
-            if table.name == name:
-                return table
-        raise SchemaStateError(f"there is no table {name!r}")
+        found = self._by_name.get(name)
+        if found is None:
+            raise SchemaStateError(f"there is no table {name!r}")
+        return found
 
     def put(self, table: Table, *, old_name: str | None = None) -> Schema:
         """This schema with ``table`` replacing the table named ``old_name``

@@ -116,13 +116,17 @@ class PostgresCompiler(Compiler):
                     steps.append(f"{alter} SET DEFAULT {default}")
             else:
                 steps.append(sql)
-                if old.default is not None and "default" not in changes:
-                    # PostgreSQL keeps the default's text through a type change
-                    # ('1.500' stays when the digits become 2): set it again so
-                    # the catalog has what the new type renders.
-                    default = self.default_sql(new)
-                    if default is not None:
-                        steps.append(f"{alter} SET DEFAULT {default}")
+                default = self.default_sql(new)
+                if (
+                    old.default is not None
+                    and "default" not in changes
+                    and default is not None
+                    and default != self.default_sql(old)
+                ):
+                    # PostgreSQL keeps the default's text through a change of
+                    # digits ('1.500' stays when the scale becomes 2): set it
+                    # again so the catalog has what the new type renders.
+                    steps.append(f"{alter} SET DEFAULT {default}")
         if "null" in changes and new.null != old.null:
             steps.append(f"{alter} {'DROP NOT NULL' if new.null else 'SET NOT NULL'}")
         if "default" in changes:

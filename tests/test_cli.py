@@ -305,8 +305,27 @@ def test_pre_commit_hook_undoes_hand_edits(
 
 def test_demo_prints_the_sql_of_its_first_query(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    database = tmp_path / "music.sqlite"
+    # The README's main job: the project's migrations make the tables.
+    forwards = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "generator",
+            "migrations",
+            "forwards",
+            "--database",
+            f"sqlite:///{database}",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert forwards.returncode == 0, forwards.stderr
     demo = subprocess.run(
-        [sys.executable, "examples/music_demo.py", str(tmp_path / "music.sqlite")],
+        [sys.executable, "examples/music_demo.py", str(database)],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -328,3 +347,29 @@ def test_demo_prints_the_sql_of_its_first_query(tmp_path: Path) -> None:
         "{'name': 'Pythonistas', 'manager.name': 'Guido'}",
         "{'name': 'Unmanaged', 'manager.name': None}",
     ]
+    # Run again on the same database: it starts from empty tables.
+    again = subprocess.run(
+        [sys.executable, "examples/music_demo.py", str(database)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == demo.stdout
+
+
+def test_demo_without_migrations_says_how_to_make_the_tables(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    demo = subprocess.run(
+        [sys.executable, "examples/music_demo.py", str(tmp_path / "empty.sqlite")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert demo.returncode == 1
+    assert "piccolo-gen migrations forwards --database sqlite:///" in demo.stderr
+    assert "shirt" in demo.stderr  # the first table it deleted from

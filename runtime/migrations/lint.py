@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from .._columns import UUID4
+from .._dialect import POSTGRES, SQLITE
+from ..schema.compile import runtime_column
 from ..schema.operations import (
     UNCHANGED,
     AddColumn,
@@ -69,15 +71,15 @@ class Finding:
 
 _INT_RANK: Final = {"SmallInt": 1, "Integer": 2, "Serial": 2, "BigInt": 3, "BigSerial": 3}
 _FLOAT_RANK: Final = {"Real": 1, "DoublePrecision": 2}
-_BOUNDED_TEXT: Final = frozenset({"Varchar", "Char", "Email", "Secret"})
-_TEXT: Final = _BOUNDED_TEXT | {"Text"}
+_BOUNDED_TEXT: Final = frozenset({"Varchar", "Char", "Email"})
+_TEXT: Final = _BOUNDED_TEXT | {"Text", "Secret"}
 
 
 def _widens(old: Type, new: Type) -> bool:
     """Whether every value of ``old`` is a value of ``new`` (nothing is lost)."""
-    if old == new:
+    if old == new or _same_in_database(old, new):
         return True
-    if old.kind in _TEXT and new.kind == "Text":
+    if old.kind in _TEXT and new.kind in ("Text", "Secret"):
         return True
     if old.kind in _BOUNDED_TEXT and new.kind in _BOUNDED_TEXT:
         return (
@@ -112,15 +114,27 @@ def _rewrites_on_postgres(old: Type, new: Type) -> bool:
     """Whether PostgreSQL rewrites the table to change ``old`` to ``new``
     (it does not for a longer varchar, varchar to text, more numeric digits
     at the same scale)."""
-    if old.kind in ("Varchar", "Email", "Secret") and new.kind in ("Varchar", "Email", "Secret"):
+    if _same_in_database(old, new):
+        return False
+    if old.kind in ("Varchar", "Email") and new.kind in ("Varchar", "Email"):
         return new.length is not None and old.length is not None and new.length < old.length
-    if old.kind in ("Varchar", "Email", "Secret", "Text") and new.kind == "Text":
+    if old.kind in _TEXT and new.kind in ("Text", "Secret"):
         return False
     if old.kind == "Numeric" and new.kind == "Numeric":
         if new.digits is None:
             return False
         return old.digits is None or old.digits[1] != new.digits[1] or new.digits[0] < old.digits[0]
     return old != new
+
+
+def _same_in_database(old: Type, new: Type) -> bool:
+    """Whether both types are one SQL type on both dialects (``Text`` and
+    ``Secret``; ``Varchar(255)`` and ``Email``): the change is the generated
+    code's alone."""
+    return all(
+        runtime_column(old)._ddl_type(d) == runtime_column(new)._ddl_type(d)
+        for d in (POSTGRES, SQLITE)
+    )
 
 
 def _type_text(t: Type) -> str:

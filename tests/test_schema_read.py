@@ -9,19 +9,15 @@ holding what the model cannot (read without failing, with notes).
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import decimal
 import itertools
-import os
 import time
 import types
 import uuid
-from collections.abc import AsyncIterator, Iterable
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
-import _pg
 import pytest
 
 import generated.features
@@ -65,7 +61,7 @@ from runtime._columns import (
 )
 from runtime._columns import ForeignKey as _ForeignKey
 from runtime._dialect import Dialect
-from runtime._engine import Engine, PostgresEngine, SQLiteEngine
+from runtime._engine import Engine, PostgresEngine
 from runtime.schema import state
 from runtime.schema.compile import compiler_for
 from runtime.schema.database import DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
@@ -80,41 +76,6 @@ MODULES = [
     generated.inventory,
     generated.keys,
 ]
-
-_databases = itertools.count()
-
-
-@contextlib.asynccontextmanager
-async def fresh_postgres(server: str) -> AsyncIterator[PostgresEngine]:
-    """An engine on a PostgreSQL database made for one test (dropped afterwards)."""
-    name = f"piccolo_gen_read_{os.getpid()}_{next(_databases)}"
-    _pg.create_database(server, name)
-    engine = PostgresEngine(config={"dsn": _pg.with_database(server, name)})
-    try:
-        yield engine
-    finally:
-        await engine.close()
-        _pg.drop_database(server, name)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Engine]:
-    """An empty database of each engine in turn: a fresh SQLite file, or a
-    PostgreSQL database of the test's own."""
-    if request.param == "sqlite":
-        sqlite = SQLiteEngine(tmp_path / "read.sqlite")
-        yield sqlite
-        await sqlite.close()
-        return
-    async with fresh_postgres(request.getfixturevalue("pg_dsn")) as postgres:
-        yield postgres
-
-
-@pytest.fixture
-async def pg_db(pg_dsn: str) -> AsyncIterator[PostgresEngine]:
-    """An empty PostgreSQL database of the test's own."""
-    async with fresh_postgres(pg_dsn) as postgres:
-        yield postgres
 
 
 def tables_of(module: types.ModuleType) -> list[type[Table[Any]]]:

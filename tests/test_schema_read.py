@@ -9,6 +9,7 @@ holding what the model cannot (read without failing, with notes).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import decimal
 import itertools
@@ -17,6 +18,7 @@ import time
 import types
 import uuid
 from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 from typing import Any
 
 import _pg
@@ -82,24 +84,37 @@ MODULES = [
 _databases = itertools.count()
 
 
+@contextlib.asynccontextmanager
+async def fresh_postgres(server: str) -> AsyncIterator[PostgresEngine]:
+    """An engine on a PostgreSQL database made for one test (dropped afterwards)."""
+    name = f"piccolo_gen_read_{os.getpid()}_{next(_databases)}"
+    _pg.create_database(server, name)
+    engine = PostgresEngine(config={"dsn": _pg.with_database(server, name)})
+    try:
+        yield engine
+    finally:
+        await engine.close()
+        _pg.drop_database(server, name)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Engine]:
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Engine]:
     """An empty database of each engine in turn: a fresh SQLite file, or a
-    PostgreSQL database made for this test alone (dropped afterwards)."""
+    PostgreSQL database of the test's own."""
     if request.param == "sqlite":
         sqlite = SQLiteEngine(tmp_path / "read.sqlite")
         yield sqlite
         await sqlite.close()
         return
-    server: str = request.getfixturevalue("pg_dsn")
-    name = f"piccolo_gen_read_{os.getpid()}_{next(_databases)}"
-    _pg.create_database(server, name)
-    postgres = PostgresEngine(config={"dsn": _pg.with_database(server, name)})
-    try:
+    async with fresh_postgres(request.getfixturevalue("pg_dsn")) as postgres:
         yield postgres
-    finally:
-        await postgres.close()
-        _pg.drop_database(server, name)
+
+
+@pytest.fixture
+async def pg_db(pg_dsn: str) -> AsyncIterator[PostgresEngine]:
+    """An empty PostgreSQL database of the test's own."""
+    async with fresh_postgres(pg_dsn) as postgres:
+        yield postgres
 
 
 def tables_of(module: types.ModuleType) -> list[type[Table[Any]]]:
@@ -258,7 +273,20 @@ class Everything(
     big = ForeignKey(lambda: Big, null=True, index=True)
 
 
-HAND_MADE = [Target, Big, Everything]
+class Odd(
+    Table[dict[str, Any]],
+    tablename='Odd "Name"',
+    unique=(("weird", "plain"),),
+    indexes=(Index("plain", "weird"),),
+):
+    """Names that need quoting everywhere, and a serial key whose sequence does."""
+
+    weird = Varchar(length=5, default="q", db_column_name='Wei\'rd "Col"', unique=True, index=True)
+    plain = Integer(default=0)
+    parent = ForeignKey(lambda: Odd, null=True, on_delete="set_null")
+
+
+HAND_MADE = [Target, Big, Everything, Odd]
 
 
 async def test_every_type_and_default_reads_back(db: Engine) -> None:
@@ -281,6 +309,22 @@ async def test_every_type_and_default_reads_back(db: Engine) -> None:
     assert by_name["target_default"].references == DbForeignKey(
         "read_target", "id", "SET DEFAULT", "SET DEFAULT"
     )
+
+
+async def test_time_stamps_read_the_same_in_any_session_time_zone(pg_db: Engine) -> None:
+    # SQLite keeps the DEFAULT text; PostgreSQL prints a constant in the session's zone.
+    db = pg_db
+    await create_tables(*HAND_MADE).run(engine=db)
+    async with db.transaction():
+        await db.execute("SET LOCAL TimeZone = 'Asia/Kolkata'")
+        shown = await db.fetch(
+            "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d"
+            " JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+            " WHERE a.attname = 'v_timestamptz'"
+        )
+        assert "+05:30" in shown[0][0]  # the catalog's text moved; the read must not
+        schema = await read_schema(db)
+    assert schema == expected(HAND_MADE, db.dialect)
 
 
 async def test_two_reads_of_one_database_are_equal(db: Engine) -> None:
@@ -327,6 +371,8 @@ PG_BEYOND = [
     'CREATE INDEX "child_partial" ON "child" ("qty") WHERE "qty" > 10',
     'CREATE INDEX "child_desc" ON "child" ("qty" DESC)',
     'CREATE INDEX "child_hash" ON "child" USING hash ("label")',
+    'CREATE TABLE "measure" ("at" DATE NOT NULL) PARTITION BY RANGE ("at")',
+    "CREATE TABLE \"measure_2024\" PARTITION OF \"measure\" FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
 ]
 
 SQLITE_BEYOND = [
@@ -339,6 +385,7 @@ SQLITE_BEYOND = [
     'CREATE INDEX "child_lower" ON "child" (lower("label"))',
     'CREATE INDEX "child_partial" ON "child" ("qty") WHERE "qty" > 10',
     'CREATE INDEX "child_desc" ON "child" ("qty" DESC)',
+    'CREATE VIRTUAL TABLE "search" USING fts5("body")',
 ]
 
 
@@ -371,10 +418,17 @@ async def test_what_the_model_cannot_hold_is_noted_not_fatal(db: Engine) -> None
         "parent: the primary key has several columns" if not postgres else "primary key",
     ]
     expected_notes += (
-        ["identity column", "check constraint", "child_hash"]
+        [
+            "identity column",
+            "check constraint",
+            "child_hash",
+            "measure: is a partitioned table",
+            "measure_2024: is a partition",
+        ]
         if postgres
-        else ["AUTOINCREMENT", "CHECK constraints"]
+        else ["AUTOINCREMENT", "CHECK constraints", "search: is a virtual table"]
     )
+    assert "measure" not in {t.name for t in reading.schema}
     for part in expected_notes:
         assert part in noted, f"no note mentions {part!r}:\n{noted}"
     assert all(isinstance(n, Note) for n in reading.notes)
@@ -384,34 +438,27 @@ async def test_what_the_model_cannot_hold_is_noted_not_fatal(db: Engine) -> None
 # -- many tables ---------------------------------------------------------------------------
 
 
-async def test_reading_500_tables_on_postgres(pg_engine: PostgresEngine, pg_dsn: str) -> None:
-    name = f"piccolo_gen_read_{os.getpid()}_{next(_databases)}"
-    _pg.create_database(pg_dsn, name)
-    engine = PostgresEngine(config={"dsn": _pg.with_database(pg_dsn, name)})
-    try:
-        statements = []
-        for n in range(500):
-            statements.append(
-                f'CREATE TABLE "t{n}" ("id" SERIAL PRIMARY KEY,'
-                f" \"name\" VARCHAR(50) NOT NULL DEFAULT '' UNIQUE,"
-                f' "parent" INTEGER REFERENCES "t{max(n - 1, 0)}" ("id") ON DELETE CASCADE,'
-                f' "score" NUMERIC(5, 2) DEFAULT 0.00, "tags" TEXT[] DEFAULT \'{{}}\')'
-            )
-            statements.append(f'CREATE INDEX "t{n}_score" ON "t{n}" ("score")')
-        await engine.execute(";\n".join(statements))
-        started = time.perf_counter()
-        schema = await read_schema(engine)
-        elapsed = time.perf_counter() - started
-        print(f"\nread_schema of 500 tables on PostgreSQL: {elapsed * 1000:.0f} ms")
-        assert len(schema.tables) == 500
-        t7 = schema.table("t7")
-        assert t7.columns[2].references == DbForeignKey("t6", "id", "CASCADE", "NO ACTION")
-        assert t7.indexes == (DbIndex("t7_score", ("score",)),)
-        assert t7.unique == (DbUnique("t7_name_key", ("name",)),)
-        assert [c.default for c in t7.columns] == [None, "''", None, "0.00", "'{}'"]
-    finally:
-        await engine.close()
-        _pg.drop_database(pg_dsn, name)
+async def test_reading_500_tables_on_postgres(pg_db: PostgresEngine) -> None:
+    statements = []
+    for n in range(500):
+        statements.append(
+            f'CREATE TABLE "t{n}" ("id" SERIAL PRIMARY KEY,'
+            f" \"name\" VARCHAR(50) NOT NULL DEFAULT '' UNIQUE,"
+            f' "parent" INTEGER REFERENCES "t{max(n - 1, 0)}" ("id") ON DELETE CASCADE,'
+            f' "score" NUMERIC(5, 2) DEFAULT 0.00, "tags" TEXT[] DEFAULT \'{{}}\')'
+        )
+        statements.append(f'CREATE INDEX "t{n}_score" ON "t{n}" ("score")')
+    await pg_db.execute(";\n".join(statements))
+    started = time.perf_counter()
+    schema = await read_schema(pg_db)
+    elapsed = time.perf_counter() - started
+    print(f"\nread_schema of 500 tables on PostgreSQL: {elapsed * 1000:.0f} ms")
+    assert len(schema.tables) == 500
+    t7 = schema.table("t7")
+    assert t7.columns[2].references == DbForeignKey("t6", "id", "CASCADE", "NO ACTION")
+    assert t7.indexes == (DbIndex("t7_score", ("score",)),)
+    assert t7.unique == (DbUnique("t7_name_key", ("name",)),)
+    assert [c.default for c in t7.columns] == [None, "''", None, "0.00", "'{}'"]
 
 
 # -- the spellings, without a database ---------------------------------------------------

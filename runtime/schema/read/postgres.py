@@ -14,6 +14,11 @@ its value and written again the way the DDL writes a value of the column's
 type. A default that is not a value (``LOCALTIMESTAMP``, ``gen_random_uuid()``,
 any other expression) is kept as PostgreSQL prints it, which for the
 expressions our DDL writes is what it wrote.
+
+Dates and intervals are parsed in PostgreSQL's default output styles
+(``DateStyle`` ISO, ``IntervalStyle`` postgres); a time stamp with a time
+zone in any session time zone (it is written as the UTC instant). A server
+set to other styles gives defaults that are not parsed and stay in its text.
 """
 
 from __future__ import annotations
@@ -100,6 +105,9 @@ _TOKEN: Final = re.compile(
 )
 
 
+_END: Final = re.compile(r"\s*\Z")
+
+
 @dataclass(frozen=True, slots=True)
 class _Value:
     """A constant of a default: ``kind`` is ``string``, ``number``, ``bool`` or ``null``."""
@@ -125,9 +133,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens: list[tuple[str, str]] = []
         position = 0
-        while position < len(text):
-            if text[position:].strip() == "":
-                break
+        while not _END.match(text, position):
             match = _TOKEN.match(text, position)
             if match is None or match.lastgroup is None:
                 raise _Unparsed
@@ -232,8 +238,12 @@ def _interval(text: str) -> datetime.timedelta:
         if match is None:
             raise ValueError(f"{text!r} is no interval output")
         sign, hours, minutes, seconds = match.groups()
+        whole, _, fraction = seconds.partition(".")
         clock = datetime.timedelta(
-            hours=int(hours), minutes=int(minutes), seconds=float(decimal.Decimal(seconds))
+            hours=int(hours),
+            minutes=int(minutes),
+            seconds=int(whole),
+            microseconds=int(fraction.ljust(6, "0")[:6]),
         )
         total += -clock if sign == "-" else clock
     return total
@@ -296,6 +306,8 @@ _WRITERS["INTERVAL"] = (
 
 def _write(value: _Value | _Array, type_: str, *, element: bool) -> str:
     """``value`` as our DDL writes a default (or an array element) of type ``type_``."""
+    if isinstance(value, _Value) and value.kind == "null":
+        return "NULL"
     if type_.endswith("[]"):
         if isinstance(value, _Array):
             items = ", ".join(_write(item, type_[:-2], element=True) for item in value.items)
@@ -305,8 +317,6 @@ def _write(value: _Value | _Array, type_: str, *, element: bool) -> str:
         raise ValueError(f"{value.text} is no array")
     if isinstance(value, _Array):
         raise ValueError(f"an array is no value of {type_}")
-    if value.kind == "null":
-        return "NULL"
     if value.kind == "bool" or type_ == "BOOLEAN":
         truth = {"true": "TRUE", "t": "TRUE", "false": "FALSE", "f": "FALSE"}
         return truth[value.text.lower()]
@@ -332,7 +342,8 @@ def db_default(expression: str, type_: str) -> str:
 _WANTED: Final = "($2::text[] IS NULL OR c.relname = ANY($2::text[]))"
 
 _COLUMNS: Final = f"""
-SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+SELECT c.relname, c.relkind::text, c.relispartition,
+       a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text,
        CASE WHEN d.adbin IS NOT NULL THEN (
            SELECT s.oid::regclass::text
@@ -344,7 +355,7 @@ FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE n.nspname = $1 AND c.relkind = 'r' AND {_WANTED}
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'f') AND {_WANTED}
 ORDER BY c.relname, a.attnum
 """
 
@@ -396,6 +407,8 @@ _ACTIONS: Final = {
     "d": "SET DEFAULT",
 }
 
+_RELATIONS: Final = {"p": "a partitioned table", "f": "a foreign table"}
+
 _KINDS: Final = {"c": "check constraint", "x": "exclusion constraint", "t": "constraint trigger"}
 
 
@@ -414,13 +427,22 @@ async def read(
     names = None if wanted is None else sorted(wanted)
     notes: list[Note] = []
     tables: dict[str, _Table] = {}
+    passed: set[str] = set()
     for row in await fetch(_COLUMNS, (schema, names)):
         table_name: str = row[0]
-        if skipped(table_name, wanted):
+        if skipped(table_name, wanted) or table_name in passed:
+            continue
+        kind, partition = row[1], row[2]
+        if kind != "r" or partition:
+            # Tables the model has no word for: left out whole, and said so.
+            what = "a partition" if partition else _RELATIONS[kind]
+            notes.append(Note(table_name, f"is {what}; not read"))
+            passed.add(table_name)
             continue
         table = tables.setdefault(table_name, _Table(table_name, [], [], []))
-        if row[1] is not None:  # None: a table without columns
-            table.columns.append(_column(row, notes))
+        if row[3] is not None:  # None: a table without columns
+            values = tuple(row)
+            table.columns.append(_column((values[0], *values[3:]), notes))
     for row in await fetch(_CONSTRAINTS, (schema, names)):
         if row[0] in tables:
             _constraint(tables[row[0]], row, schema, notes)

@@ -151,6 +151,8 @@ async def read(
             keys.setdefault(table, []).append(name)
         if table not in tables:
             continue
+        if hidden == 1:  # a hidden column of a virtual table: not a column of its rows
+            continue
         if hidden:
             notes.append(Note(table, f"column {name!r} is generated; read as a plain column"))
         # A key is NOT NULL in the model, as on PostgreSQL. SQLite makes an
@@ -161,6 +163,8 @@ async def read(
             DbColumn(name, db_type(type_ or ""), bool(notnull or pk), db_default(default), bool(pk))
         )
     for table in tables.values():
+        if re.match(r"\s*CREATE\s+VIRTUAL\b", table.sql, re.IGNORECASE):
+            notes.append(Note(table.name, "is a virtual table; read as a plain one"))
         if len([c for c in table.columns if c.primary_key]) > 1:
             notes.append(Note(table.name, "the primary key has several columns"))
         if re.search(r"\bAUTOINCREMENT\b", table.sql, re.IGNORECASE):

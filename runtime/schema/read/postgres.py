@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from ..._columns import decimal_text, seconds_text
 from ..database import DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
 from ._common import Fetch, Note, skipped
 
@@ -268,11 +269,20 @@ def _timestamptz(text: str) -> datetime.datetime:
     return value.astimezone(datetime.UTC)
 
 
-def _finite(text: str) -> str:
+def _float(text: str) -> str:
     number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text!r} is not finite")
+    if math.isnan(number):
+        return "'NaN'"
+    if math.isinf(number):
+        return "'Infinity'" if number > 0 else "'-Infinity'"
     return str(number)
+
+
+def _finite_decimal(text: str) -> decimal.Decimal:
+    number = decimal.Decimal(text)
+    if not number.is_finite():
+        raise ValueError(f"{text!r} is not finite")  # our DDL writes no such default
+    return number
 
 
 #: How our DDL writes a constant of a type, from the constant's text:
@@ -289,8 +299,8 @@ def _same(writer: _Writer) -> tuple[_Writer, _Writer]:
 for _name in ("INTEGER", "BIGINT", "SMALLINT", "SERIAL", "BIGSERIAL", "SMALLSERIAL"):
     _WRITERS[_name] = _same(lambda text: str(int(text)))
 for _name in ("REAL", "DOUBLE PRECISION"):
-    _WRITERS[_name] = _same(_finite)
-_WRITERS["NUMERIC"] = _same(lambda text: str(decimal.Decimal(text)))
+    _WRITERS[_name] = _same(_float)
+_WRITERS["NUMERIC"] = _same(lambda text: decimal_text(_finite_decimal(text)))
 _WRITERS["DATE"] = _same(lambda text: _quoted(str(datetime.date.fromisoformat(text))))
 _WRITERS["TIME"] = _same(lambda text: _quoted(str(_time_value(text))))
 _WRITERS["TIMESTAMP"] = _same(lambda text: _quoted(str(_timestamp(text))))
@@ -299,7 +309,7 @@ _WRITERS["UUID"] = _same(lambda text: _quoted(str(uuid.UUID(text))))
 # A scalar interval default is written in seconds; an array element as
 # Python prints the timedelta (``runtime._columns._sql_literal``).
 _WRITERS["INTERVAL"] = (
-    lambda text: _quoted(f"{_interval(text).total_seconds()} seconds"),
+    lambda text: _quoted(f"{seconds_text(_interval(text))} seconds"),
     lambda text: _quoted(str(_interval(text))),
 )
 

@@ -74,7 +74,14 @@ from runtime._engine import Engine, PostgresEngine, SQLiteEngine
 from runtime.schema import state
 from runtime.schema.compile import compiler_for
 from runtime.schema.database import DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
-from runtime.schema.read import HISTORY_TABLE, Note, read_schema, read_schema_notes
+from runtime.schema.read import (
+    HISTORY_TABLE,
+    Note,
+    TableStateError,
+    read_schema,
+    read_schema_notes,
+    read_table_state,
+)
 from runtime.schema.read import postgres as pg_reader
 from runtime.schema.read import sqlite as sqlite_reader
 
@@ -731,3 +738,40 @@ def test_interval_seconds_are_exact(span: datetime.timedelta, text: str) -> None
     whole, _, fraction = text.lstrip("-").partition(".")
     micros = int(whole) * 1_000_000 + int(fraction.ljust(6, "0"))
     assert datetime.timedelta(microseconds=-micros if text[0] == "-" else micros) == span
+
+
+# -- one table as a schema state (what alter() compiles against) -------------------------
+
+
+async def test_a_table_read_as_state_lowers_to_what_was_read(db: Engine) -> None:
+    # read -> state -> lower is the identity on what our DDL made: every
+    # type maps back to a state type writing it, every name and default kept.
+    made = [*(PG_MADE if db.dialect.name == "postgres" else HAND_MADE), *generated.music.TABLES]
+    made = with_targets(made)
+    await create_tables(*made).run(engine=db)
+    schema = await read_schema(db)
+    compiler = compiler_for(db.dialect)
+    for table in schema:
+        read = await read_table_state(db._fetch_built, db.dialect, table.name)
+        assert read is not None and read.notes == ()
+        assert compiler.lower_table(read.table) == table, describe(
+            DbSchema(schema.dialect, (compiler.lower_table(read.table),)), schema.only({table.name})
+        )
+    assert await read_table_state(db._fetch_built, db.dialect, "no_such_table") is None
+
+
+async def test_a_table_read_as_state_names_what_it_cannot_hold(db: Engine) -> None:
+    postgres = db.dialect.name == "postgres"
+    for sql in PG_BEYOND if postgres else SQLITE_BEYOND:
+        await db.execute(sql)
+    with pytest.raises(TableStateError, match="table 'parent' has a primary key of several"):
+        await read_table_state(db._fetch_built, db.dialect, "parent")
+    with pytest.raises(TableStateError, match="child.address has the type '(inet|INET)'"):
+        await read_table_state(db._fetch_built, db.dialect, "child")
+    await db.execute('ALTER TABLE "child" DROP COLUMN "address"')
+    read = await read_table_state(db._fetch_built, db.dialect, "child")
+    assert read is not None
+    # The indexes the state would flatten stay out of it, and are noted.
+    assert read.table.indexes == ()
+    assert {n.index for n in read.notes} >= {"child_lower", "child_partial", "child_desc"}
+    assert [c.name for c in read.table.columns] == ["id", "a", "b", "qty", "twice", "label"]

@@ -15,6 +15,9 @@ out, for the commands that must tell the user (``introspect``, drift).
 What the model holds is always read whole: a note never hides a column or
 a constraint that the model could have held.
 
+``read_table_state`` reads one table as a schema state (``state.Table``),
+the table ``alter()`` compiles its steps against (see ``_state``).
+
 The history table of the migrations (``HISTORY_TABLE``) is no table of the
 schema and is skipped unless named in ``tables``; SQLite's own tables
 (``sqlite_%``) always are.
@@ -29,11 +32,21 @@ from typing import TYPE_CHECKING, Final
 from ..database import DbSchema
 from . import postgres, sqlite
 from ._common import HISTORY_TABLE, Note
+from ._state import TableState, TableStateError, read_table_state
 
 if TYPE_CHECKING:
     from ..._engine_base import Engine
 
-__all__ = ["HISTORY_TABLE", "Note", "Reading", "read_schema", "read_schema_notes"]
+__all__ = [
+    "HISTORY_TABLE",
+    "Note",
+    "Reading",
+    "TableState",
+    "TableStateError",
+    "read_schema",
+    "read_schema_notes",
+    "read_table_state",
+]
 
 _READERS: Final = {"postgres": postgres.read, "sqlite": sqlite.read}
 

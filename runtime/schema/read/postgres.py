@@ -556,7 +556,7 @@ def _constraint(table: _Table, row: Sequence[Any], schema: str, notes: list[Note
 def _index(table: _Table, row: Sequence[Any], notes: list[Note]) -> None:
     _, name, unique, columns, key_count, count, partial, expressions, method, options, sql = row
     if expressions or any(c is None for c in columns):
-        notes.append(Note(table.name, f"index {name!r} is over expressions: {sql}"))
+        notes.append(Note(table.name, f"index {name!r} is over expressions: {sql}", index=name))
         return
     extras = []
     if partial:
@@ -568,5 +568,5 @@ def _index(table: _Table, row: Sequence[Any], notes: list[Note]) -> None:
     if any(options[:key_count]):
         extras.append("orders a column DESC or NULLS FIRST (left out)")
     if extras:
-        notes.append(Note(table.name, f"index {name!r} {', '.join(extras)}: {sql}"))
+        notes.append(Note(table.name, f"index {name!r} {', '.join(extras)}: {sql}", index=name))
     table.indexes.append(DbIndex(name, tuple(columns[:key_count]), bool(unique)))

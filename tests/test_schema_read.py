@@ -438,6 +438,46 @@ async def test_time_stamps_read_the_same_in_any_session_time_zone(pg_db: Engine)
     assert schema == expected(HAND_MADE, db.dialect)
 
 
+OTHER_STYLES = {
+    "DateStyle": "SQL, DMY",
+    "IntervalStyle": "sql_standard",
+    "extra_float_digits": "0",
+    "bytea_output": "escape",
+}
+
+
+async def test_defaults_read_the_same_in_any_output_style(pg_db: Engine) -> None:
+    # PostgreSQL prints a default's constant in the session's styles; the
+    # read sets its own for itself and puts the caller's back.
+    db = pg_db
+    await create_tables(*PG_MADE).run(engine=db)
+    async with db.transaction():
+        for name, value in OTHER_STYLES.items():
+            await db.execute(f"SET LOCAL {name} = '{value}'")
+        shown = await db.fetch(
+            "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d"
+            " JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+            " WHERE a.attname IN ('v_interval_neg', 'v_date') ORDER BY a.attname"
+        )
+        assert [row[0] for row in shown] == ["'31/12/1999'::date", "'-0:00:01.5'::interval"]
+        schema = await read_schema(db)
+        settings = [
+            (await db.fetch(f"SELECT current_setting('{name}')"))[0][0] for name in OTHER_STYLES
+        ]
+        assert settings == list(OTHER_STYLES.values())
+    assert schema == expected(PG_MADE, db.dialect), describe(schema, expected(PG_MADE, db.dialect))
+    # On a database whose sessions start in other styles too.
+    (name,) = (await db.fetch("SELECT current_database()"))[0]
+    for setting, value in OTHER_STYLES.items():
+        await db.execute(f"ALTER DATABASE \"{name}\" SET {setting} = '{value}'")
+    fresh = PostgresEngine(config={"dsn": db.config["dsn"]})
+    try:
+        assert (await fresh.fetch("SHOW DateStyle"))[0][0] == "SQL, DMY"
+        assert await read_schema(fresh) == expected(PG_MADE, db.dialect)
+    finally:
+        await fresh.close()
+
+
 async def test_two_reads_of_one_database_are_equal(db: Engine) -> None:
     await create_tables(*generated.music.TABLES, *HAND_MADE).run(engine=db)
     first = await read_schema(db)

@@ -15,10 +15,13 @@ type. A default that is not a value (``LOCALTIMESTAMP``, ``gen_random_uuid()``,
 any other expression) is kept as PostgreSQL prints it, which for the
 expressions our DDL writes is what it wrote.
 
-Dates and intervals are parsed in PostgreSQL's default output styles
-(``DateStyle`` ISO, ``IntervalStyle`` postgres); a time stamp with a time
-zone in any session time zone (it is written as the UTC instant). A server
-set to other styles gives defaults that are not parsed and stay in its text.
+Constants are parsed in PostgreSQL's default output styles (``DateStyle``
+ISO, ``IntervalStyle`` postgres, ``extra_float_digits`` above 0,
+``bytea_output`` hex), which ``read_schema`` sets for its own transaction
+whatever the session's are; a time stamp with a time zone is read in any
+session time zone (it is written as the UTC instant). Read in other styles
+(``read_table_state`` on a connection of a session set so), a default that
+does not parse stays in PostgreSQL's text, which is still valid SQL.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from ..state import KINDS, Action, Column, ForeignKey, Index, Table, Type, Uniqu
 from . import postgres, sqlite
 from ._common import Fetch, Note
 
-__all__ = ["TableState", "TableStateError", "read_table_state"]
+__all__ = ["TableState", "TableStateError", "read_table_state", "table_state"]
 
 
 class TableStateError(ValueError):

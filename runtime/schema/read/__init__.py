@@ -15,6 +15,9 @@ out, for the commands that must tell the user (``introspect``, drift).
 What the model holds is always read whole: a note never hides a column or
 a constraint that the model could have held.
 
+``read_table_state`` reads one table as a schema state (``state.Table``),
+the table ``alter()`` compiles its steps against (see ``_state``).
+
 The history table of the migrations (``HISTORY_TABLE``) is no table of the
 schema and is skipped unless named in ``tables``; SQLite's own tables
 (``sqlite_%``) always are.
@@ -26,14 +29,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from ..database import DbSchema
+from ..database import DbSchema, DbTable
 from . import postgres, sqlite
-from ._common import HISTORY_TABLE, Note
+from ._common import HISTORY_TABLE, Fetch, Note
+from ._state import TableState, TableStateError, read_table_state
 
 if TYPE_CHECKING:
     from ..._engine_base import Engine
 
-__all__ = ["HISTORY_TABLE", "Note", "Reading", "read_schema", "read_schema_notes"]
+__all__ = [
+    "HISTORY_TABLE",
+    "Note",
+    "Reading",
+    "TableState",
+    "TableStateError",
+    "read_schema",
+    "read_schema_notes",
+    "read_table_state",
+]
 
 _READERS: Final = {"postgres": postgres.read, "sqlite": sqlite.read}
 
@@ -45,6 +58,52 @@ class Reading:
 
     schema: DbSchema
     notes: tuple[Note, ...] = ()
+
+
+#: The settings PostgreSQL prints constants by (in ``pg_get_expr``), and the
+#: values the PostgreSQL reader parses: the defaults of a server.
+_OUTPUT_STYLES: Final = {
+    "DateStyle": "ISO",
+    "IntervalStyle": "postgres",
+    "extra_float_digits": "1",
+    "bytea_output": "hex",
+}
+
+
+async def _with_output_styles(
+    engine: Engine, wanted: frozenset[str] | None, schema: str
+) -> tuple[list[DbTable], list[Note]]:
+    """The PostgreSQL read, in a transaction of ``engine``, with the output
+    styles the reader parses set for that transaction and then put back as
+    they were (a read inside a transaction of the caller leaves its settings
+    alone), so that a session or server with other styles reads the same."""
+    fetch = engine._fetch_built
+    names = list(_OUTPUT_STYLES)
+    listed = ", ".join(f"current_setting('{name}')" for name in names)
+    (found,) = await fetch(f"SELECT {listed}", ())
+    current = dict(zip(names, found, strict=True))
+    changed = [n for n in names if not _same_style(n, current[n], _OUTPUT_STYLES[n])]
+    await _set(fetch, {name: _OUTPUT_STYLES[name] for name in changed})
+    result = await postgres.read(fetch, wanted, schema)
+    await _set(fetch, {name: current[name] for name in changed})
+    return result
+
+
+async def _set(fetch: Fetch, settings: dict[str, str]) -> None:
+    """``SET LOCAL`` each of ``settings`` (for the transaction)."""
+    if settings:
+        calls = ", ".join(
+            f"set_config(${2 * i + 1}, ${2 * i + 2}, true)" for i in range(len(settings))
+        )
+        await fetch(f"SELECT {calls}", [part for item in settings.items() for part in item])
+
+
+def _same_style(name: str, current: str, wanted: str) -> bool:
+    if name == "DateStyle":  # ISO output is the same in any field order
+        return current.split(",")[0].strip().upper() == wanted
+    if name == "extra_float_digits":  # any positive value: the shortest exact output
+        return int(current) > 0
+    return current == wanted
 
 
 async def read_schema(
@@ -72,7 +131,11 @@ async def read_schema_notes(
     reader = _READERS.get(dialect)
     if reader is None:
         raise ValueError(f"cannot read the schema of a {dialect} database")
-    found, notes = await reader(engine._fetch_built, wanted, schema)
+    if dialect == "postgres":
+        async with engine.transaction():
+            found, notes = await _with_output_styles(engine, wanted, schema)
+    else:
+        found, notes = await reader(engine._fetch_built, wanted, schema)
     return Reading(
         DbSchema(dialect, tuple(found)),
         tuple(sorted(notes, key=lambda n: (n.table, n.what))),

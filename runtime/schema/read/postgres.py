@@ -15,10 +15,13 @@ type. A default that is not a value (``LOCALTIMESTAMP``, ``gen_random_uuid()``,
 any other expression) is kept as PostgreSQL prints it, which for the
 expressions our DDL writes is what it wrote.
 
-Dates and intervals are parsed in PostgreSQL's default output styles
-(``DateStyle`` ISO, ``IntervalStyle`` postgres); a time stamp with a time
-zone in any session time zone (it is written as the UTC instant). A server
-set to other styles gives defaults that are not parsed and stay in its text.
+Constants are parsed in PostgreSQL's default output styles (``DateStyle``
+ISO, ``IntervalStyle`` postgres, ``extra_float_digits`` above 0,
+``bytea_output`` hex), which ``read_schema`` sets for its own transaction
+whatever the session's are; a time stamp with a time zone is read in any
+session time zone (it is written as the UTC instant). Read in other styles
+(``read_table_state`` on a connection of a session set so), a default that
+does not parse stays in PostgreSQL's text, which is still valid SQL.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from ..._columns import decimal_text, seconds_text
 from ..database import DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
 from ._common import Fetch, Note, skipped
 
@@ -268,11 +272,20 @@ def _timestamptz(text: str) -> datetime.datetime:
     return value.astimezone(datetime.UTC)
 
 
-def _finite(text: str) -> str:
+def _float(text: str) -> str:
     number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text!r} is not finite")
+    if math.isnan(number):
+        return "'NaN'"
+    if math.isinf(number):
+        return "'Infinity'" if number > 0 else "'-Infinity'"
     return str(number)
+
+
+def _finite_decimal(text: str) -> decimal.Decimal:
+    number = decimal.Decimal(text)
+    if not number.is_finite():
+        raise ValueError(f"{text!r} is not finite")  # our DDL writes no such default
+    return number
 
 
 #: How our DDL writes a constant of a type, from the constant's text:
@@ -289,8 +302,8 @@ def _same(writer: _Writer) -> tuple[_Writer, _Writer]:
 for _name in ("INTEGER", "BIGINT", "SMALLINT", "SERIAL", "BIGSERIAL", "SMALLSERIAL"):
     _WRITERS[_name] = _same(lambda text: str(int(text)))
 for _name in ("REAL", "DOUBLE PRECISION"):
-    _WRITERS[_name] = _same(_finite)
-_WRITERS["NUMERIC"] = _same(lambda text: str(decimal.Decimal(text)))
+    _WRITERS[_name] = _same(_float)
+_WRITERS["NUMERIC"] = _same(lambda text: decimal_text(_finite_decimal(text)))
 _WRITERS["DATE"] = _same(lambda text: _quoted(str(datetime.date.fromisoformat(text))))
 _WRITERS["TIME"] = _same(lambda text: _quoted(str(_time_value(text))))
 _WRITERS["TIMESTAMP"] = _same(lambda text: _quoted(str(_timestamp(text))))
@@ -299,7 +312,7 @@ _WRITERS["UUID"] = _same(lambda text: _quoted(str(uuid.UUID(text))))
 # A scalar interval default is written in seconds; an array element as
 # Python prints the timedelta (``runtime._columns._sql_literal``).
 _WRITERS["INTERVAL"] = (
-    lambda text: _quoted(f"{_interval(text).total_seconds()} seconds"),
+    lambda text: _quoted(f"{seconds_text(_interval(text))} seconds"),
     lambda text: _quoted(str(_interval(text))),
 )
 
@@ -546,7 +559,7 @@ def _constraint(table: _Table, row: Sequence[Any], schema: str, notes: list[Note
 def _index(table: _Table, row: Sequence[Any], notes: list[Note]) -> None:
     _, name, unique, columns, key_count, count, partial, expressions, method, options, sql = row
     if expressions or any(c is None for c in columns):
-        notes.append(Note(table.name, f"index {name!r} is over expressions: {sql}"))
+        notes.append(Note(table.name, f"index {name!r} is over expressions: {sql}", index=name))
         return
     extras = []
     if partial:
@@ -558,5 +571,5 @@ def _index(table: _Table, row: Sequence[Any], notes: list[Note]) -> None:
     if any(options[:key_count]):
         extras.append("orders a column DESC or NULLS FIRST (left out)")
     if extras:
-        notes.append(Note(table.name, f"index {name!r} {', '.join(extras)}: {sql}"))
+        notes.append(Note(table.name, f"index {name!r} {', '.join(extras)}: {sql}", index=name))
     table.indexes.append(DbIndex(name, tuple(columns[:key_count]), bool(unique)))

@@ -198,7 +198,13 @@ async def _read_indexes(
         if index.origin == "pk":
             continue
         if any(c is None for c in index.columns):
-            notes.append(Note(table.name, f"index {index.name!r} is over expressions: {index.sql}"))
+            notes.append(
+                Note(
+                    table.name,
+                    f"index {index.name!r} is over expressions: {index.sql}",
+                    index=index.name,
+                )
+            )
             continue
         columns = tuple(c for c in index.columns if c is not None)
         if index.origin == "u":
@@ -210,7 +216,13 @@ async def _read_indexes(
         if index.descending:
             extras.append("orders a column DESC (left out)")
         if extras:
-            notes.append(Note(table.name, f"index {index.name!r} {', '.join(extras)}: {index.sql}"))
+            notes.append(
+                Note(
+                    table.name,
+                    f"index {index.name!r} {', '.join(extras)}: {index.sql}",
+                    index=index.name,
+                )
+            )
         table.indexes.append(DbIndex(index.name, columns, index.unique))
 
 

@@ -29,9 +29,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from ..database import DbSchema, DbTable
+from ..database import DbSchema
 from . import postgres, sqlite
-from ._common import HISTORY_TABLE, Fetch, Note
+from ._common import HISTORY_TABLE, Note
 from ._state import TableState, TableStateError, read_table_state
 
 if TYPE_CHECKING:
@@ -46,9 +46,12 @@ __all__ = [
     "read_schema",
     "read_schema_notes",
     "read_table_state",
+    "table_exists",
 ]
 
-_READERS: Final = {"postgres": postgres.read, "sqlite": sqlite.read}
+#: Each dialect's reader of an engine's database, by dialect name.
+_READERS: Final = {"postgres": postgres.read_engine, "sqlite": sqlite.read_engine}
+_EXISTS: Final = {"postgres": postgres.table_exists, "sqlite": sqlite.table_exists}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,52 +61,6 @@ class Reading:
 
     schema: DbSchema
     notes: tuple[Note, ...] = ()
-
-
-#: The settings PostgreSQL prints constants by (in ``pg_get_expr``), and the
-#: values the PostgreSQL reader parses: the defaults of a server.
-_OUTPUT_STYLES: Final = {
-    "DateStyle": "ISO",
-    "IntervalStyle": "postgres",
-    "extra_float_digits": "1",
-    "bytea_output": "hex",
-}
-
-
-async def _with_output_styles(
-    engine: Engine, wanted: frozenset[str] | None, schema: str
-) -> tuple[list[DbTable], list[Note]]:
-    """The PostgreSQL read, in a transaction of ``engine``, with the output
-    styles the reader parses set for that transaction and then put back as
-    they were (a read inside a transaction of the caller leaves its settings
-    alone), so that a session or server with other styles reads the same."""
-    fetch = engine._fetch_built
-    names = list(_OUTPUT_STYLES)
-    listed = ", ".join(f"current_setting('{name}')" for name in names)
-    (found,) = await fetch(f"SELECT {listed}", ())
-    current = dict(zip(names, found, strict=True))
-    changed = [n for n in names if not _same_style(n, current[n], _OUTPUT_STYLES[n])]
-    await _set(fetch, {name: _OUTPUT_STYLES[name] for name in changed})
-    result = await postgres.read(fetch, wanted, schema)
-    await _set(fetch, {name: current[name] for name in changed})
-    return result
-
-
-async def _set(fetch: Fetch, settings: dict[str, str]) -> None:
-    """``SET LOCAL`` each of ``settings`` (for the transaction)."""
-    if settings:
-        calls = ", ".join(
-            f"set_config(${2 * i + 1}, ${2 * i + 2}, true)" for i in range(len(settings))
-        )
-        await fetch(f"SELECT {calls}", [part for item in settings.items() for part in item])
-
-
-def _same_style(name: str, current: str, wanted: str) -> bool:
-    if name == "DateStyle":  # ISO output is the same in any field order
-        return current.split(",")[0].strip().upper() == wanted
-    if name == "extra_float_digits":  # any positive value: the shortest exact output
-        return int(current) > 0
-    return current == wanted
 
 
 async def read_schema(
@@ -131,12 +88,14 @@ async def read_schema_notes(
     reader = _READERS.get(dialect)
     if reader is None:
         raise ValueError(f"cannot read the schema of a {dialect} database")
-    if dialect == "postgres":
-        async with engine.transaction():
-            found, notes = await _with_output_styles(engine, wanted, schema)
-    else:
-        found, notes = await reader(engine._fetch_built, wanted, schema)
+    found, notes = await reader(engine, wanted, schema)
     return Reading(
         DbSchema(dialect, tuple(found)),
         tuple(sorted(notes, key=lambda n: (n.table, n.what))),
     )
+
+
+async def table_exists(engine: Engine, name: str) -> bool:
+    """Whether the database behind ``engine`` has a table ``name`` (on
+    PostgreSQL, in a schema of its search path)."""
+    return await _EXISTS[engine.dialect.name](engine._fetch_built, name)

@@ -68,7 +68,7 @@ def _plain_types(dialect: Dialect) -> dict[str, str]:
     ``Serial``), then the other dialect's (SQLite declares a key to a
     ``BIGSERIAL`` ``BIGINT``)."""
     found: dict[str, str] = {}
-    for each in (dialect, POSTGRES if dialect is SQLITE else SQLITE):
+    for each in (dialect, *(other for other in (POSTGRES, SQLITE) if other is not dialect)):
         compiler = compiler_for(each)
         for kind in sorted(KINDS - _NOT_PLAIN, key=_kind_order):
             found.setdefault(compiler.type_sql(Column("c", Type(kind))), kind)

@@ -33,11 +33,14 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..._columns import decimal_text, seconds_text
 from ..database import DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
 from ._common import Fetch, Note, skipped
+
+if TYPE_CHECKING:
+    from ..._engine_base import Engine
 
 __all__ = ["db_default", "db_type", "read"]
 
@@ -573,3 +576,62 @@ def _index(table: _Table, row: Sequence[Any], notes: list[Note]) -> None:
     if extras:
         notes.append(Note(table.name, f"index {name!r} {', '.join(extras)}: {sql}", index=name))
     table.indexes.append(DbIndex(name, tuple(columns[:key_count]), bool(unique)))
+
+
+#: The settings PostgreSQL prints constants by (in ``pg_get_expr``), and the
+#: values the PostgreSQL reader parses: the defaults of a server.
+_OUTPUT_STYLES: Final = {
+    "DateStyle": "ISO",
+    "IntervalStyle": "postgres",
+    "extra_float_digits": "1",
+    "bytea_output": "hex",
+}
+
+
+async def read_engine(
+    engine: Engine, wanted: frozenset[str] | None, schema: str
+) -> tuple[list[DbTable], list[Note]]:
+    """``read`` on ``engine``, in a transaction of its own (or the caller's),
+    with the output styles the reader parses set for that transaction and then
+    put back as they were (a read inside a transaction of the caller leaves
+    its settings alone), so that a session or server with other styles reads
+    the same."""
+    async with engine.transaction():
+        return await _read_with_styles(engine._fetch_built, wanted, schema)
+
+
+async def _read_with_styles(
+    fetch: Fetch, wanted: frozenset[str] | None, schema: str
+) -> tuple[list[DbTable], list[Note]]:
+    names = list(_OUTPUT_STYLES)
+    listed = ", ".join(f"current_setting('{name}')" for name in names)
+    (found,) = await fetch(f"SELECT {listed}", ())
+    current = dict(zip(names, found, strict=True))
+    changed = [n for n in names if not _same_style(n, current[n], _OUTPUT_STYLES[n])]
+    await _set(fetch, {name: _OUTPUT_STYLES[name] for name in changed})
+    result = await read(fetch, wanted, schema)
+    await _set(fetch, {name: current[name] for name in changed})
+    return result
+
+
+async def _set(fetch: Fetch, settings: dict[str, str]) -> None:
+    """``SET LOCAL`` each of ``settings`` (for the transaction)."""
+    if settings:
+        calls = ", ".join(
+            f"set_config(${2 * i + 1}, ${2 * i + 2}, true)" for i in range(len(settings))
+        )
+        await fetch(f"SELECT {calls}", [part for item in settings.items() for part in item])
+
+
+def _same_style(name: str, current: str, wanted: str) -> bool:
+    if name == "DateStyle":  # ISO output is the same in any field order
+        return current.split(",")[0].strip().upper() == wanted
+    if name == "extra_float_digits":  # any positive value: the shortest exact output
+        return int(current) > 0
+    return current == wanted
+
+
+async def table_exists(fetch: Fetch, name: str) -> bool:
+    """Whether a table ``name`` is on the search path (the catalog's own lookup)."""
+    rows = await fetch("SELECT to_regclass($1) IS NOT NULL", ['"' + name.replace('"', '""') + '"'])
+    return bool(rows[0][0])

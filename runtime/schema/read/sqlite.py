@@ -18,10 +18,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..database import DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
 from ._common import Fetch, Note, skipped
+
+if TYPE_CHECKING:
+    from ..._engine_base import Engine
 
 __all__ = ["db_default", "db_type", "read", "unique_names"]
 
@@ -261,3 +264,18 @@ async def _read_foreign_keys(
             continue
         references = DbForeignKey(target, to, on_delete.upper(), on_update.upper())
         table.columns[position] = replace(column, references=references)
+
+
+async def read_engine(
+    engine: Engine, wanted: frozenset[str] | None, schema: str
+) -> tuple[list[DbTable], list[Note]]:
+    """``read`` on ``engine``'s connection."""
+    return await read(engine._fetch_built, wanted, schema)
+
+
+async def table_exists(fetch: Fetch, name: str) -> bool:
+    """Whether the main database has a table ``name``."""
+    rows = await fetch(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [name]
+    )
+    return bool(rows[0][0])

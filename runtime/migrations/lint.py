@@ -43,6 +43,7 @@ from ..schema.operations import (
     RunPython,
     RunSQL,
 )
+from ..schema.state import Column as StateColumn
 from ..schema.state import Schema, SchemaStateError, Type
 from ._base import Migration, flatten
 
@@ -178,15 +179,28 @@ def _lint_one(op: Operation, state: Schema, existing: set[str]) -> list[Finding]
             )
         )
     elif isinstance(op, DropColumn):
+        subject = f"{op.table}.{op.name}"
         out.append(
             Finding(
                 "destructive",
                 "drop-column",
-                f"{op.table}.{op.name}",
+                subject,
                 "drops the column and its data; backwards adds it again, but cannot bring "
                 "the data back (it gets the default, or NULL)",
             )
         )
+        dropped = _column_in(state, op.table, op.name)
+        if dropped is not None and not dropped.null and dropped.default is None:
+            out.append(
+                Finding(
+                    "irreversible",
+                    "backwards-not-null",
+                    subject,
+                    "a NOT NULL column without a default: backwards cannot add it again "
+                    "while the table has rows; give it a default first, or revert with a "
+                    "RunSQL/RunPython that fills it",
+                )
+            )
     elif isinstance(op, AddColumn) and op.table in existing:
         column, subject = op.column, f"{op.table}.{op.column.name}"
         if not column.null and column.default is None:
@@ -301,6 +315,12 @@ def _lint_alter(op: AlterColumn, state: Schema, existing: set[str]) -> list[Find
             )
         )
     return out
+
+
+def _column_in(state: Schema, table: str, name: str) -> StateColumn | None:
+    if not state.has(table) or not state.table(table).has_column(name):
+        return None  # replay reports it
+    return state.table(table).column(name)
 
 
 def _unique_finding(subject: str) -> Finding:

@@ -487,6 +487,9 @@ class _Builder:
             column.comments.append(f"column {db.name!r} of type {db.type} (left out)")
             return None
         if db.primary_key:
+            if self.dialect == "sqlite" and spec["type"] == "integer":
+                # An INTEGER PRIMARY KEY is SQLite's rowid: the database numbers it.
+                spec = {"type": "serial"}
             if spec["type"] not in PRIMARY_KEY_TYPES:
                 column.comments.append(
                     f"column {db.name!r}: a primary key of type {db.type} (left out)"
@@ -893,8 +896,8 @@ async def introspect(
     where = f" (schema {schema})" if reading.schema.dialect == "postgres" else ""
     header = [
         f"Introspected from {render_url(source) if source else reading.schema.dialect}{where}",
-        "by piccolo-gen introspect. Lines '# not expressible: ...' are what the schema",
-        "language cannot hold yet; the tables and columns they name are left out.",
+        "by piccolo-gen introspect. The comments 'not expressible' name what the schema",
+        "language cannot hold yet, at the place it belongs (left out unless they say otherwise).",
     ]
     general = [n.what for n in extras if not n.table]
     header += [""] + [f"not expressible: {what}" for what in general] if general else []

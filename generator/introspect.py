@@ -217,7 +217,9 @@ def _type_spec(sql_type: str) -> Spec | None:
     sized = _SIZED.fullmatch(sql_type)
     if sized is not None:
         kind, length = sized.group(1).lower(), int(sized.group(2))
-        return {"type": kind} if kind == "char" and length == 1 else {"type": kind, "length": length}
+        return (
+            {"type": kind} if kind == "char" and length == 1 else {"type": kind, "length": length}
+        )
     numeric = _NUMERIC.fullmatch(sql_type)
     if numeric is not None:
         return {"type": "numeric", "digits": [int(numeric.group(1)), int(numeric.group(2))]}
@@ -591,7 +593,7 @@ class _Builder:
         for name in edges:
             if name not in state:
                 visit(name)
-        for name, found in edges.items():
+        for found in edges.values():
             for column, target in found:
                 if column.db.references is None or column.spec is None:
                     continue
@@ -883,7 +885,9 @@ async def introspect(
     tables = None if tables is None else list(tables)
     reading = await read_schema_notes(engine, tables=tables, schema=schema)
     excluded = set(exclude)
-    kept = DbSchema(reading.schema.dialect, tuple(t for t in reading.schema if t.name not in excluded))
+    kept = DbSchema(
+        reading.schema.dialect, tuple(t for t in reading.schema if t.name not in excluded)
+    )
     wanted = None if tables is None else set(tables)
     extras = [
         n

@@ -49,10 +49,11 @@ from generator.load import read_schema as load_file
 from generator.model import ColumnSpec, SchemaFile, TableSpec
 from generator.state import schema_state
 from runtime import _naming, create_tables
-from runtime._naming import snake_case
 from runtime._engine import Engine, PostgresEngine, SQLiteEngine
+from runtime._naming import snake_case
 from runtime.schema import state
 from runtime.schema.compile import compiler_for
+from runtime.schema.compile._base import SQLDefault
 from runtime.schema.read import read_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,21 +131,10 @@ def _as_database_keeps(schema: state.Schema, dialect: str) -> state.Schema:
             if type_ != column.type and default is not None:
                 # Read back as the stored type: the DEFAULT text, as that type's value.
                 default = compiler.default_sql(replace(column, default=default))
-                default = _SQL_DEFAULT(default) if default is not None else None
+                default = SQLDefault(default) if default is not None else None
             columns.append(replace(column, type=type_, default=default))
         tables.append(replace(table, columns=tuple(columns)))
     return state.Schema(tuple(tables))
-
-
-class _SQL_DEFAULT:  # noqa: N801 - a marker compared by its SQL text
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _SQL_DEFAULT) and other.text == self.text
-
-    def __hash__(self) -> int:
-        return hash(self.text)
 
 
 def _sql_defaults(schema: state.Schema, dialect: str) -> state.Schema:
@@ -154,10 +144,10 @@ def _sql_defaults(schema: state.Schema, dialect: str) -> state.Schema:
     for table in schema.tables:
         columns = []
         for column in table.columns:
-            if column.default is not None and not isinstance(column.default, _SQL_DEFAULT):
+            if column.default is not None and not isinstance(column.default, SQLDefault):
                 text = compiler.default_sql(column)
                 columns.append(
-                    replace(column, default=_SQL_DEFAULT(text) if text is not None else None)
+                    replace(column, default=SQLDefault(text) if text is not None else None)
                 )
             else:
                 columns.append(column)
@@ -220,15 +210,15 @@ def _code_only_stripped(specs: list[SchemaFile], order: list[str]) -> SchemaFile
             tablename = table.tablename or snake_case(name)
 
             def db_names(keys: list[str], table: TableSpec = table) -> list[str]:
-                return [table.columns[k].db_column_name or k if k in table.columns else k for k in keys]
+                return [
+                    table.columns[k].db_column_name or k if k in table.columns else k for k in keys
+                ]
 
             indexes = sorted(
                 table.indexes,
                 key=lambda i: i.name or _naming.index_name(tablename, db_names(i.columns)),
             )
-            unique = sorted(
-                table.unique, key=lambda u: _naming.unique_name(tablename, db_names(u))
-            )
+            unique = sorted(table.unique, key=lambda u: _naming.unique_name(tablename, db_names(u)))
             tables[name] = table.model_copy(
                 update={
                     "help_text": None,
@@ -477,7 +467,7 @@ SQLITE_EXPECTED = [
     "unique: true}\n",
     "      artist_id: {type: foreign_key, references: Artist, on_delete: no_action, "
     "on_update: no_action, db_column_name: ArtistId, index: true}\n",
-    "      price: {type: numeric, digits: [10, 2], default: \"0.99\"}\n",
+    '      price: {type: numeric, digits: [10, 2], default: "0.99"}\n',
     "      select_: {type: integer, null: true, db_column_name: select}\n",
 ]
 
@@ -551,3 +541,121 @@ async def test_hand_written_database(db: Engine, tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+# -- the command line, and adopting the database ----------------------------------------
+
+#: A database that the language holds whole: adoptable as it is.
+ADOPTABLE = {
+    "sqlite": """
+CREATE TABLE "Customer" (
+    "CustomerId" INTEGER PRIMARY KEY,
+    "FullName" VARCHAR(80) NOT NULL DEFAULT '',
+    email TEXT UNIQUE
+);
+CREATE TABLE invoice_line (
+    id INTEGER PRIMARY KEY,
+    "CustomerId" INTEGER REFERENCES "Customer" ("CustomerId") ON DELETE SET NULL ON UPDATE CASCADE,
+    amount NUMERIC(8, 2)
+);
+CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT);
+""",
+    "postgres": """
+CREATE TABLE "Customer" (
+    "CustomerId" serial PRIMARY KEY,
+    "FullName" varchar(80) NOT NULL DEFAULT '',
+    email text UNIQUE
+);
+CREATE TABLE invoice_line (
+    id serial PRIMARY KEY,
+    "CustomerId" integer REFERENCES "Customer" ("CustomerId") ON DELETE SET NULL ON UPDATE CASCADE,
+    amount numeric(8, 2)
+);
+CREATE TABLE note (id serial PRIMARY KEY, body text);
+""",
+}
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def _url(db: Engine, tmp_path: Path) -> str:
+    if isinstance(db, PostgresEngine):
+        dsn = str(db.config["dsn"])
+        # A password the header must not show (trust authentication ignores it).
+        return dsn.replace("postgres@", "postgres:hunter2@", 1)
+    return f"sqlite:///{tmp_path / 'introspect.sqlite'}"
+
+
+async def test_command_and_adoption(db: Engine, tmp_path: Path) -> None:
+    """introspect -> build -> migrations new --initial --fake -> check -> a first
+    migration, as docs/existing-databases.md walks through it."""
+    await _run_script(db, ADOPTABLE[db.dialect.name])
+    url = _url(db, tmp_path)
+    await db.close()
+    schema_file = tmp_path / "schema" / "legacy.yaml"
+    schema_file.parent.mkdir()
+
+    only = _cli("introspect", "--database", url, "--tables", "note", cwd=tmp_path)
+    assert only.returncode == 0, only.stderr
+    assert "  Note:\n" in only.stdout and "Customer" not in only.stdout
+    assert only.stderr == ""
+
+    excluded = _cli("introspect", "--database", url, "--exclude", "note", cwd=tmp_path)
+    assert excluded.returncode == 0, excluded.stderr
+    assert "Note:" not in excluded.stdout and "  Customer:\n" in excluded.stdout
+
+    # Adopting needs every table: drift is checked over the whole database.
+    done = _cli("introspect", "--database", url, "--out", str(schema_file), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = schema_file.read_text()
+    assert "hunter2" not in text and "  Note:\n" in text
+    assert "  InvoiceLine:\n    columns:\n" in text
+    assert (
+        "      customer_id: {type: foreign_key, references: Customer, on_delete: set_null, "
+        "null: true, db_column_name: CustomerId}\n" in text
+    )
+    assert "# not expressible" not in text
+
+    folder = tmp_path / "migrations"
+    common = ("--folder", str(folder), "--database", url)
+    adopt = _cli(
+        "migrations", "new", "--initial", "--fake", "--schema", str(schema_file), *common,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert adopt.returncode == 0, adopt.stdout + adopt.stderr
+    check = _cli("migrations", "check", "--schema", str(schema_file), *common, cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    # The first migration of the adopted database: a new column.
+    schema_file.write_text(
+        text.replace(
+            "      amount: {type: numeric, digits: [8, 2], null: true}\n",
+            "      amount: {type: numeric, digits: [8, 2], null: true}\n"
+            "      paid: {type: boolean, default: false}\n",
+        )
+    )
+    new = _cli(
+        "migrations", "new", "--auto", "--name", "paid", "--schema", str(schema_file), *common,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert new.returncode == 0, new.stdout + new.stderr
+    forwards = _cli("migrations", "forwards", *common, cwd=tmp_path)
+    assert forwards.returncode == 0, forwards.stdout + forwards.stderr
+    check = _cli("migrations", "check", "--schema", str(schema_file), *common, cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    again = _cli("introspect", "--database", url, cwd=tmp_path)
+    assert "      paid: {type: boolean}\n" in again.stdout
+
+
+def test_bad_url(tmp_path: Path) -> None:
+    result = _cli("introspect", "--database", "mysql://x/y", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown scheme 'mysql'" in result.stderr

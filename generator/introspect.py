@@ -53,7 +53,7 @@ from runtime.schema.compile._base import Compiler, runtime_column
 from runtime.schema.database import DbColumn, DbSchema, DbTable
 from runtime.schema.read import Note, read_schema_notes
 from runtime.schema.state import Column as StateColumn
-from runtime.schema.state import Type
+from runtime.schema.state import ForeignKey, Type
 
 if TYPE_CHECKING:
     from runtime._engine_base import Engine
@@ -143,8 +143,9 @@ class _Table:
     columns: list[_Column] = field(default_factory=list)
     #: Implicit ``id`` (the build adds it): not written.
     implicit_id: bool = False
-    indexes: list[Spec] = field(default_factory=list)
-    unique: list[list[str]] = field(default_factory=list)
+    #: Table-level indexes and unique constraints (``None``: refused by the build).
+    indexes: list[Spec | None] = field(default_factory=list)
+    unique: list[list[str] | None] = field(default_factory=list)
     #: Why the whole table is left out (``None``: it is written).
     left_out: str | None = None
     comments: list[str] = field(default_factory=list)
@@ -544,6 +545,20 @@ class _Builder:
             return None, f"a foreign key to {ref.table}.{ref.column}, which is not its key"
         if target.attribute(ref.column) is None:
             return None, f"a foreign key to {ref.table}.{ref.column}, which is left out"
+        # The file's foreign key has the type of the key's values; the database's
+        # column must have it too.
+        key_spec = next(
+            (c.spec for c in target.columns if c.db.name == ref.column and c.spec is not None),
+            {"type": "serial"},
+        )
+        stored = _state_type(key_spec)
+        stored = {"Serial": Type("Integer"), "BigSerial": Type("BigInt")}.get(stored.kind, stored)
+        column = StateColumn(db.name, stored, references=ForeignKey(ref.table, ref.column))
+        if self.compiler.type_sql(column) != db.type:
+            return None, (
+                f"a foreign key of type {db.type} to {ref.table}.{ref.column}, whose values "
+                f"are {self.compiler.type_sql(StateColumn(db.name, stored))}"
+            )
         return target, None
 
     def foreign_keys(self, table: _Table) -> list[tuple[_Column, _Table]]:
@@ -747,12 +762,14 @@ def _render(tables: Sequence[_Table], header: Sequence[str]) -> str:
                 out.append(_comment(text, "      "))
             if column.spec is not None and column.key is not None:
                 out.append(f"      {column.key}: {_scalar(column.spec)}\n")
-        if table.indexes:
+        indexes = [i for i in table.indexes if i is not None]
+        if indexes:
             out.append("    indexes:\n")
-            for index in table.indexes:
+            for index in indexes:
                 out.append(f"      - {_scalar(index)}\n")
-        if table.unique:
-            out.append(f"    unique: {_scalar(table.unique)}\n")
+        unique = [u for u in table.unique if u is not None]
+        if unique:
+            out.append(f"    unique: {_scalar(unique)}\n")
     return "".join(out)
 
 
@@ -776,7 +793,8 @@ def _errors_of(text: str) -> list[tuple[list[str], str]]:
         path = Path(folder) / "introspected.yaml"
         path.write_text(text, encoding="utf-8")
         _, errors = validate_schemas([path])
-    return [(e.path.split(".") if e.path else [], e.message) for e in errors]
+    # ``tables.T.indexes[1].columns[0]`` -> ``tables, T, indexes, 1, columns, 0``.
+    return [(re.findall(r"[^.\[\]]+", e.path), e.message) for e in errors]
 
 
 def _settle(tables: list[_Table], header: Sequence[str]) -> str:
@@ -788,9 +806,24 @@ def _settle(tables: list[_Table], header: Sequence[str]) -> str:
         if not errors:
             return text
         changed = False
+        written: dict[tuple[str, str], list[int]] = {}
         for parts, message in errors:
             table = by_class.get(parts[1]) if len(parts) > 1 and parts[0] == "tables" else None
             if table is None or table.left_out is not None:
+                continue
+            if len(parts) > 3 and parts[2] in ("indexes", "unique") and parts[3].isdigit():
+                entries: list[Any] = getattr(table, parts[2])
+                # Positions count the entries this render wrote.
+                live = written.setdefault(
+                    (table.db.name, parts[2]),
+                    [i for i, entry in enumerate(entries) if entry is not None],
+                )
+                if int(parts[3]) < len(live) and entries[live[int(parts[3])]] is not None:
+                    position = live[int(parts[3])]
+                    what = "index" if parts[2] == "indexes" else "unique constraint"
+                    table.comments.append(f"{what} {_scalar(entries[position])}: {message}")
+                    entries[position] = None
+                    changed = True
                 continue
             if len(parts) > 3 and parts[2] == "columns":
                 column = next((c for c in table.columns if c.key == parts[3]), None)

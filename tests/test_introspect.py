@@ -353,6 +353,13 @@ CREATE TABLE track (
     line_no integer,
     FOREIGN KEY (invoice_id, line_no) REFERENCES invoice_line
 );
+CREATE TABLE payment (
+    id serial PRIMARY KEY,
+    invoice_ref integer REFERENCES invoice,
+    amount numeric(10, 2)
+);
+CREATE INDEX payment_amount_a ON payment (amount);
+CREATE INDEX payment_amount_b ON payment (amount);
 CREATE VIEW big_invoices AS SELECT * FROM invoice WHERE total > 100;
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS
     $$ BEGIN NEW.created_at := CURRENT_TIMESTAMP; RETURN NEW; END $$;
@@ -383,6 +390,9 @@ PG_LEFT_OUT = [
     "column 'FirstName' has no default",
     "column 'total' has no default",
     "column 'credit': DEFAULT 0 (left out",
+    "column 'invoice_ref': a foreign key of type INTEGER to invoice.invoice_id, whose values "
+    "are BIGINT",
+    "payment: index {columns: [amount], name: payment_amount_b}: the same index as indexes[0]",
 ]
 
 SQLITE_SQL = """
@@ -416,6 +426,8 @@ CREATE TABLE "Track" (
     track_id INTEGER,
     FOREIGN KEY (playlist_id, track_id) REFERENCES "PlaylistTrack"
 );
+CREATE INDEX track_name_a ON "Track" (name);
+CREATE INDEX track_name_b ON "Track" (name);
 CREATE TABLE log (message TEXT);
 CREATE TABLE "Order Details" (id INTEGER PRIMARY KEY, note TEXT);
 CREATE VIEW artist_albums AS
@@ -441,6 +453,7 @@ SQLITE_LEFT_OUT = [
     "index 'album_title_lower' is over expressions",
     "column 'Name' has no default",
     "column 'name' has no default",
+    "Track: index {columns: [name], name: track_name_b}: the same index as indexes[0]",
 ]
 
 #: What each file must say, for the written tables (class -> lines).
@@ -459,6 +472,8 @@ PG_EXPECTED = [
     "      - {columns: [issued, total]}\n",
     "      tags: {type: array, of: {type: text}}\n",
     "      name: {type: text, default: untitled}\n",
+    "      invoice_ref: {type: integer, null: true}\n",
+    "      - {columns: [amount], name: payment_amount_a}\n",
 ]
 SQLITE_EXPECTED = [
     "  Artist:\n    tablename: Artist\n",

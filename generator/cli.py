@@ -179,6 +179,13 @@ def _introspect(args: argparse.Namespace) -> int:
     except (EngineError, OSError) as exc:
         print(f"piccolo-gen introspect: cannot read the database: {exc}", file=sys.stderr)
         return 1
+    if result.missing:
+        print(
+            f"piccolo-gen introspect: the database has no table {', '.join(result.missing)} "
+            f"(schema {args.schema}); nothing was written",
+            file=sys.stderr,
+        )
+        return 1
     if args.out is None:
         sys.stdout.write(result.text)
     else:

@@ -166,6 +166,8 @@ class Introspection:
 
     text: str
     left_out: tuple[str, ...]
+    #: Tables named in ``tables`` that the database does not have.
+    missing: tuple[str, ...] = ()
 
 
 # -- names -----------------------------------------------------------------------
@@ -922,21 +924,27 @@ async def introspect(
         reading.schema.dialect, tuple(t for t in reading.schema if t.name not in excluded)
     )
     wanted = None if tables is None else set(tables)
+    # Views, types and the like belong to no table: they are listed when the
+    # whole database is read, not for a selection of tables.
     extras = [
         n
         for n in await _extras(engine, schema)
-        if n.table not in excluded and (not n.table or wanted is None or n.table in wanted)
+        if n.table not in excluded and (n.table in wanted if wanted is not None else True)
     ]
     notes = [n for n in reading.notes if n.table not in excluded]
+    read_names = {t.name for t in kept}
+    # A relation the reader passed over whole (a partition, a foreign table).
+    passed = [f"{n.table}: {n.what}" for n in notes if n.table not in read_names]
     notes += [n for n in extras if n.table]
     built = _Builder(kept, notes).build()
+    missing = sorted((wanted or set()) - read_names - {n.table for n in reading.notes})
     where = f" (schema {schema})" if reading.schema.dialect == "postgres" else ""
     header = [
         f"Introspected from {render_url(source) if source else reading.schema.dialect}{where}",
         "by piccolo-gen introspect. The comments 'not expressible' name what the schema",
         "language cannot hold yet, at the place it belongs (left out unless they say otherwise).",
     ]
-    general = [n.what for n in extras if not n.table]
+    general = [n.what for n in extras if not n.table] + passed
     header += [""] + [f"not expressible: {what}" for what in general] if general else []
     text = _settle(built, header)
-    return Introspection(text, tuple(general + _summary(built)))
+    return Introspection(text, tuple(general + _summary(built)), tuple(missing))

@@ -360,6 +360,9 @@ CREATE TABLE payment (
 );
 CREATE INDEX payment_amount_a ON payment (amount);
 CREATE INDEX payment_amount_b ON payment (amount);
+CREATE TABLE measurement (id integer, logdate date NOT NULL) PARTITION BY RANGE (logdate);
+CREATE TABLE measurement_2024 PARTITION OF measurement
+    FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE VIEW big_invoices AS SELECT * FROM invoice WHERE total > 100;
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS
     $$ BEGIN NEW.created_at := CURRENT_TIMESTAMP; RETURN NEW; END $$;
@@ -370,6 +373,8 @@ CREATE TRIGGER customer_touch BEFORE UPDATE ON "Customer"
 #: What the PostgreSQL file must say it leaves out (each a comment).
 PG_LEFT_OUT = [
     "view big_invoices",
+    "measurement: is a partitioned table; not read",
+    "measurement_2024: is a partition; not read",
     "trigger customer_touch",
     "enum type mood",
     "domain positive_int",
@@ -668,6 +673,14 @@ async def test_command_and_adoption(db: Engine, tmp_path: Path) -> None:
     assert check.returncode == 0, check.stdout + check.stderr
     again = _cli("introspect", "--database", url, cwd=tmp_path)
     assert "      paid: {type: boolean}\n" in again.stdout
+
+
+def test_unknown_table(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    result = _cli("introspect", "--database", url, "--tables", "nope", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "the database has no table nope" in result.stderr
+    assert result.stdout == ""
 
 
 def test_bad_url(tmp_path: Path) -> None:

@@ -110,6 +110,10 @@ _PLAIN_TYPES: Final = {
     "BLOB": "bytea",
 }
 
+#: SQLite declares two of the language's types as one (``INTEGER``, ``REAL``): the
+#: other one, tried when a default does not fit the first.
+_SQLITE_ALTERNATES: Final = {"integer": "bigint", "real": "double_precision"}
+
 _SIZED: Final = re.compile(r"(VARCHAR|CHAR)\((\d+)\)")
 _NUMERIC: Final = re.compile(r"NUMERIC\((\d+), (\d+)\)")
 
@@ -256,6 +260,8 @@ def _python_value(value: object, spec: Spec) -> object:
     if kind == "array":
         assert isinstance(value, list)
         return [_python_value(item, spec["of"]) for item in value]
+    if kind in ("json", "jsonb"):
+        return json.dumps(value)  # the generated code's default is the JSON text
     if kind == "numeric":
         return decimal.Decimal(str(value))
     if kind == "date":
@@ -316,6 +322,17 @@ def _number(text: str) -> int | float | None:
     return int(number) if number.is_integer() and "e" not in text.lower() else number
 
 
+def _timedelta_seconds(text: str) -> int | float | None:
+    """Seconds of a timedelta as Python prints it (``1 day, 0:01:30.5``), the
+    spelling of an interval array's items."""
+    match = re.fullmatch(r"(?:(-?\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)", text)
+    if match is None:
+        return None
+    days, hours, minutes, seconds = match.groups()
+    total = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60
+    return _number(str(total + float(seconds))) if "." in seconds else total + int(seconds)
+
+
 def _candidates(text: str, spec: Spec) -> list[object]:
     """YAML values that may be the default ``text`` (each is checked by lowering)."""
     kind = spec["type"]
@@ -351,6 +368,8 @@ def _candidates(text: str, spec: Spec) -> list[object]:
     if kind in ("integer", "bigint", "smallint", "real", "double_precision", "interval"):
         interval = re.fullmatch(r"(-?[\d.]+) seconds", source)
         number = _number(interval.group(1) if interval else source)
+        if number is None and kind == "interval":
+            number = _timedelta_seconds(source)
         if number is not None:
             found.append(number)
         return found
@@ -512,6 +531,15 @@ class _Builder:
         if db.references is not None:
             # Resolved once every table has its columns (``constraints``).
             return spec
+        alternate = _SQLITE_ALTERNATES.get(spec["type"]) if self.dialect == "sqlite" else None
+        if alternate is not None and db.default is not None:
+            # One SQLite type, two of the language's: the one whose values hold
+            # the default (a bigint's beyond an integer's range).
+            first = _default_of(self.compiler, db, spec, _state_type(spec))
+            if first is None and _default_of(
+                self.compiler, db, {**spec, "type": alternate}, _state_type({"type": alternate})
+            ):
+                spec["type"] = alternate
         self.default(db, spec, column)
         return spec
 
@@ -556,12 +584,21 @@ class _Builder:
         stored = _state_type(key_spec)
         stored = {"Serial": Type("Integer"), "BigSerial": Type("BigInt")}.get(stored.kind, stored)
         column = StateColumn(db.name, stored, references=ForeignKey(ref.table, ref.column))
-        if self.compiler.type_sql(column) != db.type:
-            return None, (
-                f"a foreign key of type {db.type} to {ref.table}.{ref.column}, whose values "
-                f"are {self.compiler.type_sql(StateColumn(db.name, stored))}"
-            )
-        return target, None
+        if self.compiler.type_sql(column) == db.type:
+            return target, None
+        # SQLite's rowid is a serial or a bigserial key: a foreign key declared
+        # BIGINT says which.
+        wider = StateColumn(db.name, Type("BigInt"), references=column.references)
+        if target.implicit_id and self.compiler.type_sql(wider) == db.type:
+            target.implicit_id = False
+            key_column = next(c for c in target.db.columns if c.primary_key)
+            spec = {"type": "bigserial", "primary_key": True}
+            target.columns.insert(0, _Column(key_column, "id", spec))
+            return target, None
+        return None, (
+            f"a foreign key of type {db.type} to {ref.table}.{ref.column}, whose values "
+            f"are {self.compiler.type_sql(StateColumn(db.name, stored))}"
+        )
 
     def foreign_keys(self, table: _Table) -> list[tuple[_Column, _Table]]:
         found = []
@@ -809,6 +846,7 @@ def _settle(tables: list[_Table], header: Sequence[str]) -> str:
             return text
         changed = False
         written: dict[tuple[str, str], list[int]] = {}
+        removed: set[tuple[str, str]] = set()
         for parts, message in errors:
             table = by_class.get(parts[1]) if len(parts) > 1 and parts[0] == "tables" else None
             if table is None or table.left_out is not None:
@@ -828,9 +866,12 @@ def _settle(tables: list[_Table], header: Sequence[str]) -> str:
                     changed = True
                 continue
             if len(parts) > 3 and parts[2] == "columns":
+                if (table.db.name, parts[3]) in removed:
+                    continue  # a second error of a column already left out
                 column = next((c for c in table.columns if c.key == parts[3]), None)
                 if column is not None and column.spec is not None:
                     column.comments.append(f"column {column.db.name!r}: {message} (left out)")
+                    removed.add((table.db.name, parts[3]))
                     column.spec = column.key = None
                     changed = True
                     continue

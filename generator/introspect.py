@@ -430,8 +430,16 @@ class _Builder:
                 self.tables[note.table].comments.append(note.what)
 
     def build(self) -> list[_Table]:
-        for table in self.tables.values():
+        classes: set[str] = set()
+        for name in sorted(self.tables):
+            table = self.tables[name]
             self.name_table(table)
+            # Two tables of one CamelCase (``invoice_line``, ``InvoiceLine``):
+            # the second class takes a trailing underscore, its tablename the rest.
+            while table.class_name is not None and table.class_name in classes:
+                table.class_name += "_"
+            if table.class_name is not None:
+                classes.add(table.class_name)
         for table in self.tables.values():
             if table.left_out is None:
                 self.key(table)

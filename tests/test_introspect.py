@@ -433,6 +433,8 @@ CREATE TABLE "Track" (
 );
 CREATE INDEX track_name_a ON "Track" (name);
 CREATE INDEX track_name_b ON "Track" (name);
+CREATE TABLE invoice_line (id INTEGER PRIMARY KEY, note TEXT);
+CREATE TABLE "InvoiceLine" (id INTEGER PRIMARY KEY, amount REAL);
 CREATE TABLE log (message TEXT);
 CREATE TABLE "Order Details" (id INTEGER PRIMARY KEY, note TEXT);
 CREATE VIEW artist_albums AS
@@ -489,6 +491,8 @@ SQLITE_EXPECTED = [
     "on_update: no_action, db_column_name: ArtistId, index: true}\n",
     '      price: {type: numeric, digits: [10, 2], default: "0.99"}\n',
     "      select_: {type: integer, null: true, db_column_name: select}\n",
+    "  InvoiceLine:\n    tablename: InvoiceLine\n    columns:\n      amount:",
+    "  InvoiceLine_:\n    tablename: invoice_line\n    columns:\n      note:",
 ]
 
 

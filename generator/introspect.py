@@ -41,8 +41,10 @@ from typing import TYPE_CHECKING, Any, Final
 import runtime
 from generator.column_checks import PRIMARY_KEY_TYPES
 from generator.kinds import KINDS
+from generator.resolve import MODULE_IMPORTS
 from generator.names import (
     RESERVED_COLUMN_NAMES,
+    RESERVED_MODULE_NAMES,
     identifier_problem,
     snake_case,
     sql_name_problem,
@@ -461,8 +463,8 @@ class _Builder:
         cls = class_name(name)
         if _python_problem(cls) is not None:
             cls = "T" + cls
-        if keyword.iskeyword(cls):
-            cls += "_"
+        if keyword.iskeyword(cls) or cls in MODULE_IMPORTS or cls in RESERVED_MODULE_NAMES:
+            cls += "_"  # ``Table_``, as the build's own message suggests
         table.class_name = cls
 
     def key(self, table: _Table) -> None:
@@ -496,6 +498,7 @@ class _Builder:
             if (
                 _python_problem(key) is not None
                 or key in RESERVED_COLUMN_NAMES
+                or key in MODULE_IMPORTS
                 or key.casefold() in used
             ):
                 key = key.lstrip("_") + "_"

@@ -433,6 +433,7 @@ CREATE TABLE "Track" (
 );
 CREATE INDEX track_name_a ON "Track" (name);
 CREATE INDEX track_name_b ON "Track" (name);
+CREATE TABLE "table" (id INTEGER PRIMARY KEY, uuid TEXT, "int" INTEGER);
 CREATE TABLE invoice_line (id INTEGER PRIMARY KEY, note TEXT);
 CREATE TABLE "InvoiceLine" (id INTEGER PRIMARY KEY, amount REAL);
 CREATE TABLE log (message TEXT);
@@ -493,6 +494,9 @@ SQLITE_EXPECTED = [
     "      select_: {type: integer, null: true, db_column_name: select}\n",
     "  InvoiceLine:\n    tablename: InvoiceLine\n    columns:\n      amount:",
     "  InvoiceLine_:\n    tablename: invoice_line\n    columns:\n      note:",
+    "  Table_:\n    tablename: table\n    columns:\n"
+    "      uuid_: {type: text, null: true, db_column_name: uuid}\n"
+    "      int_: {type: integer, null: true, db_column_name: int}\n",
 ]
 
 

@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any, Final
 import runtime
 from generator.column_checks import PRIMARY_KEY_TYPES
 from generator.kinds import KINDS
-from generator.resolve import MODULE_IMPORTS
 from generator.names import (
     RESERVED_COLUMN_NAMES,
     RESERVED_MODULE_NAMES,
@@ -49,6 +48,7 @@ from generator.names import (
     snake_case,
     sql_name_problem,
 )
+from generator.resolve import MODULE_IMPORTS
 from runtime import _naming
 from runtime.schema.compile import compiler_for
 from runtime.schema.compile._base import Compiler, runtime_column

@@ -1,8 +1,10 @@
-"""The main job: build the music tables in SQLite, fill them, and query them.
+"""The main job: fill the music tables of an SQLite database and query them.
 
-Run from the repository root after ``piccolo-gen build``::
+The tables come from the project's migrations, as in an application: run
+from the repository root after ``piccolo-gen build``::
 
-    python examples/music_demo.py [path/to/database.sqlite]
+    piccolo-gen migrations forwards --database sqlite:///music.sqlite
+    python examples/music_demo.py music.sqlite
 """
 
 from __future__ import annotations
@@ -10,19 +12,26 @@ from __future__ import annotations
 import asyncio
 import decimal
 import sys
-import tempfile
 from pathlib import Path
 
 from generated import music
 from generated.music import Band, Concert, Manager, Ticket, Venue
-from runtime import SQLiteEngine, create_tables, drop_tables, use_engine
+from runtime import ProgrammingError, SQLiteEngine, use_engine
 
 
 async def main(path: Path) -> None:
     engine = SQLiteEngine(path=path)
     use_engine(engine, *music.TABLES)
-    await drop_tables(*music.TABLES, if_exists=True)
-    await create_tables(*music.TABLES)
+    # Start from empty tables, so the demo can run again on one database
+    # (referencing tables first).
+    try:
+        for table in reversed(music.TABLES):
+            await table.delete(force=True)
+    except ProgrammingError as error:
+        raise SystemExit(
+            f"{error}\nthe tables are made by the migrations: "
+            f"piccolo-gen migrations forwards --database sqlite:///{path}"
+        ) from None
 
     guido, graydon = await Manager.insert(Manager(name="Guido"), Manager(name="Graydon"))
     pythonistas, rustaceans, _ = await Band.insert(
@@ -61,9 +70,4 @@ async def main(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    target = (
-        Path(sys.argv[1])
-        if len(sys.argv) > 1
-        else Path(tempfile.gettempdir()) / "piccolo_gen_music.sqlite"
-    )
-    asyncio.run(main(target))
+    asyncio.run(main(Path(sys.argv[1] if len(sys.argv) > 1 else "music.sqlite")))

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from generator import __version__
 from generator.config import DEFAULT_SCHEMA, ConfigError, load_config
@@ -64,6 +65,36 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="output package folder (default: the configured 'out')",
     )
+    introspect = commands.add_parser(
+        "introspect",
+        help="write a schema file (YAML) from an existing database",
+        description=(
+            "Read the tables of a PostgreSQL or SQLite database and write them as a schema "
+            "file. What the schema language cannot hold is a '# not expressible' comment in "
+            "the file, and summarised on stderr."
+        ),
+    )
+    introspect.add_argument(
+        "--database",
+        required=True,
+        metavar="URL",
+        help="sqlite:///path/to/file.sqlite or postgresql://user:pass@host:port/db",
+    )
+    introspect.add_argument(
+        "--schema",
+        default="public",
+        metavar="NAME",
+        help="the PostgreSQL schema to read (default: public)",
+    )
+    introspect.add_argument(
+        "--tables", nargs="+", metavar="TABLE", help="only these tables (database names)"
+    )
+    introspect.add_argument(
+        "--exclude", nargs="+", default=[], metavar="TABLE", help="leave these tables out"
+    )
+    introspect.add_argument(
+        "--out", type=Path, metavar="FILE", help="the schema file to write (default: stdout)"
+    )
     from generator.migrate_cli import add_parser as add_migrations
 
     add_migrations(commands)
@@ -88,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "build":
         return _build(args.schema, args.out, check=args.check)
+    if args.command == "introspect":
+        if not _dependencies_present("introspect", list(GENERATOR_DEPENDENCIES)):
+            return 1
+        return _introspect(args)
     if args.command == "migrations":
         from generator.migrate_cli import run as run_migrations
 
@@ -112,6 +147,58 @@ def _dependencies_present(command: str, modules: Sequence[str]) -> bool:
             file=sys.stderr,
         )
     return not missing
+
+
+def _introspect(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from generator.introspect import introspect
+    from generator.migrate_cli import UsageError, engine_from_url
+    from runtime._errors import EngineError
+
+    try:
+        engine = engine_from_url(args.database)
+    except UsageError as exc:
+        print(f"piccolo-gen introspect: {exc}", file=sys.stderr)
+        return 2
+
+    async def work() -> Any:
+        try:
+            return await introspect(
+                engine,
+                schema=args.schema,
+                tables=args.tables,
+                exclude=args.exclude,
+                source=args.database,
+            )
+        finally:
+            await engine.close()
+
+    try:
+        result = asyncio.run(work())
+    except (EngineError, OSError) as exc:
+        print(f"piccolo-gen introspect: cannot read the database: {exc}", file=sys.stderr)
+        return 1
+    if result.missing:
+        print(
+            f"piccolo-gen introspect: the database has no table {', '.join(result.missing)} "
+            f"(schema {args.schema}); nothing was written",
+            file=sys.stderr,
+        )
+        return 1
+    if args.out is None:
+        sys.stdout.write(result.text)
+    else:
+        args.out.write_text(result.text, encoding="utf-8")
+    if result.left_out:
+        print(
+            f"piccolo-gen introspect: {len(result.left_out)} thing(s) the schema language "
+            "cannot hold yet (comments in the file):",
+            file=sys.stderr,
+        )
+        for line in result.left_out:
+            print(f"  # not expressible: {line}", file=sys.stderr)
+    return 0
 
 
 def _build(schema: list[Path] | None, out: Path | None, *, check: bool) -> int:

@@ -35,7 +35,6 @@ from ._naming import index_name, is_plain_name
 from ._query import Query
 from .schema import operations as ops
 from .schema import state
-from .schema._one_table import read_table
 from .schema.compile import (
     AlterError,
     Compiler,
@@ -45,6 +44,7 @@ from .schema.compile import (
     run_steps,
     statements_of,
 )
+from .schema.read import TableStateError, read_table_state
 from .schema.session import ddl_session
 from .schema.state import SchemaStateError
 
@@ -286,7 +286,13 @@ class Alter(Query[None]):
                 await run_steps(conn, list(drop))
             return
         async with ddl_session(engine) as conn:
-            table = await read_table(conn, name)
+            try:
+                read = await read_table_state(conn.fetch, conn.dialect, name)
+            except TableStateError as error:
+                raise AlterError(f"{error}; alter() cannot change it: use SQL") from None
+            if read is None:
+                raise AlterError(f"{engine.dialect.name} has no table {name!r}")
+            table = read.table
             tables = {name: table}
             for column in table.columns:
                 ref = column.references
@@ -296,7 +302,17 @@ class Alter(Query[None]):
                     key = state.Column(ref.column, state.Type("Integer"), primary_key=True)
                     tables[ref.table] = state.Table(ref.table, (key,))
             before = self._with_targets(state.Schema(tuple(tables.values())))
-            await run_steps(conn, self._plan(compiler, before))
+            steps = self._plan(compiler, before)
+            lost = [note.what for note in read.notes if note.index is None]
+            if lost and any(isinstance(step, TableRebuild) for step in steps):
+                # A rebuild writes the table from its state, which holds none
+                # of these (indexes it cannot hold are recreated from their SQL).
+                raise AlterError(
+                    f"SQLite rebuilds table {name!r} for this alter, which would lose what"
+                    f" the table has beyond its columns and keys: {'; '.join(lost)}."
+                    " Change it with SQL"
+                )
+            await run_steps(conn, steps)
 
 
 def _apply_keeping_names(op: ops.Operation, before: state.Schema) -> state.Schema:

@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
-from ._columns import Column, _sql_literal, _TextColumn
+from ._columns import Column, _TextColumn
 from ._dialect import Dialect
 from ._sql import Condition, json_list
 
@@ -78,6 +78,11 @@ class Array(Column[T]):
         if not dialect.native_arrays:
             try:
                 return json_list(items)
+            except TypeError:
+                raise TypeError(
+                    f"{self._label()}: an array is JSON text on SQLite, which cannot hold "
+                    f"{type(self.base_column).__name__} elements"
+                ) from None
             except ValueError:
                 # Python would write Infinity, which is not JSON: SQLite's
                 # JSON functions would then fail on every read of the row.
@@ -126,7 +131,7 @@ class Array(Column[T]):
         if not items:
             return "'{}'"
         base = self.base_column
-        literals = ", ".join(_sql_literal(base._to_db(item, dialect)) for item in items)
+        literals = ", ".join(base._literal_sql(item, dialect) for item in items)
         return f"ARRAY[{literals}]::{self._ddl_type(dialect)}"
 
     # -- conditions -----------------------------------------------------------------

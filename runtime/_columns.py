@@ -445,7 +445,14 @@ class Column(ColumnRole, Generic[T]):
             return value.sql.get(dialect.name)
         if value is None:
             return None
-        return _sql_literal(self._to_db(self._check(value), dialect))
+        return self._literal_sql(self._check(value), dialect)
+
+    def _literal_sql(self, value: Any, dialect: Dialect) -> str:
+        """A checked value (not ``None``) as a SQL literal on ``dialect``: a
+        ``DEFAULT`` clause, or an element of an array's. Written as the
+        database keeps it, so that the schema read back from the database
+        says what the DDL wrote."""
+        return _sql_literal(self._to_db(value, dialect))
 
     def _ddl_default(self, dialect: Dialect) -> str | None:
         """The SQL ``DEFAULT`` clause value, or ``None`` for no clause."""
@@ -502,13 +509,35 @@ def _sql_literal(value: object) -> str:
     """A literal for DDL ``DEFAULT`` clauses (DDL cannot take bound parameters)."""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float, decimal.Decimal)):
+    if isinstance(value, decimal.Decimal):
+        return decimal_text(value)
+    if isinstance(value, (int, float)):
         return str(value)
-    if isinstance(value, bytes):
-        return "'" + value.hex() + "'"
     if isinstance(value, datetime.timedelta):
         return f"'{value}'"
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def decimal_text(value: decimal.Decimal) -> str:
+    """A finite decimal as PostgreSQL prints a numeric: positional notation
+    (``1E+3`` is ``1000``, ``1E-7`` is ``0.0000001``), the scale kept, and
+    no sign on zero (``-0.00`` is ``0.00``)."""
+    if value.is_zero():
+        value = abs(value)
+    return format(value, "f")
+
+
+def seconds_text(value: datetime.timedelta) -> str:
+    """A timedelta's length in seconds, exactly: ``90.0``, ``-1.5``, ``0.000001``.
+
+    Not ``total_seconds()``, a float: it prints ``1e-06`` for a microsecond
+    (PostgreSQL's interval input refuses the exponent) and rounds the
+    microseconds of a span of years (``99999 days, 0:00:00.000001``).
+    """
+    micros = value // datetime.timedelta(microseconds=1)
+    whole, fraction = divmod(abs(micros), 1_000_000)
+    digits = f"{fraction:06d}".rstrip("0") or "0"
+    return f"{'-' if micros < 0 else ''}{whole}.{digits}"
 
 
 # -- text ----------------------------------------------------------------------
@@ -785,6 +814,23 @@ class Real(RealOps[T], Column[T]):
     def _as_is_on(self, dialect: Dialect) -> bool:
         return dialect.float_holds_nan and type(self)._to_db is Real._to_db
 
+    def _literal_sql(self, value: Any, dialect: Dialect) -> str:
+        self._to_db(value, dialect)  # refuses a NaN the database cannot hold
+        number = float(value)
+        if number == 0.0:
+            # PostgreSQL reads ``-0.0`` as the numeric -0.0, which is 0.
+            return "0.0"
+        if number in (_INF, -_INF) or number != number:
+            if dialect.typed_storage:
+                # Text the float types' input reads; ``inf`` would be a column name.
+                return (
+                    "'NaN'" if number != number else ("'Infinity'" if number > 0 else "'-Infinity'")
+                )
+            # SQLite has no word for infinity: a literal beyond a double's
+            # range is one (as SQLite itself prints an infinite REAL).
+            return "9e999" if number > 0 else "-9e999"
+        return repr(number)
+
     def _zero(self) -> object:
         return 0.0
 
@@ -1015,6 +1061,10 @@ class Timestamptz(Timestamp[T]):
             return value.astimezone(datetime.UTC).isoformat(sep=" ")
         return value
 
+    def _literal_sql(self, value: Any, dialect: Dialect) -> str:
+        # The UTC instant, as it is stored: PostgreSQL keeps no offset.
+        return super()._literal_sql(value.astimezone(datetime.UTC), dialect)
+
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         if not dialect.typed_storage:
             return _decoder(_parse_utc)
@@ -1054,9 +1104,8 @@ class Interval(Column[T]):
 
     def _default_sql(self, value: object, dialect: Dialect) -> str | None:
         if isinstance(value, datetime.timedelta):
-            if not dialect.typed_storage:
-                return str(value.total_seconds())
-            return f"'{value.total_seconds()} seconds'"
+            seconds = seconds_text(self._check(value))
+            return seconds if not dialect.typed_storage else f"'{seconds} seconds'"
         return super()._default_sql(value, dialect)
 
 
@@ -1155,6 +1204,35 @@ class JSONB(JSON[T]):
 
     _ddl = {"postgres": "JSONB", "sqlite": "JSONB"}
 
+    def _literal_sql(self, value: Any, dialect: Dialect) -> str:
+        if dialect.typed_storage:
+            # PostgreSQL keeps a jsonb value in its own form, not as written.
+            value = jsonb_text(value)
+        return super()._literal_sql(value, dialect)
+
+
+def jsonb_text(text: str) -> str:
+    """JSON text as PostgreSQL prints it back from ``jsonb``.
+
+    Objects have their keys shorter first, then in byte order (of UTF-8),
+    the last of a repeated key kept; ``", "`` and ``": "`` separate; numbers
+    are numerics (``1e+20`` is ``100000000000000000000``); strings are
+    escaped as ``json.dumps`` escapes them without ``ensure_ascii``, which
+    is PostgreSQL's escaping.
+    """
+    return _jsonb(json.loads(text, parse_float=decimal.Decimal, parse_int=decimal.Decimal))
+
+
+def _jsonb(value: Any) -> str:
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        return "{" + ", ".join(f"{_jsonb(k)}: {_jsonb(value[k])}" for k in keys) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_jsonb(item) for item in value) + "]"
+    if isinstance(value, decimal.Decimal):
+        return decimal_text(value)
+    return json.dumps(value, ensure_ascii=False)
+
 
 class Bytea(Column[T]):
     """``BYTEA`` (``BLOB`` on SQLite), as :class:`bytes`."""
@@ -1168,10 +1246,8 @@ class Bytea(Column[T]):
     def _zero(self) -> object:
         return b""
 
-    def _default_sql(self, value: object, dialect: Dialect) -> str | None:
-        if isinstance(value, (bytes, bytearray, memoryview)):
-            return dialect.bytes_literal.format(bytes(value).hex())
-        return super()._default_sql(value, dialect)
+    def _literal_sql(self, value: Any, dialect: Dialect) -> str:
+        return dialect.bytes_literal.format(bytes(value).hex())
 
 
 # -- foreign keys ------------------------------------------------------------------

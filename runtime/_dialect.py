@@ -68,6 +68,14 @@ class Dialect:
     #: A ``bytes`` literal, ``{}`` the hex digits: ``X'..'`` on SQLite,
     #: ``'\x..'`` (bytea's hex format) on PostgreSQL.
     bytes_literal: str
+    #: Whether one call runs a script of several statements (asyncpg's
+    #: ``execute`` without parameters); sqlite3 runs one statement per call,
+    #: so a script is split first (``schema.session.split_sqlite``).
+    runs_scripts: bool
+    #: Whether the database has advisory locks (PostgreSQL's
+    #: ``pg_advisory_xact_lock``), which the migrations runner holds; on
+    #: SQLite the session's ``BEGIN IMMEDIATE`` is the one write lock.
+    advisory_locks: bool
 
     def placeholder(self, index: int) -> str:
         """The bound-parameter marker for the ``index``-th parameter (1-based)."""
@@ -94,6 +102,8 @@ POSTGRES: Final = Dialect(
     offset_needs_limit=False,
     alters_in_place=True,
     bytes_literal="'\\x{}'",
+    runs_scripts=True,
+    advisory_locks=True,
 )
 SQLITE: Final = Dialect(
     name="sqlite",
@@ -108,6 +118,8 @@ SQLITE: Final = Dialect(
     pads_char=False,
     row_locks_and_distinct_on=False,
     offset_needs_limit=True,
+    runs_scripts=False,
+    advisory_locks=False,
     alters_in_place=False,
     bytes_literal="X'{}'",
 )

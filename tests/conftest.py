@@ -10,6 +10,8 @@ reason, except under CI (``CI`` set), where they fail.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -68,6 +70,62 @@ async def sqlite_engine(tmp_path: Path) -> AsyncIterator[SQLiteEngine]:
     engine = SQLiteEngine(tmp_path / "test.sqlite")
     yield engine
     await engine.close()
+
+
+_databases = itertools.count()
+
+
+@contextlib.contextmanager
+def fresh_pg_database(server: str) -> Iterator[str]:
+    """The URL of a PostgreSQL database made for one test (dropped afterwards),
+    named after the process so parallel runs never meet."""
+    name = f"piccolo_gen_fresh_{os.getpid()}_{next(_databases)}"
+    _pg.create_database(server, name)
+    try:
+        yield _pg.with_database(server, name)
+    finally:
+        _pg.drop_database(server, name)
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres(server: str) -> AsyncIterator[PostgresEngine]:
+    """An engine on a PostgreSQL database made for one test (dropped afterwards)."""
+    with fresh_pg_database(server) as url:
+        engine = PostgresEngine(config={"dsn": url})
+        try:
+            yield engine
+        finally:
+            await engine.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Engine]:
+    """An empty database of each engine in turn: a fresh SQLite file, or a
+    PostgreSQL database of the test's own (for tests that change the schema)."""
+    if request.param == "sqlite":
+        sqlite = SQLiteEngine(tmp_path / "db.sqlite")
+        yield sqlite
+        await sqlite.close()
+        return
+    async with fresh_postgres(request.getfixturevalue("pg_dsn")) as postgres:
+        yield postgres
+
+
+@pytest.fixture
+async def pg_db(pg_dsn: str) -> AsyncIterator[PostgresEngine]:
+    """An empty PostgreSQL database of the test's own."""
+    async with fresh_postgres(pg_dsn) as postgres:
+        yield postgres
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The ``--database`` URL of a fresh, empty database of each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db.sqlite'}"
+        return
+    with fresh_pg_database(request.getfixturevalue("pg_dsn")) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

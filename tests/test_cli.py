@@ -303,16 +303,25 @@ def test_pre_commit_hook_undoes_hand_edits(
 # -- the demo -----------------------------------------------------------------------
 
 
-def test_demo_prints_the_sql_of_its_first_query(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    demo = subprocess.run(
-        [sys.executable, "examples/music_demo.py", str(tmp_path / "music.sqlite")],
+def _run_in_repo(*args: str) -> subprocess.CompletedProcess[str]:
+    """A command run from the repository root, as the README runs it."""
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=REPO,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_demo_prints_the_sql_of_its_first_query(tmp_path: Path) -> None:
+    database = tmp_path / "music.sqlite"
+    # The README's main job: the project's migrations make the tables.
+    url = f"sqlite:///{database}"
+    forwards = _run_in_repo("-m", "generator", "migrations", "forwards", "--database", url)
+    assert forwards.returncode == 0, forwards.stderr
+    demo = _run_in_repo("examples/music_demo.py", str(database))
     assert demo.returncode == 0, demo.stderr
     lines = demo.stdout.splitlines()
     first = lines[lines.index("") + 1]  # the first query, as the demo shows it
@@ -328,3 +337,14 @@ def test_demo_prints_the_sql_of_its_first_query(tmp_path: Path) -> None:
         "{'name': 'Pythonistas', 'manager.name': 'Guido'}",
         "{'name': 'Unmanaged', 'manager.name': None}",
     ]
+    # Run again on the same database: it starts from empty tables.
+    again = _run_in_repo("examples/music_demo.py", str(database))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == demo.stdout
+
+
+def test_demo_without_migrations_says_how_to_make_the_tables(tmp_path: Path) -> None:
+    demo = _run_in_repo("examples/music_demo.py", str(tmp_path / "empty.sqlite"))
+    assert demo.returncode == 1
+    assert "piccolo-gen migrations forwards --database sqlite:///" in demo.stderr
+    assert "shirt" in demo.stderr  # the first table it deleted from

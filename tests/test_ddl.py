@@ -460,3 +460,40 @@ def test_alter_run_sync(engine: Engine) -> None:
     finally:
         drop_tables(Owner, Pet, if_exists=True).run_sync()
         use_engine(None, Owner, Pet)
+
+
+class Gauge(Table[dict[str, Any]], tablename="alter_gauge"):
+    level = Integer(default=0)
+    host = Text(null=True)
+
+
+async def test_alter_keeps_what_the_state_cannot_hold_or_refuses(engine: Engine) -> None:
+    # A table made by hand: alter() reads it as it is. A check constraint
+    # stays where the table is altered in place; a column type no schema
+    # type writes refuses the alter, naming it, and changes nothing.
+    use_engine(engine, Gauge)
+    await engine.execute('DROP TABLE IF EXISTS "alter_gauge"')
+    try:
+        await engine.execute(
+            'CREATE TABLE "alter_gauge" ("id" INTEGER PRIMARY KEY,'
+            ' "level" INTEGER NOT NULL DEFAULT 0 CHECK ("level" < 100), "host" INET)'
+        )
+        with pytest.raises(AlterError, match=r"alter_gauge\.host has the type '(inet|INET)'"):
+            await Gauge.alter().set_default(Gauge.level, 7)
+        assert (await columns(engine, "alter_gauge"))["level"]["default"] in ("0", 0)
+        with pytest.raises(AlterError, match="use SQL"):
+            await Gauge.alter().drop_column(Gauge.host)
+        await engine.execute('ALTER TABLE "alter_gauge" DROP COLUMN "host"')
+        await Gauge.alter().add_column("note", Text(null=True))
+        if engine.dialect.name == "postgres":
+            await Gauge.alter().set_default(Gauge.level, 7)
+            await engine.execute('INSERT INTO "alter_gauge" ("id") VALUES (1)')
+            assert await rows(engine, 'SELECT "level" FROM "alter_gauge"') == [(7,)]
+            with pytest.raises(Exception, match="check"):
+                await engine.execute('INSERT INTO "alter_gauge" ("id", "level") VALUES (2, 100)')
+        else:
+            # A rebuild would drop the CHECK constraint: refused.
+            with pytest.raises(AlterError, match="would lose .*CHECK constraints"):
+                await Gauge.alter().set_default(Gauge.level, 7)
+    finally:
+        await engine.execute('DROP TABLE IF EXISTS "alter_gauge"')

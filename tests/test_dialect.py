@@ -28,6 +28,9 @@ def _is_dialect_name(node: ast.expr) -> bool:
 
 
 def _is_engine_constant(node: ast.expr) -> bool:
+    # ``dialect is SQLITE``, or a name compared as text: ``dialect == "postgres"``.
+    if isinstance(node, ast.Constant):
+        return node.value in {"sqlite", "postgres"}
     return isinstance(node, ast.Name) and node.id in {"SQLITE", "POSTGRES"}
 
 
@@ -45,9 +48,9 @@ def _comparisons(tree: ast.AST) -> list[int]:
 
 def test_the_runtime_compares_no_dialect_names() -> None:
     found = []
-    for path in sorted(RUNTIME.glob("*.py")):
+    for path in sorted(RUNTIME.rglob("*.py")):
         for line in _comparisons(ast.parse(path.read_text(), str(path))):
-            found.append(f"{path.name}:{line}")
+            found.append(f"{path.relative_to(RUNTIME)}:{line}")
     assert found == [], f"ask the Dialect instead of comparing its name: {found}"
 
 
@@ -59,6 +62,8 @@ def test_the_check_finds_each_form_of_comparison() -> None:
         '"sqlite" == engine.dialect.name',
         "dialect is SQLITE",
         "dialect == POSTGRES",
+        'self.dialect == "postgres"',
+        'name != "sqlite"',
     ):
         assert _comparisons(ast.parse(source)) != [], source
     assert _comparisons(ast.parse("dialect.exact_numeric and column.name == 'x'")) == []

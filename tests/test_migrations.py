@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import decimal
-import itertools
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import _pg
 import pytest
 
 from generator.migration_writer import render_migration, write_atomically
@@ -48,8 +46,6 @@ from runtime.migrations.runner import Runner, migration_sql
 from runtime.schema.compile import compiler_for
 from runtime.schema.read import read_schema
 
-_numbers = itertools.count()
-
 BAND = Table(
     "band",
     columns=(
@@ -67,25 +63,6 @@ CONCERT = Table(
     ),
     indexes=(Index("concert_city", ("city",)),),
 )
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Engine]:
-    """A fresh, empty database of each engine (PostgreSQL: one of its own)."""
-    if request.param == "sqlite":
-        engine: Engine = SQLiteEngine(tmp_path / "db.sqlite")
-        yield engine
-        await engine.close()
-        return
-    server_dsn: str = request.getfixturevalue("pg_dsn")
-    name = f"piccolo_gen_mig_{os.getpid()}_{next(_numbers)}"
-    _pg.create_database(server_dsn, name)
-    engine = PostgresEngine(config={"dsn": _pg.with_database(server_dsn, name)})
-    try:
-        yield engine
-    finally:
-        await engine.close()
-        _pg.drop_database(server_dsn, name)
 
 
 def make_folder(folder: Path, *migrations: Sequence[Operation], start: int = 1) -> MigrationSet:

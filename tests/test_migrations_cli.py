@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import _pg
@@ -27,7 +25,6 @@ from runtime.migrations import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-_numbers = itertools.count()
 
 BAND = Table(
     "band",
@@ -36,21 +33,6 @@ BAND = Table(
         Column("name", Type("Varchar", length=50), default=""),
     ),
 )
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The ``--database`` URL of a fresh, empty database of each engine."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db.sqlite'}"
-        return
-    server: str = request.getfixturevalue("pg_dsn")
-    name = f"piccolo_gen_mcli_{os.getpid()}_{next(_numbers)}"
-    _pg.create_database(server, name)
-    try:
-        yield _pg.with_database(server, name)
-    finally:
-        _pg.drop_database(server, name)
 
 
 def write(folder: Path, *migrations: list[Operation], start: int = 1, **extra: object) -> None:
@@ -75,7 +57,7 @@ def run(
 
 
 def test_forwards_status_backwards(
-    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "migrations"
     write(
@@ -83,7 +65,7 @@ def test_forwards_status_backwards(
         [CreateTable(BAND)],
         [AddColumn("band", Column("rating", Type("Integer"), default=0))],
     )
-    common = ["--folder", str(folder), "--database", url]
+    common = ["--folder", str(folder), "--database", database_url]
     assert main(["migrations", "status", *common]) == 0
     out = capsys.readouterr().out
     assert "pending  0001_step1" in out and "pending  0002_step2" in out
@@ -110,11 +92,11 @@ def test_forwards_status_backwards(
 
 
 def test_edited_file_fails_forwards_and_status(
-    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "migrations"
     write(folder, [CreateTable(BAND)])
-    common = ["--folder", str(folder), "--database", url]
+    common = ["--folder", str(folder), "--database", database_url]
     assert main(["migrations", "forwards", *common]) == 0
     path = folder / "0001_step1.py"
     path.write_text(path.read_text() + "# changed\n")
@@ -186,11 +168,11 @@ def test_two_files_with_one_parent_fail_every_command(
         assert "2 migrations have the parent 0001_step1" in err
 
 
-def test_concurrent_processes_apply_each_migration_once(url: str, tmp_path: Path) -> None:
+def test_concurrent_processes_apply_each_migration_once(database_url: str, tmp_path: Path) -> None:
     folder = tmp_path / "migrations"
     slow = (
         "SELECT pg_sleep(1)"
-        if url.startswith("postgresql")
+        if database_url.startswith("postgresql")
         else "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) "
         "SELECT count(*) FROM c"
     )
@@ -201,7 +183,7 @@ def test_concurrent_processes_apply_each_migration_once(url: str, tmp_path: Path
         [RunSQL(slow, backwards=""), RunSQL("INSERT INTO runs (n) VALUES (3)", backwards="")],
     )
     command = [sys.executable, "-m", "generator", "migrations", "forwards"]
-    command += ["--folder", str(folder), "--database", url]
+    command += ["--folder", str(folder), "--database", database_url]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     processes = [
         subprocess.Popen(
@@ -215,7 +197,7 @@ def test_concurrent_processes_apply_each_migration_once(url: str, tmp_path: Path
         line for _, err in outputs for line in err.splitlines() if line.startswith("applied ")
     ]
     assert sorted(line.split()[1] for line in applied) == ["0001_step1", "0002_step2", "0003_step3"]
-    status = run("status", "--folder", str(folder), "--database", url)
+    status = run("status", "--folder", str(folder), "--database", database_url)
     assert status.returncode == 0, status.stderr
     assert [line.split()[:2] for line in status.stdout.splitlines()] == [
         ["applied", "0001_step1"],
@@ -231,7 +213,7 @@ def test_concurrent_processes_apply_each_migration_once(url: str, tmp_path: Path
         if line.startswith("applying ")
     ]
     assert sorted(begun) == ["0001_step1", "0002_step2", "0003_step3"], outputs
-    if url.startswith("postgresql"):
+    if database_url.startswith("postgresql"):
         # The others waited at the advisory lock while the first slept in 0001.
         assert any("waiting for another migration run" in err for _, err in outputs), outputs
     check = subprocess.run(
@@ -239,13 +221,13 @@ def test_concurrent_processes_apply_each_migration_once(url: str, tmp_path: Path
             [
                 sys.executable,
                 "-c",
-                f"import _pg; print(_pg.query({url!r}, 'SELECT n FROM runs ORDER BY n'))",
+                f"import _pg; print(_pg.query({database_url!r}, 'SELECT n FROM runs ORDER BY n'))",
             ]
-            if url.startswith("postgresql")
+            if database_url.startswith("postgresql")
             else [
                 sys.executable,
                 "-c",
-                f"import sqlite3; print(sqlite3.connect({url[10:]!r}).execute('SELECT n FROM runs ORDER BY n').fetchall())",
+                f"import sqlite3; print(sqlite3.connect({database_url[10:]!r}).execute('SELECT n FROM runs ORDER BY n').fetchall())",
             ]
         ),
         capture_output=True,
@@ -302,7 +284,7 @@ def test_a_bad_database_url_is_a_usage_error(
 
 
 def test_squash_writes_one_migration_that_applied_databases_accept(
-    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "migrations"
     write(
@@ -312,7 +294,7 @@ def test_squash_writes_one_migration_that_applied_databases_accept(
         [RunSQL("UPDATE band SET rating = 1", backwards="")],
         [DropColumn("band", "rating")],
     )
-    common = ["--folder", str(folder), "--database", url]
+    common = ["--folder", str(folder), "--database", database_url]
     assert main(["migrations", "forwards", "0003", *common]) == 0
     assert main(["migrations", "squash", "0003", "--folder", str(folder)]) == 0
     captured = capsys.readouterr()
@@ -379,7 +361,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_new_auto_forwards_and_check_follow_the_schema_files(
-    project: Path, url: str, capsys: pytest.CaptureFixture[str]
+    project: Path, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import asyncio
 
@@ -403,7 +385,7 @@ def test_new_auto_forwards_and_check_follow_the_schema_files(
     assert main(["migrations", "new", "--auto"]) == 0
     assert "no changes" in capsys.readouterr().out
     assert sorted(p.name for p in folder.iterdir()) == ["0001_initial.py"]
-    assert main(["migrations", "forwards", "--database", url]) == 0
+    assert main(["migrations", "forwards", "--database", database_url]) == 0
 
     (project / "schema" / "music.yaml").write_text(SECOND)
     assert main(["migrations", "check"]) == 1
@@ -415,13 +397,13 @@ def test_new_auto_forwards_and_check_follow_the_schema_files(
     text = path.read_text()
     assert 'RenameColumn(table="band", old="name", new="title")' in text
     assert "#   locking index-lock band.popularity:" in text
-    assert main(["migrations", "check", "--database", url]) == 0
-    assert main(["migrations", "forwards", "--database", url]) == 0
+    assert main(["migrations", "check", "--database", database_url]) == 0
+    assert main(["migrations", "forwards", "--database", database_url]) == 0
 
     async def read(expected: Schema) -> tuple[object, object]:
         from generator.migrate_cli import engine_from_url
 
-        engine = engine_from_url(url)
+        engine = engine_from_url(database_url)
         try:
             found = comparable(await read_schema(engine))
         finally:
@@ -434,23 +416,23 @@ def test_new_auto_forwards_and_check_follow_the_schema_files(
     assert isinstance(desired, Schema)
     found, expected = asyncio.run(read(desired))
     assert found == expected
-    assert main(["migrations", "check", "--database", url]) == 0
+    assert main(["migrations", "check", "--database", database_url]) == 0
 
     # Backwards: the database is the first schema file's state again.
-    assert main(["migrations", "backwards", "0001", "--database", url]) == 0
+    assert main(["migrations", "backwards", "0001", "--database", database_url]) == 0
     (project / "schema" / "first.yaml").write_text(FIRST)
     previous = schema_state([project / "schema" / "first.yaml"])
     (project / "schema" / "first.yaml").unlink()
     assert isinstance(previous, Schema)
     found, expected = asyncio.run(read(previous))
     assert found == expected
-    assert main(["migrations", "forwards", "--database", url]) == 0
+    assert main(["migrations", "forwards", "--database", database_url]) == 0
 
     # Drift: a column added by hand.
     async def add_column() -> None:
         from generator.migrate_cli import engine_from_url
 
-        engine = engine_from_url(url)
+        engine = engine_from_url(database_url)
         try:
             await engine.execute('ALTER TABLE "band" ADD COLUMN "notes" TEXT')
         finally:
@@ -459,7 +441,7 @@ def test_new_auto_forwards_and_check_follow_the_schema_files(
     asyncio.run(add_column())
     capsys.readouterr()
     assert main(["migrations", "check"]) == 0  # the files alone are in step
-    assert main(["migrations", "check", "--database", url]) == 1
+    assert main(["migrations", "check", "--database", database_url]) == 1
     assert (
         "column band.notes is in the database, but no migration adds it" in capsys.readouterr().err
     )
@@ -467,7 +449,7 @@ def test_new_auto_forwards_and_check_follow_the_schema_files(
     # An applied file edited since.
     first = folder / "0001_initial.py"
     first.write_text(first.read_text() + "# edited\n")
-    assert main(["migrations", "check", "--database", url]) == 1
+    assert main(["migrations", "check", "--database", database_url]) == 1
     assert "must not be edited" in capsys.readouterr().err
 
 
@@ -511,7 +493,7 @@ def test_the_pre_commit_hook_runs_migrations_check() -> None:
 
 
 def test_the_projects_own_schemas_migrate_forwards_and_back(
-    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Every feature of the schema language, through new --auto, forwards,
     check (no drift) and backwards."""
@@ -519,11 +501,11 @@ def test_the_projects_own_schemas_migrate_forwards_and_back(
     schema = ["--schema", str(REPO / "schema")]
     common = ["--folder", str(folder)]
     assert main(["migrations", "new", "--auto", *common, *schema]) == 0
-    assert main(["migrations", "forwards", *common, "--database", url]) == 0
-    assert main(["migrations", "check", *common, *schema, "--database", url]) == 0
+    assert main(["migrations", "forwards", *common, "--database", database_url]) == 0
+    assert main(["migrations", "check", *common, *schema, "--database", database_url]) == 0
     assert "ok: 1 migrations" in capsys.readouterr().out
-    assert main(["migrations", "backwards", "zero", *common, "--database", url]) == 0
-    assert main(["migrations", "check", *common, *schema, "--database", url]) == 0
+    assert main(["migrations", "backwards", "zero", *common, "--database", database_url]) == 0
+    assert main(["migrations", "check", *common, *schema, "--database", database_url]) == 0
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(folder)],
         capture_output=True,
@@ -534,34 +516,37 @@ def test_the_projects_own_schemas_migrate_forwards_and_back(
 
 
 def test_new_initial_fake_adopts_a_database_that_has_the_tables(
-    project: Path, url: str, capsys: pytest.CaptureFixture[str]
+    project: Path, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = project / "db_migrations"
     # A database made some other way (here: by a migration elsewhere, its
     # history then dropped), holding a row.
     elsewhere = project / "elsewhere"
     assert main(["migrations", "new", "--auto", "--folder", str(elsewhere)]) == 0
-    assert main(["migrations", "forwards", "--folder", str(elsewhere), "--database", url]) == 0
-    _pg_or_sqlite(url, f'DROP TABLE "{HISTORY}"')
-    _pg_or_sqlite(url, "INSERT INTO band (name, popularity) VALUES ('kept', 1)")
+    assert (
+        main(["migrations", "forwards", "--folder", str(elsewhere), "--database", database_url])
+        == 0
+    )
+    _pg_or_sqlite(database_url, f'DROP TABLE "{HISTORY}"')
+    _pg_or_sqlite(database_url, "INSERT INTO band (name, popularity) VALUES ('kept', 1)")
 
     # A database that differs is refused, and nothing is written.
     (project / "schema" / "music.yaml").write_text(
         FIRST + "      title: {type: text, null: true}\n"
     )
     capsys.readouterr()
-    assert main(["migrations", "new", "--initial", "--fake", "--database", url]) == 1
+    assert main(["migrations", "new", "--initial", "--fake", "--database", database_url]) == 1
     err = capsys.readouterr().err
     assert "cannot adopt them as its baseline" in err and "column band.title is missing" in err
     assert not folder.exists() or not list(folder.glob("*.py"))
 
     (project / "schema" / "music.yaml").write_text(FIRST)
-    assert main(["migrations", "new", "--initial", "--fake", "--database", url]) == 0
+    assert main(["migrations", "new", "--initial", "--fake", "--database", database_url]) == 0
     assert "faking 0001_initial" in capsys.readouterr().err
-    assert main(["migrations", "status", "--database", url]) == 0
+    assert main(["migrations", "status", "--database", database_url]) == 0
     assert capsys.readouterr().out.startswith("applied  0001_initial")
-    assert main(["migrations", "check", "--database", url]) == 0
-    assert _pg_or_sqlite(url, "SELECT name FROM band") == [["kept"]]
+    assert main(["migrations", "check", "--database", database_url]) == 0
+    assert _pg_or_sqlite(database_url, "SELECT name FROM band") == [["kept"]]
     assert main(["migrations", "new", "--initial"]) == 2
     assert "has 1 already" in capsys.readouterr().err
     assert main(["migrations", "new", "--fake"]) == 2
@@ -570,12 +555,12 @@ def test_new_initial_fake_adopts_a_database_that_has_the_tables(
 HISTORY = "piccolo_gen_migrations"
 
 
-def _pg_or_sqlite(url: str, sql: str) -> list[list[object]]:
-    if url.startswith("postgresql"):
-        return _pg.query(url, sql)
+def _pg_or_sqlite(database_url: str, sql: str) -> list[list[object]]:
+    if database_url.startswith("postgresql"):
+        return _pg.query(database_url, sql)
     import sqlite3
 
-    conn = sqlite3.connect(url[len("sqlite:///") :])
+    conn = sqlite3.connect(database_url[len("sqlite:///") :])
     try:
         rows = [list(r) for r in conn.execute(sql).fetchall()]
         conn.commit()

@@ -396,3 +396,31 @@ def test_names_masked_for_layout_come_back_as_black_lays_them_out(
     fast = render_migration("0001_uniform", None, uniform, fast=True)
     assert calls <= 6
     assert fast == render_migration("0001_uniform", None, uniform, fast=False)
+
+
+def test_lint_sees_types_that_are_one_sql_type_as_no_change() -> None:
+    from runtime.migrations import AlterColumn, Column, CreateTable, Schema, Table, Type
+    from runtime.migrations.lint import lint
+
+    before = CreateTable(
+        Table(
+            "note",
+            (
+                Column("id", Type("Serial"), primary_key=True),
+                Column("body", Type("Text"), default=""),
+                Column("code", Type("Varchar", length=255), default=""),
+                Column("short", Type("Varchar", length=10), default=""),
+            ),
+        )
+    ).apply(Schema())
+    # Text -> Secret and Varchar(255) -> Email change only the generated code.
+    quiet = [
+        AlterColumn("note", "body", type=Type("Secret")),
+        AlterColumn("note", "code", type=Type("Email", length=255)),
+        AlterColumn("note", "short", type=Type("Secret")),  # wider: TEXT
+    ]
+    assert [str(f) for f in lint(quiet, before) if f.kind == "destructive"] == []
+    # The way back from TEXT to a bounded type narrows it.
+    after = quiet[2].apply(before)
+    narrowing = lint([AlterColumn("note", "short", type=Type("Varchar", length=10))], after)
+    assert [f.key for f in narrowing if f.kind == "destructive"] == ["narrow-type note.short"]

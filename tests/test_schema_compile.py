@@ -13,12 +13,10 @@ from __future__ import annotations
 import datetime
 import itertools
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-import _pg
 import pytest
 
 import generated.music
@@ -40,29 +38,6 @@ from runtime.schema.compile import TableRebuild, compiler_for, run_steps, statem
 from runtime.schema.read import read_schema
 from runtime.schema.session import ddl_session
 from runtime.schema.state import Column, ForeignKey, Index, Schema, Table, Type, Unique
-
-_databases = itertools.count()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Engine]:
-    """An empty database of each engine: a fresh SQLite file, or a PostgreSQL
-    database of this test's own (dropped afterwards)."""
-    if request.param == "sqlite":
-        sqlite = SQLiteEngine(tmp_path / "compile.sqlite")
-        yield sqlite
-        await sqlite.close()
-        return
-    server: str = request.getfixturevalue("pg_dsn")
-    name = f"piccolo_gen_compile_{os.getpid()}_{next(_databases)}"
-    _pg.create_database(server, name)
-    postgres = PostgresEngine(config={"dsn": _pg.with_database(server, name)})
-    try:
-        yield postgres
-    finally:
-        await postgres.close()
-        _pg.drop_database(server, name)
-
 
 ARTIST = Table(
     "artist",

@@ -9,19 +9,18 @@ holding what the model cannot (read without failing, with notes).
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import decimal
 import itertools
-import os
+import json
+import math
+import struct
 import time
 import types
 import uuid
-from collections.abc import AsyncIterator, Iterable
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
-import _pg
 import pytest
 
 import generated.features
@@ -62,14 +61,23 @@ from runtime._columns import (
     TimeNow,
     TimestampNow,
     TimestamptzNow,
+    jsonb_text,
+    seconds_text,
 )
 from runtime._columns import ForeignKey as _ForeignKey
 from runtime._dialect import Dialect
-from runtime._engine import Engine, PostgresEngine, SQLiteEngine
+from runtime._engine import Engine, PostgresEngine
 from runtime.schema import state
 from runtime.schema.compile import compiler_for
 from runtime.schema.database import DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
-from runtime.schema.read import HISTORY_TABLE, Note, read_schema, read_schema_notes
+from runtime.schema.read import (
+    HISTORY_TABLE,
+    Note,
+    TableStateError,
+    read_schema,
+    read_schema_notes,
+    read_table_state,
+)
 from runtime.schema.read import postgres as pg_reader
 from runtime.schema.read import sqlite as sqlite_reader
 
@@ -80,41 +88,6 @@ MODULES = [
     generated.inventory,
     generated.keys,
 ]
-
-_databases = itertools.count()
-
-
-@contextlib.asynccontextmanager
-async def fresh_postgres(server: str) -> AsyncIterator[PostgresEngine]:
-    """An engine on a PostgreSQL database made for one test (dropped afterwards)."""
-    name = f"piccolo_gen_read_{os.getpid()}_{next(_databases)}"
-    _pg.create_database(server, name)
-    engine = PostgresEngine(config={"dsn": _pg.with_database(server, name)})
-    try:
-        yield engine
-    finally:
-        await engine.close()
-        _pg.drop_database(server, name)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Engine]:
-    """An empty database of each engine in turn: a fresh SQLite file, or a
-    PostgreSQL database of the test's own."""
-    if request.param == "sqlite":
-        sqlite = SQLiteEngine(tmp_path / "read.sqlite")
-        yield sqlite
-        await sqlite.close()
-        return
-    async with fresh_postgres(request.getfixturevalue("pg_dsn")) as postgres:
-        yield postgres
-
-
-@pytest.fixture
-async def pg_db(pg_dsn: str) -> AsyncIterator[PostgresEngine]:
-    """An empty PostgreSQL database of the test's own."""
-    async with fresh_postgres(pg_dsn) as postgres:
-        yield postgres
 
 
 def tables_of(module: types.ModuleType) -> list[type[Table[Any]]]:
@@ -204,6 +177,7 @@ class Big(Table[dict[str, Any]], tablename="read_big"):
 
 
 MOMENT = datetime.datetime(2024, 1, 31, 12, 0, 0, 250000)
+KOLKATA = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
 
 
 class Everything(
@@ -264,6 +238,27 @@ class Everything(
     v_intervals = Array(Interval(), default=[datetime.timedelta(seconds=90)])
     v_uuids = Array(UUID(), default=[uuid.UUID("12345678-1234-5678-1234-567812345678")])
     v_array_null = Array(Integer(), null=True)
+    # Defaults the database keeps in another form than a plain rendering
+    # of the value would write: the DDL writes that form.
+    v_interval_micro = Interval(default=datetime.timedelta(microseconds=1))
+    v_interval_micro_neg = Interval(default=datetime.timedelta(microseconds=-7))
+    v_interval_long = Interval(default=datetime.timedelta(days=99999, microseconds=1))
+    v_intervals_micro = Array(Interval(), default=[datetime.timedelta(microseconds=3)])
+    v_real_inf = Real(default=float("inf"))
+    v_real_ninf = Real(default=float("-inf"))
+    v_double_inf = DoublePrecision(default=float("inf"))
+    v_real_negzero = Real(default=-0.0)
+    v_double_negzero = DoublePrecision(default=-0.0)
+    v_bytea_quote = Bytea(default=b"'\\\x00")
+    v_bytea_empty = Bytea(default=b"")
+    v_timestamptz_offset = Timestamptz(default=MOMENT.replace(tzinfo=KOLKATA))
+    v_timestamptzs_offset = Array(Timestamptz(), default=[MOMENT.replace(tzinfo=KOLKATA)])
+    v_jsonb_order = JSONB(default={"bb": 1, "a": {"zz": [{"y": 1, "x": 2}], "é": 0, "b": 1}})
+    v_jsonb_text = JSONB(default='{"b" : 1e20,"a":[1.50 , -0, 1E-7], "a": "last"}')
+    v_numeric_exponent = Numeric(default=decimal.Decimal("1E+3"))
+    v_numeric_small = Numeric(default=decimal.Decimal("1E-7"))
+    v_numeric_negzero = Numeric(default=decimal.Decimal("-0.00"))
+    v_numerics_exponent = Array(Numeric(), default=[decimal.Decimal("2E+2")])
     target_cascade = ForeignKey(lambda: Target)
     target_restrict = ForeignKey(lambda: Target, on_delete="restrict", on_update="no_action")
     target_null = ForeignKey(lambda: Target, null=True, on_delete="set_null", on_update="restrict")
@@ -286,13 +281,26 @@ class Odd(
     parent = ForeignKey(lambda: Odd, null=True, on_delete="set_null")
 
 
+class PgOnly(Table[dict[str, Any]], tablename="read_pg_only"):
+    """Defaults only PostgreSQL can hold: SQLite has no NaN, and an array
+    there is JSON text, which holds no infinity and no bytes."""
+
+    v_real_nan = Real(default=float("nan"))
+    v_doubles = Array(DoublePrecision(), default=[1.5, float("inf"), float("-inf"), -0.0])
+    v_reals_nan = Array(Real(), default=[float("nan")])
+    v_byteas = Array(Bytea(), default=[b"\x01", b"", b"\xff\x00", b"'"])
+    v_jsonbs = Array(JSONB(), default=[{"b": 1, "a": 2}])
+
+
 HAND_MADE = [Target, Big, Everything, Odd]
+PG_MADE = [*HAND_MADE, PgOnly]
 
 
 async def test_every_type_and_default_reads_back(db: Engine) -> None:
-    await create_tables(*HAND_MADE).run(engine=db)
+    made = PG_MADE if db.dialect.name == "postgres" else HAND_MADE
+    await create_tables(*made).run(engine=db)
     reading = await read_schema_notes(db)
-    want = expected(HAND_MADE, db.dialect)
+    want = expected(made, db.dialect)
     assert reading.schema == want, describe(reading.schema, want)
     assert reading.notes == ()
     # The reader turned the database's spelling into ours (not a vacuous match).
@@ -306,9 +314,73 @@ async def test_every_type_and_default_reads_back(db: Engine) -> None:
         assert by_name["v_ints"].default == "ARRAY[-1, 0, 2]::INTEGER[]"
         assert by_name["v_ints_empty"].default == "'{}'"
         assert by_name["big"].type == "BIGINT"
+        assert by_name["v_interval_micro"].default == "'0.000001 seconds'"
+        assert by_name["v_interval_long"].default == "'8639913600.000001 seconds'"
+        assert by_name["v_real_ninf"].default == "'-Infinity'"
+        assert by_name["v_real_negzero"].default == "0.0"
+        assert by_name["v_timestamptz_offset"].default == "'2024-01-31 06:30:00.250000+00:00'"
+        assert by_name["v_jsonb_order"].default == (
+            """'{"a": {"b": 1, "zz": [{"x": 2, "y": 1}], "é": 0}, "bb": 1}'"""
+        )
+        assert by_name["v_numeric_exponent"].default == "1000"
+        assert reading.schema.table("read_pg_only").columns[4].default == (
+            "ARRAY['\\x01', '\\x', '\\xff00', '\\x27']::BYTEA[]"
+        )
+    else:
+        assert by_name["v_real_inf"].default == "9e999"
+        assert by_name["v_interval_micro"].default == "0.000001"
     assert by_name["target_default"].references == DbForeignKey(
         "read_target", "id", "SET DEFAULT", "SET DEFAULT"
     )
+
+
+def same_value(column: Any, got: Any, want: Any, dialect: Dialect) -> bool:
+    """Whether a value read back is the value ``want`` the column was given."""
+    if isinstance(column, JSON):
+        return bool(json.loads(got) == (json.loads(want) if isinstance(want, str) else want))
+    if isinstance(want, list):
+        return len(got) == len(want) and all(
+            same_value(column.base_column, g, w, dialect) for g, w in zip(got, want, strict=True)
+        )
+    if isinstance(want, float) and math.isnan(want):
+        return isinstance(got, float) and math.isnan(got)
+    if type(column) is Real and dialect.name == "postgres":
+        # Single precision on PostgreSQL.
+        return bool(got == struct.unpack("f", struct.pack("f", want))[0])
+    return bool(got == want)
+
+
+async def test_every_default_is_stored_as_given(db: Engine) -> None:
+    # A default that reads back as the DDL wrote it must also be the value
+    # given: a row inserted with every default holds each column's value.
+    made = PG_MADE if db.dialect.name == "postgres" else HAND_MADE
+    await create_tables(*made).run(engine=db)
+    await db.execute('INSERT INTO "read_target" ("id", "code") VALUES (1, \'a\')')
+    checked = 0
+    for table in (Everything, PgOnly) if db.dialect.name == "postgres" else (Everything,):
+        await db.execute(
+            f'INSERT INTO {Dialect.quote(table._meta.tablename)} ("target_cascade",'
+            ' "target_restrict") VALUES (1, 1)'
+            if table is Everything
+            else f"INSERT INTO {Dialect.quote(table._meta.tablename)} DEFAULT VALUES"
+        )
+        (row,) = await table.select().run(engine=db)
+        for column in table._meta.columns:
+            want = column._meta.default
+            if not isinstance(want, (bytes, str, int, float, decimal.Decimal, list, dict)):
+                if not isinstance(want, (datetime.date, datetime.time, datetime.timedelta)):
+                    continue  # no default, or one the database computes
+            if db.dialect.name == "sqlite" and column._meta.name == "v_interval_long":
+                # An interval is a REAL number of seconds on SQLite: a double
+                # holds 99999 days to about 2 microseconds.
+                assert abs(row[column._meta.name] - want) <= datetime.timedelta(microseconds=2)
+                continue
+            got = row[column._meta.name]
+            assert same_value(
+                column, got, want, db.dialect
+            ), f"{column._meta.name}: {got!r} != {want!r}"
+            checked += 1
+    assert checked >= 50
 
 
 async def test_time_stamps_read_the_same_in_any_session_time_zone(pg_db: Engine) -> None:
@@ -325,6 +397,46 @@ async def test_time_stamps_read_the_same_in_any_session_time_zone(pg_db: Engine)
         assert "+05:30" in shown[0][0]  # the catalog's text moved; the read must not
         schema = await read_schema(db)
     assert schema == expected(HAND_MADE, db.dialect)
+
+
+OTHER_STYLES = {
+    "DateStyle": "SQL, DMY",
+    "IntervalStyle": "sql_standard",
+    "extra_float_digits": "0",
+    "bytea_output": "escape",
+}
+
+
+async def test_defaults_read_the_same_in_any_output_style(pg_db: Engine) -> None:
+    # PostgreSQL prints a default's constant in the session's styles; the
+    # read sets its own for itself and puts the caller's back.
+    db = pg_db
+    await create_tables(*PG_MADE).run(engine=db)
+    async with db.transaction():
+        for name, value in OTHER_STYLES.items():
+            await db.execute(f"SET LOCAL {name} = '{value}'")
+        shown = await db.fetch(
+            "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d"
+            " JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+            " WHERE a.attname IN ('v_interval_neg', 'v_date') ORDER BY a.attname"
+        )
+        assert [row[0] for row in shown] == ["'31/12/1999'::date", "'-0:00:01.5'::interval"]
+        schema = await read_schema(db)
+        settings = [
+            (await db.fetch(f"SELECT current_setting('{name}')"))[0][0] for name in OTHER_STYLES
+        ]
+        assert settings == list(OTHER_STYLES.values())
+    assert schema == expected(PG_MADE, db.dialect), describe(schema, expected(PG_MADE, db.dialect))
+    # On a database whose sessions start in other styles too.
+    (name,) = (await db.fetch("SELECT current_database()"))[0]
+    for setting, value in OTHER_STYLES.items():
+        await db.execute(f"ALTER DATABASE \"{name}\" SET {setting} = '{value}'")
+    fresh = PostgresEngine(config={"dsn": db.config["dsn"]})
+    try:
+        assert (await fresh.fetch("SHOW DateStyle"))[0][0] == "SQL, DMY"
+        assert await read_schema(fresh) == expected(PG_MADE, db.dialect)
+    finally:
+        await fresh.close()
 
 
 async def test_two_reads_of_one_database_are_equal(db: Engine) -> None:
@@ -526,7 +638,14 @@ def test_postgres_type_spelling(formatted: str, ours: str) -> None:
          "'2024-01-31 12:00:00+00:00'"),  # fmt: skip
         ("'1000000000000000000000000000000'::numeric", "DOUBLE PRECISION", "1e+30"),
         ("0.00001", "REAL", "1e-05"),
-        ("'NaN'::real", "REAL", "'NaN'::real"),
+        ("'NaN'::real", "REAL", "'NaN'"),
+        ("'-Infinity'::double precision", "DOUBLE PRECISION", "'-Infinity'"),
+        ("ARRAY[(1.5)::real, 'Infinity'::real]", "REAL[]", "ARRAY[1.5, 'Infinity']::REAL[]"),
+        ("0.0000001", "NUMERIC", "0.0000001"),
+        ("'NaN'::numeric", "NUMERIC", "'NaN'::numeric"),
+        ("'00:00:00.000001'::interval", "INTERVAL", "'0.000001 seconds'"),
+        ("'-00:00:00.000007'::interval", "INTERVAL", "'-0.000007 seconds'"),
+        ("'\\x01'::bytea", "BYTEA", "'\\x01'"),
         ("LOCALTIMESTAMP", "TIMESTAMP", "LOCALTIMESTAMP"),
         ("gen_random_uuid()", "UUID", "gen_random_uuid()"),
         ("nextval('t_id_seq'::regclass)", "INTEGER", "nextval('t_id_seq'::regclass)"),
@@ -582,3 +701,78 @@ def test_sqlite_named_unique_constraints() -> None:
         ("b",): "plain",
         ("a", "b"): 'q"uote',
     }
+
+
+JSON_TEXTS = [
+    '{"bb": 1, "a": 2, "ccc": {"é": 1, "z": 2, "aa": 3, "": 0}}',
+    '{"b":1,"a":2,"a":3}',
+    "[ 1e20, 1.5e-7, 1.50, -0, -0.0, 0.1e1, 123456789012345678901234567890e-40 ]",
+    '"tab\\t nl\\n quote\\" back\\\\ slash\\/ ctl\\u001f del\\u007f é \\u00e9 ☃"',
+    "true",
+    "null",
+    "[]",
+    "{ }",
+    '[{"y": [], "x": {}}, "s"]',
+]
+
+
+@pytest.mark.parametrize("text", JSON_TEXTS)
+async def test_jsonb_text_is_what_postgres_keeps(pg_db: PostgresEngine, text: str) -> None:
+    ((kept,),) = await pg_db.fetch("SELECT $1::jsonb::text", [text])
+    assert jsonb_text(text) == kept
+
+
+@pytest.mark.parametrize(
+    ("span", "text"),
+    [
+        (datetime.timedelta(0), "0.0"),
+        (datetime.timedelta(seconds=90), "90.0"),
+        (datetime.timedelta(seconds=-1.5), "-1.5"),
+        (datetime.timedelta(microseconds=1), "0.000001"),
+        (datetime.timedelta(microseconds=-7), "-0.000007"),
+        (datetime.timedelta(days=99999, microseconds=1), "8639913600.000001"),
+        (datetime.timedelta.max, "86399999999999.999999"),
+    ],
+)
+def test_interval_seconds_are_exact(span: datetime.timedelta, text: str) -> None:
+    assert seconds_text(span) == text
+    whole, _, fraction = text.lstrip("-").partition(".")
+    micros = int(whole) * 1_000_000 + int(fraction.ljust(6, "0"))
+    assert datetime.timedelta(microseconds=-micros if text[0] == "-" else micros) == span
+
+
+# -- one table as a schema state (what alter() compiles against) -------------------------
+
+
+async def test_a_table_read_as_state_lowers_to_what_was_read(db: Engine) -> None:
+    # read -> state -> lower is the identity on what our DDL made: every
+    # type maps back to a state type writing it, every name and default kept.
+    made = [*(PG_MADE if db.dialect.name == "postgres" else HAND_MADE), *generated.music.TABLES]
+    made = with_targets(made)
+    await create_tables(*made).run(engine=db)
+    schema = await read_schema(db)
+    compiler = compiler_for(db.dialect)
+    for table in schema:
+        read = await read_table_state(db._fetch_built, db.dialect, table.name)
+        assert read is not None and read.notes == ()
+        assert compiler.lower_table(read.table) == table, describe(
+            DbSchema(schema.dialect, (compiler.lower_table(read.table),)), schema.only({table.name})
+        )
+    assert await read_table_state(db._fetch_built, db.dialect, "no_such_table") is None
+
+
+async def test_a_table_read_as_state_names_what_it_cannot_hold(db: Engine) -> None:
+    postgres = db.dialect.name == "postgres"
+    for sql in PG_BEYOND if postgres else SQLITE_BEYOND:
+        await db.execute(sql)
+    with pytest.raises(TableStateError, match="table 'parent' has a primary key of several"):
+        await read_table_state(db._fetch_built, db.dialect, "parent")
+    with pytest.raises(TableStateError, match="child.address has the type '(inet|INET)'"):
+        await read_table_state(db._fetch_built, db.dialect, "child")
+    await db.execute('ALTER TABLE "child" DROP COLUMN "address"')
+    read = await read_table_state(db._fetch_built, db.dialect, "child")
+    assert read is not None
+    # The indexes the state would flatten stay out of it, and are noted.
+    assert read.table.indexes == ()
+    assert {n.index for n in read.notes} >= {"child_lower", "child_partial", "child_desc"}
+    assert [c.name for c in read.table.columns] == ["id", "a", "b", "qty", "twice", "label"]

@@ -327,3 +327,91 @@ async def test_a_view_broken_before_the_alter_does_not_stop_it(
         await sqlite_engine.execute("DROP VIEW IF EXISTS rb_broken")
         await drop_tables(Shop, Item, Audit, if_exists=True)
         use_engine(None, Shop, Item, Audit)
+
+
+class Gadget(Table[dict[str, Any]], tablename="rb_gadget"):
+    name = Varchar(length=20)
+    qty = Integer(default=0)
+    made = Text(null=True)
+
+
+#: rb_gadget as made by hand, with what no schema state holds: indexes that
+#: are partial, descending or over an expression, and an expression default.
+GADGET = (
+    'CREATE TABLE "rb_gadget" ("id" INTEGER PRIMARY KEY, "name" VARCHAR(20) NOT NULL,'
+    " \"qty\" INTEGER NOT NULL DEFAULT 0, \"made\" TEXT DEFAULT (datetime('now', 'utc')))",
+    'CREATE INDEX "rb_gadget_partial" ON "rb_gadget" ("qty") WHERE "qty" > 10',
+    'CREATE INDEX "rb_gadget_desc" ON "rb_gadget" ("name" DESC)',
+    'CREATE INDEX "rb_gadget_lower" ON "rb_gadget" (lower("name"))',
+    'CREATE INDEX "rb_gadget_two" ON "rb_gadget" ("name", "qty")',
+)
+
+
+async def test_rebuild_keeps_indexes_no_state_holds_and_expression_defaults(
+    sqlite_engine: SQLiteEngine,
+) -> None:
+    for sql in GADGET:
+        await sqlite_engine.execute(sql)
+    await sqlite_engine.execute('INSERT INTO "rb_gadget" ("name", "qty") VALUES (\'a\', 12)')
+    indexes = await objects(sqlite_engine, "index")
+    assert len(indexes) == 4
+    alter = Gadget.alter().set_default(Gadget.qty, 3)
+    await alter.run(engine=sqlite_engine)
+    # Recreated from their own SQL, not flattened to plain indexes.
+    assert await objects(sqlite_engine, "index") == indexes
+    created = (await objects(sqlite_engine, "table"))["rb_gadget"]
+    assert "DEFAULT (datetime('now', 'utc'))" in created
+    assert '"qty" INTEGER NOT NULL DEFAULT 3' in created
+    await sqlite_engine.execute('INSERT INTO "rb_gadget" ("name") VALUES (\'b\')')
+    rows = await sqlite_engine.fetch('SELECT "name", "qty", "made" IS NOT NULL FROM "rb_gadget"')
+    assert [tuple(r) for r in rows] == [("a", 12, 1), ("b", 3, 1)]
+
+
+BEYOND_A_REBUILD = {
+    "check": ('"qty" INTEGER NOT NULL DEFAULT 0 CHECK ("qty" >= 0)', "CHECK constraints"),
+    "generated": (
+        '"qty" INTEGER NOT NULL DEFAULT 0, "twice" INTEGER GENERATED ALWAYS AS ("qty" * 2)',
+        "column 'twice' is generated",
+    ),
+    "two_column_key": (
+        '"qty" INTEGER NOT NULL DEFAULT 0, FOREIGN KEY ("name", "qty")'
+        ' REFERENCES "rb_pair" ("a", "b")',
+        "a foreign key over several columns",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BEYOND_A_REBUILD)
+async def test_a_rebuild_that_would_lose_what_the_table_has_is_refused(
+    sqlite_engine: SQLiteEngine, case: str
+) -> None:
+    columns, named = BEYOND_A_REBUILD[case]
+    await sqlite_engine.execute(
+        'CREATE TABLE "rb_pair" ("a" VARCHAR(20), "b" INTEGER, PRIMARY KEY ("a", "b"))'
+    )
+    await sqlite_engine.execute(
+        f'CREATE TABLE "rb_gadget" ("id" INTEGER PRIMARY KEY, "name" VARCHAR(20) NOT NULL,'
+        f' "made" TEXT, {columns})'
+    )
+    before = await schema(sqlite_engine)
+    with pytest.raises(AlterError, match=f"SQLite rebuilds table 'rb_gadget'.*{named}"):
+        await Gadget.alter().set_default(Gadget.qty, 3).run(engine=sqlite_engine)
+    assert await schema(sqlite_engine) == before
+    # A step SQLite makes natively keeps it all, and runs.
+    await Gadget.alter().rename_column(Gadget.made, "built").run(engine=sqlite_engine)
+    created = (await objects(sqlite_engine, "table"))["rb_gadget"]
+    assert '"built" TEXT' in created
+
+
+async def test_alter_refuses_a_column_type_no_state_holds(sqlite_engine: SQLiteEngine) -> None:
+    await sqlite_engine.execute(
+        'CREATE TABLE "rb_gadget" ("id" INTEGER PRIMARY KEY, "name" VARCHAR(20) NOT NULL,'
+        ' "qty" INTEGER NOT NULL DEFAULT 0, "made" DATETIME)'
+    )
+    before = await schema(sqlite_engine)
+    with pytest.raises(AlterError, match="rb_gadget.made has the type 'DATETIME'.*use SQL"):
+        await Gadget.alter().set_default(Gadget.qty, 3).run(engine=sqlite_engine)
+    assert await schema(sqlite_engine) == before
+    with pytest.raises(AlterError, match="sqlite has no table 'rb_gadget'"):
+        await Gadget.alter().drop_table().run(engine=sqlite_engine)
+        await Gadget.alter().set_default(Gadget.qty, 3).run(engine=sqlite_engine)

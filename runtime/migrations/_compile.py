@@ -47,8 +47,8 @@ class DataStep:
 
 def split_sql(text: str, dialect: str) -> list[str]:
     """``text`` as the statements it holds, for printing (the session's
-    connection splits it the same way on SQLite; PostgreSQL runs a script)."""
-    if dialect != "sqlite":
+    connection splits it the same way where one call runs one statement)."""
+    if compiler_for(dialect).dialect.runs_scripts:
         return [text] if text.strip() else []
     return split_sqlite(text)
 

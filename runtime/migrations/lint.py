@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from .._columns import UUID4
+from .._dialect import POSTGRES, SQLITE
+from ..schema.compile import runtime_column
 from ..schema.operations import (
     UNCHANGED,
     AddColumn,
@@ -41,6 +43,7 @@ from ..schema.operations import (
     RunPython,
     RunSQL,
 )
+from ..schema.state import Column as StateColumn
 from ..schema.state import Schema, SchemaStateError, Type
 from ._base import Migration, flatten
 
@@ -69,15 +72,15 @@ class Finding:
 
 _INT_RANK: Final = {"SmallInt": 1, "Integer": 2, "Serial": 2, "BigInt": 3, "BigSerial": 3}
 _FLOAT_RANK: Final = {"Real": 1, "DoublePrecision": 2}
-_BOUNDED_TEXT: Final = frozenset({"Varchar", "Char", "Email", "Secret"})
-_TEXT: Final = _BOUNDED_TEXT | {"Text"}
+_BOUNDED_TEXT: Final = frozenset({"Varchar", "Char", "Email"})
+_TEXT: Final = _BOUNDED_TEXT | {"Text", "Secret"}
 
 
 def _widens(old: Type, new: Type) -> bool:
     """Whether every value of ``old`` is a value of ``new`` (nothing is lost)."""
-    if old == new:
+    if old == new or _same_in_database(old, new):
         return True
-    if old.kind in _TEXT and new.kind == "Text":
+    if old.kind in _TEXT and new.kind in ("Text", "Secret"):
         return True
     if old.kind in _BOUNDED_TEXT and new.kind in _BOUNDED_TEXT:
         return (
@@ -112,15 +115,27 @@ def _rewrites_on_postgres(old: Type, new: Type) -> bool:
     """Whether PostgreSQL rewrites the table to change ``old`` to ``new``
     (it does not for a longer varchar, varchar to text, more numeric digits
     at the same scale)."""
-    if old.kind in ("Varchar", "Email", "Secret") and new.kind in ("Varchar", "Email", "Secret"):
+    if _same_in_database(old, new):
+        return False
+    if old.kind in ("Varchar", "Email") and new.kind in ("Varchar", "Email"):
         return new.length is not None and old.length is not None and new.length < old.length
-    if old.kind in ("Varchar", "Email", "Secret", "Text") and new.kind == "Text":
+    if old.kind in _TEXT and new.kind in ("Text", "Secret"):
         return False
     if old.kind == "Numeric" and new.kind == "Numeric":
         if new.digits is None:
             return False
         return old.digits is None or old.digits[1] != new.digits[1] or new.digits[0] < old.digits[0]
     return old != new
+
+
+def _same_in_database(old: Type, new: Type) -> bool:
+    """Whether both types are one SQL type on both dialects (``Text`` and
+    ``Secret``; ``Varchar(255)`` and ``Email``): the change is the generated
+    code's alone."""
+    return all(
+        runtime_column(old)._ddl_type(d) == runtime_column(new)._ddl_type(d)
+        for d in (POSTGRES, SQLITE)
+    )
 
 
 def _type_text(t: Type) -> str:
@@ -164,15 +179,28 @@ def _lint_one(op: Operation, state: Schema, existing: set[str]) -> list[Finding]
             )
         )
     elif isinstance(op, DropColumn):
+        subject = f"{op.table}.{op.name}"
         out.append(
             Finding(
                 "destructive",
                 "drop-column",
-                f"{op.table}.{op.name}",
+                subject,
                 "drops the column and its data; backwards adds it again, but cannot bring "
                 "the data back (it gets the default, or NULL)",
             )
         )
+        dropped = _column_in(state, op.table, op.name)
+        if dropped is not None and not dropped.null and dropped.default is None:
+            out.append(
+                Finding(
+                    "irreversible",
+                    "backwards-not-null",
+                    subject,
+                    "a NOT NULL column without a default: backwards cannot add it again "
+                    "while the table has rows; give it a default first, or revert with a "
+                    "RunSQL/RunPython that fills it",
+                )
+            )
     elif isinstance(op, AddColumn) and op.table in existing:
         column, subject = op.column, f"{op.table}.{op.column.name}"
         if not column.null and column.default is None:
@@ -287,6 +315,12 @@ def _lint_alter(op: AlterColumn, state: Schema, existing: set[str]) -> list[Find
             )
         )
     return out
+
+
+def _column_in(state: Schema, table: str, name: str) -> StateColumn | None:
+    if not state.has(table) or not state.table(table).has_column(name):
+        return None  # replay reports it
+    return state.table(table).column(name)
 
 
 def _unique_finding(subject: str) -> Finding:

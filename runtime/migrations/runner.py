@@ -32,9 +32,11 @@ from typing import Any, Final, Protocol
 
 from .._engine_base import Engine
 from .._errors import EngineError
-from ..schema.compile import DdlConnection
+from ..schema.compile import DdlConnection, compiler_for
 from ..schema.operations import IrreversibleError, Operation
-from ..schema.state import Schema
+from ..schema.read import table_exists
+from ..schema.state import Column as StateColumn
+from ..schema.state import Schema, Type
 from . import _compile
 from ._base import HISTORY_TABLE, Migration, MigrationError, flatten
 from .files import MigrationSet
@@ -121,14 +123,16 @@ class Runner:
 
     async def ensure_history(self) -> None:
         """Create the history table if it is absent."""
-        applied_at = "TIMESTAMPTZ" if self.dialect == "postgres" else "TEXT"
+        if await self._history_exists():
+            return
+        applied_at = compiler_for(self.engine.dialect).type_sql(
+            StateColumn("applied_at", Type("Timestamptz"))
+        )
         create = (
             f'CREATE TABLE IF NOT EXISTS "{HISTORY_TABLE}" ('
             '"id" TEXT PRIMARY KEY, "checksum" TEXT NOT NULL, '
             f'"applied_at" {applied_at} NOT NULL DEFAULT CURRENT_TIMESTAMP)'
         )
-        if await self._history_exists():
-            return
         async with self.engine.transaction():
             # Two runners creating it at once would collide in PostgreSQL's
             # catalog even with IF NOT EXISTS; the lock makes one wait.
@@ -136,14 +140,7 @@ class Runner:
             await self.engine.execute(create)
 
     async def _history_exists(self) -> bool:
-        if self.dialect == "postgres":
-            rows = await self.engine.fetch("SELECT to_regclass($1) IS NOT NULL", [HISTORY_TABLE])
-        else:
-            rows = await self.engine.fetch(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-                [HISTORY_TABLE],
-            )
-        return bool(rows[0][0])
+        return await table_exists(self.engine, HISTORY_TABLE)
 
     async def history(self, conn: _Conn | None = None) -> dict[str, AppliedRow]:
         """The history table's rows by id (empty when there is no table);
@@ -162,7 +159,7 @@ class Runner:
         return result
 
     async def _lock(self, conn: _Conn) -> None:
-        if self.dialect != "postgres":
+        if not self.engine.dialect.advisory_locks:
             return  # the session's BEGIN IMMEDIATE is SQLite's one write lock
         rows = await conn.fetch("SELECT pg_try_advisory_xact_lock($1)", [LOCK_KEY])
         if not rows[0][0]:

@@ -25,11 +25,13 @@ import copy
 import datetime
 import decimal
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from .. import _columns as _c
 from .. import _naming
+from .._array import Array
 from .._columns import BigSerial as _BigSerial
 from .._columns import Column as _RuntimeColumn
 from .._columns import DynamicDefault
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from .._table import Table as _RuntimeTable
 
 __all__ = [
+    "COLUMN_CLASSES",
     "KINDS",
     "Action",
     "Column",
@@ -53,35 +56,39 @@ __all__ = [
     "of_tables",
 ]
 
-#: The column kinds a state may hold: the runtime's column classes by name.
-KINDS: Final = frozenset(
-    {
-        "Varchar",
-        "Char",
-        "Text",
-        "Secret",
-        "Email",
-        "Integer",
-        "BigInt",
-        "SmallInt",
-        "Serial",
-        "BigSerial",
-        "Real",
-        "DoublePrecision",
-        "Numeric",
-        "Boolean",
-        "Date",
-        "Time",
-        "Timestamp",
-        "Timestamptz",
-        "Interval",
-        "UUID",
-        "JSON",
-        "JSONB",
-        "Bytea",
-        "Array",
-    }
-)
+#: The column classes a state's types name, by class name (``Type("Varchar")``).
+COLUMN_CLASSES: Final[Mapping[str, type[_RuntimeColumn[Any]]]] = {
+    cls.__name__: cls
+    for cls in (
+        _c.Varchar,
+        _c.Char,
+        _c.Text,
+        _c.Secret,
+        _c.Email,
+        _c.Integer,
+        _c.BigInt,
+        _c.SmallInt,
+        _c.Serial,
+        _c.BigSerial,
+        _c.Real,
+        _c.DoublePrecision,
+        _c.Numeric,
+        _c.Boolean,
+        _c.Date,
+        _c.Time,
+        _c.Timestamp,
+        _c.Timestamptz,
+        _c.Interval,
+        _c.UUID,
+        _c.JSON,
+        _c.JSONB,
+        _c.Bytea,
+        Array,
+    )
+}
+
+#: The column kinds a state may hold.
+KINDS: Final = frozenset(COLUMN_CLASSES)
 
 Action = Literal["cascade", "restrict", "set_null", "set_default", "no_action"]
 

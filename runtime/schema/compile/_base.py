@@ -15,38 +15,16 @@ from typing import Any, Final, Protocol, runtime_checkable
 from ... import _naming
 from ..._array import Array
 from ..._columns import (
-    JSON,
-    JSONB,
-    UUID,
-    BigInt,
-    BigSerial,
-    Boolean,
-    Bytea,
-    Char,
     Column,
-    Date,
-    DoublePrecision,
     DynamicDefault,
-    Email,
-    Integer,
-    Interval,
     Numeric,
-    Real,
-    Secret,
-    Serial,
-    SmallInt,
-    Text,
-    Time,
-    Timestamp,
-    Timestamptz,
-    Varchar,
 )
 from ..._dialect import Dialect
 from ..._engine_base import EngineError
 from .. import operations as ops
 from ..database import DbColumn, DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
+from ..state import COLUMN_CLASSES, Index, Schema, Table, Type
 from ..state import Column as StateColumn
-from ..state import Index, Schema, Table, Type
 
 __all__ = [
     "ACTIONS",
@@ -154,38 +132,10 @@ class RunPythonStep:
         await self.function(conn)
 
 
-_CLASSES: Final[dict[str, type[Column[Any]]]] = {
-    "Varchar": Varchar,
-    "Char": Char,
-    "Text": Text,
-    "Secret": Secret,
-    "Email": Email,
-    "Integer": Integer,
-    "BigInt": BigInt,
-    "SmallInt": SmallInt,
-    "Serial": Serial,
-    "BigSerial": BigSerial,
-    "Real": Real,
-    "DoublePrecision": DoublePrecision,
-    "Numeric": Numeric,
-    "Boolean": Boolean,
-    "Date": Date,
-    "Time": Time,
-    "Timestamp": Timestamp,
-    "Timestamptz": Timestamptz,
-    "Interval": Interval,
-    "UUID": UUID,
-    "JSON": JSON,
-    "JSONB": JSONB,
-    "Bytea": Bytea,
-    "Array": Array,
-}
-
-
 def runtime_column(type: Type, *, name: str = "") -> Column[Any]:
     """A runtime column object of the state type ``type``, to ask for its SQL
     type and to render defaults (nullable, so any value may be checked)."""
-    cls = _CLASSES[type.kind]
+    cls = COLUMN_CLASSES[type.kind]
     column: Column[Any]
     if type.kind == "Array":
         assert type.element is not None

@@ -15,6 +15,9 @@ out, for the commands that must tell the user (``introspect``, drift).
 What the model holds is always read whole: a note never hides a column or
 a constraint that the model could have held.
 
+``read_table_state`` reads one table as a schema state (``state.Table``),
+the table ``alter()`` compiles its steps against (see ``_state``).
+
 The history table of the migrations (``HISTORY_TABLE``) is no table of the
 schema and is skipped unless named in ``tables``; SQLite's own tables
 (``sqlite_%``) always are.
@@ -29,13 +32,26 @@ from typing import TYPE_CHECKING, Final
 from ..database import DbSchema
 from . import postgres, sqlite
 from ._common import HISTORY_TABLE, Note
+from ._state import TableState, TableStateError, read_table_state
 
 if TYPE_CHECKING:
     from ..._engine_base import Engine
 
-__all__ = ["HISTORY_TABLE", "Note", "Reading", "read_schema", "read_schema_notes"]
+__all__ = [
+    "HISTORY_TABLE",
+    "Note",
+    "Reading",
+    "TableState",
+    "TableStateError",
+    "read_schema",
+    "read_schema_notes",
+    "read_table_state",
+    "table_exists",
+]
 
-_READERS: Final = {"postgres": postgres.read, "sqlite": sqlite.read}
+#: Each dialect's reader of an engine's database, by dialect name.
+_READERS: Final = {"postgres": postgres.read_engine, "sqlite": sqlite.read_engine}
+_EXISTS: Final = {"postgres": postgres.table_exists, "sqlite": sqlite.table_exists}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +88,14 @@ async def read_schema_notes(
     reader = _READERS.get(dialect)
     if reader is None:
         raise ValueError(f"cannot read the schema of a {dialect} database")
-    found, notes = await reader(engine._fetch_built, wanted, schema)
+    found, notes = await reader(engine, wanted, schema)
     return Reading(
         DbSchema(dialect, tuple(found)),
         tuple(sorted(notes, key=lambda n: (n.table, n.what))),
     )
+
+
+async def table_exists(engine: Engine, name: str) -> bool:
+    """Whether the database behind ``engine`` has a table ``name`` (on
+    PostgreSQL, in a schema of its search path)."""
+    return await _EXISTS[engine.dialect.name](engine._fetch_built, name)

@@ -15,10 +15,13 @@ type. A default that is not a value (``LOCALTIMESTAMP``, ``gen_random_uuid()``,
 any other expression) is kept as PostgreSQL prints it, which for the
 expressions our DDL writes is what it wrote.
 
-Dates and intervals are parsed in PostgreSQL's default output styles
-(``DateStyle`` ISO, ``IntervalStyle`` postgres); a time stamp with a time
-zone in any session time zone (it is written as the UTC instant). A server
-set to other styles gives defaults that are not parsed and stay in its text.
+Constants are parsed in PostgreSQL's default output styles (``DateStyle``
+ISO, ``IntervalStyle`` postgres, ``extra_float_digits`` above 0,
+``bytea_output`` hex), which ``read_schema`` sets for its own transaction
+whatever the session's are; a time stamp with a time zone is read in any
+session time zone (it is written as the UTC instant). Read in other styles
+(``read_table_state`` on a connection of a session set so), a default that
+does not parse stays in PostgreSQL's text, which is still valid SQL.
 """
 
 from __future__ import annotations
@@ -30,10 +33,14 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
+from ..._columns import decimal_text, seconds_text
 from ..database import DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
 from ._common import Fetch, Note, skipped
+
+if TYPE_CHECKING:
+    from ..._engine_base import Engine
 
 __all__ = ["db_default", "db_type", "read"]
 
@@ -268,11 +275,20 @@ def _timestamptz(text: str) -> datetime.datetime:
     return value.astimezone(datetime.UTC)
 
 
-def _finite(text: str) -> str:
+def _float(text: str) -> str:
     number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text!r} is not finite")
+    if math.isnan(number):
+        return "'NaN'"
+    if math.isinf(number):
+        return "'Infinity'" if number > 0 else "'-Infinity'"
     return str(number)
+
+
+def _finite_decimal(text: str) -> decimal.Decimal:
+    number = decimal.Decimal(text)
+    if not number.is_finite():
+        raise ValueError(f"{text!r} is not finite")  # our DDL writes no such default
+    return number
 
 
 #: How our DDL writes a constant of a type, from the constant's text:
@@ -289,8 +305,8 @@ def _same(writer: _Writer) -> tuple[_Writer, _Writer]:
 for _name in ("INTEGER", "BIGINT", "SMALLINT", "SERIAL", "BIGSERIAL", "SMALLSERIAL"):
     _WRITERS[_name] = _same(lambda text: str(int(text)))
 for _name in ("REAL", "DOUBLE PRECISION"):
-    _WRITERS[_name] = _same(_finite)
-_WRITERS["NUMERIC"] = _same(lambda text: str(decimal.Decimal(text)))
+    _WRITERS[_name] = _same(_float)
+_WRITERS["NUMERIC"] = _same(lambda text: decimal_text(_finite_decimal(text)))
 _WRITERS["DATE"] = _same(lambda text: _quoted(str(datetime.date.fromisoformat(text))))
 _WRITERS["TIME"] = _same(lambda text: _quoted(str(_time_value(text))))
 _WRITERS["TIMESTAMP"] = _same(lambda text: _quoted(str(_timestamp(text))))
@@ -299,7 +315,7 @@ _WRITERS["UUID"] = _same(lambda text: _quoted(str(uuid.UUID(text))))
 # A scalar interval default is written in seconds; an array element as
 # Python prints the timedelta (``runtime._columns._sql_literal``).
 _WRITERS["INTERVAL"] = (
-    lambda text: _quoted(f"{_interval(text).total_seconds()} seconds"),
+    lambda text: _quoted(f"{seconds_text(_interval(text))} seconds"),
     lambda text: _quoted(str(_interval(text))),
 )
 
@@ -546,7 +562,7 @@ def _constraint(table: _Table, row: Sequence[Any], schema: str, notes: list[Note
 def _index(table: _Table, row: Sequence[Any], notes: list[Note]) -> None:
     _, name, unique, columns, key_count, count, partial, expressions, method, options, sql = row
     if expressions or any(c is None for c in columns):
-        notes.append(Note(table.name, f"index {name!r} is over expressions: {sql}"))
+        notes.append(Note(table.name, f"index {name!r} is over expressions: {sql}", index=name))
         return
     extras = []
     if partial:
@@ -558,5 +574,64 @@ def _index(table: _Table, row: Sequence[Any], notes: list[Note]) -> None:
     if any(options[:key_count]):
         extras.append("orders a column DESC or NULLS FIRST (left out)")
     if extras:
-        notes.append(Note(table.name, f"index {name!r} {', '.join(extras)}: {sql}"))
+        notes.append(Note(table.name, f"index {name!r} {', '.join(extras)}: {sql}", index=name))
     table.indexes.append(DbIndex(name, tuple(columns[:key_count]), bool(unique)))
+
+
+#: The settings PostgreSQL prints constants by (in ``pg_get_expr``), and the
+#: values the PostgreSQL reader parses: the defaults of a server.
+_OUTPUT_STYLES: Final = {
+    "DateStyle": "ISO",
+    "IntervalStyle": "postgres",
+    "extra_float_digits": "1",
+    "bytea_output": "hex",
+}
+
+
+async def read_engine(
+    engine: Engine, wanted: frozenset[str] | None, schema: str
+) -> tuple[list[DbTable], list[Note]]:
+    """``read`` on ``engine``, in a transaction of its own (or the caller's),
+    with the output styles the reader parses set for that transaction and then
+    put back as they were (a read inside a transaction of the caller leaves
+    its settings alone), so that a session or server with other styles reads
+    the same."""
+    async with engine.transaction():
+        return await _read_with_styles(engine._fetch_built, wanted, schema)
+
+
+async def _read_with_styles(
+    fetch: Fetch, wanted: frozenset[str] | None, schema: str
+) -> tuple[list[DbTable], list[Note]]:
+    names = list(_OUTPUT_STYLES)
+    listed = ", ".join(f"current_setting('{name}')" for name in names)
+    (found,) = await fetch(f"SELECT {listed}", ())
+    current = dict(zip(names, found, strict=True))
+    changed = [n for n in names if not _same_style(n, current[n], _OUTPUT_STYLES[n])]
+    await _set(fetch, {name: _OUTPUT_STYLES[name] for name in changed})
+    result = await read(fetch, wanted, schema)
+    await _set(fetch, {name: current[name] for name in changed})
+    return result
+
+
+async def _set(fetch: Fetch, settings: dict[str, str]) -> None:
+    """``SET LOCAL`` each of ``settings`` (for the transaction)."""
+    if settings:
+        calls = ", ".join(
+            f"set_config(${2 * i + 1}, ${2 * i + 2}, true)" for i in range(len(settings))
+        )
+        await fetch(f"SELECT {calls}", [part for item in settings.items() for part in item])
+
+
+def _same_style(name: str, current: str, wanted: str) -> bool:
+    if name == "DateStyle":  # ISO output is the same in any field order
+        return current.split(",")[0].strip().upper() == wanted
+    if name == "extra_float_digits":  # any positive value: the shortest exact output
+        return int(current) > 0
+    return current == wanted
+
+
+async def table_exists(fetch: Fetch, name: str) -> bool:
+    """Whether a table ``name`` is on the search path (the catalog's own lookup)."""
+    rows = await fetch("SELECT to_regclass($1) IS NOT NULL", ['"' + name.replace('"', '""') + '"'])
+    return bool(rows[0][0])

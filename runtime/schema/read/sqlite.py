@@ -18,10 +18,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..database import DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
 from ._common import Fetch, Note, skipped
+
+if TYPE_CHECKING:
+    from ..._engine_base import Engine
 
 __all__ = ["db_default", "db_type", "read", "unique_names"]
 
@@ -198,7 +201,13 @@ async def _read_indexes(
         if index.origin == "pk":
             continue
         if any(c is None for c in index.columns):
-            notes.append(Note(table.name, f"index {index.name!r} is over expressions: {index.sql}"))
+            notes.append(
+                Note(
+                    table.name,
+                    f"index {index.name!r} is over expressions: {index.sql}",
+                    index=index.name,
+                )
+            )
             continue
         columns = tuple(c for c in index.columns if c is not None)
         if index.origin == "u":
@@ -210,7 +219,13 @@ async def _read_indexes(
         if index.descending:
             extras.append("orders a column DESC (left out)")
         if extras:
-            notes.append(Note(table.name, f"index {index.name!r} {', '.join(extras)}: {index.sql}"))
+            notes.append(
+                Note(
+                    table.name,
+                    f"index {index.name!r} {', '.join(extras)}: {index.sql}",
+                    index=index.name,
+                )
+            )
         table.indexes.append(DbIndex(index.name, columns, index.unique))
 
 
@@ -249,3 +264,18 @@ async def _read_foreign_keys(
             continue
         references = DbForeignKey(target, to, on_delete.upper(), on_update.upper())
         table.columns[position] = replace(column, references=references)
+
+
+async def read_engine(
+    engine: Engine, wanted: frozenset[str] | None, schema: str
+) -> tuple[list[DbTable], list[Note]]:
+    """``read`` on ``engine``'s connection."""
+    return await read(engine._fetch_built, wanted, schema)
+
+
+async def table_exists(fetch: Fetch, name: str) -> bool:
+    """Whether the main database has a table ``name``."""
+    rows = await fetch(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [name]
+    )
+    return bool(rows[0][0])

@@ -1,0 +1,1002 @@
+"""``piccolo-gen introspect``: a schema file (YAML) from a live database.
+
+The database is read at the level of SQL (``runtime.schema.read``: types
+and ``DEFAULT`` texts as our DDL writes them, and notes on what the model
+cannot hold). Each table and column is then turned back into the schema
+language, and every conversion is checked the one way that cannot drift
+from the rest of the project: the column the file declares is lowered by
+the DDL compiler of the database's dialect, and must give back exactly what
+the database has (type, nullability, default). A column whose type or
+default no spelling of the language gives back is not guessed at: it is
+left out, or written without that default, and said so.
+
+What the language cannot hold is never dropped silently: it becomes a
+``# not expressible: ...`` comment where it belongs (above the table, or at
+the column's place) and a line of the summary on stderr. Finally the file is
+validated by the build's own checks; anything they refuse (a name that
+would clash in the generated module, say) is left out the same way, so the
+file always builds.
+
+Names are made Pythonic: class names CamelCase from the table name
+(``invoice_line`` -> ``InvoiceLine``), attribute names snake_case, and
+``tablename`` / ``db_column_name`` keep the real names wherever they differ
+from what the build would derive.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import keyword
+import re
+import tempfile
+import urllib.parse
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import runtime
+from generator.column_checks import PRIMARY_KEY_TYPES
+from generator.kinds import KINDS
+from generator.names import (
+    RESERVED_COLUMN_NAMES,
+    RESERVED_MODULE_NAMES,
+    identifier_problem,
+    snake_case,
+    sql_name_problem,
+)
+from generator.resolve import MODULE_IMPORTS
+from runtime import _naming
+from runtime.schema.compile import compiler_for
+from runtime.schema.compile._base import Compiler, runtime_column
+from runtime.schema.database import DbColumn, DbSchema, DbTable
+from runtime.schema.read import Note, read_schema_notes
+from runtime.schema.state import Column as StateColumn
+from runtime.schema.state import ForeignKey, Type
+
+if TYPE_CHECKING:
+    from runtime._engine_base import Engine
+
+__all__ = ["Introspection", "class_name", "introspect", "render_url"]
+
+#: YAML type name -> state kind (the runtime's column class).
+_KIND_OF: Final = {
+    "varchar": "Varchar",
+    "char": "Char",
+    "text": "Text",
+    "integer": "Integer",
+    "bigint": "BigInt",
+    "smallint": "SmallInt",
+    "serial": "Serial",
+    "bigserial": "BigSerial",
+    "real": "Real",
+    "double_precision": "DoublePrecision",
+    "numeric": "Numeric",
+    "boolean": "Boolean",
+    "date": "Date",
+    "time": "Time",
+    "timestamp": "Timestamp",
+    "timestamptz": "Timestamptz",
+    "interval": "Interval",
+    "uuid": "UUID",
+    "json": "JSON",
+    "jsonb": "JSONB",
+    "bytea": "Bytea",
+    "array": "Array",
+}
+
+#: Our DDL's type spellings (both dialects) -> the language's type name.
+_PLAIN_TYPES: Final = {
+    "TEXT": "text",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "SMALLINT": "smallint",
+    "SERIAL": "serial",
+    "BIGSERIAL": "bigserial",
+    "REAL": "real",
+    "DOUBLE PRECISION": "double_precision",
+    "NUMERIC": "numeric",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIME": "time",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMPTZ": "timestamptz",
+    "INTERVAL": "interval",
+    "UUID": "uuid",
+    "JSON": "json",
+    "JSONB": "jsonb",
+    "BYTEA": "bytea",
+    "BLOB": "bytea",
+}
+
+#: SQLite declares two of the language's types as one (``INTEGER``, ``REAL``): the
+#: other one, tried when a default does not fit the first.
+_SQLITE_ALTERNATES: Final = {"integer": "bigint", "real": "double_precision"}
+
+_SIZED: Final = re.compile(r"(VARCHAR|CHAR)\((\d+)\)")
+_NUMERIC: Final = re.compile(r"NUMERIC\((\d+), (\d+)\)")
+
+#: Foreign key actions as SQL words -> the language's.
+_ACTIONS: Final = {
+    "CASCADE": "cascade",
+    "RESTRICT": "restrict",
+    "NO ACTION": "no_action",
+    "SET NULL": "set_null",
+    "SET DEFAULT": "set_default",
+}
+
+Spec = dict[str, Any]
+
+
+@dataclass
+class _Column:
+    """A column as the file writes it: its key and options, or ``None`` when it is
+    left out (``comments`` then say why)."""
+
+    db: DbColumn
+    key: str | None = None
+    spec: Spec | None = None
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Table:
+    db: DbTable
+    class_name: str | None = None
+    columns: list[_Column] = field(default_factory=list)
+    #: Implicit ``id`` (the build adds it): not written.
+    implicit_id: bool = False
+    #: Table-level indexes and unique constraints (``None``: refused by the build).
+    indexes: list[Spec | None] = field(default_factory=list)
+    unique: list[list[str] | None] = field(default_factory=list)
+    #: Why the whole table is left out (``None``: it is written).
+    left_out: str | None = None
+    comments: list[str] = field(default_factory=list)
+
+    def attribute(self, db_name: str) -> str | None:
+        """The attribute name of a written column of this database name."""
+        if self.implicit_id and db_name == "id":
+            return "id"
+        for column in self.columns:
+            if column.db.name == db_name and column.key is not None:
+                return column.key
+        return None
+
+
+@dataclass(frozen=True)
+class Introspection:
+    """The schema file's text, and the summary of what it leaves out (one line each)."""
+
+    text: str
+    left_out: tuple[str, ...]
+    #: Tables named in ``tables`` that the database does not have.
+    missing: tuple[str, ...] = ()
+
+
+# -- names -----------------------------------------------------------------------
+
+
+def class_name(table: str) -> str:
+    """The class name of a table: CamelCase (``invoice_line`` -> ``InvoiceLine``;
+    ``InvoiceLine`` stays)."""
+    parts = [p for p in table.split("_") if p]
+    return "".join(p[:1].upper() + p[1:] for p in parts)
+
+
+def _attribute_name(column: str) -> str:
+    """The attribute of a column: snake_case (``CustomerId`` -> ``customer_id``)."""
+    return snake_case(column)
+
+
+def _python_problem(name: str) -> str | None:
+    problem = identifier_problem(name)
+    if problem is None and name.startswith("_"):
+        problem = f"{name!r} starts with an underscore, which generated names reserve"
+    return problem
+
+
+def render_url(url: str) -> str:
+    """``url`` without its password, for the file's header."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host += f":{parts.port}"
+    user = parts.username or ""
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+
+
+# -- types and defaults ----------------------------------------------------------
+
+
+def _type_spec(sql_type: str) -> Spec | None:
+    """The language's spelling of a SQL type of our DDL, or ``None``."""
+    if sql_type.endswith("[]"):
+        element = _type_spec(sql_type[:-2])
+        if element is None or element["type"] == "array":
+            return None
+        return {"type": "array", "of": element}
+    plain = _PLAIN_TYPES.get(sql_type)
+    if plain is not None:
+        return {"type": plain}
+    sized = _SIZED.fullmatch(sql_type)
+    if sized is not None:
+        kind, length = sized.group(1).lower(), int(sized.group(2))
+        return (
+            {"type": kind} if kind == "char" and length == 1 else {"type": kind, "length": length}
+        )
+    numeric = _NUMERIC.fullmatch(sql_type)
+    if numeric is not None:
+        return {"type": "numeric", "digits": [int(numeric.group(1)), int(numeric.group(2))]}
+    return None
+
+
+def _state_type(spec: Spec) -> Type:
+    if spec["type"] == "array":
+        return Type("Array", element=_state_type(spec["of"]))
+    kind = _KIND_OF[spec["type"]]
+    length = spec.get("length")
+    if kind == "Char" and length is None:
+        length = 1
+    digits = spec.get("digits")
+    return Type(kind, length=length, digits=None if digits is None else tuple(digits))
+
+
+def _zero_default(type_: Type) -> object:
+    """What a non-null column of ``type_`` without a declared default gets."""
+    column = runtime_column(type_)
+    column._meta.null = False
+    return column._state_default()
+
+
+def _python_value(value: object, spec: Spec) -> object:
+    """A YAML default as the generated code's Python value (as ``resolve`` writes it)."""
+    kind = spec["type"]
+    dynamic = KINDS[kind].dynamic_default if kind in KINDS else None
+    if dynamic is not None and value == dynamic[0]:
+        return getattr(runtime, dynamic[1])()
+    if kind == "array":
+        assert isinstance(value, list)
+        return [_python_value(item, spec["of"]) for item in value]
+    if kind in ("json", "jsonb"):
+        return json.dumps(value)  # the generated code's default is the JSON text
+    if kind == "numeric":
+        return decimal.Decimal(str(value))
+    if kind == "date":
+        return datetime.date.fromisoformat(str(value))
+    if kind == "time":
+        return datetime.time.fromisoformat(str(value))
+    if kind in ("timestamp", "timestamptz"):
+        return datetime.datetime.fromisoformat(str(value))
+    if kind == "interval":
+        assert isinstance(value, int | float)
+        return datetime.timedelta(seconds=value)
+    if kind == "uuid":
+        return uuid.UUID(str(value))
+    if kind in ("real", "double_precision"):
+        assert isinstance(value, int | float)
+        return float(value)
+    return value
+
+
+def _unquote(text: str) -> str | None:
+    if len(text) >= 2 and text[0] == "'" and text[-1] == "'":
+        inner = text[1:-1]
+        if "'" not in inner.replace("''", ""):
+            return inner.replace("''", "'")
+    return None
+
+
+def _split_items(text: str) -> list[str] | None:
+    """The items of ``ARRAY[a, 'b, c']`` (top-level commas only)."""
+    items, depth, quoted, start = [], 0, False, 0
+    for position, char in enumerate(text):
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char in "([":
+            depth += 1
+        elif not quoted and char in ")]":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            items.append(text[start:position].strip())
+            start = position + 1
+    if quoted or depth:
+        return None
+    last = text[start:].strip()
+    if last:
+        items.append(last)
+    return items
+
+
+def _number(text: str) -> int | float | None:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() and "e" not in text.lower() else number
+
+
+def _timedelta_seconds(text: str) -> int | float | None:
+    """Seconds of a timedelta as Python prints it (``1 day, 0:01:30.5``), the
+    spelling of an interval array's items."""
+    match = re.fullmatch(r"(?:(-?\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)", text)
+    if match is None:
+        return None
+    days, hours, minutes, seconds = match.groups()
+    total = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60
+    return _number(str(total + float(seconds))) if "." in seconds else total + int(seconds)
+
+
+def _candidates(text: str, spec: Spec) -> list[object]:
+    """YAML values that may be the default ``text`` (each is checked by lowering)."""
+    kind = spec["type"]
+    found: list[object] = []
+    dynamic = KINDS[kind].dynamic_default if kind in KINDS else None
+    if dynamic is not None:
+        found.append(dynamic[0])
+    if kind == "array":
+        match = re.fullmatch(r"ARRAY\[(.*)\]::.+", text, re.DOTALL)
+        if match is not None:
+            items = _split_items(match.group(1))
+            if items is not None:
+                values = [_candidates(item, spec["of"]) for item in items]
+                if all(values):
+                    found.append([v[-1] for v in values])
+        if _unquote(text) == "{}":
+            found.append([])
+        return found
+    literal = _unquote(text)
+    source = literal if literal is not None else text
+    if kind in ("json", "jsonb"):
+        if literal is not None:
+            try:
+                found.append(json.loads(literal))
+            except ValueError:
+                pass
+        return found
+    if kind == "boolean":
+        truth = {"TRUE": True, "FALSE": False, "1": True, "0": False}
+        if source.upper() in truth:
+            found.append(truth[source.upper()])
+        return found
+    if kind in ("integer", "bigint", "smallint", "real", "double_precision", "interval"):
+        interval = re.fullmatch(r"(-?[\d.]+) seconds", source)
+        number = _number(interval.group(1) if interval else source)
+        if number is None and kind == "interval":
+            number = _timedelta_seconds(source)
+        if number is not None:
+            found.append(number)
+        return found
+    if kind == "numeric":
+        try:
+            found.append(str(decimal.Decimal(source)))
+        except decimal.InvalidOperation:
+            pass
+        return found
+    if literal is None:
+        return found
+    if kind in ("timestamp", "timestamptz"):
+        found.append(literal.replace(" ", "T", 1))
+    elif kind != "bytea":
+        found.append(literal)
+    return found
+
+
+def _default_of(
+    compiler: Compiler, db: DbColumn, spec: Spec, type_: Type
+) -> tuple[bool, object] | None:
+    """``(write it, value)`` for the column's default, or ``None`` when no value of
+    the language gives the database's default back.
+
+    ``(False, None)``: the file writes no default and the build's own (none for
+    a nullable column, the type's zero otherwise) is what the database has.
+    """
+
+    def lowered(default: object) -> str | None:
+        column = StateColumn(db.name, type_, null=not db.notnull, default=default)  # type: ignore[arg-type]
+        return compiler.default_sql(column)
+
+    implicit = _zero_default(type_) if db.notnull else None
+    if lowered(implicit) == db.default:
+        return False, None
+    if db.default is None:
+        return None
+    for candidate in _candidates(db.default, spec):
+        try:
+            value = _python_value(candidate, spec)
+            if lowered(value) == db.default:
+                return True, candidate
+        except (ValueError, TypeError, ArithmeticError, AssertionError):
+            continue
+    return None
+
+
+# -- tables ----------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, schema: DbSchema, notes: Sequence[Note]) -> None:
+        self.compiler = compiler_for(schema.dialect)
+        self.dialect = schema.dialect
+        self.tables = {t.name: _Table(t) for t in schema.tables}
+        for note in notes:
+            if note.table in self.tables:
+                self.tables[note.table].comments.append(note.what)
+
+    def build(self) -> list[_Table]:
+        classes: set[str] = set()
+        for name in sorted(self.tables):
+            table = self.tables[name]
+            self.name_table(table)
+            # Two tables of one CamelCase (``invoice_line``, ``InvoiceLine``):
+            # the second class takes a trailing underscore, its tablename the rest.
+            while table.class_name is not None and table.class_name in classes:
+                table.class_name += "_"
+            if table.class_name is not None:
+                classes.add(table.class_name)
+        for table in self.tables.values():
+            if table.left_out is None:
+                self.key(table)
+        for table in self.tables.values():
+            if table.left_out is None:
+                self.columns(table)
+        self.break_cycles()
+        for table in self.tables.values():
+            if table.left_out is None:
+                self.constraints(table)
+        return self.ordered()
+
+    def name_table(self, table: _Table) -> None:
+        name = table.db.name
+        problem = sql_name_problem(name)
+        if problem is not None:
+            table.left_out = f"table {name!r}: {problem} (left out)"
+            return
+        cls = class_name(name)
+        if _python_problem(cls) is not None:
+            cls = "T" + cls
+        if keyword.iskeyword(cls) or cls in MODULE_IMPORTS or cls in RESERVED_MODULE_NAMES:
+            cls += "_"  # ``Table_``, as the build's own message suggests
+        table.class_name = cls
+
+    def key(self, table: _Table) -> None:
+        keys = [c for c in table.db.columns if c.primary_key]
+        if not keys:
+            table.left_out = f"table {table.db.name!r} has no primary key (left out)"
+        elif len(keys) > 1:
+            listed = ", ".join(c.name for c in keys)
+            table.left_out = (
+                f"table {table.db.name!r} has a composite primary key ({listed}) (left out)"
+            )
+        else:
+            key = keys[0]
+            implicit = self.compiler.lower_column(
+                StateColumn("id", Type("Serial"), primary_key=True)
+            )
+            table.implicit_id = key == implicit
+
+    def columns(self, table: _Table) -> None:
+        used: set[str] = {"id"} if table.implicit_id else set()
+        for db in table.db.columns:
+            if table.implicit_id and db.name == "id":
+                continue
+            column = _Column(db)
+            table.columns.append(column)
+            problem = sql_name_problem(db.name)
+            if problem is not None:
+                column.comments.append(f"column {db.name!r}: {problem} (left out)")
+                continue
+            key = _attribute_name(db.name)
+            if (
+                _python_problem(key) is not None
+                or key in RESERVED_COLUMN_NAMES
+                or key in MODULE_IMPORTS
+                or key.casefold() in used
+            ):
+                key = key.lstrip("_") + "_"
+                while key.casefold() in used or _python_problem(key) is not None:
+                    key = "c_" + key
+            spec = self.column_spec(table, db, column)
+            if spec is None:
+                continue
+            used.add(key.casefold())
+            if key != db.name:
+                spec["db_column_name"] = db.name
+            column.key, column.spec = key, spec
+
+    def column_spec(self, table: _Table, db: DbColumn, column: _Column) -> Spec | None:
+        spec = _type_spec(db.type)
+        if spec is None:
+            column.comments.append(f"column {db.name!r} of type {db.type} (left out)")
+            return None
+        type_ = _state_type(spec)
+        if self.compiler.type_sql(StateColumn(db.name, type_)) != db.type and not db.references:
+            column.comments.append(f"column {db.name!r} of type {db.type} (left out)")
+            return None
+        if db.primary_key:
+            if self.dialect == "sqlite" and spec["type"] == "integer":
+                # An INTEGER PRIMARY KEY is SQLite's rowid: the database numbers it.
+                spec = {"type": "serial"}
+            if spec["type"] not in PRIMARY_KEY_TYPES:
+                column.comments.append(
+                    f"column {db.name!r}: a primary key of type {db.type} (left out)"
+                )
+                table.left_out = (
+                    f"table {table.db.name!r}: its primary key is of type {db.type} (left out)"
+                )
+                return None
+            spec["primary_key"] = True
+            if db.default is not None:
+                column.comments.append(f"the key's default {db.default} (left out)")
+            return spec
+        if not db.notnull:
+            spec["null"] = True
+        if db.references is not None:
+            # Resolved once every table has its columns (``constraints``).
+            return spec
+        alternate = _SQLITE_ALTERNATES.get(spec["type"]) if self.dialect == "sqlite" else None
+        if alternate is not None and db.default is not None:
+            # One SQLite type, two of the language's: the one whose values hold
+            # the default (a bigint's beyond an integer's range).
+            first = _default_of(self.compiler, db, spec, _state_type(spec))
+            if first is None and _default_of(
+                self.compiler, db, {**spec, "type": alternate}, _state_type({"type": alternate})
+            ):
+                spec["type"] = alternate
+        self.default(db, spec, column)
+        return spec
+
+    def default(self, db: DbColumn, spec: Spec, column: _Column) -> None:
+        """The column's ``default`` (or ``required``), as the database has it."""
+        default = _default_of(self.compiler, db, spec, _state_type(spec))
+        if default is None:
+            if db.default is None:
+                spec["required"] = True
+                column.comments.append(
+                    f"column {db.name!r} has no default; create_tables adds the type's "
+                    "zero default, which the database lacks (required: true)"
+                )
+            else:
+                column.comments.append(
+                    f"column {db.name!r}: DEFAULT {db.default} (left out; the column gets "
+                    "the type's zero default)"
+                )
+        elif default[0]:
+            spec["default"] = default[1]
+
+    def target(self, db: DbColumn) -> tuple[_Table | None, str | None]:
+        """The table a foreign key may name, or ``None`` and why not."""
+        ref = db.references
+        assert ref is not None
+        target = self.tables.get(ref.table)
+        if target is None:
+            return None, f"a foreign key to table {ref.table!r}, which is not introspected"
+        if target.left_out is not None:
+            return None, f"a foreign key to table {ref.table!r}, which is left out"
+        keys = [c for c in target.db.columns if c.primary_key]
+        if [c.name for c in keys] != [ref.column]:
+            return None, f"a foreign key to {ref.table}.{ref.column}, which is not its key"
+        if target.attribute(ref.column) is None:
+            return None, f"a foreign key to {ref.table}.{ref.column}, which is left out"
+        # The file's foreign key has the type of the key's values; the database's
+        # column must have it too.
+        key_spec = next(
+            (c.spec for c in target.columns if c.db.name == ref.column and c.spec is not None),
+            {"type": "serial"},
+        )
+        stored = _state_type(key_spec)
+        stored = {"Serial": Type("Integer"), "BigSerial": Type("BigInt")}.get(stored.kind, stored)
+        column = StateColumn(db.name, stored, references=ForeignKey(ref.table, ref.column))
+        if self.compiler.type_sql(column) == db.type:
+            return target, None
+        # SQLite's rowid is a serial or a bigserial key: a foreign key declared
+        # BIGINT says which.
+        wider = StateColumn(db.name, Type("BigInt"), references=column.references)
+        if target.implicit_id and self.compiler.type_sql(wider) == db.type:
+            target.implicit_id = False
+            key_column = next(c for c in target.db.columns if c.primary_key)
+            spec = {"type": "bigserial", "primary_key": True}
+            target.columns.insert(0, _Column(key_column, "id", spec))
+            return target, None
+        return None, (
+            f"a foreign key of type {db.type} to {ref.table}.{ref.column}, whose values "
+            f"are {self.compiler.type_sql(StateColumn(db.name, stored))}"
+        )
+
+    def foreign_keys(self, table: _Table) -> list[tuple[_Column, _Table]]:
+        found = []
+        for column in table.columns:
+            if column.spec is None or column.db.references is None:
+                continue
+            target, problem = self.target(column.db)
+            if target is None:
+                assert problem is not None
+                self.plain(column, problem)
+            else:
+                found.append((column, target))
+        return found
+
+    def plain(self, column: _Column, why: str) -> None:
+        """A foreign key the file cannot hold: the column is kept, as a plain column."""
+        assert column.spec is not None
+        column.comments.append(f"column {column.db.name!r}: {why} (the constraint is left out)")
+        column.db = DbColumn(column.db.name, column.db.type, column.db.notnull, column.db.default)
+        self.default(column.db, column.spec, column)
+
+    def break_cycles(self) -> None:
+        """Foreign keys across tables that form a cycle cannot be in one file (the
+        build creates tables in foreign-key order): the ones that close a
+        cycle, in table order, are written as plain columns."""
+        edges: dict[str, list[tuple[_Column, _Table]]] = {}
+        for name in sorted(self.tables):
+            table = self.tables[name]
+            if table.left_out is None:
+                edges[name] = self.foreign_keys(table)
+        state: dict[str, int] = {}
+
+        def visit(name: str) -> None:
+            state[name] = 1
+            for column, target in edges.get(name, []):
+                other = target.db.name
+                if other == name:
+                    continue
+                if state.get(other) == 1:
+                    self.plain(column, f"a foreign key to {other!r} that closes a cycle")
+                    continue
+                if other not in state:
+                    visit(other)
+            state[name] = 2
+
+        for name in edges:
+            if name not in state:
+                visit(name)
+        for found in edges.values():
+            for column, target in found:
+                if column.db.references is None or column.spec is None:
+                    continue
+                ref = column.db.references
+                assert target.class_name is not None
+                spec: Spec = {"type": "foreign_key", "references": target.class_name}
+                if ref.on_delete != "CASCADE":
+                    spec["on_delete"] = _ACTIONS[ref.on_delete]
+                if ref.on_update != "CASCADE":
+                    spec["on_update"] = _ACTIONS[ref.on_update]
+                for option in ("null", "db_column_name"):
+                    if option in column.spec:
+                        spec[option] = column.spec[option]
+                if column.db.default is not None:
+                    column.comments.append(
+                        f"column {column.db.name!r}: DEFAULT {column.db.default} (left out)"
+                    )
+                column.spec = spec
+
+    def constraints(self, table: _Table) -> None:
+        name = table.db.name
+        by_db = {c.db.name: c for c in table.columns if c.spec is not None}
+
+        def attributes(columns: Iterable[str]) -> list[str] | None:
+            found = [table.attribute(c) for c in columns]
+            return None if None in found else [a for a in found if a is not None]
+
+        for unique in table.db.unique:
+            listed = attributes(unique.columns)
+            derived = _naming.unique_name(name, unique.columns)
+            if len(unique.columns) == 1:
+                derived = self.compiler.unique_constraint_name(name, unique.columns[0])
+            if listed is None:
+                table.comments.append(
+                    f"unique {unique.name!r} over left-out columns {list(unique.columns)}"
+                )
+                continue
+            if unique.name and unique.name != derived:
+                table.comments.append(
+                    f"unique {unique.name!r} gets the name {derived!r} in the file's DDL"
+                )
+            column = by_db.get(unique.columns[0])
+            if len(unique.columns) == 1 and column is not None and column.spec is not None:
+                column.spec["unique"] = True
+            else:
+                table.unique.append(listed)
+        for index in table.db.indexes:
+            listed = attributes(index.columns)
+            if listed is None:
+                table.comments.append(f"index {index.name!r} over left-out columns")
+                continue
+            column = by_db.get(index.columns[0])
+            if (
+                len(index.columns) == 1
+                and not index.unique
+                and index.name == _naming.index_name(name, index.columns)
+                and column is not None
+                and column.spec is not None
+                and not column.spec.get("index")
+            ):
+                column.spec["index"] = True
+                continue
+            spec: Spec = {"columns": listed}
+            if index.unique:
+                spec["unique"] = True
+            if index.name != _naming.index_name(name, index.columns):
+                spec["name"] = index.name
+            table.indexes.append(spec)
+
+    def ordered(self) -> list[_Table]:
+        """Tables in foreign-key order (targets first), ties by name."""
+        done: list[_Table] = []
+        seen: set[str] = set()
+
+        def visit(table: _Table) -> None:
+            if table.db.name in seen:
+                return
+            seen.add(table.db.name)
+            for column in table.columns:
+                ref = column.db.references
+                if column.spec is not None and ref is not None and ref.table != table.db.name:
+                    visit(self.tables[ref.table])
+            done.append(table)
+
+        for name in sorted(self.tables):
+            visit(self.tables[name])
+        return done
+
+
+# -- the file ------------------------------------------------------------------------
+
+_PLAIN_SCALAR: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_ .:+-]*")
+_YAML_WORDS: Final = frozenset(
+    {"null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "yes", "no",
+     "on", "off", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF", "y", "n", "Y", "N"}
+)  # fmt: skip
+
+
+def _scalar(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        if (
+            _PLAIN_SCALAR.fullmatch(value)
+            and value not in _YAML_WORDS
+            and not value.endswith((" ", ":"))
+            and ": " not in value
+            and " #" not in value
+        ):
+            return value
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_scalar(v) for v in value) + "]"
+    if isinstance(value, dict):
+        # Option keys are plain words; ``null:`` is the option, not YAML's null.
+        return "{" + ", ".join(f"{_key(k)}: {_scalar(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"no YAML for {value!r}")
+
+
+def _key(key: object) -> str:
+    if isinstance(key, str) and re.fullmatch(r"[a-z_]+", key):
+        return key
+    return _scalar(key)
+
+
+def _comment(text: str, indent: str) -> str:
+    return f"{indent}# not expressible: {' '.join(text.split())}\n"
+
+
+def _render(tables: Sequence[_Table], header: Sequence[str]) -> str:
+    out = [f"# {line}\n" if line else "#\n" for line in header]
+    out.append("tables:\n" if any(t.left_out is None for t in tables) else "tables: {}\n")
+    for table in tables:
+        for text in table.comments:
+            out.append(_comment(f"{table.db.name}: {text}", "  "))
+        if table.left_out is not None:
+            out.append(_comment(table.left_out, "  "))
+            continue
+        assert table.class_name is not None
+        out.append(f"  {table.class_name}:\n")
+        if snake_case(table.class_name) != table.db.name:
+            out.append(f"    tablename: {_scalar(table.db.name)}\n")
+        written = [c for c in table.columns if c.spec is not None]
+        out.append("    columns:\n" if written else "    columns: {}\n")
+        for column in table.columns:
+            for text in column.comments:
+                out.append(_comment(text, "      "))
+            if column.spec is not None and column.key is not None:
+                out.append(f"      {column.key}: {_scalar(column.spec)}\n")
+        indexes = [i for i in table.indexes if i is not None]
+        if indexes:
+            out.append("    indexes:\n")
+            for index in indexes:
+                out.append(f"      - {_scalar(index)}\n")
+        unique = [u for u in table.unique if u is not None]
+        if unique:
+            out.append(f"    unique: {_scalar(unique)}\n")
+    return "".join(out)
+
+
+def _summary(tables: Sequence[_Table]) -> list[str]:
+    lines = []
+    for table in tables:
+        lines += [f"{table.db.name}: {' '.join(c.split())}" for c in table.comments]
+        if table.left_out is not None:
+            lines.append(table.left_out)
+            continue
+        for column in table.columns:
+            lines += [f"{table.db.name}: {' '.join(c.split())}" for c in column.comments]
+    return lines
+
+
+def _errors_of(text: str) -> list[tuple[list[str], str]]:
+    """The build's errors of the file ``text``: (path parts, message)."""
+    from generator.build import validate_schemas
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "introspected.yaml"
+        path.write_text(text, encoding="utf-8")
+        _, errors = validate_schemas([path])
+    # ``tables.T.indexes[1].columns[0]`` -> ``tables, T, indexes, 1, columns, 0``.
+    return [(re.findall(r"[^.\[\]]+", e.path), e.message) for e in errors]
+
+
+def _settle(tables: list[_Table], header: Sequence[str]) -> str:
+    """Render, and leave out whatever the build refuses until it refuses nothing."""
+    by_class = {t.class_name: t for t in tables if t.class_name is not None}
+    for _ in range(len(tables) + 10):
+        text = _render(tables, header)
+        errors = _errors_of(text)
+        if not errors:
+            return text
+        changed = False
+        written: dict[tuple[str, str], list[int]] = {}
+        removed: set[tuple[str, str]] = set()
+        for parts, message in errors:
+            table = by_class.get(parts[1]) if len(parts) > 1 and parts[0] == "tables" else None
+            if table is None or table.left_out is not None:
+                continue
+            if len(parts) > 3 and parts[2] in ("indexes", "unique") and parts[3].isdigit():
+                entries: list[Any] = getattr(table, parts[2])
+                # Positions count the entries this render wrote.
+                live = written.setdefault(
+                    (table.db.name, parts[2]),
+                    [i for i, entry in enumerate(entries) if entry is not None],
+                )
+                if int(parts[3]) < len(live) and entries[live[int(parts[3])]] is not None:
+                    position = live[int(parts[3])]
+                    what = "index" if parts[2] == "indexes" else "unique constraint"
+                    table.comments.append(f"{what} {_scalar(entries[position])}: {message}")
+                    entries[position] = None
+                    changed = True
+                continue
+            if len(parts) > 3 and parts[2] == "columns":
+                if (table.db.name, parts[3]) in removed:
+                    continue  # a second error of a column already left out
+                column = next((c for c in table.columns if c.key == parts[3]), None)
+                if column is not None and column.spec is not None:
+                    column.comments.append(f"column {column.db.name!r}: {message} (left out)")
+                    removed.add((table.db.name, parts[3]))
+                    column.spec = column.key = None
+                    changed = True
+                    continue
+            table.left_out = f"table {table.db.name!r}: {message} (left out)"
+            changed = True
+        if not changed:
+            raise RuntimeError(
+                "the introspected file does not build:\n" + "\n".join(m for _, m in errors)
+            )
+        # A foreign key to a table now left out becomes a plain column.
+        for table in tables:
+            for column in table.columns:
+                ref = column.db.references
+                if column.spec is None or ref is None or column.spec.get("type") != "foreign_key":
+                    continue
+                target = next((t for t in tables if t.db.name == ref.table), None)
+                if target is None or target.left_out is not None:
+                    column.comments.append(
+                        f"column {column.db.name!r}: a foreign key to table {ref.table!r}, "
+                        "which is left out (written as a plain column)"
+                    )
+                    sql = _type_spec(column.db.type) or {"type": "integer"}
+                    for option in ("null", "db_column_name"):
+                        if option in column.spec:
+                            sql[option] = column.spec[option]
+                    column.spec = sql
+    raise RuntimeError("the introspected file does not settle")
+
+
+_PG_EXTRAS: Final = """
+SELECT '', CASE c.relkind WHEN 'v' THEN 'view ' ELSE 'materialized view ' END || c.relname
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')
+UNION ALL
+SELECT c.relname, 'trigger ' || t.tgname
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND NOT t.tgisinternal
+UNION ALL
+SELECT '', CASE t.typtype WHEN 'e' THEN 'enum type ' ELSE 'domain ' END || t.typname
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = $1 AND t.typtype IN ('e', 'd')
+UNION ALL
+SELECT '', 'sequence ' || s.relname
+FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace
+WHERE n.nspname = $1 AND s.relkind = 'S' AND NOT EXISTS (
+    SELECT 1 FROM pg_depend d
+    WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype IN ('a', 'i'))
+UNION ALL
+SELECT '', 'function ' || p.proname
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = $1 AND NOT EXISTS (
+    SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+ORDER BY 1, 2
+"""
+
+_SQLITE_EXTRAS: Final = """
+SELECT CASE type WHEN 'trigger' THEN tbl_name ELSE '' END, type || ' ' || name
+FROM {schema}.sqlite_master WHERE type IN ('view', 'trigger')
+ORDER BY 1, 2
+"""
+
+
+async def _extras(engine: Engine, schema: str) -> list[Note]:
+    """What the reader does not look at, since the model has no tables of it: views,
+    triggers, enum types, domains, sequences and functions of their own. A note of
+    table ``""`` belongs to the file, not to a table."""
+    if engine.dialect.name == "postgres":
+        rows = await engine._fetch_built(_PG_EXTRAS, (schema,))
+    else:
+        database = "main" if schema == "public" else schema
+        quoted = '"' + database.replace('"', '""') + '"'
+        rows = await engine._fetch_built(_SQLITE_EXTRAS.format(schema=quoted), ())
+    return [Note(str(table), str(what)) for table, what in rows]
+
+
+async def introspect(
+    engine: Engine,
+    *,
+    schema: str = "public",
+    tables: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
+    source: str = "",
+) -> Introspection:
+    """The schema file of the database behind ``engine`` (``source``: its URL,
+    named in the header without a password)."""
+    tables = None if tables is None else list(tables)
+    reading = await read_schema_notes(engine, tables=tables, schema=schema)
+    excluded = set(exclude)
+    kept = DbSchema(
+        reading.schema.dialect, tuple(t for t in reading.schema if t.name not in excluded)
+    )
+    wanted = None if tables is None else set(tables)
+    # Views, types and the like belong to no table: they are listed when the
+    # whole database is read, not for a selection of tables.
+    extras = [
+        n
+        for n in await _extras(engine, schema)
+        if n.table not in excluded and (n.table in wanted if wanted is not None else True)
+    ]
+    notes = [n for n in reading.notes if n.table not in excluded]
+    read_names = {t.name for t in kept}
+    # A relation the reader passed over whole (a partition, a foreign table).
+    passed = [f"{n.table}: {n.what}" for n in notes if n.table not in read_names]
+    notes += [n for n in extras if n.table]
+    built = _Builder(kept, notes).build()
+    missing = sorted((wanted or set()) - read_names - {n.table for n in reading.notes})
+    where = f" (schema {schema})" if reading.schema.dialect == "postgres" else ""
+    header = [
+        f"Introspected from {render_url(source) if source else reading.schema.dialect}{where}",
+        "by piccolo-gen introspect. The comments 'not expressible' name what the schema",
+        "language cannot hold yet, at the place it belongs (left out unless they say otherwise).",
+    ]
+    general = [n.what for n in extras if not n.table] + passed
+    header += [""] + [f"not expressible: {what}" for what in general] if general else []
+    text = _settle(built, header)
+    return Introspection(text, tuple(general + _summary(built)), tuple(missing))

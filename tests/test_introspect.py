@@ -1,0 +1,749 @@
+"""``piccolo-gen introspect`` against real databases, on both engines.
+
+The oracle is the round trip: every schema of the project is created with
+``create_tables``, introspected, and the file built again. Three things
+must hold:
+
+- the introspected file creates exactly the database it was read from:
+  ``lower(state of the file) == read_schema(database)``, with no exception;
+- its state equals the original schema's state, up to the documented
+  exceptions (``_as_database_keeps``): what no database holds (a primary
+  key's default, which the DDL never writes), and types a dialect cannot tell
+  apart (``secret`` is ``text`` and ``email`` is ``varchar(255)`` on both; on
+  SQLite also ``bigint``/``smallint``/``integer``, ``real``/``double_precision``,
+  arrays, which are ``TEXT`` holding JSON, and an integer key, which is the
+  rowid, a serial);
+- the generated code is the original's byte for byte, once the original
+  file drops what lives in the code alone and never reaches a database
+  (``_code_only_stripped``): help texts, ``choices`` and enums (a column
+  with choices is read as its type, with its member's value as default),
+  ``required``,
+  many-to-many attributes, the module name (a schema that refers to another
+  module is introspected together with it, as one file), the order of the
+  tables (a database keeps none: the file lists them in foreign-key order)
+  and of a table's indexes and unique constraints (listed by name),
+  and a default that is the type's zero default anyway (``default: now`` on a
+  timestamp, ``default: 0`` on an integer: the database cannot tell them from
+  no default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import _pg
+import pytest
+
+import generated
+from generator.build import load_schemas, render_files
+from generator.introspect import _python_value, _state_type, _zero_default, introspect
+from generator.load import read_schema as load_file
+from generator.model import ColumnSpec, SchemaFile, TableSpec
+from generator.state import schema_state
+from runtime import _naming, create_tables
+from runtime._engine import Engine, PostgresEngine, SQLiteEngine
+from runtime._naming import snake_case
+from runtime.schema import state
+from runtime.schema.compile import compiler_for
+from runtime.schema.compile._base import SQLDefault
+from runtime.schema.read import read_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = ROOT / "schema"
+
+#: Each project schema, with the schemas it refers to (introspected together).
+ROUND_TRIPS: dict[str, list[str]] = {
+    "music": ["music.yaml"],
+    "shop": ["music.yaml", "shop.toml"],
+    "features": ["features.yaml"],
+    "inventory": ["inventory.yaml"],
+    "keys": ["keys.yaml"],
+}
+
+_databases = itertools.count()
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres(server: str) -> AsyncIterator[PostgresEngine]:
+    name = f"piccolo_gen_introspect_{os.getpid()}_{next(_databases)}"
+    _pg.create_database(server, name)
+    engine = PostgresEngine(config={"dsn": _pg.with_database(server, name)})
+    try:
+        yield engine
+    finally:
+        await engine.close()
+        _pg.drop_database(server, name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Engine]:
+    if request.param == "sqlite":
+        sqlite = SQLiteEngine(tmp_path / "introspect.sqlite")
+        yield sqlite
+        await sqlite.close()
+        return
+    async with fresh_postgres(request.getfixturevalue("pg_dsn")) as postgres:
+        yield postgres
+
+
+# -- the documented exceptions ------------------------------------------------------
+
+
+def _stored_type(type_: state.Type, dialect: str, *, key_id: bool = False) -> state.Type:
+    """A type as the database can tell it apart from others."""
+    kind = type_.kind
+    if kind == "Secret":
+        return state.Type("Text")
+    if kind == "Email":
+        return state.Type("Varchar", length=255)
+    if dialect == "sqlite":
+        if key_id and kind in ("Integer", "BigInt", "SmallInt", "Serial", "BigSerial"):
+            return state.Type("Serial")  # the rowid
+        if kind in ("BigInt", "SmallInt"):
+            return state.Type("Integer")
+        if kind == "DoublePrecision":
+            return state.Type("Real")
+        if kind == "Array":
+            return state.Type("Text")
+    if type_.element is not None:
+        return replace(type_, element=_stored_type(type_.element, dialect))
+    return type_
+
+
+def _as_database_keeps(schema: state.Schema, dialect: str) -> state.Schema:
+    """``schema`` with the documented exceptions applied (see the module doc)."""
+    compiler = compiler_for(dialect)
+    tables = []
+    for table in schema.tables:
+        columns = []
+        for column in table.columns:
+            key_id = column.primary_key
+            type_ = _stored_type(column.type, dialect, key_id=key_id)
+            default = None if column.primary_key else column.default
+            if type_ != column.type and default is not None:
+                # Read back as the stored type: the DEFAULT text, as that type's value.
+                default = compiler.default_sql(replace(column, default=default))
+                default = SQLDefault(default) if default is not None else None
+            columns.append(replace(column, type=type_, default=default))
+        tables.append(replace(table, columns=tuple(columns)))
+    return state.Schema(tuple(tables))
+
+
+def _sql_defaults(schema: state.Schema, dialect: str) -> state.Schema:
+    """Defaults as their SQL text, for columns whose type was collapsed above."""
+    compiler = compiler_for(dialect)
+    tables = []
+    for table in schema.tables:
+        columns = []
+        for column in table.columns:
+            if column.default is not None and not isinstance(column.default, SQLDefault):
+                text = compiler.default_sql(column)
+                columns.append(
+                    replace(column, default=SQLDefault(text) if text is not None else None)
+                )
+            else:
+                columns.append(column)
+        tables.append(replace(table, columns=tuple(columns)))
+    return state.Schema(tuple(tables))
+
+
+def _zero(spec: ColumnSpec) -> bool:
+    """Whether ``spec``'s default is the one the build gives a column without one."""
+    data = spec.model_dump(exclude_defaults=True)
+    if spec.default is None or spec.type in ("foreign_key", "m2m"):
+        return False
+    type_ = _state_type(data)
+    compiler = compiler_for("postgres")
+
+    def sql(default: Any) -> str | None:
+        return compiler.default_sql(state.Column("c", type_, null=spec.null, default=default))
+
+    zero = None if spec.null else _zero_default(type_)
+    return sql(_python_value(spec.default, data)) == sql(zero)
+
+
+def _code_only_stripped(specs: list[SchemaFile], order: list[str]) -> SchemaFile:
+    """The project files as one, without what only the generated code holds."""
+    tables: dict[str, TableSpec] = {}
+    for spec in specs:
+        for name, table in spec.tables.items():
+            columns: dict[str, ColumnSpec] = {}
+            for key, column in table.columns.items():
+                if column.type == "m2m":
+                    continue
+                changes: dict[str, Any] = {
+                    "help_text": None,
+                    "choices": None,
+                    "required": False,
+                    "renamed_from": None,
+                }
+                if column.choices is not None:
+                    # The default is the member's value (without one, the
+                    # first member's, as create_tables writes it).
+                    members = spec.enums[column.choices]
+                    if column.default is not None:
+                        changes["default"] = members[str(column.default)]
+                    elif not column.null:
+                        changes["default"] = next(iter(members.values()))
+                if column.references is not None:
+                    changes["references"] = column.references.rpartition(".")[2]
+                if column.primary_key or _zero(column):
+                    changes["default"] = None
+                if column.type == "secret":
+                    changes["type"] = "text"
+                if column.type == "email":
+                    changes.update(type="varchar", length=255)
+                if column.type == "char" and column.length == 1:
+                    changes["length"] = None
+                for action in ("on_delete", "on_update"):
+                    if getattr(column, action) == "cascade":
+                        changes[action] = None
+                columns[key] = column.model_copy(update=changes)
+            tablename = table.tablename or snake_case(name)
+
+            def db_names(keys: list[str], table: TableSpec = table) -> list[str]:
+                return [
+                    table.columns[k].db_column_name or k if k in table.columns else k for k in keys
+                ]
+
+            indexes = sorted(
+                table.indexes,
+                key=lambda i: i.name or _naming.index_name(tablename, db_names(i.columns)),
+            )
+            unique = sorted(table.unique, key=lambda u: _naming.unique_name(tablename, db_names(u)))
+            tables[name] = table.model_copy(
+                update={
+                    "help_text": None,
+                    "renamed_from": None,
+                    "columns": columns,
+                    "indexes": indexes,
+                    "unique": unique,
+                }
+            )
+    return SchemaFile(tables={name: tables[name] for name in order})
+
+
+def _yaml(spec: SchemaFile) -> str:
+    from generator.introspect import _scalar
+
+    lines = ["tables:"]
+    for name, table in spec.tables.items():
+        lines.append(f"  {name}:")
+        if table.tablename:
+            lines.append(f"    tablename: {table.tablename}")
+        lines.append("    columns:")
+        for key, column in table.columns.items():
+            data = column.model_dump(exclude_defaults=True)
+            lines.append(f"      {key}: {_scalar(data)}")
+        if table.indexes:
+            lines.append("    indexes:")
+            for index in table.indexes:
+                lines.append(f"      - {_scalar(index.model_dump(exclude_defaults=True))}")
+        if table.unique:
+            lines.append(f"    unique: {_scalar(table.unique)}")
+    return "\n".join(lines) + "\n"
+
+
+def _generated(path: Path) -> str:
+    modules, errors = load_schemas([path])
+    assert not errors, errors
+    return render_files(modules, "out")[f"{path.stem}.py"]
+
+
+def _classes_in_order(text: str) -> list[str]:
+    return [
+        line.strip().rstrip(":")
+        for line in text.splitlines()
+        if line.startswith("  ") and not line.startswith("   ") and line.strip().endswith(":")
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_TRIPS))
+async def test_round_trip(db: Engine, tmp_path: Path, name: str) -> None:
+    dialect = db.dialect.name
+    files = [SCHEMA / f for f in ROUND_TRIPS[name]]
+    modules = [getattr(generated, Path(f).stem) for f in ROUND_TRIPS[name]]
+    tables = [t for m in modules for t in m.TABLES]
+    await create_tables(*tables).run(engine=db)
+    original = state.of_tables(tables)
+
+    result = await introspect(db)
+    assert result.left_out == ()
+    path = tmp_path / "introspected" / f"{name}.yaml"
+    path.parent.mkdir()
+    path.write_text(result.text)
+    rebuilt = schema_state([path])
+    assert isinstance(rebuilt, state.Schema), rebuilt
+
+    # 1. The file creates the database it was read from.
+    compiler = compiler_for(dialect)
+    assert compiler.lower(rebuilt) == await read_schema(db)
+    assert compiler.lower(rebuilt) == compiler.lower(original)
+
+    # 2. Its state is the original's, up to what the database cannot tell apart.
+    expected = _sql_defaults(_as_database_keeps(original, dialect), dialect)
+    assert _sql_defaults(_as_database_keeps(rebuilt, dialect), dialect) == expected
+
+    # 3. The generated code, up to what only the code holds (PostgreSQL keeps
+    # every type apart; SQLite's collapsed types are covered by 1 and 2).
+    if dialect == "postgres":
+        specs = []
+        for file in files:
+            loaded, errors = load_file(file)
+            assert loaded is not None and not errors
+            specs.append(loaded.spec)
+        stripped = tmp_path / "original" / f"{name}.yaml"
+        stripped.parent.mkdir()
+        stripped.write_text(_yaml(_code_only_stripped(specs, _classes_in_order(result.text))))
+        assert _generated(path) == _generated(stripped)
+
+
+# -- databases our DDL did not make ---------------------------------------------------
+
+#: A hand-written PostgreSQL schema: odd names, types the language lacks, a
+#: view, a trigger, check constraints, keys it cannot hold yet.
+PG_SQL = """
+CREATE TYPE mood AS ENUM ('happy', 'sad');
+CREATE DOMAIN positive_int AS integer CHECK (VALUE > 0);
+CREATE SEQUENCE invoice_number_seq;
+CREATE TABLE "Customer" (
+    "CustomerId" serial PRIMARY KEY,
+    "FirstName" varchar(40) NOT NULL,
+    "Email" varchar(60) NOT NULL UNIQUE,
+    "Phone Number" text,
+    "class" text,
+    "select" integer,
+    created_at timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    fulltext tsvector,
+    current_mood mood,
+    credit numeric(10, 2) NOT NULL DEFAULT 0 CHECK (credit >= 0)
+);
+CREATE TABLE invoice (
+    invoice_id bigserial PRIMARY KEY,
+    customer_id integer NOT NULL REFERENCES "Customer" ("CustomerId") ON DELETE RESTRICT,
+    total numeric(10, 2) NOT NULL,
+    billing_email varchar(60) REFERENCES "Customer" ("Email"),
+    issued date NOT NULL DEFAULT CURRENT_DATE,
+    tags text[] NOT NULL DEFAULT '{}',
+    address inet,
+    CONSTRAINT positive_total CHECK (total >= 0)
+);
+CREATE INDEX invoice_lower_email ON invoice (lower(billing_email));
+CREATE INDEX invoice_issued_total ON invoice (issued, total);
+CREATE TABLE invoice_line (
+    invoice_id bigint NOT NULL REFERENCES invoice ON DELETE CASCADE,
+    line_no integer NOT NULL,
+    quantity integer NOT NULL DEFAULT 1,
+    PRIMARY KEY (invoice_id, line_no)
+);
+CREATE TABLE "Order Details" (id serial PRIMARY KEY, note text);
+CREATE TABLE audit_log (message text NOT NULL);
+CREATE TABLE track (
+    id serial PRIMARY KEY,
+    name text NOT NULL DEFAULT 'untitled',
+    invoice_id bigint,
+    line_no integer,
+    FOREIGN KEY (invoice_id, line_no) REFERENCES invoice_line
+);
+CREATE TABLE payment (
+    id serial PRIMARY KEY,
+    invoice_ref integer REFERENCES invoice,
+    amount numeric(10, 2)
+);
+CREATE INDEX payment_amount_a ON payment (amount);
+CREATE INDEX payment_amount_b ON payment (amount);
+CREATE TABLE measurement (id integer, logdate date NOT NULL) PARTITION BY RANGE (logdate);
+CREATE TABLE measurement_2024 PARTITION OF measurement
+    FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE VIEW big_invoices AS SELECT * FROM invoice WHERE total > 100;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN NEW.created_at := CURRENT_TIMESTAMP; RETURN NEW; END $$;
+CREATE TRIGGER customer_touch BEFORE UPDATE ON "Customer"
+    FOR EACH ROW EXECUTE FUNCTION touch();
+"""
+
+#: What the PostgreSQL file must say it leaves out (each a comment).
+PG_LEFT_OUT = [
+    "view big_invoices",
+    "measurement: is a partitioned table; not read",
+    "measurement_2024: is a partition; not read",
+    "trigger customer_touch",
+    "enum type mood",
+    "domain positive_int",
+    "sequence invoice_number_seq",
+    "function touch",
+    "column 'Phone Number'",
+    "column 'fulltext' of type tsvector",
+    "column 'current_mood' of type mood",
+    "column 'address' of type inet",
+    "check constraint 'Customer_credit_check'",
+    "check constraint 'positive_total'",
+    "column 'billing_email': a foreign key to Customer.Email",
+    "table 'invoice_line' has a composite primary key (invoice_id, line_no)",
+    "table 'Order Details'",
+    "table 'audit_log' has no primary key",
+    "foreign key 'track_invoice_id_line_no_fkey' has several columns",
+    "index 'invoice_lower_email' is over expressions",
+    "column 'FirstName' has no default",
+    "column 'total' has no default",
+    "column 'credit': DEFAULT 0 (left out",
+    "column 'invoice_ref': a foreign key of type INTEGER to invoice.invoice_id, whose values "
+    "are BIGINT",
+    "payment: index {columns: [amount], name: payment_amount_b}: the same index as indexes[0]",
+]
+
+SQLITE_SQL = """
+CREATE TABLE "Artist" (
+    "ArtistId" INTEGER PRIMARY KEY,
+    "Name" VARCHAR(120) NOT NULL,
+    "Born" DATETIME,
+    "Genre Name" TEXT,
+    "class" TEXT
+);
+CREATE TABLE "Album" (
+    "AlbumId" INTEGER PRIMARY KEY AUTOINCREMENT,
+    "Title" VARCHAR(160) NOT NULL DEFAULT 'untitled' UNIQUE,
+    "ArtistId" INTEGER NOT NULL REFERENCES "Artist" ("ArtistId") ON DELETE NO ACTION,
+    price NUMERIC(10, 2) NOT NULL DEFAULT '0.99' CHECK (price >= 0),
+    rating INT
+);
+CREATE INDEX album_title_lower ON "Album" (lower("Title"));
+CREATE INDEX "Album_ArtistId" ON "Album" ("ArtistId");
+CREATE TABLE "PlaylistTrack" (
+    "PlaylistId" INTEGER NOT NULL,
+    "TrackId" INTEGER NOT NULL,
+    PRIMARY KEY ("PlaylistId", "TrackId")
+);
+CREATE TABLE "Track" (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    album_title TEXT REFERENCES "Album" ("Title"),
+    "select" INTEGER,
+    playlist_id INTEGER,
+    track_id INTEGER,
+    FOREIGN KEY (playlist_id, track_id) REFERENCES "PlaylistTrack"
+);
+CREATE INDEX track_name_a ON "Track" (name);
+CREATE INDEX track_name_b ON "Track" (name);
+CREATE TABLE "table" (id INTEGER PRIMARY KEY, uuid TEXT, "int" INTEGER);
+CREATE TABLE invoice_line (id INTEGER PRIMARY KEY, note TEXT);
+CREATE TABLE "InvoiceLine" (id INTEGER PRIMARY KEY, amount REAL);
+CREATE TABLE log (message TEXT);
+CREATE TABLE "Order Details" (id INTEGER PRIMARY KEY, note TEXT);
+CREATE VIEW artist_albums AS
+    SELECT "Artist"."Name", "Album"."Title" FROM "Artist" JOIN "Album" USING ("ArtistId");
+CREATE TRIGGER album_touch AFTER INSERT ON "Album" BEGIN
+    UPDATE "Album" SET "Title" = "Title" WHERE "AlbumId" = NEW."AlbumId";
+END;
+"""
+
+SQLITE_LEFT_OUT = [
+    "view artist_albums",
+    "trigger album_touch",
+    "column 'Born' of type DATETIME",
+    "column 'rating' of type INT",
+    "column 'Genre Name'",
+    "the key is AUTOINCREMENT",
+    "CHECK constraints",
+    "column 'album_title': a foreign key to Album.Title",
+    "table 'PlaylistTrack' has a composite primary key (PlaylistId, TrackId)",
+    "table 'log' has no primary key",
+    "table 'Order Details'",
+    "a foreign key over several columns (playlist_id, track_id)",
+    "index 'album_title_lower' is over expressions",
+    "column 'Name' has no default",
+    "column 'name' has no default",
+    "Track: index {columns: [name], name: track_name_b}: the same index as indexes[0]",
+]
+
+#: What each file must say, for the written tables (class -> lines).
+PG_EXPECTED = [
+    "  Customer:\n    tablename: Customer\n",
+    "      customer_id: {type: serial, primary_key: true, db_column_name: CustomerId}\n",
+    "      first_name: {type: varchar, length: 40, required: true, db_column_name: FirstName}\n",
+    "      email: {type: varchar, length: 60, required: true, db_column_name: Email, unique: true}\n",
+    "      class_: {type: text, null: true, db_column_name: class}\n",
+    "      select_: {type: integer, null: true, db_column_name: select}\n",
+    "      created_at: {type: timestamptz}\n",
+    "      invoice_id: {type: bigserial, primary_key: true}\n",
+    "      customer_id: {type: foreign_key, references: Customer, on_delete: restrict, "
+    "on_update: no_action}\n",
+    "      billing_email: {type: varchar, length: 60, null: true}\n",
+    "      - {columns: [issued, total]}\n",
+    "      tags: {type: array, of: {type: text}}\n",
+    "      name: {type: text, default: untitled}\n",
+    "      invoice_ref: {type: integer, null: true}\n",
+    "      - {columns: [amount], name: payment_amount_a}\n",
+]
+SQLITE_EXPECTED = [
+    "  Artist:\n    tablename: Artist\n",
+    "      artist_id: {type: serial, primary_key: true, db_column_name: ArtistId}\n",
+    "      title: {type: varchar, length: 160, default: untitled, db_column_name: Title, "
+    "unique: true}\n",
+    "      artist_id: {type: foreign_key, references: Artist, on_delete: no_action, "
+    "on_update: no_action, db_column_name: ArtistId, index: true}\n",
+    '      price: {type: numeric, digits: [10, 2], default: "0.99"}\n',
+    "      select_: {type: integer, null: true, db_column_name: select}\n",
+    "  InvoiceLine:\n    tablename: InvoiceLine\n    columns:\n      amount:",
+    "  InvoiceLine_:\n    tablename: invoice_line\n    columns:\n      note:",
+    "  Table_:\n    tablename: table\n    columns:\n"
+    "      uuid_: {type: text, null: true, db_column_name: uuid}\n"
+    "      int_: {type: integer, null: true, db_column_name: int}\n",
+]
+
+
+async def _run_script(db: Engine, script: str) -> None:
+    if isinstance(db, PostgresEngine):
+        await db._execute_built(script, ())
+        return
+    for statement in _statements(script):
+        await db._execute_built(statement, ())
+
+
+def _statements(script: str) -> list[str]:
+    """SQLite statements of ``script`` (a trigger's body keeps its semicolons)."""
+    import sqlite3
+
+    found, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            found.append(current.strip())
+            current = ""
+    return found
+
+
+async def test_hand_written_database(db: Engine, tmp_path: Path) -> None:
+    postgres = db.dialect.name == "postgres"
+    await _run_script(db, PG_SQL if postgres else SQLITE_SQL)
+    result = await introspect(db)
+    text = result.text
+    comments = [
+        line for line in text.splitlines() if line.lstrip().startswith("# not expressible:")
+    ]
+    for thing in PG_LEFT_OUT if postgres else SQLITE_LEFT_OUT:
+        assert any(thing in line for line in comments), (thing, text)
+        assert any(thing in line for line in result.left_out), thing
+    for expected in PG_EXPECTED if postgres else SQLITE_EXPECTED:
+        assert expected in text, (expected, text)
+    assert len(result.left_out) == len(comments)
+
+    # What the file holds, it holds exactly: every column it writes creates
+    # what the database has, unless a comment names the column.
+    path = tmp_path / "legacy.yaml"
+    path.write_text(text)
+    rebuilt = schema_state([path])
+    assert isinstance(rebuilt, state.Schema), rebuilt
+    read = await read_schema(db)
+    compiler = compiler_for(db.dialect.name)
+    for table in compiler.lower(rebuilt):
+        database = read.table(table.name)
+        noted = {c.name for c in database.columns if f"column {c.name!r}" in text}
+        have = {c.name: c for c in database.columns}
+        for column in table.columns:
+            if column.name not in noted:
+                assert column == have[column.name], (table.name, column)
+        assert {c.name for c in database.columns} - {c.name for c in table.columns} <= noted
+
+    # It builds, and the generated module passes mypy --strict.
+    out = tmp_path / "legacy_pkg"
+    build = subprocess.run(
+        [sys.executable, "-m", "generator", "build", "--schema", str(path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert build.returncode == 0, build.stderr
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+# -- the command line, and adopting the database ----------------------------------------
+
+#: A database that the language holds whole: adoptable as it is.
+ADOPTABLE = {
+    "sqlite": """
+CREATE TABLE "Customer" (
+    "CustomerId" INTEGER PRIMARY KEY,
+    "FullName" VARCHAR(80) NOT NULL DEFAULT '',
+    email TEXT UNIQUE
+);
+CREATE TABLE invoice_line (
+    id INTEGER PRIMARY KEY,
+    "CustomerId" INTEGER REFERENCES "Customer" ("CustomerId") ON DELETE SET NULL ON UPDATE CASCADE,
+    amount NUMERIC(8, 2)
+);
+CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT);
+""",
+    "postgres": """
+CREATE TABLE "Customer" (
+    "CustomerId" serial PRIMARY KEY,
+    "FullName" varchar(80) NOT NULL DEFAULT '',
+    email text UNIQUE
+);
+CREATE TABLE invoice_line (
+    id serial PRIMARY KEY,
+    "CustomerId" integer REFERENCES "Customer" ("CustomerId") ON DELETE SET NULL ON UPDATE CASCADE,
+    amount numeric(8, 2)
+);
+CREATE TABLE note (id serial PRIMARY KEY, body text);
+""",
+}
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def _url(db: Engine, tmp_path: Path) -> str:
+    if isinstance(db, PostgresEngine):
+        dsn = str(db.config["dsn"])
+        # A password the header must not show (trust authentication ignores it).
+        return dsn.replace("postgres@", "postgres:hunter2@", 1)
+    return f"sqlite:///{tmp_path / 'introspect.sqlite'}"
+
+
+async def test_command_and_adoption(db: Engine, tmp_path: Path) -> None:
+    """introspect -> build -> migrations new --initial --fake -> check -> a first
+    migration, as docs/existing-databases.md walks through it."""
+    await _run_script(db, ADOPTABLE[db.dialect.name])
+    url = _url(db, tmp_path)
+    await db.close()
+    schema_file = tmp_path / "schema" / "legacy.yaml"
+    schema_file.parent.mkdir()
+
+    only = _cli("introspect", "--database", url, "--tables", "note", cwd=tmp_path)
+    assert only.returncode == 0, only.stderr
+    assert "  Note:\n" in only.stdout and "Customer" not in only.stdout
+    assert only.stderr == ""
+
+    excluded = _cli("introspect", "--database", url, "--exclude", "note", cwd=tmp_path)
+    assert excluded.returncode == 0, excluded.stderr
+    assert "Note:" not in excluded.stdout and "  Customer:\n" in excluded.stdout
+
+    # Adopting needs every table: drift is checked over the whole database.
+    done = _cli("introspect", "--database", url, "--out", str(schema_file), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = schema_file.read_text()
+    assert "hunter2" not in text and "  Note:\n" in text
+    assert "  InvoiceLine:\n    columns:\n" in text
+    assert (
+        "      customer_id: {type: foreign_key, references: Customer, on_delete: set_null, "
+        "null: true, db_column_name: CustomerId}\n" in text
+    )
+    assert "# not expressible" not in text
+
+    folder = tmp_path / "migrations"
+    common = ("--folder", str(folder), "--database", url)
+    adopt = _cli(
+        "migrations", "new", "--initial", "--fake", "--schema", str(schema_file), *common,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert adopt.returncode == 0, adopt.stdout + adopt.stderr
+    check = _cli("migrations", "check", "--schema", str(schema_file), *common, cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    # The first migration of the adopted database: a new column.
+    schema_file.write_text(
+        text.replace(
+            "      amount: {type: numeric, digits: [8, 2], null: true}\n",
+            "      amount: {type: numeric, digits: [8, 2], null: true}\n"
+            "      paid: {type: boolean, default: false}\n",
+        )
+    )
+    new = _cli(
+        "migrations", "new", "--auto", "--name", "paid", "--schema", str(schema_file), *common,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert new.returncode == 0, new.stdout + new.stderr
+    forwards = _cli("migrations", "forwards", *common, cwd=tmp_path)
+    assert forwards.returncode == 0, forwards.stdout + forwards.stderr
+    check = _cli("migrations", "check", "--schema", str(schema_file), *common, cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    again = _cli("introspect", "--database", url, cwd=tmp_path)
+    assert "      paid: {type: boolean}\n" in again.stdout
+
+
+def test_unknown_table(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    result = _cli("introspect", "--database", url, "--tables", "nope", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "the database has no table nope" in result.stderr
+    assert result.stdout == ""
+
+
+def test_bad_url(tmp_path: Path) -> None:
+    result = _cli("introspect", "--database", "mysql://x/y", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown scheme 'mysql'" in result.stderr
+
+
+async def test_reader_tables_of_the_suite(db: Engine, tmp_path: Path) -> None:
+    """The reader's own test tables (every type with defaults at their limits,
+    every foreign key action, quoted names): every column the file writes
+    creates what the database has, and only what the language lacks is noted."""
+    import test_schema_read
+
+    await create_tables(*test_schema_read.HAND_MADE).run(engine=db)
+    result = await introspect(db)
+    zero = "(left out; the column gets the type's zero default)"
+    # What the schema language cannot say yet, by column, with why.
+    expected = {
+        "v_bytea": zero,  # the language has no bytea default
+        "v_bytea_quote": zero,
+        # The generated code writes a JSON default with ASCII escapes, and a
+        # json column keeps its text as written.
+        "v_json": zero,
+        "v_interval_long": zero,  # a default in seconds, exact to the microsecond
+        "target_default": "on_delete: set_default needs a default on the column",
+        "v_double_inf": "is not valid for double_precision; expected a number",
+        "v_real_inf": "is not valid for real; expected a number",
+        "v_real_ninf": "is not valid for real; expected a number",
+    }
+    if not db.dialect.typed_storage:
+        # SQLite keeps a jsonb default's text as written (PostgreSQL's own
+        # form is what the language writes), and declares a double REAL.
+        expected |= {"v_jsonb_order": zero, "v_jsonb_text": zero}
+        expected["v_double_inf"] = "is not valid for real; expected a number"
+    noted = {}
+    for line in result.left_out:
+        if line.startswith("table 'Odd"):
+            continue
+        column = line.split("column '", 1)[1].split("'", 1)[0]
+        noted[column] = line
+    assert sorted(noted) == sorted(expected)
+    for column, why in expected.items():
+        assert why in noted[column], noted[column]
+    assert any(line.startswith("table 'Odd \"Name\"': ") for line in result.left_out)
+    path = tmp_path / "read.yaml"
+    path.write_text(result.text)
+    rebuilt = schema_state([path])
+    assert isinstance(rebuilt, state.Schema), rebuilt
+    read = await read_schema(db)
+    for table in compiler_for(db.dialect.name).lower(rebuilt):
+        database = read.table(table.name)
+        if table.name != "read_everything":
+            assert table == database
+            continue
+        kept = [c for c in database.columns if c.name not in expected]
+        assert [c for c in table.columns if c.name not in expected] == kept
+        assert (table.indexes, table.unique) == (database.indexes, database.unique)

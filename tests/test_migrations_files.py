@@ -424,3 +424,20 @@ def test_lint_sees_types_that_are_one_sql_type_as_no_change() -> None:
     after = quiet[2].apply(before)
     narrowing = lint([AlterColumn("note", "short", type=Type("Varchar", length=10))], after)
     assert [f.key for f in narrowing if f.kind == "destructive"] == ["narrow-type note.short"]
+
+
+def test_lint_says_backwards_cannot_add_a_dropped_unique_column_to_rows() -> None:
+    table = Table(
+        "tag",
+        (
+            Column("id", Type("Serial"), primary_key=True),
+            Column("name", Type("Varchar", length=20), unique=True, default=""),
+            Column("slug", Type("Varchar", length=20), unique=True, null=True),
+            Column("note", Type("Text"), default=""),
+        ),
+    )
+    state = CreateTable(table).apply(Schema())
+    drops = [DropColumn("tag", "name"), DropColumn("tag", "slug"), DropColumn("tag", "note")]
+    found = [f.key for f in lint(drops, state) if f.kind == "irreversible"]
+    # Every row gets '' back (fails on two rows); NULLs do not collide.
+    assert found == ["backwards-unique tag.name"]

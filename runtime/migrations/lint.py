@@ -201,6 +201,22 @@ def _lint_one(op: Operation, state: Schema, existing: set[str]) -> list[Finding]
                     "RunSQL/RunPython that fills it",
                 )
             )
+        if (
+            dropped is not None
+            and dropped.unique
+            and dropped.default is not None
+            and not isinstance(dropped.default, UUID4)  # a new value per row
+        ):
+            out.append(
+                Finding(
+                    "irreversible",
+                    "backwards-unique",
+                    subject,
+                    "a unique column with a default: backwards adds it again with that one "
+                    "value in every row, which fails once the table has two rows; revert "
+                    "with a RunSQL/RunPython that fills it",
+                )
+            )
     elif isinstance(op, AddColumn) and op.table in existing:
         column, subject = op.column, f"{op.table}.{op.column.name}"
         if not column.null and column.default is None:

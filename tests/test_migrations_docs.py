@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from test_migrations import database_state, db, lowered, make_folder
+from test_migrations import database_state, lowered, make_folder
 
 from runtime._engine import Engine
 from runtime.migrations import Column, CreateTable, Table, Type

@@ -13,8 +13,6 @@ from runtime.migrations.files import load_folder
 from runtime.migrations.lint import lint_migration, unacknowledged
 from runtime.migrations.runner import Runner
 
-__all__ = ["db"]
-
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "migrations.md"
 
 

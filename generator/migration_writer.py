@@ -96,7 +96,10 @@ def _imports(body: str, operations: Sequence[str] = ()) -> str:
     for text in {_masked(text)[0] for text in operations}:
         used |= _names(ast.parse(text, mode="eval"))
     public = set(_api.__all__)
-    ours = sorted(used & public)
+    # isort's (and ruff's) order within a statement: constants, classes, the rest.
+    ours = sorted(
+        used & public, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n)
+    )
     stdlib = sorted(
         (line for name, line in _OTHER_IMPORTS.items() if name in used),
         key=lambda line: line.split()[1],

@@ -8,6 +8,7 @@ import datetime
 from decimal import Decimal
 
 from runtime.migrations import (
+    UUID4,
     Column,
     CreateTable,
     DateNow,
@@ -19,7 +20,6 @@ from runtime.migrations import (
     TimestampNow,
     TimestamptzNow,
     Type,
-    UUID4,
     Unique,
 )
 
@@ -132,7 +132,7 @@ migration = Migration(
                         "fixed_tz",
                         Type("Timestamptz"),
                         default=datetime.datetime(
-                            2024, 1, 31, 12, 0, tzinfo=datetime.timezone.utc
+                            2024, 1, 31, 12, 0, tzinfo=datetime.UTC
                         ),
                     ),
                     Column(

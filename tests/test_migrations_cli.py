@@ -99,7 +99,7 @@ def test_edited_file_fails_forwards_and_status(
     common = ["--folder", str(folder), "--database", database_url]
     assert main(["migrations", "forwards", *common]) == 0
     path = folder / "0001_step1.py"
-    path.write_text(path.read_text() + "# changed\n")
+    path.write_text(path.read_text() + "EDITED = True\n")
     capsys.readouterr()
     assert main(["migrations", "forwards", *common]) == 1
     assert "must not be edited" in capsys.readouterr().err
@@ -448,7 +448,7 @@ def test_new_auto_forwards_and_check_follow_the_schema_files(
 
     # An applied file edited since.
     first = folder / "0001_initial.py"
-    first.write_text(first.read_text() + "# edited\n")
+    first.write_text(first.read_text() + "EDITED = True\n")
     assert main(["migrations", "check", "--database", database_url]) == 1
     assert "must not be edited" in capsys.readouterr().err
 

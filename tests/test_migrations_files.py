@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import hashlib
 import subprocess
 import sys
 import uuid
@@ -94,7 +93,7 @@ def test_loading_a_chain_replays_to_the_state(tmp_path: Path) -> None:
     assert migrations.state() == expected
     assert migrations.states()[1] == Schema((BAND,))
     first = migrations.get("0001")
-    assert first.checksum == hashlib.sha256((tmp_path / "0001_initial.py").read_bytes()).hexdigest()
+    assert first.checksum == checksum(tmp_path / "0001_initial.py")
     assert first.checksum == checksum(tmp_path / "0001_initial.py")
     assert migrations.get("2").id == "0002_rename"
     assert "_piccolo_gen_migration_0001_initial" not in sys.modules
@@ -293,7 +292,7 @@ def test_load_file_sets_path_and_checksum(tmp_path: Path) -> None:
     path = write(tmp_path, "0001_initial", None, "")
     migration = load_file(path)
     assert migration.path == str(path)
-    assert migration.checksum == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert migration.checksum == checksum(path)
 
 
 def test_large_files_are_laid_out_as_black_lays_out_the_whole_file(
@@ -441,3 +440,24 @@ def test_lint_says_backwards_cannot_add_a_dropped_unique_column_to_rows() -> Non
     found = [f.key for f in lint(drops, state) if f.kind == "irreversible"]
     # Every row gets '' back (fails on two rows); NULLs do not collide.
     assert found == ["backwards-unique tag.name"]
+
+
+def test_the_checksum_is_of_the_code_not_its_formatting(tmp_path: Path) -> None:
+    written = tmp_path / "0001_a.py"
+    written.write_text(
+        "from runtime.migrations import DropTable, Migration\n\n"
+        'migration = Migration(id="0001_a", parent=None, operations=[DropTable("x")])\n'
+    )
+    reformatted = tmp_path / "0001_b.py"
+    reformatted.write_text(
+        "# a comment\nfrom runtime.migrations import DropTable, Migration\n\n"
+        "migration = Migration(\n"
+        '    id="0001_a",\n    parent=None,\n    operations=[\n        DropTable("x"),\n    ],\n)\n'
+    )
+    changed = tmp_path / "0001_c.py"
+    changed.write_text(written.read_text().replace('"x"', '"y"'))
+    broken = tmp_path / "0001_d.py"
+    broken.write_text("migration = (\n")
+    assert checksum(written) == checksum(reformatted)
+    assert checksum(changed) != checksum(written)
+    assert len({checksum(written), checksum(broken)}) == 2

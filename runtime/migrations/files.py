@@ -14,6 +14,7 @@ folder need not be a package or on ``sys.path``.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import os
@@ -36,8 +37,42 @@ __all__ = [
 
 
 def checksum(path: str | os.PathLike[str]) -> str:
-    """The sha256 of the file's bytes, in hex (what the history table records)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """The sha256 of the file's code, in hex (what the history table records).
+
+    The code is the file's syntax tree, not its bytes: a formatter run over
+    an applied migration (another black version, the project's own line
+    length) or an edited comment changes nothing the migration does, and
+    must not stop the next deploy; any change to what it does (an operation,
+    a name, a value, the docstring) changes the checksum. A file that does
+    not parse is checksummed by its bytes (loading it reports the error).
+    """
+    return _checksum_of(Path(path).read_bytes())
+
+
+def _checksum_of(source: bytes) -> str:
+    try:
+        code = _canonical(ast.parse(source)).encode()
+    except (SyntaxError, ValueError):
+        code = source
+    return hashlib.sha256(code).hexdigest()
+
+
+def _canonical(node: object) -> str:
+    """A syntax tree as text that stays the same across Python versions:
+    node types and field values, without positions, leaving out the fields
+    that are empty (``ast.dump`` itself changed there in 3.13, and new
+    versions add fields that are empty in code like this)."""
+    if isinstance(node, ast.AST):
+        fields = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value is None or value == []:
+                continue
+            fields.append(f"{name}={_canonical(value)}")
+        return f"{type(node).__name__}({', '.join(fields)})"
+    if isinstance(node, list):
+        return f"[{', '.join(_canonical(item) for item in node)}]"
+    return repr(node)
 
 
 def find_files(folder: str | os.PathLike[str]) -> list[Path]:
@@ -98,8 +133,7 @@ def load_file(path: str | os.PathLike[str]) -> Migration:
             f"{where}: its id is {migration.id!r}, but the file is named {file.name}: "
             f"the id must be the file's name ({file.stem!r})"
         )
-    digest = hashlib.sha256(data).hexdigest()
-    return replace(migration, path=where, checksum=digest)
+    return replace(migration, path=where, checksum=_checksum_of(data))
 
 
 @dataclass(frozen=True)

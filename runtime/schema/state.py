@@ -195,7 +195,9 @@ class Column:
             if getattr(self, name):
                 args.append(f"{name}=True")
         if self.default is not None:
-            args.append(f"default={self.default!r}")
+            # ``datetime.UTC`` is how Python 3.11 code spells the UTC zone.
+            source = repr(self.default).replace("datetime.timezone.utc", "datetime.UTC")
+            args.append(f"default={source}")
         if self.references is not None:
             args.append(f"references={self.references!r}")
         return f"Column({', '.join(args)})"

@@ -8,6 +8,7 @@ from ._aggregate import Aggregate, Avg, Count, Max, Min, Sum
 from ._alter import Alter, AlterError
 from ._api import create_tables, drop_tables, use_engine
 from ._array import Array
+from ._check import CheckSchema, SchemaProblem, SchemaReport, check_schema
 from ._columns import (
     JSON,
     JSONB,
@@ -55,6 +56,7 @@ from ._errors import (
     NotNullViolation,
     OperationalError,
     ProgrammingError,
+    SchemaMismatch,
     TransactionError,
     UniqueViolation,
 )
@@ -80,6 +82,7 @@ __all__ = [
     "UniqueViolation",
     "TransactionError",
     "ProgrammingError",
+    "SchemaMismatch",
     "OperationalError",
     "NotNullViolation",
     "IntegrityError",
@@ -100,6 +103,7 @@ __all__ = [
     "Bytea",
     "Callback",
     "Char",
+    "CheckSchema",
     "Column",
     "Condition",
     "Count",
@@ -144,6 +148,8 @@ __all__ = [
     "Related",
     "Returning",
     "SQLiteEngine",
+    "SchemaProblem",
+    "SchemaReport",
     "Secret",
     "Select",
     "SelectJSON",
@@ -162,6 +168,7 @@ __all__ = [
     "UUID4",
     "Update",
     "Varchar",
+    "check_schema",
     "create_tables",
     "drop_tables",
     "engine_finder",

@@ -14,6 +14,8 @@ One hierarchy, the same on both engines::
         ├── DataError             a value the database cannot take (division by zero, ...)
         ├── OperationalError      connection lost or refused, database locked, timeout
         └── ProgrammingError      bad SQL: a missing table or column, a syntax error
+            └── SchemaMismatch    check_schema(strict=True): the database lacks or
+                                  types differently what the tables declare
 
 A ``DatabaseError`` carries the driver's exception as ``__cause__``, and the
 names the database gave (``table``, ``columns``, ``constraint``); what a
@@ -32,7 +34,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from ._check import SchemaReport
 
 __all__ = [
     "CheckViolation",
@@ -44,6 +49,7 @@ __all__ = [
     "NotNullViolation",
     "OperationalError",
     "ProgrammingError",
+    "SchemaMismatch",
     "TransactionError",
     "UniqueViolation",
     "from_asyncpg",
@@ -142,6 +148,44 @@ MIGRATIONS_HINT: Final = (
     "the database is behind the schema: run `piccolo-gen migrations forwards`? "
     "(or create_tables() on a new database)"
 )
+
+
+#: The problems of ``SchemaMismatch`` that are about a column.
+_COLUMN_KINDS: Final = frozenset(
+    {"missing_column", "extra_column", "type", "null", "default", "primary_key", "foreign_key"}
+)
+
+
+class SchemaMismatch(ProgrammingError):
+    """``check_schema(..., strict=True)`` found errors: the database lacks a
+    table or column the tables declare, or has one of another type,
+    nullability or key. A ``ProgrammingError`` because that is what the
+    tables' queries would raise; raised before any of them runs, by the
+    runtime itself (no ``__cause__``).
+
+    The message lists the errors and warnings, one a line; ``report`` is the
+    whole ``SchemaReport``; ``table`` is set when one table has them all,
+    and ``columns`` then names its columns among them.
+    """
+
+    def __init__(self, report: SchemaReport) -> None:
+        shown = [p for p in report.problems if p.severity != "info"]
+        tables = sorted({p.table for p in shown})
+        columns = [p.name for p in shown if p.kind in _COLUMN_KINDS and len(tables) == 1]
+        lines = [
+            f"the database does not match the tables ({report.dialect}): "
+            + report.summary(infos=False),
+            *(f"  {p}" for p in shown),
+            "HINT: the database is behind the schema (on a new one, create_tables()); "
+            "run `piccolo-gen migrations forwards`?",
+        ]
+        super().__init__(
+            "\n".join(lines),
+            table=tables[0] if len(tables) == 1 else None,
+            columns=tuple(dict.fromkeys(columns)),
+        )
+        #: The report the check made (every problem, infos too).
+        self.report = report
 
 
 def _missing(

@@ -5,6 +5,7 @@ problems of the change, each weighed as docs/migrations.md ("At startup") says.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -429,3 +430,32 @@ def test_bad_arguments_are_refused_clearly() -> None:
     with pytest.raises(TypeError, match=r"pass them unpacked: check_schema\(\*TABLES\)"):
         check_schema(TABLES)  # type: ignore[arg-type]
     assert isinstance(check_schema(Band), CheckSchema)
+
+
+# -- the documentation's examples, as the check prints them ----------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def documented(page: str, section: str) -> str:
+    """The first plain code block of ``section`` of ``docs/page`` holding a mismatch."""
+    text = (DOCS / page).read_text().split(section, 1)[1]
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```$", text, re.DOTALL | re.MULTILINE)
+    found = [b for lang, b in blocks if not lang and b.startswith("the database does not match")]
+    assert found, f"docs/{page} lost its example under {section!r}"
+    return str(found[0]).rstrip("\n")
+
+
+async def test_the_documented_messages_are_the_checks(db: Engine) -> None:
+    await create_tables(*TABLES).run(engine=db)
+    await db.execute('ALTER TABLE "venue" DROP COLUMN "capacity"')
+    with pytest.raises(SchemaMismatch) as raised:
+        await check_schema(*TABLES, strict=True).run(engine=db)
+    example = documented("errors.md", "## A database behind the schema")
+    assert str(raised.value) == example.replace("(sqlite)", f"({db.dialect.name})")
+    await db.execute('DROP TABLE "shirt"')
+    await db.execute('DROP INDEX "band_popularity"')
+    with pytest.raises(SchemaMismatch) as raised:
+        await check_schema(*TABLES, strict=True).run(engine=db)
+    example = documented("migrations.md", "## At startup")
+    assert str(raised.value) == example.replace("(postgres)", f"({db.dialect.name})")

@@ -432,6 +432,47 @@ def test_bad_arguments_are_refused_clearly() -> None:
     assert isinstance(check_schema(Band), CheckSchema)
 
 
+# -- one comparison, two wordings ------------------------------------------------------
+
+
+def test_drift_and_the_check_word_one_comparison() -> None:
+    """``compare`` says what differs once; drift words it for the migrations
+    (a column's differences on one line), the check one line each."""
+    from runtime.migrations.drift import differences
+    from runtime.schema.compare import compare
+    from runtime.schema.database import DbColumn, DbIndex, DbSchema, DbTable
+
+    key = DbColumn("id", "INTEGER", True, None, primary_key=True)
+    want = DbTable(
+        "t",
+        (key, DbColumn("a", "VARCHAR(5)", True, "''")),
+        (DbIndex("t_a", ("a",)), DbIndex("t_b", ("a",), unique=True)),
+    )
+    have = DbTable(
+        "t",
+        (DbColumn("a", "TEXT", False, "''"), key, DbColumn("z", "INTEGER", True, None)),
+        (DbIndex("t_a", ("a", "z")), DbIndex("t_b2", ("a",), unique=True)),
+    )
+    found = compare(DbSchema("sqlite", (want,)), DbSchema("sqlite", (have,)))
+    assert [str(d) for d in found] == [
+        "column t.a: type TEXT, expected type VARCHAR(5)",
+        "column t.a: nullable, expected NOT NULL",
+        "column t.z is in the database only (INTEGER NOT NULL): NOT NULL without a "
+        "default, so inserts that leave it out fail",
+        "index t_a (a) of t is t_a (a, z) in the database",
+        "index UNIQUE t_b (a) of t is UNIQUE t_b2 (a) in the database",
+    ]
+    assert differences(DbSchema("sqlite", (want,)), DbSchema("sqlite", (have,))) == [
+        "column t.a differs: type TEXT (migrations: VARCHAR(5)), nullable (migrations: NOT NULL)",
+        "column t.z is in the database, but no migration adds it",
+        "indexes of t differ: UNIQUE t_b2 (a) in the database, UNIQUE t_b (a) in the migrations",
+        "indexes of t differ: t_a (a, z) in the database, t_a (a) in the migrations",
+    ]
+    # Equal after what does not tell databases apart (column order, a key's NOT NULL).
+    same = DbTable("t", (DbColumn("id", "INTEGER", False, None, primary_key=True),))
+    assert compare(DbSchema("sqlite", (DbTable("t", (key,)),)), DbSchema("sqlite", (same,))) == []
+
+
 # -- the documentation's examples, as the check prints them ----------------------------
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -10,6 +10,8 @@ per-dialect DDL compiler and the reader of a live database.
 ``runtime.schema.session``     the connection and transaction compiled steps
                                run in (all or nothing)
 ``runtime.schema.read``        a live database -> its state at SQL level
+``runtime.schema.compare``     expected vs read, one difference at a time
+                               (drift and ``check_schema()`` word it)
 
 The migration files, their history and the runner live in
 ``runtime.migrations``, which builds on this package; this package never

@@ -59,10 +59,10 @@ class Difference:
     """One way the database differs from what is expected.
 
     ``name`` is the column's (the column kinds), the index's, or the unique
-    constraint's; a constraint whose name the database keeps none of (a
-    single-column ``UNIQUE`` on SQLite) is named by its columns, as is every
-    unique constraint in ``str()``. ``expected`` and ``found`` are SQL text
-    (a type, ``NOT NULL``, a ``DEFAULT``, ``REFERENCES ...``, an index's
+    constraint's (empty for a table, and for a constraint whose name the
+    database keeps none of: a single-column ``UNIQUE`` on SQLite).
+    ``expected`` and ``found`` are SQL text (a type, ``NOT NULL``, a
+    ``DEFAULT``, ``REFERENCES ...``, an index or constraint as its name and
     columns), ``None`` where that side has nothing. ``required``: an extra
     column that is ``NOT NULL`` without a default, which every ``INSERT``
     that leaves it out (all of the tables' own) fails on.

@@ -17,7 +17,8 @@ must hold:
   file drops what lives in the code alone and never reaches a database
   (``_code_only_stripped``): help texts, ``choices`` and enums (a column
   with choices is read as its type, with its member's value as default),
-  ``required``,
+  ``required`` where the database cannot tell it (on a key, a foreign key or
+  a nullable column, none of which has a default anyway),
   many-to-many attributes, the module name (a schema that refers to another
   module is introspected together with it, as one file), the order of the
   tables (a database keeps none: the file lists them in foreign-key order)
@@ -179,10 +180,16 @@ def _code_only_stripped(specs: list[SchemaFile], order: list[str]) -> SchemaFile
             for key, column in table.columns.items():
                 if column.type == "m2m":
                     continue
+                # ``required`` reaches the database as a NOT NULL column
+                # without a default; on a key, a foreign key or a nullable
+                # column (none of which has a zero default) it is code only.
+                keeps_required = not (
+                    column.primary_key or column.null or column.type == "foreign_key"
+                )
                 changes: dict[str, Any] = {
                     "help_text": None,
                     "choices": None,
-                    "required": False,
+                    "required": column.required and keeps_required,
                     "renamed_from": None,
                 }
                 if column.choices is not None:
@@ -191,7 +198,7 @@ def _code_only_stripped(specs: list[SchemaFile], order: list[str]) -> SchemaFile
                     members = spec.enums[column.choices]
                     if column.default is not None:
                         changes["default"] = members[str(column.default)]
-                    elif not column.null:
+                    elif not column.null and not column.required:
                         changes["default"] = next(iter(members.values()))
                 if column.references is not None:
                     changes["references"] = column.references.rpartition(".")[2]
@@ -392,8 +399,6 @@ PG_LEFT_OUT = [
     "table 'audit_log' has no primary key",
     "foreign key 'track_invoice_id_line_no_fkey' has several columns",
     "index 'invoice_lower_email' is over expressions",
-    "column 'FirstName' has no default",
-    "column 'total' has no default",
     "column 'credit': DEFAULT 0 (left out",
     "column 'invoice_ref': a foreign key of type INTEGER to invoice.invoice_id, whose values "
     "are BIGINT",
@@ -459,8 +464,6 @@ SQLITE_LEFT_OUT = [
     "table 'Order Details'",
     "a foreign key over several columns (playlist_id, track_id)",
     "index 'album_title_lower' is over expressions",
-    "column 'Name' has no default",
-    "column 'name' has no default",
     "Track: index {columns: [name], name: track_name_b}: the same index as indexes[0]",
 ]
 

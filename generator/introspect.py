@@ -559,11 +559,8 @@ class _Builder:
         default = _default_of(self.compiler, db, spec, _state_type(spec))
         if default is None:
             if db.default is None:
+                # The build writes no default for a required column.
                 spec["required"] = True
-                column.comments.append(
-                    f"column {db.name!r} has no default; create_tables adds the type's "
-                    "zero default, which the database lacks (required: true)"
-                )
             else:
                 column.comments.append(
                     f"column {db.name!r}: DEFAULT {db.default} (left out; the column gets "

@@ -153,7 +153,10 @@ class ColumnSpec(BaseModel):
     )
     required: bool = Field(
         default=False,
-        description="The constructor requires this column (no zero default); excludes 'default'.",
+        description=(
+            "The constructor requires this column, and the database gives it no DEFAULT "
+            "(no zero default); excludes 'default'."
+        ),
     )
     help_text: str | None = Field(
         default=None, description="Documentation, used as the column's docstring."

@@ -420,7 +420,13 @@ class Column(ColumnRole, Generic[T]):
     def _state_default(self) -> object:
         """What the column's ``DEFAULT`` clause is made from: ``None`` for no
         clause, a database value (an enum member as its value), or a
-        ``DynamicDefault``. The one rule for DDL and the schema state."""
+        ``DynamicDefault``. The one rule for DDL and the schema state.
+
+        A required column without a default has no clause: the constructor
+        refuses a row without its value, so a zero default in the database
+        would only hide a missing value from other writers (raw SQL, another
+        program), and a database that has none (an adopted one) would differ
+        from its schema file."""
         meta = self._meta
         if meta.primary_key:
             return None
@@ -428,7 +434,7 @@ class Column(ColumnRole, Generic[T]):
         if isinstance(default, DynamicDefault):
             return default
         if default is MISSING:
-            if meta.null:
+            if meta.null or meta.required:
                 return None
             default = self._zero_default()
             if isinstance(default, DynamicDefault):

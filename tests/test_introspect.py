@@ -17,7 +17,8 @@ must hold:
   file drops what lives in the code alone and never reaches a database
   (``_code_only_stripped``): help texts, ``choices`` and enums (a column
   with choices is read as its type, with its member's value as default),
-  ``required``,
+  ``required`` where the database cannot tell it (on a key, a foreign key or
+  a nullable column, none of which has a default anyway),
   many-to-many attributes, the module name (a schema that refers to another
   module is introspected together with it, as one file), the order of the
   tables (a database keeps none: the file lists them in foreign-key order)
@@ -179,10 +180,16 @@ def _code_only_stripped(specs: list[SchemaFile], order: list[str]) -> SchemaFile
             for key, column in table.columns.items():
                 if column.type == "m2m":
                     continue
+                # ``required`` reaches the database as a NOT NULL column
+                # without a default; on a key, a foreign key or a nullable
+                # column (none of which has a zero default) it is code only.
+                keeps_required = not (
+                    column.primary_key or column.null or column.type == "foreign_key"
+                )
                 changes: dict[str, Any] = {
                     "help_text": None,
                     "choices": None,
-                    "required": False,
+                    "required": column.required and keeps_required,
                     "renamed_from": None,
                 }
                 if column.choices is not None:
@@ -191,7 +198,7 @@ def _code_only_stripped(specs: list[SchemaFile], order: list[str]) -> SchemaFile
                     members = spec.enums[column.choices]
                     if column.default is not None:
                         changes["default"] = members[str(column.default)]
-                    elif not column.null:
+                    elif not column.null and not column.required:
                         changes["default"] = next(iter(members.values()))
                 if column.references is not None:
                     changes["references"] = column.references.rpartition(".")[2]
@@ -392,8 +399,6 @@ PG_LEFT_OUT = [
     "table 'audit_log' has no primary key",
     "foreign key 'track_invoice_id_line_no_fkey' has several columns",
     "index 'invoice_lower_email' is over expressions",
-    "column 'FirstName' has no default",
-    "column 'total' has no default",
     "column 'credit': DEFAULT 0 (left out",
     "column 'invoice_ref': a foreign key of type INTEGER to invoice.invoice_id, whose values "
     "are BIGINT",
@@ -459,8 +464,6 @@ SQLITE_LEFT_OUT = [
     "table 'Order Details'",
     "a foreign key over several columns (playlist_id, track_id)",
     "index 'album_title_lower' is over expressions",
-    "column 'Name' has no default",
-    "column 'name' has no default",
     "Track: index {columns: [name], name: track_name_b}: the same index as indexes[0]",
 ]
 
@@ -681,6 +684,111 @@ async def test_command_and_adoption(db: Engine, tmp_path: Path) -> None:
     assert check.returncode == 0, check.stdout + check.stderr
     again = _cli("introspect", "--database", url, cwd=tmp_path)
     assert "      paid: {type: boolean}\n" in again.stdout
+
+
+#: NOT NULL columns without a default, as most hand-made databases have them.
+WITHOUT_DEFAULTS = {
+    "sqlite": """
+CREATE TABLE "Customer" (
+    "CustomerId" INTEGER PRIMARY KEY,
+    "FullName" VARCHAR(80) NOT NULL,
+    joined DATE NOT NULL,
+    active BOOLEAN NOT NULL
+);
+CREATE TABLE invoice (
+    id INTEGER PRIMARY KEY,
+    "CustomerId" INTEGER NOT NULL REFERENCES "Customer" ("CustomerId"),
+    issued TIMESTAMP NOT NULL,
+    total NUMERIC(10, 2) NOT NULL,
+    lines INTEGER NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+""",
+    "postgres": """
+CREATE TABLE "Customer" (
+    "CustomerId" serial PRIMARY KEY,
+    "FullName" varchar(80) NOT NULL,
+    joined date NOT NULL,
+    active boolean NOT NULL,
+    token uuid NOT NULL,
+    profile jsonb NOT NULL
+);
+CREATE TABLE invoice (
+    id serial PRIMARY KEY,
+    "CustomerId" integer NOT NULL REFERENCES "Customer" ("CustomerId"),
+    issued timestamp NOT NULL,
+    total numeric(10, 2) NOT NULL,
+    lines integer NOT NULL,
+    note text NOT NULL DEFAULT ''
+);
+""",
+}
+
+
+async def test_adopting_columns_without_defaults(db: Engine, tmp_path: Path) -> None:
+    """A NOT NULL column without a default is ``required: true``, which the
+    build gives no default either: the database adopts without drift, and a
+    later migration takes it from there."""
+    await _run_script(db, WITHOUT_DEFAULTS[db.dialect.name])
+    url = _url(db, tmp_path)
+    await db.close()
+    schema_file = tmp_path / "schema" / "legacy.yaml"
+    schema_file.parent.mkdir()
+    done = _cli("introspect", "--database", url, "--out", str(schema_file), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    text = schema_file.read_text()
+    assert "# not expressible" not in text
+    required = [
+        "full_name: {type: varchar, length: 80, required: true, db_column_name: FullName}",
+        "joined: {type: date, required: true}",
+        "active: {type: boolean, required: true}",
+        "issued: {type: timestamp, required: true}",
+        "total: {type: numeric, digits: [10, 2], required: true}",
+        "lines: {type: integer, required: true}",
+    ]
+    if db.dialect.name == "postgres":
+        required += [
+            "token: {type: uuid, required: true}",
+            "profile: {type: jsonb, required: true}",
+        ]
+    for line in required:
+        assert f"      {line}\n" in text, (line, text)
+    assert "      note: {type: text}\n" in text  # the zero default, as the build writes it
+
+    build = _cli(
+        "build", "--schema", str(schema_file), "--out", str(tmp_path / "out"), cwd=tmp_path
+    )
+    assert build.returncode == 0, build.stderr
+    built = (tmp_path / "out" / "legacy.py").read_text()
+    assert "joined: Date[datetime.date] = Date(required=True)" in built
+
+    folder = tmp_path / "migrations"
+    common = ("--schema", str(schema_file), "--folder", str(folder), "--database", url)
+    adopt = _cli("migrations", "new", "--initial", "--fake", *common, cwd=tmp_path)
+    assert adopt.returncode == 0, adopt.stdout + adopt.stderr
+    check = _cli("migrations", "check", *common, cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    # The first migration: ``lines`` is no longer required, so it gets its
+    # zero default; the database has it afterwards.
+    schema_file.write_text(
+        text.replace("lines: {type: integer, required: true}", "lines: {type: integer}")
+    )
+    files = ("--schema", str(schema_file), "--folder", str(folder))
+    new = _cli("migrations", "new", "--auto", "--name", "lines_zero", *files, cwd=tmp_path)
+    assert new.returncode == 0, new.stdout + new.stderr
+    written = (folder / "0002_lines_zero.py").read_text()
+    assert 'AlterColumn("invoice", "lines", default=0)' in written
+    forwards = _cli(
+        "migrations", "forwards", "--folder", str(folder), "--database", url, cwd=tmp_path
+    )
+    assert forwards.returncode == 0, forwards.stdout + forwards.stderr
+    check = _cli("migrations", "check", *common, cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    again = _cli("introspect", "--database", url, cwd=tmp_path)
+    assert "      lines: {type: integer}\n" in again.stdout
+    assert "      total: {type: numeric, digits: [10, 2], required: true}\n" in again.stdout
 
 
 def test_unknown_table(tmp_path: Path) -> None:

@@ -432,8 +432,9 @@ def default_of(column: _RuntimeColumn[Any]) -> DefaultValue:
 
     The column class says (``Column._state_default``): a non-null column
     without a declared default gets its type's zero (Piccolo's rule), a
-    dynamic one where that zero is "now" or a fresh UUID; a primary key, a
-    serial and a foreign key without a declared default get none.
+    dynamic one where that zero is "now" or a fresh UUID; a required column,
+    a primary key, a serial and a foreign key without a declared default get
+    none.
     """
     value: Any = column._state_default()
     return copy.deepcopy(value) if isinstance(value, (list, dict)) else value

@@ -460,10 +460,6 @@ class Column(ColumnRole, Generic[T]):
         says what the DDL wrote."""
         return _sql_literal(self._to_db(value, dialect))
 
-    def _ddl_default(self, dialect: Dialect) -> str | None:
-        """The SQL ``DEFAULT`` clause value, or ``None`` for no clause."""
-        return self._default_sql(self._state_default(), dialect)
-
     # -- conditions ------------------------------------------------------------
 
     def __eq__(self, other: T | Column[T]) -> Condition:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]

@@ -547,9 +547,8 @@ def test_compiled_defaults_are_the_columns_own(dialect: str) -> None:
     for module in modules:
         for table in module.TABLES:
             for column in table._meta.columns:
-                declared = (
-                    None if column._meta.primary_key else column._ddl_default(compiler.dialect)
-                )
+                own = column._default_sql(column._state_default(), compiler.dialect)
+                declared = None if column._meta.primary_key else own
                 assert compiler.default_sql(state.column_of(column)) == declared, column
                 count += 1
     assert count > 50

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, overload
 
 from runtime import (
+    Check,
     Column,
     Create,
     ForeignKey,
@@ -420,7 +421,11 @@ class Concert(Table[ConcertRow], tablename="concert"):
         def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
 
 
-class Ticket(Table[TicketRow], tablename="ticket"):
+class Ticket(
+    Table[TicketRow],
+    tablename="ticket",
+    checks=(Check("ticket_price_check", "price >= 0"),),
+):
     """The ``ticket`` table."""
 
     id: Serial[int] = Serial(primary_key=True)

@@ -245,6 +245,7 @@ def _operation(op: Operation, cache: dict[tuple[str, int], str]) -> str:
         table is None
         or table.indexes
         or table.unique
+        or table.checks
         or len(table.columns) < 2
         or not re.fullmatch(r"[A-Za-z0-9_ ]*", table.name)
     ):

@@ -234,6 +234,15 @@ class TableSpec(BaseModel):
             "e.g. [[warehouse, sku]]."
         ),
     )
+    checks: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "CHECK constraints by name (the constraint's name in the database, as given): "
+            "an SQL expression over the table's database column names that every row "
+            "must pass, written once for PostgreSQL and SQLite, "
+            "e.g. {positive_price: 'price >= 0'}."
+        ),
+    )
 
 
 class SchemaFile(BaseModel):

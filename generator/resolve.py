@@ -92,7 +92,7 @@ MODULE_IMPORTS: dict[str, str] = {
                 *_ALWAYS_IMPORTED,
                 *(runtime_class for runtime_class, _ in _TYPES.values()),
                 *_DYNAMIC_DEFAULTS.values(),
-                *("Array", "ForeignKey", "Index", "M2M", "Serial"),
+                *("Array", "Check", "ForeignKey", "Index", "M2M", "Serial"),
             }
         )
     },
@@ -598,7 +598,8 @@ class _ModuleResolver:
         )
 
     def table_arguments(self, spec: TableSpec) -> list[str]:
-        """``indexes=`` and ``unique=`` of the class statement, when the table has them."""
+        """``indexes=``, ``unique=`` and ``checks=`` of the class statement, when the
+        table has them."""
         arguments: list[str] = []
         if spec.indexes:
             self.runtime.add("Index")
@@ -614,6 +615,10 @@ class _ModuleResolver:
         if spec.unique:
             groups = [_tuple([py_str(c) for c in columns]) for columns in spec.unique]
             arguments.append(f"unique={_tuple(groups)}")
+        if spec.checks:
+            self.runtime.add("Check")
+            checks = [f"Check({py_str(n)}, {py_str(sql)})" for n, sql in spec.checks.items()]
+            arguments.append(f"checks={_tuple(checks)}")
         return arguments
 
     def join_class(self, name: str, nullable: bool) -> JoinClass:

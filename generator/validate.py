@@ -29,7 +29,8 @@ from generator.names import (
 from generator.positions import NodePath
 from generator.references import Catalog, ValidatedBuild
 from generator.resolve import MODULE_IMPORTS
-from runtime._naming import index_name
+from runtime._naming import index_name, unique_name
+from runtime.schema.checksql import column_names, tokens
 
 __all__ = ["ValidatedBuild", "validate"]
 
@@ -375,6 +376,7 @@ class _FileChecker(Checker):
             self.check_primary_key(name, table)
             self.check_database_names(name, table)
             self.check_table_indexes(name, table)
+            self.check_table_checks(name, table)
 
     def check_table_renamed_from(
         self, path: NodePath, old: str, name: str, table: TableSpec
@@ -496,6 +498,64 @@ class _FileChecker(Checker):
                 first = seen.setdefault(("constraint", *sorted(checked)), f"unique[{position}]")
                 if first != f"unique[{position}]":
                     self.error(unique_path, f"the same unique constraint as {first}")
+
+    def check_table_checks(self, table_name: str, table: TableSpec) -> None:
+        """``checks:``: plain names (the database's, as given), and expressions
+        that are one SQL expression over columns the table has.
+
+        The expression is SQL the database checks; it is not parsed here,
+        only tokenised: a ``;`` is refused (one expression, not statements),
+        and every identifier that is no keyword, function or type must be a
+        database column name of the table."""
+        path: NodePath = ("tables", table_name, "checks")
+        tablename = table.tablename or snake_case(table_name)
+        known = [
+            column.db_column_name or name
+            for name, column in table.columns.items()
+            if column.type != "m2m"
+        ]
+        if not any(column.primary_key for column in table.columns.values()):
+            known.insert(0, "id")
+        derived = {
+            unique_name(tablename, (column.db_column_name or name,))
+            for name, column in table.columns.items()
+            if column.unique
+        }
+        for name, sql in table.checks.items():
+            where: NodePath = (*path, name)
+            problem = sql_name_problem(name)
+            if problem is not None:
+                self.error(where, f"invalid check name: {problem}", at_key=True)
+                continue
+            if name in derived:
+                self.error(
+                    where, f"check name {name!r} is the name of a unique constraint", at_key=True
+                )
+            if not sql.strip():
+                self.error(where, f"check {name!r} needs an SQL expression, e.g. 'price >= 0'")
+                continue
+            if any(kind == "other" and text == ";" for kind, text in tokens(sql)):
+                self.error(where, f"check {name!r}: one SQL expression, without ';'")
+                continue
+            for column in column_names(sql):
+                if column in known:
+                    continue
+                spec = table.columns.get(column)
+                hint = suggest(column, known)
+                if spec is not None and spec.db_column_name:
+                    hint = (
+                        f"the column of attribute {column!r} is named {spec.db_column_name!r}"
+                        " in the database, the name a check uses"
+                    )
+                message = f"check {name!r} names no column {column!r} of table {table_name!r}"
+                self.error(
+                    where,
+                    (
+                        f"{message} - {hint}"
+                        if hint
+                        else f"{message}; its columns: {', '.join(known)}"
+                    ),
+                )
 
     def check_column_list(
         self, table_name: str, table: TableSpec, path: NodePath, columns: list[str]

@@ -51,19 +51,13 @@ migration = Migration(
                     Column("v_date", Type("Date"), default=DateNow()),
                     Column("v_time", Type("Time"), default=TimeNow()),
                     Column("v_timestamp", Type("Timestamp"), default=TimestampNow()),
-                    Column(
-                        "v_timestamptz", Type("Timestamptz"), default=TimestamptzNow()
-                    ),
-                    Column(
-                        "v_interval", Type("Interval"), default=datetime.timedelta(0)
-                    ),
+                    Column("v_timestamptz", Type("Timestamptz"), default=TimestamptzNow()),
+                    Column("v_interval", Type("Interval"), default=datetime.timedelta(0)),
                     Column("v_uuid", Type("UUID"), default=UUID4()),
                     Column("v_json", Type("JSON"), default="{}"),
                     Column("v_jsonb", Type("JSONB"), default="{}"),
                     Column("v_bytea", Type("Bytea"), default=b""),
-                    Column(
-                        "v_ints", Type("Array", element=Type("Integer")), default=[]
-                    ),
+                    Column("v_ints", Type("Array", element=Type("Integer")), default=[]),
                     Column(
                         "v_strings",
                         Type("Array", element=Type("Varchar", length=10)),
@@ -118,9 +112,7 @@ migration = Migration(
                     Column("code", Type("Char", length=2), default="xy"),
                     Column("amount", Type("Integer"), default=7),
                     Column("ratio", Type("Real"), default=0.5),
-                    Column(
-                        "price", Type("Numeric", digits=(6, 2)), default=Decimal("9.99")
-                    ),
+                    Column("price", Type("Numeric", digits=(6, 2)), default=Decimal("9.99")),
                     Column("active", Type("Boolean"), default=True),
                     Column("born", Type("Date"), default=datetime.date(2000, 1, 2)),
                     Column("day", Type("Date"), default=DateNow()),
@@ -131,18 +123,12 @@ migration = Migration(
                     Column(
                         "fixed_tz",
                         Type("Timestamptz"),
-                        default=datetime.datetime(
-                            2024, 1, 31, 12, 0, tzinfo=datetime.UTC
-                        ),
+                        default=datetime.datetime(2024, 1, 31, 12, 0, tzinfo=datetime.UTC),
                     ),
-                    Column(
-                        "wait", Type("Interval"), default=datetime.timedelta(seconds=90)
-                    ),
+                    Column("wait", Type("Interval"), default=datetime.timedelta(seconds=90)),
                     Column("token", Type("UUID"), default=UUID4()),
                     Column("settings", Type("JSON"), default='{"theme": "dark"}'),
-                    Column(
-                        "tags", Type("Array", element=Type("Integer")), default=[1, 2]
-                    ),
+                    Column("tags", Type("Array", element=Type("Integer")), default=[1, 2]),
                     Column(
                         "words",
                         Type("Array", element=Type("Text")),
@@ -179,9 +165,7 @@ migration = Migration(
                 "stock_item",
                 columns=(
                     Column("id", Type("Serial"), primary_key=True),
-                    Column(
-                        "warehouse", Type("Integer"), references=ForeignKey("warehouse")
-                    ),
+                    Column("warehouse", Type("Integer"), references=ForeignKey("warehouse")),
                     Column("sku", Type("Varchar", length=20), default=""),
                     Column("bin", Type("Varchar", length=10), null=True),
                     Column("quantity", Type("Integer"), default=0),
@@ -206,11 +190,7 @@ migration = Migration(
                         default=Decimal("0.00"),
                     ),
                 ),
-                unique=(
-                    Unique(
-                        "price_tier_line_min_quantity_key", ("line", "min_quantity")
-                    ),
-                ),
+                unique=(Unique("price_tier_line_min_quantity_key", ("line", "min_quantity")),),
             )
         ),
         CreateTable(
@@ -355,12 +335,8 @@ migration = Migration(
                 "ticket",
                 columns=(
                     Column("id", Type("Serial"), primary_key=True),
-                    Column(
-                        "concert", Type("Integer"), references=ForeignKey("concert")
-                    ),
-                    Column(
-                        "price", Type("Numeric", digits=(5, 2)), default=Decimal("0.00")
-                    ),
+                    Column("concert", Type("Integer"), references=ForeignKey("concert")),
+                    Column("price", Type("Numeric", digits=(5, 2)), default=Decimal("0.00")),
                 ),
             )
         ),

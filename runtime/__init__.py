@@ -42,7 +42,7 @@ from ._columns import (
     TimestamptzNow,
     Varchar,
 )
-from ._ddl import CreateTable, DropTables, Index
+from ._ddl import Check, CreateTable, DropTables, Index
 from ._dialect import Dialect
 from ._discovery import engine_finder
 from ._engine import Engine, PostgresEngine, SQLiteEngine
@@ -93,6 +93,7 @@ __all__ = [
     "Alter",
     "AlterError",
     "Index",
+    "Check",
     "Array",
     "Aggregate",
     "Avg",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ._table import Table
 
 
-__all__ = ["CreateTable", "DropTables", "Index", "create_table_sql"]
+__all__ = ["Check", "CreateTable", "DropTables", "Index", "create_table_sql"]
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -49,6 +49,29 @@ class Index:
         object.__setattr__(self, "columns", columns)
         object.__setattr__(self, "unique", unique)
         object.__setattr__(self, "name", name)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A check constraint, declared on the class.
+
+    ``class Ticket(Table[...], checks=(Check("positive_price", "price >= 0"),))``.
+    ``name`` is the constraint's name in the database, as given (at most 63
+    bytes); ``sql`` an SQL expression over the table's database column names,
+    which the database evaluates for every row written (a row for which it
+    is false is refused with ``CheckViolation``; NULL passes, as in SQL).
+    """
+
+    name: str
+    sql: str
+
+    def __post_init__(self) -> None:
+        if not self.name or not _naming.fits(self.name):
+            raise ValueError(
+                f"check name {self.name!r} must be 1 to 63 bytes long (PostgreSQL keeps at most 63)"
+            )
+        if not self.sql.strip():
+            raise ValueError(f"check {self.name!r} has an empty expression")
 
 
 def create_table_sql(

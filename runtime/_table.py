@@ -18,7 +18,7 @@ from ._select import Select
 
 if TYPE_CHECKING:
     from ._alter import Alter
-    from ._ddl import CreateTable, Index
+    from ._ddl import Check, CreateTable, Index
     from ._engine import Engine
     from ._m2m import M2M, M2MAddRelated, M2MGetRelated, M2MRemoveRelated
     from ._objects import Objects, Refresh, Related
@@ -136,6 +136,8 @@ class TableMeta:
     indexes: tuple[Index, ...] = ()
     #: UNIQUE constraints over several columns, as attribute names.
     unique: tuple[tuple[str, ...], ...] = ()
+    #: Check constraints (``checks=`` of the class statement).
+    checks: tuple[Check, ...] = ()
     #: The columns of ``select()`` (every column but the secret ones).
     public: list[Column[Any]] = field(default_factory=list)
 
@@ -155,6 +157,7 @@ class Table(TableRole, Generic[RowT]):
         help_text: str | None = None,
         indexes: tuple[Index, ...] = (),
         unique: tuple[tuple[str, ...], ...] = (),
+        checks: tuple[Check, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
@@ -181,6 +184,7 @@ class Table(TableRole, Generic[RowT]):
             help_text=help_text,
             indexes=tuple(indexes),
             unique=tuple(tuple(group) for group in unique),
+            checks=tuple(checks),
             public=[c for c in columns if not isinstance(c, Secret)],
         )
         if "__init__" not in cls.__dict__:

@@ -8,7 +8,8 @@ between two migrations: add, drop and rename tables and columns (renames
 carry ``renamed_from`` with the name in the state the sequence started
 from), change a type among compatible ones, nullability, a default, a
 length, unique, index, a foreign key's actions or target, and add or remove
-composite indexes and unique constraints.
+composite indexes, unique constraints and check constraints (``"price" >= 0``
+on a numeric column, which the test rows pass, or ``>= 2``, which one fails).
 
     rng = random.Random(seed)
     old = random_schema(rng)
@@ -29,8 +30,11 @@ from dataclasses import dataclass, field
 
 from runtime import _naming
 from runtime._columns import TimestampNow
+from runtime.schema.checksql import column_names
+from runtime.schema.checksql import renamed as renamed_sql
 from runtime.schema.state import (
     Action,
+    Check,
     Column,
     DefaultValue,
     ForeignKey,
@@ -146,6 +150,8 @@ class _Table:
     columns: list[_Column] = field(default_factory=list)
     indexes: list[tuple[tuple[str, ...], bool]] = field(default_factory=list)
     unique: list[tuple[str, ...]] = field(default_factory=list)
+    #: Check constraints: (name, expression).
+    checks: list[tuple[str, str]] = field(default_factory=list)
     stale: str | None = None
 
     def column(self, name: str) -> _Column:
@@ -160,6 +166,7 @@ class _Table:
         """Drop the indexes and constraints over ``column``."""
         self.indexes = [(cols, u) for cols, u in self.indexes if column not in cols]
         self.unique = [cols for cols in self.unique if column not in cols]
+        self.checks = [(n, sql) for n, sql in self.checks if column not in column_names(sql)]
 
 
 class _Model:
@@ -171,6 +178,7 @@ class _Model:
             t = _Table(table.name, table.name if base else None)
             t.indexes = [(i.columns, i.unique) for i in table.indexes]
             t.unique = [u.columns for u in table.unique]
+            t.checks = [(c.name, c.sql) for c in table.checks]
             self.tables.append(t)
             by_name[t.name] = t
         for table in schema:
@@ -252,6 +260,7 @@ class _Model:
                     unique=tuple(
                         Unique(_naming.unique_name(t.name, cols), cols) for cols in t.unique
                     ),
+                    checks=tuple(Check(name, sql) for name, sql in t.checks),
                     renamed_from=t.origin if hinted else t.stale,
                 )
             )
@@ -310,7 +319,31 @@ def _new_table(rng: random.Random, model: _Model, name: str) -> _Table:
             table.columns.append(_new_column(rng, model, table, column_name))
     if rng.random() < 0.3:
         _add_group(rng, table, unique_constraint=rng.random() < 0.5)
+    if rng.random() < 0.3:
+        _add_check_to(rng, table, failing=False)
     return table
+
+
+_NUMERIC_KINDS = (*_INTEGERS, *_FLOATS, "Numeric")
+
+
+def _add_check_to(rng: random.Random, table: _Table, *, failing: bool = True) -> bool:
+    """A check on a numeric column of ``table`` (not a key): one the test
+    rows pass (their values are 1 and up), or, with ``failing``, sometimes
+    one the first fails."""
+    columns = [
+        c.name
+        for c in table.columns
+        if c.type.kind in _NUMERIC_KINDS and not c.primary_key and c.target is None
+    ]
+    if not columns:
+        return False
+    column = rng.choice(columns)
+    taken = {name for name, _ in table.checks}
+    name = next(n for n in (f"{column}_check_{i}" for i in range(100)) if n not in taken)
+    bound = 2 if failing and rng.random() < 0.15 else 0
+    table.checks.append((name, f'"{column}" >= {bound}'))
+    return True
 
 
 def _add_group(rng: random.Random, table: _Table, *, unique_constraint: bool) -> bool:
@@ -416,6 +449,7 @@ def _rename_column(rng: random.Random, model: _Model) -> str | None:
 
     table.indexes = [(swap(cols), u) for cols, u in table.indexes]
     table.unique = [swap(cols) for cols in table.unique]
+    table.checks = [(n, renamed_sql(sql, old, name)) for n, sql in table.checks]
     return f"rename column {table.name}.{old} to {name}"
 
 
@@ -535,6 +569,34 @@ def _drop_unique(rng: random.Random, model: _Model) -> str | None:
     return f"drop a unique constraint of {table.name}"
 
 
+def _add_check(rng: random.Random, model: _Model) -> str | None:
+    if not model.tables:
+        return None
+    table = rng.choice(model.tables)
+    return f"add check on {table.name}" if _add_check_to(rng, table) else None
+
+
+def _drop_check(rng: random.Random, model: _Model) -> str | None:
+    found = [t for t in model.tables if t.checks]
+    if not found:
+        return None
+    table = rng.choice(found)
+    table.checks.remove(rng.choice(table.checks))
+    return f"drop a check of {table.name}"
+
+
+def _change_check(rng: random.Random, model: _Model) -> str | None:
+    found = [t for t in model.tables if t.checks]
+    if not found:
+        return None
+    table = rng.choice(found)
+    index = rng.randrange(len(table.checks))
+    name, sql = table.checks[index]
+    changed = sql.replace(">= 0", "> -1") if ">= 0" in sql else sql.replace(">= 2", ">= 0")
+    table.checks[index] = (name, changed)
+    return f"change check {table.name}.{name} to {changed}"
+
+
 def _stale_hint(rng: random.Random, model: _Model) -> str | None:
     """A ``renamed_from`` an earlier migration carried out: the old name is gone."""
     tables = [t for t in model.tables if t.origin == t.name]
@@ -568,6 +630,9 @@ EDITS: dict[str, _Edit] = {
     "drop index": _drop_index,
     "add unique": _add_unique,
     "drop unique": _drop_unique,
+    "add check": _add_check,
+    "drop check": _drop_check,
+    "change check": _change_check,
     "stale hint": _stale_hint,
 }
 

@@ -22,6 +22,7 @@ import pytest
 from runtime import (
     Alter,
     AlterError,
+    CheckViolation,
     ForeignKey,
     ForeignKeyViolation,
     Integer,
@@ -368,7 +369,10 @@ async def test_rebuild_keeps_indexes_no_state_holds_and_expression_defaults(
 
 
 BEYOND_A_REBUILD = {
-    "check": ('"qty" INTEGER NOT NULL DEFAULT 0 CHECK ("qty" >= 0)', "CHECK constraints"),
+    "unnamed_check": (
+        '"qty" INTEGER NOT NULL DEFAULT 0 CHECK ("qty" >= 0)',
+        'unnamed CHECK \\("qty" >= 0\\)',
+    ),
     "generated": (
         '"qty" INTEGER NOT NULL DEFAULT 0, "twice" INTEGER GENERATED ALWAYS AS ("qty" * 2)',
         "column 'twice' is generated",
@@ -415,3 +419,22 @@ async def test_alter_refuses_a_column_type_no_state_holds(sqlite_engine: SQLiteE
     with pytest.raises(AlterError, match="sqlite has no table 'rb_gadget'"):
         await Gadget.alter().drop_table().run(engine=sqlite_engine)
         await Gadget.alter().set_default(Gadget.qty, 3).run(engine=sqlite_engine)
+
+
+async def test_a_rebuild_keeps_named_checks(sqlite_engine: SQLiteEngine) -> None:
+    # A named check is part of the table's state: the rebuild writes it back,
+    # and SQLite still enforces it after.
+    await sqlite_engine.execute(
+        'CREATE TABLE "rb_gadget" ("id" INTEGER PRIMARY KEY, "name" VARCHAR(20) NOT NULL,'
+        ' "made" TEXT, "qty" INTEGER NOT NULL DEFAULT 0,'
+        ' CONSTRAINT "rb_gadget_qty_positive" CHECK ("qty" >= 0))'
+    )
+    await sqlite_engine.execute('INSERT INTO "rb_gadget" ("name", "qty") VALUES (\'a\', 2)')
+    await Gadget.alter().set_default(Gadget.qty, 3).run(engine=sqlite_engine)
+    created = (await objects(sqlite_engine, "table"))["rb_gadget"]
+    assert 'CONSTRAINT "rb_gadget_qty_positive" CHECK ("qty" >= 0)' in created
+    assert '"qty" INTEGER NOT NULL DEFAULT 3' in created
+    with pytest.raises(CheckViolation, match="rb_gadget_qty_positive"):
+        await sqlite_engine.execute('INSERT INTO "rb_gadget" ("name", "qty") VALUES (\'b\', -1)')
+    rows = await sqlite_engine.fetch('SELECT "name", "qty" FROM "rb_gadget"')
+    assert [tuple(r) for r in rows] == [("a", 2)]

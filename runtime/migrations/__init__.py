@@ -22,11 +22,13 @@ the lint in ``runtime.migrations.lint``.
 from .._columns import UUID4, DateNow, DynamicDefault, TimeNow, TimestampNow, TimestamptzNow
 from ..schema.operations import (
     UNCHANGED,
+    AddCheck,
     AddColumn,
     AddIndex,
     AddUnique,
     AlterColumn,
     CreateTable,
+    DropCheck,
     DropColumn,
     DropIndex,
     DropTable,
@@ -38,20 +40,23 @@ from ..schema.operations import (
     RunPython,
     RunSQL,
 )
-from ..schema.state import Column, ForeignKey, Index, Schema, Table, Type, Unique
+from ..schema.state import Check, Column, ForeignKey, Index, Schema, Table, Type, Unique
 from ._base import HISTORY_TABLE, Migration, MigrationDB, MigrationError
 
 __all__ = [
     "HISTORY_TABLE",
     "UNCHANGED",
     "UUID4",
+    "AddCheck",
     "AddColumn",
     "AddIndex",
     "AddUnique",
     "AlterColumn",
+    "Check",
     "Column",
     "CreateTable",
     "DateNow",
+    "DropCheck",
     "DropColumn",
     "DropIndex",
     "DropTable",

@@ -7,7 +7,8 @@ Each finding has a kind, a code and a subject (``drop-column band.title``):
                   file does not list in ``Migration(acknowledged=(...))``.
 ``data``          whether it succeeds depends on the rows: ``NOT NULL``
                   without a default on an existing table, a new unique
-                  constraint or unique index, a type change that casts.
+                  constraint or unique index, a new check constraint, a
+                  type change that casts.
 ``locking``       on PostgreSQL it holds a lock that stops writes (or
                   reads) for as long as the table takes: an index built
                   without ``CONCURRENTLY`` on an existing table, a type
@@ -28,9 +29,11 @@ from typing import Final, Literal
 
 from .._columns import UUID4
 from .._dialect import POSTGRES, SQLITE
+from ..schema.checksql import column_names
 from ..schema.compile import runtime_column
 from ..schema.operations import (
     UNCHANGED,
+    AddCheck,
     AddColumn,
     AddIndex,
     AddUnique,
@@ -217,6 +220,22 @@ def _lint_one(op: Operation, state: Schema, existing: set[str]) -> list[Finding]
                     "with a RunSQL/RunPython that fills it",
                 )
             )
+        checked = [
+            c.name
+            for c in (state.table(op.table).checks if dropped is not None else ())
+            if op.name in column_names(c.sql)
+        ]
+        if checked:
+            out.append(
+                Finding(
+                    "irreversible",
+                    "backwards-check",
+                    subject,
+                    f"the column is named by check {', '.join(checked)}: backwards adds it "
+                    "again with its default (or NULL) in every row and then the check, "
+                    "which fails if that value does not pass it",
+                )
+            )
     elif isinstance(op, AddColumn) and op.table in existing:
         column, subject = op.column, f"{op.table}.{op.column.name}"
         if not column.null and column.default is None:
@@ -249,6 +268,16 @@ def _lint_one(op: Operation, state: Schema, existing: set[str]) -> list[Finding]
     elif isinstance(op, AddUnique) and op.table in existing:
         out.append(_unique_finding(f"{op.table}.{op.unique.name}"))
         out.append(_index_lock(f"{op.table}.{op.unique.name}", op.table))
+    elif isinstance(op, AddCheck) and op.table in existing:
+        out.append(
+            Finding(
+                "data",
+                "check",
+                f"{op.table}.{op.check.name}",
+                "a new check constraint fails if a row of the table does not pass it "
+                f"({op.check.sql})",
+            )
+        )
     elif isinstance(op, AddIndex) and op.table in existing:
         subject = f"{op.table}.{op.index.name}"
         if op.index.unique:

@@ -22,9 +22,11 @@ empty string there).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["DbColumn", "DbForeignKey", "DbIndex", "DbSchema", "DbTable", "DbUnique"]
+from .checksql import comparison_key
+
+__all__ = ["DbCheck", "DbColumn", "DbForeignKey", "DbIndex", "DbSchema", "DbTable", "DbUnique"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +69,35 @@ class DbUnique:
 
 
 @dataclass(frozen=True, slots=True)
+class DbCheck:
+    """A ``CHECK`` constraint: its name and expression. The expression is the
+    text our DDL wrote, or the one the database gives back (PostgreSQL
+    deparses it: ``(price >= (0)::numeric)``); two checks compare by name
+    and by ``key``, the expression's ``checksql.comparison_key``, on which
+    both spellings agree."""
+
+    name: str
+    sql: str = field(compare=False)
+    key: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", comparison_key(self.sql))
+
+
+@dataclass(frozen=True, slots=True)
 class DbTable:
-    """One table. ``columns`` in table order; ``indexes`` and ``unique`` sorted
+    """One table. ``columns`` in table order; ``indexes``, ``unique`` and ``checks`` sorted
     (by name, then columns), so two reads of one database compare equal."""
 
     name: str
     columns: tuple[DbColumn, ...]
     indexes: tuple[DbIndex, ...] = ()
     unique: tuple[DbUnique, ...] = ()
+    checks: tuple[DbCheck, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "checks", tuple(sorted(self.checks, key=lambda c: c.name)))
         object.__setattr__(
             self, "indexes", tuple(sorted(self.indexes, key=lambda i: (i.name, i.columns)))
         )

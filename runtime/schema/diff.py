@@ -6,13 +6,13 @@ aside), each one valid on the state it meets:
 
 1. renames, from the ``renamed_from`` hints of ``new`` (never guessed), so
    that every later operation uses the new names;
-2. indexes and unique constraints that go or change (a changed one is
+2. indexes, unique and check constraints that go or change (a changed one is
    dropped and added again), before the columns under them;
 3. new tables, each after the tables it references;
 4. new columns, then changed columns (one ``AlterColumn`` each, with exactly
    the fields that changed);
 5. dropped columns and tables, each after whatever references it;
-6. new indexes and unique constraints, once their columns exist and the
+6. new indexes, unique and check constraints, once their columns exist and the
    names they take are free.
 
 A drop and an add that look like a rename (a column of the same type, a
@@ -37,11 +37,13 @@ from typing import Literal
 
 from .. import _naming
 from .operations import (
+    AddCheck,
     AddColumn,
     AddIndex,
     AddUnique,
     AlterColumn,
     CreateTable,
+    DropCheck,
     DropColumn,
     DropIndex,
     DropTable,
@@ -380,6 +382,9 @@ class _Differ:
         for group in before.unique:
             if group not in after.unique:
                 self.emit(DropUnique(before.name, group.name))
+        for check in before.checks:
+            if check not in after.checks:
+                self.emit(DropCheck(before.name, check.name))
 
     def add_groups(self, before: Table, after: Table) -> None:
         for index in after.indexes:
@@ -388,6 +393,9 @@ class _Differ:
         for group in after.unique:
             if group not in before.unique:
                 self.emit(AddUnique(after.name, group))
+        for check in after.checks:
+            if check not in before.checks:
+                self.emit(AddCheck(after.name, check))
 
     def drop(self, kept: list[Table], dropped: list[Table]) -> None:
         """Drop columns and tables, each once nothing references it.

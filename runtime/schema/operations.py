@@ -20,7 +20,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from .. import _naming
+from .checksql import column_names
+from .checksql import renamed as _renamed_sql
 from .state import (
+    Check,
     Column,
     DefaultValue,
     ForeignKey,
@@ -37,11 +40,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "UNCHANGED",
+    "AddCheck",
     "AddColumn",
     "AddIndex",
     "AddUnique",
     "AlterColumn",
     "CreateTable",
+    "DropCheck",
     "DropColumn",
     "DropIndex",
     "DropTable",
@@ -203,6 +208,7 @@ class DropColumn(Operation):
                 columns=tuple(c for c in table.columns if c.name != self.name),
                 indexes=tuple(i for i in table.indexes if self.name not in i.columns),
                 unique=tuple(u for u in table.unique if self.name not in u.columns),
+                checks=tuple(c for c in table.checks if self.name not in column_names(c.sql)),
             )
         )
 
@@ -214,6 +220,7 @@ class DropColumn(Operation):
             AddIndex(self.table, i) for i in table.indexes if self.name in i.columns
         ]
         lost += [AddUnique(self.table, u) for u in table.unique if self.name in u.columns]
+        lost += [AddCheck(self.table, c) for c in table.checks if self.name in column_names(c.sql)]
         add = AddColumn(self.table, column)
         return add if not lost else Sequence((add, *lost))
 
@@ -257,6 +264,10 @@ class RenameColumn(Operation):
                     columns=swap(u.columns),
                 )
                 for u in table.unique
+            ),
+            # Both databases rewrite a check's expression on a column rename.
+            checks=tuple(
+                replace(c, sql=_renamed_sql(c.sql, self.old, self.new)) for c in table.checks
             ),
         )
         return _retarget(schema.put(renamed), self.table, self.old, self.table, self.new)
@@ -416,6 +427,53 @@ class DropUnique(Operation):
 
     def describe(self) -> str:
         return f"drop unique {self.name} on {self.table}"
+
+
+@dataclass(frozen=True)
+class AddCheck(Operation):
+    """Add a check constraint: the database checks the rows already there,
+    and the step fails (changing nothing) when one is refused."""
+
+    table: str
+    check: Check
+
+    def apply(self, schema: Schema) -> Schema:
+        table = schema.table(self.table)
+        if any(c.name == self.check.name for c in table.checks):
+            raise SchemaStateError(f"table {self.table!r} has a check {self.check.name!r} already")
+        missing = [n for n in column_names(self.check.sql) if not table.has_column(n)]
+        if missing:
+            raise SchemaStateError(
+                f"check {self.check.name!r} of table {self.table!r} names no column {missing[0]!r}"
+            )
+        return schema.put(replace(table, checks=(*table.checks, self.check)))
+
+    def inverse(self, before: Schema) -> Operation:
+        return DropCheck(self.table, self.check.name)
+
+    def describe(self) -> str:
+        return f"add check {self.check.name} on {self.table} ({self.check.sql})"
+
+
+@dataclass(frozen=True)
+class DropCheck(Operation):
+    table: str
+    name: str
+
+    def apply(self, schema: Schema) -> Schema:
+        table = schema.table(self.table)
+        if not any(c.name == self.name for c in table.checks):
+            raise SchemaStateError(f"table {self.table!r} has no check {self.name!r}")
+        return schema.put(
+            replace(table, checks=tuple(c for c in table.checks if c.name != self.name))
+        )
+
+    def inverse(self, before: Schema) -> Operation:
+        check = next(c for c in before.table(self.table).checks if c.name == self.name)
+        return AddCheck(self.table, check)
+
+    def describe(self) -> str:
+        return f"drop check {self.name} on {self.table}"
 
 
 # -- data --------------------------------------------------------------------------

@@ -45,6 +45,7 @@ __all__ = [
     "COLUMN_CLASSES",
     "KINDS",
     "Action",
+    "Check",
     "Column",
     "ForeignKey",
     "Index",
@@ -234,13 +235,28 @@ class Unique:
 
 
 @dataclass(frozen=True, slots=True)
+class Check:
+    """A ``CHECK`` constraint: its name (the database's, as the schema gives
+    it) and its expression, SQL the database evaluates on each row, kept as
+    written."""
+
+    name: str
+    sql: str
+
+    def __repr__(self) -> str:
+        return f"Check({self.name!r}, {self.sql!r})"
+
+
+@dataclass(frozen=True, slots=True)
 class Table:
-    """One table: its columns in order, table-level indexes and unique constraints."""
+    """One table: its columns in order, table-level indexes, unique and check
+    constraints."""
 
     name: str
     columns: tuple[Column, ...]
     indexes: tuple[Index, ...] = ()
     unique: tuple[Unique, ...] = ()
+    checks: tuple[Check, ...] = ()
     #: The table's name in the previous state, when the schema renames it.
     renamed_from: str | None = field(default=None, compare=False)
 
@@ -248,6 +264,9 @@ class Table:
         object.__setattr__(self, "columns", tuple(self.columns))
         object.__setattr__(self, "indexes", tuple(self.indexes))
         object.__setattr__(self, "unique", tuple(self.unique))
+        object.__setattr__(self, "checks", tuple(self.checks))
+        if len({c.name for c in self.checks}) != len(self.checks):
+            raise SchemaStateError(f"table {self.name!r} has two checks of one name")
         seen: set[str] = set()
         for column in self.columns:
             if column.name in seen:
@@ -267,6 +286,7 @@ class Table:
             sorted(self.columns, key=lambda c: c.name),
             sorted(self.indexes, key=lambda i: (i.name, i.columns, i.unique)),
             sorted(self.unique, key=lambda u: (u.name, u.columns)),
+            sorted(self.checks, key=lambda c: (c.name, c.sql)),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -282,6 +302,7 @@ class Table:
                 frozenset(c.name for c in self.columns),
                 frozenset(self.indexes),
                 frozenset(self.unique),
+                frozenset(self.checks),
             )
         )
 
@@ -308,6 +329,8 @@ class Table:
             lines.append(f"    indexes={self.indexes!r},")
         if self.unique:
             lines.append(f"    unique={self.unique!r},")
+        if self.checks:
+            lines.append(f"    checks={self.checks!r},")
         lines.append(")")
         return "\n".join(lines)
 
@@ -485,6 +508,7 @@ def table_of(table: type[_RuntimeTable[Any]]) -> Table:
         columns=tuple(column_of(c) for c in meta.columns),
         indexes=tuple(indexes),
         unique=tuple(unique),
+        checks=tuple(Check(c.name, c.sql) for c in meta.checks),
     )
 
 

@@ -22,8 +22,8 @@ from ..._columns import (
 from ..._dialect import Dialect
 from ..._engine_base import EngineError
 from .. import operations as ops
-from ..database import DbColumn, DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
-from ..state import COLUMN_CLASSES, Index, Schema, Table, Type
+from ..database import DbCheck, DbColumn, DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
+from ..state import COLUMN_CLASSES, Check, Index, Schema, Table, Type
 from ..state import Column as StateColumn
 
 __all__ = [
@@ -258,6 +258,7 @@ class Compiler:
         for group in table.unique:
             listed = ", ".join(quote(c) for c in group.columns)
             parts.append(f"CONSTRAINT {quote(group.name)} UNIQUE ({listed})")
+        parts += [self.check_sql(check) for check in table.checks]
         guard = "IF NOT EXISTS " if if_not_exists else ""
         created = quote(name or table.name)
         statements = [f"CREATE TABLE {guard}{created} ({', '.join(parts)})"]
@@ -266,6 +267,10 @@ class Compiler:
         for index in table.indexes:
             statements.append(self.index_sql(table.name, index, guard=guard))
         return statements
+
+    def check_sql(self, check: Check) -> str:
+        """``CONSTRAINT "name" CHECK (expression)``: the expression as the schema wrote it."""
+        return f"CONSTRAINT {Dialect.quote(check.name)} CHECK ({check.sql})"
 
     def drop_table(self, name: str, *, if_exists: bool = False) -> str:
         return f"DROP TABLE {'IF EXISTS ' if if_exists else ''}{Dialect.quote(name)}"
@@ -312,6 +317,7 @@ class Compiler:
             tuple(self.lower_column(c) for c in table.columns),
             tuple(indexes),
             tuple(unique),
+            tuple(DbCheck(c.name, c.sql) for c in table.checks),
         )
 
     def lower(self, schema: Schema) -> DbSchema:

@@ -54,8 +54,11 @@ class PostgresCompiler(Compiler):
                 f"ALTER TABLE {quote(op.table)} ADD CONSTRAINT {quote(op.unique.name)}"
                 f" UNIQUE ({listed})"
             ]
-        if isinstance(op, ops.DropUnique):
+        if isinstance(op, (ops.DropUnique, ops.DropCheck)):
             return [f"ALTER TABLE {quote(op.table)} DROP CONSTRAINT {quote(op.name)}"]
+        if isinstance(op, ops.AddCheck):
+            # Checks the rows there: one that fails it fails the step.
+            return [f"ALTER TABLE {quote(op.table)} ADD {self.check_sql(op.check)}"]
         return super()._compile_alter(op, before, derived_names=derived_names)
 
     def _renames(self, name: str, old: Table, new: Table) -> list[Step]:

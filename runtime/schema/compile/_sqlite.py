@@ -37,6 +37,7 @@ from ... import _naming
 from ..._columns import DynamicDefault
 from ..._dialect import SQLITE, Dialect
 from .. import operations as ops
+from ..checksql import column_names
 from ..state import Column, Index, Schema, Table
 from ._base import AlterError, Compiler, DdlConnection, Step, renamed_names
 
@@ -104,6 +105,7 @@ class SQLiteCompiler(Compiler):
                 or column.references is not None
                 or any(op.name in i.columns for i in old.indexes)
                 or any(op.name in u.columns for u in old.unique)
+                or any(op.name in column_names(c.sql) for c in old.checks)
             )
             if not used:
                 return [f"ALTER TABLE {quote(op.table)} DROP COLUMN {quote(op.name)}"]
@@ -115,7 +117,11 @@ class SQLiteCompiler(Compiler):
             if now.index:
                 return list(self.column_index_sql(op.table, now))
             return [f"DROP INDEX {quote(_naming.index_name(op.table, (op.name,)))}"]
-        if isinstance(op, (ops.AlterColumn, ops.AddUnique, ops.DropUnique)):
+        # SQLite has no ALTER TABLE for constraints: a rebuild, whose copy
+        # of the rows is checked against an added check.
+        if isinstance(
+            op, (ops.AlterColumn, ops.AddUnique, ops.DropUnique, ops.AddCheck, ops.DropCheck)
+        ):
             return [self.rebuild(old, new)]
         return super()._compile_alter(op, before, derived_names=derived_names)
 

@@ -26,7 +26,7 @@ from ... import _naming
 from ..._dialect import POSTGRES, SQLITE, Dialect
 from ..compile import SQLDefault, compiler_for
 from ..database import DbColumn, DbTable
-from ..state import KINDS, Action, Column, ForeignKey, Index, Table, Type, Unique
+from ..state import KINDS, Action, Check, Column, ForeignKey, Index, Table, Type, Unique
 from . import postgres, sqlite
 from ._common import Fetch, Note
 
@@ -151,7 +151,8 @@ def table_state(db: DbTable, dialect: Dialect, notes: tuple[Note, ...] = ()) -> 
         else:
             indexes.append(Index(index.name, index.columns, unique=index.unique))
     columns = tuple(_column(name, c, dialect, unique_columns, index_columns) for c in db.columns)
-    return Table(name, columns, tuple(indexes), tuple(unique))
+    checks = tuple(Check(c.name, c.sql) for c in db.checks)
+    return Table(name, columns, tuple(indexes), tuple(unique), checks)
 
 
 _READERS: Final = {"postgres": postgres.read, "sqlite": sqlite.read}

@@ -32,11 +32,11 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from ..._columns import decimal_text, seconds_text
-from ..database import DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
+from ..database import DbCheck, DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
 from ._common import Fetch, Note, skipped
 
 if TYPE_CHECKING:
@@ -425,7 +425,7 @@ _ACTIONS: Final = {
 
 _RELATIONS: Final = {"p": "a partitioned table", "f": "a foreign table"}
 
-_KINDS: Final = {"c": "check constraint", "x": "exclusion constraint", "t": "constraint trigger"}
+_KINDS: Final = {"x": "exclusion constraint", "t": "constraint trigger"}
 
 
 @dataclass(slots=True)
@@ -434,6 +434,7 @@ class _Table:
     columns: list[DbColumn]
     indexes: list[DbIndex]
     unique: list[DbUnique]
+    checks: list[DbCheck] = field(default_factory=list)
 
 
 async def read(
@@ -466,7 +467,7 @@ async def read(
         if row[0] in tables:
             _index(tables[row[0]], row, notes)
     return [
-        DbTable(t.name, tuple(t.columns), tuple(t.indexes), tuple(t.unique))
+        DbTable(t.name, tuple(t.columns), tuple(t.indexes), tuple(t.unique), tuple(t.checks))
         for t in tables.values()
     ], notes
 
@@ -554,6 +555,16 @@ def _constraint(table: _Table, row: Sequence[Any], schema: str, notes: list[Note
             target, target_columns[0], _ACTIONS[on_delete], _ACTIONS[on_update]
         )
         _replace_column(table, columns[0], references=references)
+    elif kind == "c":
+        # "CHECK ((price >= (0)::numeric))", maybe " NOT VALID" or " NO INHERIT":
+        # the expression as PostgreSQL deparses it (see ``DbCheck``).
+        found = re.fullmatch(r"CHECK \((.*)\)((?: NO INHERIT| NOT VALID)*)", definition, re.DOTALL)
+        if found is None:
+            notes.append(Note(table.name, f"check constraint {name!r}: {definition}"))
+            return
+        if found[2]:
+            notes.append(Note(table.name, f"check {name!r} is{found[2].lower()}"))
+        table.checks.append(DbCheck(name, found[1]))
     else:
         what = _KINDS.get(kind, f"constraint of kind {kind!r}")
         notes.append(Note(table.name, f"{what} {name!r}: {definition}"))

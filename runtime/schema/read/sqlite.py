@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
-from ..database import DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
+from ..database import DbCheck, DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
 from ._common import Fetch, Note, skipped
 
 if TYPE_CHECKING:
@@ -83,6 +83,35 @@ def unique_names(create_sql: str) -> dict[tuple[str, ...], str]:
     }
 
 
+_CHECK: Final = re.compile(rf"(?:CONSTRAINT\s+({_NAME})\s+)?CHECK\s*\(", re.IGNORECASE)
+_SKIP: Final = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def checks_of(create_sql: str) -> list[tuple[str | None, str]]:
+    """The ``CHECK`` constraints of a ``CREATE TABLE`` (of the table or of a
+    column): ``(name or None, expression)``, the expression as written
+    (SQLite keeps the statement's text)."""
+    found: list[tuple[str | None, str]] = []
+    pos = 0
+    while (match := _CHECK.search(create_sql, pos)) is not None:
+        skipped_text = _SKIP.search(create_sql, pos)
+        if skipped_text is not None and skipped_text.start() < match.start():
+            pos = skipped_text.end()  # in a string, quoted name or comment
+            continue
+        depth, i = 1, match.end()
+        while i < len(create_sql) and depth:
+            inner = _SKIP.match(create_sql, i)
+            if inner is not None:
+                i = inner.end()
+                continue
+            depth += {"(": 1, ")": -1}.get(create_sql[i], 0)
+            i += 1
+        name = _unquote(match[1]) if match[1] else None
+        found.append((name, create_sql[match.end() : i - 1].strip()))
+        pos = i
+    return found
+
+
 _TABLES: Final = """
 SELECT m.name, m.sql FROM {schema}.sqlite_master m
 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
@@ -119,6 +148,7 @@ class _Table:
     columns: list[DbColumn] = field(default_factory=list)
     indexes: list[DbIndex] = field(default_factory=list)
     unique: list[DbUnique] = field(default_factory=list)
+    checks: list[DbCheck] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -172,12 +202,15 @@ async def read(
             notes.append(Note(table.name, "the primary key has several columns"))
         if re.search(r"\bAUTOINCREMENT\b", table.sql, re.IGNORECASE):
             notes.append(Note(table.name, "the key is AUTOINCREMENT (left out)"))
-        if re.search(r"\bCHECK\s*\(", table.sql, re.IGNORECASE):
-            notes.append(Note(table.name, "CHECK constraints (left out)"))
+        for name, sql in checks_of(table.sql):
+            if name is None:
+                notes.append(Note(table.name, f"unnamed CHECK ({sql}) (left out)"))
+            else:
+                table.checks.append(DbCheck(name, sql))
     await _read_indexes(fetch, quoted, database, tables, notes)
     await _read_foreign_keys(fetch, quoted, database, tables, keys, notes)
     return [
-        DbTable(t.name, tuple(t.columns), tuple(t.indexes), tuple(t.unique))
+        DbTable(t.name, tuple(t.columns), tuple(t.indexes), tuple(t.unique), tuple(t.checks))
         for t in tables.values()
     ], notes
 

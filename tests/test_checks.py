@@ -1,0 +1,148 @@
+"""Check constraints on both engines: created, enforced, read back, migrated.
+
+The oracle is the one of the migrations: the database read back equals what
+the compiler lowers the state to (``read == lower``), on PostgreSQL too,
+where the database keeps a check's expression in its own deparsed spelling.
+"""
+
+from __future__ import annotations
+
+import decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_migrations import database_state, history, lowered, make_folder, rows, snapshot
+
+from runtime import Check, CheckViolation, Integer, Numeric, Table, Varchar, create_tables
+from runtime._engine import Engine
+from runtime.migrations import AddCheck, DropCheck, MigrationError, RenameColumn
+from runtime.migrations.lint import lint
+from runtime.migrations.runner import Runner
+from runtime.schema.operations import CreateTable
+from runtime.schema.read import read_schema_notes
+from runtime.schema.state import Check as StateCheck
+from runtime.schema.state import of_tables, table_of
+
+
+class Ticket(
+    Table[dict[str, Any]],
+    tablename="ck_ticket",
+    checks=(
+        Check("ck_ticket_price_positive", "price >= 0"),
+        Check("seats_in_range", '"seats" > 0 AND "seats" <= 500 AND length(code) = 4'),
+    ),
+):
+    code = Varchar(length=10)
+    price = Numeric(digits=(8, 2))
+    seats = Integer(default=1)
+
+
+def test_the_state_holds_the_checks_as_written() -> None:
+    table = table_of(Ticket)
+    assert table.checks == (
+        StateCheck("ck_ticket_price_positive", "price >= 0"),
+        StateCheck("seats_in_range", '"seats" > 0 AND "seats" <= 500 AND length(code) = 4'),
+    )
+    # Order-insensitive, as indexes are.
+    assert table == type(table)(table.name, table.columns, checks=table.checks[::-1])
+    assert "checks=(Check('ck_ticket_price_positive', 'price >= 0')," in repr(table)
+
+
+def test_a_check_name_must_fit_and_an_expression_must_be_there() -> None:
+    with pytest.raises(ValueError, match="63"):
+        Check("x" * 64, "a > 0")
+    with pytest.raises(ValueError, match="empty expression"):
+        Check("a_positive", "  ")
+
+
+async def test_a_row_the_check_refuses_raises_check_violation(db: Engine) -> None:
+    await create_tables(Ticket).run(engine=db)
+    await Ticket.insert(Ticket(code="ABCD", price=decimal.Decimal("1.50"), seats=2)).run(engine=db)
+    with pytest.raises(CheckViolation) as raised:
+        await Ticket.insert(Ticket(code="ABCD", price=decimal.Decimal("-1"), seats=2)).run(
+            engine=db
+        )
+    assert raised.value.constraint == "ck_ticket_price_positive"
+    if db.dialect.name == "postgres":
+        assert raised.value.table == "ck_ticket"
+    with pytest.raises(CheckViolation) as raised:
+        await Ticket.insert(Ticket(code="ABC", price=decimal.Decimal("1"), seats=2)).run(engine=db)
+    assert raised.value.constraint == "seats_in_range"
+    assert await rows(db, "ck_ticket", '"code", "seats"') == [("ABCD", 2)]
+    # The database is what the state says, checks included and nothing noted.
+    reading = await read_schema_notes(db, tables={"ck_ticket"})
+    assert reading.notes == ()
+    assert {c.name for c in reading.schema.table("ck_ticket").checks} == {
+        "ck_ticket_price_positive",
+        "seats_in_range",
+    }
+    assert await database_state(db) == lowered(db, of_tables([Ticket]))
+
+
+async def test_a_changed_expression_reads_as_different(db: Engine) -> None:
+    await create_tables(Ticket).run(engine=db)
+    state = of_tables([Ticket])
+    table = state.table("ck_ticket")
+    changed = type(state)(
+        (
+            type(table)(
+                table.name,
+                table.columns,
+                checks=(StateCheck("ck_ticket_price_positive", "price >= 1"), table.checks[1]),
+            ),
+        )
+    )
+    assert await database_state(db) != lowered(db, changed)
+
+
+async def test_add_and_drop_check_forwards_and_back_on_rows(db: Engine, tmp_path: Path) -> None:
+    base = table_of(Ticket)
+    plain = type(base)(base.name, base.columns)
+    passing = StateCheck("ck_ticket_price_positive", '"price" >= 0')
+    failing = StateCheck("ck_ticket_seats_big", '"seats" >= 10')
+    folder = tmp_path / "migrations"
+    migrations = make_folder(
+        folder,
+        [CreateTable(plain)],
+        [AddCheck("ck_ticket", passing)],
+        [RenameColumn("ck_ticket", "price", "cost")],
+    )
+    runner = Runner(db, migrations)
+    await runner.forwards("0001")
+    p = db.dialect.placeholder
+    for code, price, seats in (("A", "1.5", 2), ("B", "0", 3)):
+        await Ticket.insert(Ticket(code=code, price=decimal.Decimal(price), seats=seats)).run(
+            engine=db
+        )
+    data = await rows(db, "ck_ticket")
+    await runner.forwards()
+    after = migrations.state()
+    assert after.table("ck_ticket").checks == (StateCheck(passing.name, '"cost" >= 0'),)
+    assert await database_state(db) == lowered(db, after)
+    assert await rows(db, "ck_ticket") == data
+    with pytest.raises(CheckViolation):
+        await db.execute(
+            f'INSERT INTO "ck_ticket" ("code", "cost", "seats") VALUES ({p(1)}, {p(2)}, {p(3)})',
+            ["C", -2, 1],
+        )
+    await runner.backwards("0001")
+    assert await database_state(db) == lowered(db, migrations.state(1))
+    assert await rows(db, "ck_ticket") == data
+    # A check the rows fail: the lint says so beforehand, and the migration
+    # fails leaving schema, rows and history as they were.
+    migrations = make_folder(folder, [AddCheck("ck_ticket", failing)], start=4)
+    ops = [AddCheck("ck_ticket", failing)]
+    assert [f.code for f in lint(ops, migrations.state(3))] == ["check"]
+    runner = Runner(db, migrations)
+    await runner.forwards("0003")
+    before = await snapshot(db, ["ck_ticket"])
+    with pytest.raises(MigrationError, match="ck_ticket_seats_big"):
+        await runner.forwards()
+    assert await snapshot(db, ["ck_ticket"]) == before
+    assert [h[0] for h in await history(db)] == migrations.ids()[:3]
+    # Dropping a check: backwards adds it again.
+    op = DropCheck("ck_ticket", passing.name)
+    assert op.inverse(migrations.state(3)) == AddCheck(
+        "ck_ticket", StateCheck(passing.name, '"cost" >= 0')
+    )

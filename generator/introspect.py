@@ -52,6 +52,8 @@ from generator.resolve import MODULE_IMPORTS
 from runtime import _naming
 from runtime.schema.compile import compiler_for
 from runtime.schema.compile._base import Compiler, runtime_column
+from runtime.schema.checksql import column_names
+from runtime.schema.checksql import tokens as _check_tokens
 from runtime.schema.database import DbColumn, DbSchema, DbTable
 from runtime.schema.read import Note, read_schema_notes
 from runtime.schema.state import Column as StateColumn
@@ -152,6 +154,8 @@ class _Table:
     #: Table-level indexes and unique constraints (``None``: refused by the build).
     indexes: list[Spec | None] = field(default_factory=list)
     unique: list[list[str] | None] = field(default_factory=list)
+    #: Check constraints by name (``None``: refused by the build).
+    checks: dict[str, str | None] = field(default_factory=dict)
     #: Why the whole table is left out (``None``: it is written).
     left_out: str | None = None
     comments: list[str] = field(default_factory=list)
@@ -724,6 +728,15 @@ class _Builder:
             if index.name != _naming.index_name(name, index.columns):
                 spec["name"] = index.name
             table.indexes.append(spec)
+        for check in table.db.checks:
+            problem = sql_name_problem(check.name)
+            sql = _readable(check.sql) if self.compiler.dialect.name == "postgres" else check.sql
+            if problem is not None:
+                table.comments.append(f"check {check.name!r} ({sql}): {problem}")
+            elif any(c not in by_db for c in column_names(sql)):
+                table.comments.append(f"check {check.name!r} ({sql}) over left-out columns")
+            else:
+                table.checks[check.name] = sql
 
     def ordered(self) -> list[_Table]:
         """Tables in foreign-key order (targets first), ties by name."""
@@ -817,7 +830,60 @@ def _render(tables: Sequence[_Table], header: Sequence[str]) -> str:
         unique = [u for u in table.unique if u is not None]
         if unique:
             out.append(f"    unique: {_scalar(unique)}\n")
+        checks = {n: sql for n, sql in table.checks.items() if sql is not None}
+        if checks:
+            out.append("    checks:\n")
+            for check_name, sql in checks.items():
+                out.append(f"      {_scalar(check_name)}: {json.dumps(sql, ensure_ascii=False)}\n")
     return "".join(out)
+
+
+#: A literal PostgreSQL casts to the type of the column it meets: ``(0)::numeric``,
+#: ``'-1'::integer``, ``''::text`` (and string literals, to skip them whole).
+_LITERAL_CAST: Final = re.compile(
+    r"""\((?P<number>-?\d+(?:\.\d+)?)\)::(?P<ntype>[a-z ]+?(?:\(\d+(?:,\s*\d+)?\))?)(?=[^a-z(]|$)
+    |(?P<string>'(?:[^']|'')*')(?:::(?P<stype>text|character\ varying|integer|bigint|smallint
+        |numeric|real|double\ precision|date|timestamp\ without\ time\ zone
+        |timestamp\ with\ time\ zone)(?=[^a-z(]|$))?""",
+    re.VERBOSE,
+)
+
+
+def _readable(sql: str) -> str:
+    """A check as PostgreSQL deparses it, back in the form it was most likely
+    written in: without the outer parentheses and without the casts it adds
+    to literals (``(price >= (0)::numeric)`` -> ``price >= 0``). The database
+    reads the result back as the same expression (it adds the same casts)."""
+
+    def plain(match: re.Match[str]) -> str:
+        if match["number"] is not None:
+            return match["number"]
+        literal = match["string"]
+        number = re.fullmatch(r"'(-?\d+(?:\.\d+)?)'", literal)
+        if (
+            match["stype"]
+            and number is not None
+            and match["stype"] not in ("text", "character varying")
+        ):
+            return number[1]
+        return literal
+
+    return _unwrapped(_LITERAL_CAST.sub(plain, sql))
+
+
+def _unwrapped(sql: str) -> str:
+    """``sql`` without the parentheses PostgreSQL puts around a whole check
+    (``(price >= (0)::numeric)``), when they enclose all of it."""
+    text = sql.strip()
+    while text.startswith("(") and text.endswith(")"):
+        found = _check_tokens(text)
+        depth = 0
+        for position, (_, token) in enumerate(found):
+            depth += {"(": 1, ")": -1}.get(token, 0)
+            if depth == 0 and position < len(found) - 1:
+                return text  # "(a) AND (b)": the first one closes early
+        text = text[1:-1].strip()
+    return text
 
 
 def _summary(tables: Sequence[_Table]) -> list[str]:
@@ -871,6 +937,14 @@ def _settle(tables: list[_Table], header: Sequence[str]) -> str:
                     what = "index" if parts[2] == "indexes" else "unique constraint"
                     table.comments.append(f"{what} {_scalar(entries[position])}: {message}")
                     entries[position] = None
+                    changed = True
+                continue
+            if len(parts) > 3 and parts[2] == "checks":
+                check_name = parts[3].strip('"')
+                sql = table.checks.get(check_name)
+                if sql is not None:
+                    table.comments.append(f"check {check_name!r} ({sql}): {message}")
+                    table.checks[check_name] = None
                     changed = True
                 continue
             if len(parts) > 3 and parts[2] == "columns":

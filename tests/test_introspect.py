@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -256,6 +257,9 @@ def _yaml(spec: SchemaFile) -> str:
                 lines.append(f"      - {_scalar(index.model_dump(exclude_defaults=True))}")
         if table.unique:
             lines.append(f"    unique: {_scalar(table.unique)}")
+        if table.checks:
+            lines.append("    checks:")
+            lines += [f"      {n}: {json.dumps(sql)}" for n, sql in table.checks.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -391,8 +395,6 @@ PG_LEFT_OUT = [
     "column 'fulltext' of type tsvector",
     "column 'current_mood' of type mood",
     "column 'address' of type inet",
-    "check constraint 'Customer_credit_check'",
-    "check constraint 'positive_total'",
     "column 'billing_email': a foreign key to Customer.Email",
     "table 'invoice_line' has a composite primary key (invoice_id, line_no)",
     "table 'Order Details'",
@@ -411,7 +413,8 @@ CREATE TABLE "Artist" (
     "Name" VARCHAR(120) NOT NULL,
     "Born" DATETIME,
     "Genre Name" TEXT,
-    "class" TEXT
+    "class" TEXT,
+    CONSTRAINT "artist_name_set" CHECK (length("Name") > 0)
 );
 CREATE TABLE "Album" (
     "AlbumId" INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -457,7 +460,7 @@ SQLITE_LEFT_OUT = [
     "column 'rating' of type INT",
     "column 'Genre Name'",
     "the key is AUTOINCREMENT",
-    "CHECK constraints",
+    "unnamed CHECK (price >= 0)",
     "column 'album_title': a foreign key to Album.Title",
     "table 'PlaylistTrack' has a composite primary key (PlaylistId, TrackId)",
     "table 'log' has no primary key",
@@ -485,6 +488,9 @@ PG_EXPECTED = [
     "      name: {type: text, default: untitled}\n",
     "      invoice_ref: {type: integer, null: true}\n",
     "      - {columns: [amount], name: payment_amount_a}\n",
+    # Checks keep their names; the casts PostgreSQL adds to literals are left out.
+    '    checks:\n      Customer_credit_check: "credit >= 0"\n',
+    '    checks:\n      positive_total: "total >= 0"\n',
 ]
 SQLITE_EXPECTED = [
     "  Artist:\n    tablename: Artist\n",
@@ -495,6 +501,7 @@ SQLITE_EXPECTED = [
     "on_update: no_action, db_column_name: ArtistId, index: true}\n",
     '      price: {type: numeric, digits: [10, 2], default: "0.99"}\n',
     "      select_: {type: integer, null: true, db_column_name: select}\n",
+    '    checks:\n      artist_name_set: "length(\\"Name\\") > 0"\n',
     "  InvoiceLine:\n    tablename: InvoiceLine\n    columns:\n      amount:",
     "  InvoiceLine_:\n    tablename: invoice_line\n    columns:\n      note:",
     "  Table_:\n    tablename: table\n    columns:\n"
@@ -555,6 +562,9 @@ async def test_hand_written_database(db: Engine, tmp_path: Path) -> None:
             if column.name not in noted:
                 assert column == have[column.name], (table.name, column)
         assert {c.name for c in database.columns} - {c.name for c in table.columns} <= noted
+        # The checks it writes are the database's, as the database reads them.
+        assert set(table.checks) <= set(database.checks), table.name
+    assert sum(len(t.checks) for t in compiler.lower(rebuilt)) == (2 if postgres else 1)
 
     # It builds, and the generated module passes mypy --strict.
     out = tmp_path / "legacy_pkg"

@@ -50,10 +50,10 @@ from generator.names import (
 )
 from generator.resolve import MODULE_IMPORTS
 from runtime import _naming
-from runtime.schema.compile import compiler_for
-from runtime.schema.compile._base import Compiler, runtime_column
 from runtime.schema.checksql import column_names
 from runtime.schema.checksql import tokens as _check_tokens
+from runtime.schema.compile import compiler_for
+from runtime.schema.compile._base import Compiler, runtime_column
 from runtime.schema.database import DbColumn, DbSchema, DbTable
 from runtime.schema.read import Note, read_schema_notes
 from runtime.schema.state import Column as StateColumn
@@ -941,9 +941,9 @@ def _settle(tables: list[_Table], header: Sequence[str]) -> str:
                 continue
             if len(parts) > 3 and parts[2] == "checks":
                 check_name = parts[3].strip('"')
-                sql = table.checks.get(check_name)
-                if sql is not None:
-                    table.comments.append(f"check {check_name!r} ({sql}): {message}")
+                expression = table.checks.get(check_name)
+                if expression is not None:
+                    table.comments.append(f"check {check_name!r} ({expression}): {message}")
                     table.checks[check_name] = None
                     changed = True
                 continue

@@ -20,13 +20,15 @@ application, not to the schema's purity (docs/migrations.md, "At startup"):
              leaves it out, and fails);
 ``warning``  the queries run, but the database does not enforce or speed
              up what the tables declare: a missing or different foreign
-             key, unique constraint or index, another default (the tables
+             key, unique constraint, check constraint or index (a missing
+             check lets rows in that the tables say cannot be), another
+             default (the tables
              send their own defaults; raw SQL and other clients get the
              database's);
 ``info``     what the database has beyond the tables (extra columns,
              indexes, constraints, foreign keys and defaults), an index or
              constraint of another name over the same columns, and what the
-             reader cannot model (a check constraint, a trigger's table).
+             reader cannot model (an unnamed SQLite check, a trigger's table).
 
 ``ok`` is true when nothing is an error; ``strict=True`` raises
 ``SchemaMismatch`` then instead of returning.
@@ -60,7 +62,16 @@ _ORDER: Final[dict[str, int]] = {"error": 0, "warning": 1, "info": 2}
 _ERRORS: Final = frozenset({"missing_table", "missing_column", "type", "null", "primary_key"})
 #: Differences in what the database enforces or speeds up, when the tables declare it.
 _WARNINGS: Final = frozenset(
-    {"default", "foreign_key", "missing_index", "index", "missing_unique", "unique"}
+    {
+        "default",
+        "foreign_key",
+        "missing_index",
+        "index",
+        "missing_unique",
+        "unique",
+        "missing_check",
+        "check",
+    }
 )
 
 

@@ -14,15 +14,30 @@ from typing import Any
 import pytest
 from test_migrations import database_state, history, lowered, make_folder, rows, snapshot
 
-from runtime import Check, CheckViolation, Integer, Numeric, Table, Varchar, create_tables
+from runtime import (
+    Check,
+    CheckViolation,
+    Integer,
+    Numeric,
+    SchemaProblem,
+    Table,
+    Varchar,
+    check_schema,
+    create_tables,
+)
+from runtime._ddl import create_table_sql
 from runtime._engine import Engine
 from runtime.migrations import AddCheck, DropCheck, MigrationError, RenameColumn
+from runtime.migrations.drift import differences
 from runtime.migrations.lint import lint
 from runtime.migrations.runner import Runner
+from runtime.schema.checksql import comparison_key
+from runtime.schema.compile import compiler_for
+from runtime.schema.database import DbSchema
 from runtime.schema.operations import CreateTable
-from runtime.schema.read import read_schema_notes
+from runtime.schema.read import read_schema, read_schema_notes
 from runtime.schema.state import Check as StateCheck
-from runtime.schema.state import of_tables, table_of
+from runtime.schema.state import Schema, of_tables, table_of
 
 
 class Ticket(
@@ -146,3 +161,58 @@ async def test_add_and_drop_check_forwards_and_back_on_rows(db: Engine, tmp_path
     assert op.inverse(migrations.state(3)) == AddCheck(
         "ck_ticket", StateCheck(passing.name, '"cost" >= 0')
     )
+
+
+def lowered_db(db: Engine, state: Schema) -> DbSchema:
+    return compiler_for(db.dialect).lower(state)
+
+
+async def _ticket_with(db: Engine, old: str, new: str) -> None:
+    """Make the ticket table by raw SQL: its own DDL with ``old`` replaced by ``new``."""
+    (create,) = create_table_sql(Ticket, db.dialect)
+    assert create.count(old) == 1, (old, create)
+    await db.execute(create.replace(old, new))
+
+
+async def test_check_schema_weighs_a_missing_or_other_check_as_a_warning(db: Engine) -> None:
+    await _ticket_with(db, ', CONSTRAINT "ck_ticket_price_positive" CHECK (price >= 0)', "")
+    report = await check_schema(Ticket).run(engine=db)
+    expected = "CHECK (price >= 0)"
+    assert report.problems == (
+        SchemaProblem(
+            "warning",
+            "missing_check",
+            "ck_ticket",
+            "ck_ticket_price_positive",
+            expected,
+            None,
+            f"check ck_ticket_price_positive of ck_ticket is missing (expected {expected})",
+        ),
+    )
+    assert report.ok
+    await db.execute('DROP TABLE "ck_ticket"')
+    await _ticket_with(db, "CHECK (price >= 0)", "CHECK (price > 1)")
+    (problem,) = (await check_schema(Ticket).run(engine=db)).problems
+    assert (problem.severity, problem.kind, problem.name) == (
+        "warning",
+        "check",
+        "ck_ticket_price_positive",
+    )
+    # Found as the database spells it (PostgreSQL: ``CHECK ((price > (1)::numeric))``).
+    assert problem.found is not None
+    assert comparison_key(problem.found) == comparison_key("price > 1")
+    assert problem.text.endswith("in the database, expected CHECK (price >= 0)")
+    # Drift says the same in its words.
+    lines = differences(lowered_db(db, of_tables([Ticket])), await read_schema(db))
+    assert lines == [
+        f"check ck_ticket_price_positive of ck_ticket differs: {problem.found} in the database,"
+        " CHECK (price >= 0) in the migrations"
+    ]
+
+
+async def test_a_check_only_the_database_has_is_an_info(db: Engine) -> None:
+    await _ticket_with(
+        db, "CHECK (price >= 0)", 'CHECK (price >= 0), CONSTRAINT "extra" CHECK (seats < 1000)'
+    )
+    (problem,) = (await check_schema(Ticket).run(engine=db)).problems
+    assert (problem.severity, problem.kind, problem.name) == ("info", "extra_check", "extra")

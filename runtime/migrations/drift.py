@@ -74,6 +74,12 @@ def _line(d: Difference) -> str:
         return f"column {t}.{d.name} is missing from the database"
     if kind == "extra_column":
         return f"column {t}.{d.name} is in the database, but no migration adds it"
+    if kind == "missing_check":
+        return f"check {d.name} of {t} is missing from the database ({d.expected})"
+    if kind == "extra_check":
+        return f"check {d.name} of {t} is in the database, but no migration adds it ({d.found})"
+    if kind == "check":
+        return f"check {d.name} of {t} differs: {d.found} in the database, {d.expected} in the migrations"
     prefix = f"indexes of {t} differ" if "index" in kind else f"unique constraints of {t} differ"
     if kind.startswith("missing_"):
         return f"{prefix}: {d.expected} is missing from the database"

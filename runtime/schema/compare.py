@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
-from .database import DbColumn, DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
+from .database import DbCheck, DbColumn, DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
 
 __all__ = ["COLUMN_FIELDS", "Difference", "Kind", "comparable", "compare"]
 
@@ -29,7 +29,9 @@ __all__ = ["COLUMN_FIELDS", "Difference", "Kind", "comparable", "compare"]
 #: sides that differs in that one respect; ``index`` / ``unique``: an index or
 #: unique constraint of the same name on both sides, over other columns (or,
 #: an index, of other uniqueness); ``index_name`` / ``unique_name``: one over
-#: the same columns on both sides, named otherwise.
+#: the same columns on both sides, named otherwise; ``check``: a check
+#: constraint of the same name with another expression (compared by
+#: ``DbCheck.key``, which PostgreSQL's deparsed spelling does not change).
 Kind = Literal[
     "missing_table",
     "extra_table",
@@ -48,6 +50,9 @@ Kind = Literal[
     "extra_unique",
     "unique",
     "unique_name",
+    "missing_check",
+    "extra_check",
+    "check",
 ]
 
 #: The kinds of a column on both sides, in the order a column's are listed.
@@ -88,21 +93,26 @@ class Difference:
         if kind in ("missing_unique", "extra_unique", "unique", "unique_name"):
             sql = self.found if kind == "extra_unique" else self.expected
             return f"unique constraint {sql} of {self.table}"
+        if kind in ("missing_check", "extra_check", "check"):
+            return f"check {self.name} of {self.table}"
         return f"column {self.table}.{self.name}"
 
     def __str__(self) -> str:
         kind, where = self.kind, self.where
         if kind.startswith("missing_"):
-            detail = f" (expected {self.expected})" if kind == "missing_column" else ""
+            shown = kind in ("missing_column", "missing_check")
+            detail = f" (expected {self.expected})" if shown else ""
             return f"{where} is missing{detail}"
         if kind.startswith("extra_"):
-            detail = f" ({self.found})" if kind == "extra_column" else ""
+            detail = f" ({self.found})" if kind in ("extra_column", "extra_check") else ""
             line = f"{where} is in the database only{detail}"
             if self.required:
                 line += ": NOT NULL without a default, so inserts that leave it out fail"
             return line
         if kind in ("index", "index_name", "unique", "unique_name"):
             return f"{where} is {self.found} in the database"
+        if kind == "check":
+            return f"{where} is {self.found} in the database, expected {self.expected}"
         return f"{where}: {self.found_text}, expected {self.expected_text}"
 
     @property
@@ -186,7 +196,22 @@ def _table(want: DbTable, have: DbTable) -> list[Difference]:
             ]
     out += _groups(t, "index", want.indexes, have.indexes)
     out += _groups(t, "unique", want.unique, have.unique)
+    want_checks = {c.name: c for c in want.checks}
+    have_checks = {c.name: c for c in have.checks}
+    for name in sorted(want_checks.keys() | have_checks.keys()):
+        wc, hc = want_checks.get(name), have_checks.get(name)
+        if hc is None:
+            assert wc is not None
+            out.append(Difference("missing_check", t, name, expected=_check_sql(wc)))
+        elif wc is None:
+            out.append(Difference("extra_check", t, name, found=_check_sql(hc)))
+        elif wc != hc:
+            out.append(Difference("check", t, name, _check_sql(wc), _check_sql(hc)))
     return out
+
+
+def _check_sql(check: DbCheck) -> str:
+    return f"CHECK ({check.sql})"
 
 
 def _groups(

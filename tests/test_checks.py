@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from test_migrations import database_state, history, lowered, make_folder, rows, snapshot
 
+from generator.build import load_schemas, render_files
 from runtime import (
     Check,
     CheckViolation,
@@ -27,17 +28,17 @@ from runtime import (
 )
 from runtime._ddl import create_table_sql
 from runtime._engine import Engine
-from runtime.migrations import AddCheck, DropCheck, MigrationError, RenameColumn
+from runtime.migrations import AddCheck, DropCheck, DropColumn, MigrationError, RenameColumn
 from runtime.migrations.drift import differences
 from runtime.migrations.lint import lint
 from runtime.migrations.runner import Runner
-from runtime.schema.checksql import comparison_key
+from runtime.schema.checksql import column_names, comparison_key, renamed
 from runtime.schema.compile import compiler_for
 from runtime.schema.database import DbSchema
 from runtime.schema.operations import CreateTable
 from runtime.schema.read import read_schema, read_schema_notes
 from runtime.schema.state import Check as StateCheck
-from runtime.schema.state import Schema, of_tables, table_of
+from runtime.schema.state import Schema, SchemaStateError, of_tables, table_of
 
 
 class Ticket(
@@ -216,3 +217,83 @@ async def test_a_check_only_the_database_has_is_an_info(db: Engine) -> None:
     )
     (problem,) = (await check_schema(Ticket).run(engine=db)).problems
     assert (problem.severity, problem.kind, problem.name) == ("info", "extra_check", "extra")
+
+
+# -- the expression's tokens -------------------------------------------------------
+
+
+def test_column_names_skip_keywords_functions_casts_and_strings() -> None:
+    sql = "length(\"name\") > 0 AND price::numeric >= 0 AND code NOT IN ('a', 'b') OR x IS NULL"
+    assert column_names(sql) == ["name", "price", "code", "x"]
+    assert column_names('"odd ""name""" > 0') == ['odd "name"']
+
+
+def test_renamed_rewrites_the_column_and_nothing_else() -> None:
+    sql = "\"price\" >= 0 AND price < 'price' AND price(1) > 0"
+    assert renamed(sql, "price", "cost") == "\"cost\" >= 0 AND cost < 'price' AND price(1) > 0"
+    assert renamed("price > 0", "price", "Unit Price") == '"Unit Price" > 0'
+
+
+def test_the_comparison_key_agrees_on_postgresql_spellings() -> None:
+    same = [
+        ("price >= 0", "CHECK ((price >= (0)::numeric))"),
+        ('"year" > -1', "(year > '-1'::integer)"),
+        ("name <> ''", "((name)::text <> ''::text)"),
+        ("a > 0 AND b > 0", "((a > 0) AND (b > 0))"),
+    ]
+    for written, deparsed in same:
+        assert comparison_key(written) == comparison_key(deparsed), (written, deparsed)
+    assert comparison_key("price >= 0") != comparison_key("price >= 1")
+    assert comparison_key("name <> 'A'") != comparison_key("name <> 'a'")
+
+
+# -- the DDL -------------------------------------------------------------------------
+
+
+def test_the_ddl_names_each_check() -> None:
+    table = table_of(Ticket)
+    for dialect in ("postgres", "sqlite"):
+        compiler = compiler_for(dialect)
+        (create,) = compiler.create_table(table)
+        assert create.endswith(
+            ', CONSTRAINT "ck_ticket_price_positive" CHECK (price >= 0),'
+            ' CONSTRAINT "seats_in_range" CHECK ("seats" > 0 AND "seats" <= 500'
+            " AND length(code) = 4))"
+        )
+    state = of_tables([Ticket])
+    add = AddCheck("ck_ticket", StateCheck("big", "seats > 10"))
+    assert compiler_for("postgres").compile(add, state) == [
+        'ALTER TABLE "ck_ticket" ADD CONSTRAINT "big" CHECK (seats > 10)'
+    ]
+    assert compiler_for("postgres").compile(DropCheck("ck_ticket", "seats_in_range"), state) == [
+        'ALTER TABLE "ck_ticket" DROP CONSTRAINT "seats_in_range"'
+    ]
+    (rebuild,) = compiler_for("sqlite").compile(add, state)
+    assert 'CONSTRAINT "big" CHECK (seats > 10)' in rebuild.statements()[0]
+
+
+def test_operations_refuse_what_cannot_be() -> None:
+    state = of_tables([Ticket])
+    with pytest.raises(SchemaStateError, match="has a check 'seats_in_range' already"):
+        AddCheck("ck_ticket", StateCheck("seats_in_range", "seats > 0")).apply(state)
+    with pytest.raises(SchemaStateError, match="names no column 'prise'"):
+        AddCheck("ck_ticket", StateCheck("p", "prise > 0")).apply(state)
+    with pytest.raises(SchemaStateError, match="has no check 'nope'"):
+        DropCheck("ck_ticket", "nope").apply(state)
+    # Dropping a column drops the checks over it; its inverse brings both back.
+    drop = DropColumn("ck_ticket", "seats")
+    after = drop.apply(state)
+    assert [c.name for c in after.table("ck_ticket").checks] == ["ck_ticket_price_positive"]
+    assert drop.inverse(state).apply(after) == state
+
+
+def test_checks_in_a_toml_schema_reach_the_class_statement(tmp_path: Path) -> None:
+    path = tmp_path / "tickets.toml"
+    path.write_text(
+        '[tables.Ticket.columns]\nprice = {type = "numeric", digits = [5, 2]}\n\n'
+        '[tables.Ticket.checks]\nticket_price_check = "price >= 0"\n'
+    )
+    modules, errors = load_schemas([path])
+    assert not errors, errors
+    code = render_files(modules, "out")["tickets.py"]
+    assert 'checks=(Check("ticket_price_check", "price >= 0"),),' in code

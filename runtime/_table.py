@@ -191,6 +191,10 @@ class Table(TableRole, Generic[RowT]):
             # Made on the first instance: importing 500 tables need not
             # compile 500 constructors.
             setattr(cls, "__init__", _first_init)  # noqa: B010 - typed by the generated stub
+        check_names = [check.name for check in checks]
+        if len(set(check_names)) != len(check_names):
+            twice = next(n for n in check_names if check_names.count(n) > 1)
+            raise TypeError(f"{cls.__name__}: two checks are named {twice!r}")
         named = [*(index.columns for index in indexes), *unique]
         for group in named:
             missing = [name for name in group if name not in cls._meta.column_map]

@@ -70,6 +70,13 @@ def test_a_check_name_must_fit_and_an_expression_must_be_there() -> None:
         Check("x" * 64, "a > 0")
     with pytest.raises(ValueError, match="empty expression"):
         Check("a_positive", "  ")
+    with pytest.raises(TypeError, match="two checks are named 'a_positive'"):
+
+        class Twice(
+            Table[dict[str, Any]],
+            checks=(Check("a_positive", "a > 0"), Check("a_positive", "a >= 0")),
+        ):
+            a = Integer()
 
 
 async def test_a_row_the_check_refuses_raises_check_violation(db: Engine) -> None:

@@ -123,7 +123,9 @@ class NotNullViolation(IntegrityError):
 
 class CheckViolation(IntegrityError):
     """A check constraint refused the row. PostgreSQL names the table and the
-    constraint; SQLite the constraint (its expression when it has no name)."""
+    constraint; SQLite the constraint (its expression when it has no name),
+    and a query of a table class adds the table when the check is one of
+    that class's ``checks``."""
 
 
 class DataError(DatabaseError):

@@ -18,6 +18,7 @@ from . import _sync
 from ._columns import Column
 from ._dialect import POSTGRES, Dialect
 from ._discovery import engine_finder
+from ._errors import CheckViolation
 from ._sql import Bound, Compiler, Condition, Shape, interpolate, order_term, quote
 
 if TYPE_CHECKING:
@@ -58,7 +59,17 @@ class Query(Generic[ResultT]):
         target = engine or self._engine()
         if node is not None:
             target = target.get_node(node)
-        return await self._run(target)
+        try:
+            return await self._run(target)
+        except CheckViolation as exc:
+            # SQLite names the check but not its table: a check of the table
+            # written is that table's (a check of the same name elsewhere,
+            # met through a cascade, is not told apart).
+            table = getattr(self, "_table", None)
+            if exc.table is None and table is not None:
+                if any(c.name == exc.constraint for c in table._meta.checks):
+                    exc.table = table._meta.tablename
+            raise
 
     async def _run(self, engine: Engine) -> ResultT:
         raise NotImplementedError

@@ -54,7 +54,7 @@ def validate(
         return sorted(errors, key=SchemaError.sort_key)
     # The order checks need every reference resolved, so they run on a build
     # that passed all the others.
-    build = ValidatedBuild(tuple(files), dict(catalog.found))
+    build = ValidatedBuild(tuple(files), dict(catalog.found), dict(catalog.key_columns))
     errors = _cycle_errors(build)
     return sorted(errors, key=SchemaError.sort_key) if errors else build
 

@@ -113,7 +113,7 @@ class Objects(_Ordered[list[TableT]], Generic[TableT]):
         for fk in self._prefetch:
             target = fk.target()
             columns = target._meta.columns
-            key = start + columns.index(target._meta.primary_key)
+            key = start + columns.index(fk._target_key())
             end = start + len(columns)
             parts.append((fk._meta.name, target, _table_load(target, dialect), start, end, key))
             start = end
@@ -377,7 +377,7 @@ class Related(Query[R]):
 
     def _objects(self) -> First[Any]:
         target = self._table
-        return target.objects().get(Compare(target._meta.primary_key, "=", self._value))
+        return target.objects().get(Compare(self._fk._target_key(), "=", self._value))
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
         return self._objects()._sql(dialect)

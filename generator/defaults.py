@@ -77,7 +77,8 @@ def default_problem(
         if not target:
             label = "foreign_key"
         elif context.key_column is not None:
-            label = f"a foreign key to {target}.{context.key_column} (a {key.type} column)"
+            article = "an" if key.type[0] in "aeiou" else "a"
+            label = f"a foreign key to {target}.{context.key_column} ({article} {key.type} column)"
         else:
             label = f"a foreign key to {target!r} (a {key.type} primary key)"
         problem = _literal_problem(value, key_column, dynamic=False, label=label)

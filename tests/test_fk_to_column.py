@@ -9,12 +9,16 @@ on SQLite and PostgreSQL; the DDL's oracle is the state, read back.
 from __future__ import annotations
 
 import decimal
+import importlib
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from generated import music, shop
 from generated.shop import Customer, Order
+from generator.cli import main
 from runtime import Engine, ForeignKeyViolation, create_tables, drop_tables, use_engine
 from runtime.schema import state
 from runtime.schema.compile import compiler_for
@@ -126,3 +130,81 @@ async def test_the_ddl_is_what_the_state_says(db: Engine) -> None:
     assert read == expected
     sql = compiler.create_table(state.table_of(Order))
     assert 'REFERENCES "customer" ("email")' in " ".join(sql)
+
+
+# -- across files, and many-to-many links held by unique columns -------------------------
+
+LIBRARY = """\
+tables:
+  Book:
+    columns:
+      isbn: {type: char, length: 13, unique: true}
+      title: {type: varchar, length: 50}
+"""
+
+TAGS = """\
+tables:
+  Tag:
+    columns:
+      label: {type: varchar, length: 20, unique: true}
+      books: {type: m2m, through: BookTag}
+  BookTag:
+    columns:
+      book: {type: foreign_key, references: library.Book.isbn}
+      tag: {type: foreign_key, references: Tag.label, on_update: cascade}
+"""
+
+
+async def test_generated_keys_to_columns_across_files(engine: Engine, tmp_path: Path) -> None:
+    schema = tmp_path / "schemas"
+    schema.mkdir()
+    (schema / "library.yaml").write_text(LIBRARY)
+    (schema / "tags.yaml").write_text(TAGS)
+    assert main(["build", "--schema", str(schema), "--out", str(tmp_path / "fkcol_pkg")]) == 0
+    source = (tmp_path / "fkcol_pkg" / "tags.py").read_text()
+    assert (
+        "book: _library.BookByIsbnJoin = _library.BookByIsbnJoin(\n"
+        '        lambda: _library.Book, to="isbn"\n'
+        "    )" in source
+    )
+    assert 'tag: TagByLabelJoin = TagByLabelJoin(lambda: Tag, to="label")' in source
+    sys.path.insert(0, str(tmp_path))
+    try:
+        library = importlib.import_module("fkcol_pkg.library")
+        tags = importlib.import_module("fkcol_pkg.tags")
+        tables = (*library.TABLES, *tags.TABLES)
+        use_engine(engine, *tables)
+        await drop_tables(*tables, if_exists=True)
+        await create_tables(*tables)
+        try:
+            Book, Tag, BookTag = library.Book, tags.Tag, tags.BookTag
+            tag = Tag(label="classic")
+            await tag.save()
+            await Tag(label="other").save()
+            await tag.add_m2m(Book(isbn="9780141439587", title="Emma"), m2m=Tag.books)
+            # The link holds the ISBN and the label, not the ids.
+            assert await BookTag.select(BookTag.book, BookTag.tag) == [
+                {"book": "9780141439587", "tag": "classic"}
+            ]
+            rows = await Tag.select(Tag.label, Tag.books(Book.title, as_list=True)).order_by(
+                Tag.label
+            )
+            assert rows == [
+                {"label": "classic", "books": ["Emma"]},
+                {"label": "other", "books": []},
+            ]
+            assert [b.title for b in await tag.get_m2m(Tag.books)] == ["Emma"]
+            (emma,) = await Book.objects()
+            await tag.remove_m2m(emma, m2m=Tag.books)
+            assert await BookTag.count() == 0
+            with pytest.raises(ForeignKeyViolation):
+                await BookTag.insert(BookTag(book="0000000000000", tag="classic"))
+            read = await read_schema(engine, tables=[t._meta.tablename for t in tables])
+            assert read == compiler_for(engine.dialect).lower(state.of_tables(tables))
+        finally:
+            await drop_tables(*tables, if_exists=True)
+            use_engine(None, *tables)
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in ("fkcol_pkg.tags", "fkcol_pkg.library", "fkcol_pkg"):
+            sys.modules.pop(name, None)

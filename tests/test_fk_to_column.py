@@ -38,7 +38,7 @@ async def db(engine: Engine) -> AsyncIterator[Engine]:
         await Customer(email="bob@example.com", name="Bob").save()
         await Order.insert(
             Order(customer=ada, total=decimal.Decimal("10.50")),
-            Order(customer="bob@example.com", gift_for="ada@example.com", total=3),
+            Order(customer="bob@example.com", gift_for="ada@example.com", total=decimal.Decimal(3)),
         )
         yield engine
     finally:

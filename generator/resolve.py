@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from .config import source_label
 from .kinds import KINDS
 from .layout import py_str
-from .names import prefetch_class_name, snake_case
+from .names import join_class_name, prefetch_class_name, snake_case
 
 if TYPE_CHECKING:
     from .load import LoadedSchema
@@ -348,11 +348,7 @@ class _Resolver:
 _JoinKey = tuple[_TableRef, str | None, bool]
 
 
-def _join_name(table: str, nullable: bool, to: str | None = None) -> str:
-    """``ManagerJoin``, ``ManagerNullableJoin``; ``CustomerByEmailJoin`` for a
-    key to column ``email``."""
-    by = "" if to is None else "By" + "".join(part.capitalize() for part in to.split("_"))
-    return f"{table}{by}{'Nullable' if nullable else ''}Join"
+_join_name = join_class_name
 
 
 def _alias(module: str) -> str:

@@ -1286,8 +1286,10 @@ class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
     ) -> None:
         super().__init__(**kwargs)
         self._references = references
-        #: The target column's attribute name; ``None`` for its primary key.
-        self.to = to
+        # The target column's attribute name (``None``: its primary key).
+        # Private: a public attribute would hide a target column named ``to``
+        # from join paths (``Message.sender.to``).
+        self._to = to
         self.on_delete = on_delete
         self.on_update = on_update
 
@@ -1299,11 +1301,11 @@ class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
         """The target's column whose values this key holds (its primary key
         unless ``to`` names another)."""
         target = self._references()
-        if self.to is None:
+        if self._to is None:
             return target._meta.primary_key
-        column = target._meta.column_map.get(self.to)
+        column = target._meta.column_map.get(self._to)
         if column is None:
-            raise TypeError(f"{self._label()}: {target.__name__} has no column {self.to!r}")
+            raise TypeError(f"{self._label()}: {target.__name__} has no column {self._to!r}")
         return column
 
     def _check(self, value: object) -> Any:

@@ -52,7 +52,6 @@ def test_the_key_stores_the_target_column() -> None:
     with pytest.raises(TypeError, match="Order.customer: Customer.email expects str"):
         Order(customer=1)  # type: ignore[arg-type]  # an id is not an email
     assert Order.customer._target_key() is Customer.email
-    assert Order.customer.to == "email"
 
 
 async def test_insert_stores_the_email(db: Engine) -> None:
@@ -140,6 +139,7 @@ tables:
     columns:
       isbn: {type: char, length: 13, unique: true}
       title: {type: varchar, length: 50}
+      to: {type: text, null: true, help_text: A column named as the key's target option.}
 """
 
 TAGS = """\
@@ -181,11 +181,14 @@ async def test_generated_keys_to_columns_across_files(engine: Engine, tmp_path: 
             tag = Tag(label="classic")
             await tag.save()
             await Tag(label="other").save()
-            await tag.add_m2m(Book(isbn="9780141439587", title="Emma"), m2m=Tag.books)
+            await tag.add_m2m(Book(isbn="9780141439587", title="Emma", to="Jane"), m2m=Tag.books)
             # The link holds the ISBN and the label, not the ids.
             assert await BookTag.select(BookTag.book, BookTag.tag) == [
                 {"book": "9780141439587", "tag": "classic"}
             ]
+            # ``to`` is the target's column here, reached through the key.
+            query = BookTag.select(BookTag.book.to, BookTag.book.title)
+            assert await query.output(as_tuples=True) == [("Jane", "Emma")]
             rows = await Tag.select(Tag.label, Tag.books(Book.title, as_list=True)).order_by(
                 Tag.label
             )

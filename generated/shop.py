@@ -261,7 +261,7 @@ class Customer(Table[CustomerRow], tablename="customer"):
     """Someone who buys from the shop, known by their email address."""
 
     id: Serial[int] = Serial(primary_key=True)
-    email: Email[str] = Email(unique=True, required=True)
+    email: Email[str] = Email(unique=True)
     name: Varchar[str] = Varchar(length=100)
 
     if TYPE_CHECKING:
@@ -270,7 +270,7 @@ class Customer(Table[CustomerRow], tablename="customer"):
             self,
             *,
             id: int = ...,
-            email: str,
+            email: str = ...,
             name: str = ...,
         ) -> None: ...
 
@@ -416,7 +416,7 @@ if TYPE_CHECKING:
             self,
             *,
             id: int = ...,
-            email: str,
+            email: str = ...,
             name: str = ...,
         ) -> Create[Customer]: ...
 

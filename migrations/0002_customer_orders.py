@@ -17,7 +17,7 @@ migration = Migration(
                 "customer",
                 columns=(
                     Column("id", Type("Serial"), primary_key=True),
-                    Column("email", Type("Email", length=255), unique=True),
+                    Column("email", Type("Email", length=255), unique=True, default=""),
                     Column("name", Type("Varchar", length=100), default=""),
                 ),
             )

@@ -303,9 +303,12 @@ def reverse(
             f"get_reverse({table.__name__}) needs exactly one foreign key of"
             f" {table.__name__} to {here.__name__} (found {found}); pass one"
         )
-    pk = row.__dict__.get(here._meta.primary_key._meta.name)
+    # The value the key holds: the primary key, or its unique column (``to``).
+    held = keys[0]._target_key()
+    pk = row.__dict__.get(held._meta.name)
     if pk is None:
-        raise ValueError(f"{row!r} has no primary key value: it was never saved")
+        what = "primary key" if held._meta.primary_key else held._meta.name
+        raise ValueError(f"{row!r} has no {what} value: it was never saved")
     return Objects(table).where(Compare(keys[0], "=", pk))
 
 

@@ -101,6 +101,21 @@ async def test_objects_get_related_and_prefetch(db: Engine) -> None:
     ]
 
 
+async def test_update_and_delete_where_on_the_joined_column(db: Engine) -> None:
+    await Order.update(total=decimal.Decimal(99)).where(Order.customer.name == "Bob")
+    totals = await Order.select(Order.id, Order.total).order_by(Order.id).output(as_tuples=True)
+    assert totals == [(1, decimal.Decimal("10.50")), (2, decimal.Decimal("99.00"))]
+    await Order.delete().where(Order.gift_for.name == "Ada")
+    assert await Order.select(Order.id).output(as_list=True) == [1]
+
+
+async def test_get_reverse_follows_the_email(db: Engine) -> None:
+    ada = await Customer.objects().get(Customer.name == "Ada")
+    assert ada is not None
+    assert [o.id for o in await ada.get_reverse(Order, Order.customer)] == [1]
+    assert [o.id for o in await ada.get_reverse(Order, Order.gift_for)] == [2]
+
+
 async def test_a_missing_email_violates_the_key(db: Engine) -> None:
     with pytest.raises(ForeignKeyViolation):
         await Order.insert(Order(customer="nobody@example.com"))

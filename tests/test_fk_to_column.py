@@ -155,6 +155,7 @@ tables:
       isbn: {type: char, length: 13, unique: true}
       title: {type: varchar, length: 50}
       to: {type: text, null: true, help_text: A column named as the key's target option.}
+      sequel_of: {type: foreign_key, references: Book.isbn, null: true}
 """
 
 TAGS = """\
@@ -201,6 +202,13 @@ async def test_generated_keys_to_columns_across_files(engine: Engine, tmp_path: 
             assert await BookTag.select(BookTag.book, BookTag.tag) == [
                 {"book": "9780141439587", "tag": "classic"}
             ]
+            # A self-reference by ISBN.
+            await Book(isbn="9780141439600", title="Emma II", sequel_of="9780141439587").save()
+            sequels = Book.select(Book.title, Book.sequel_of.title).where(
+                Book.sequel_of.is_not_null()
+            )
+            assert await sequels.output(as_tuples=True) == [("Emma II", "Emma")]
+            await Book.delete().where(Book.title == "Emma II")
             # ``to`` is the target's column here, reached through the key.
             query = BookTag.select(BookTag.book.to, BookTag.book.title)
             assert await query.output(as_tuples=True) == [("Jane", "Emma")]
@@ -226,3 +234,32 @@ async def test_generated_keys_to_columns_across_files(engine: Engine, tmp_path: 
         sys.path.remove(str(tmp_path))
         for name in ("fkcol_pkg.tags", "fkcol_pkg.library", "fkcol_pkg"):
             sys.modules.pop(name, None)
+
+
+def test_the_primary_key_written_out_is_the_primary_key(tmp_path: Path) -> None:
+    """``Customer.id`` (the implicit key) and ``Shop.code`` (an explicit one)
+    generate what ``Customer`` and ``Shop`` do: keys to primary keys."""
+    written = """\
+tables:
+  Customer:
+    columns:
+      email: {type: email, unique: true}
+  Shop:
+    columns:
+      code: {type: varchar, length: 5, primary_key: true}
+  Visit:
+    columns:
+      customer: {type: foreign_key, references: %s}
+      shop: {type: foreign_key, references: %s}
+"""
+    sources = []
+    for customer, shop_ in (("Customer.id", "Shop.code"), ("Customer", "Shop")):
+        folder = tmp_path / customer
+        (folder / "schema").mkdir(parents=True)
+        (folder / "schema" / "visits.yaml").write_text(written % (customer, shop_))
+        out = folder / "out"
+        assert main(["build", "--schema", str(folder / "schema"), "--out", str(out)]) == 0
+        sources.append((out / "visits.py").read_text())
+    assert sources[0] == sources[1]
+    assert "customer: CustomerJoin = CustomerJoin(lambda: Customer)" in sources[0]
+    assert "shop: ShopJoin = ShopJoin(lambda: Shop)" in sources[0]

@@ -19,7 +19,14 @@ import pytest
 from generated import music, shop
 from generated.shop import Customer, Order
 from generator.cli import main
-from runtime import Engine, ForeignKeyViolation, create_tables, drop_tables, use_engine
+from runtime import (
+    Engine,
+    ForeignKeyViolation,
+    check_schema,
+    create_tables,
+    drop_tables,
+    use_engine,
+)
 from runtime.schema import state
 from runtime.schema.compile import compiler_for
 from runtime.schema.read import read_schema
@@ -144,6 +151,19 @@ async def test_the_ddl_is_what_the_state_says(db: Engine) -> None:
     assert read == expected
     sql = compiler.create_table(state.table_of(Order))
     assert 'REFERENCES "customer" ("email")' in " ".join(sql)
+    # The application's startup check agrees, to the foreign key.
+    report = await check_schema(*shop.TABLES, strict=True)
+    assert report.ok and report.problems == (), str(report)
+    await db.execute('DROP TABLE "order"')
+    await db.execute(
+        'CREATE TABLE "order" (id INTEGER PRIMARY KEY, customer INTEGER REFERENCES'
+        " customer (id), gift_for VARCHAR(255), total NUMERIC(10, 2))"
+    )
+    report = await check_schema(*shop.TABLES)
+    assert (
+        "column order.customer: REFERENCES customer (id) ON DELETE NO ACTION ON UPDATE"
+        " NO ACTION, expected REFERENCES customer (email) ON DELETE CASCADE" in str(report)
+    ), str(report)
 
 
 # -- across files, and many-to-many links held by unique columns -------------------------

@@ -596,7 +596,7 @@ class _Builder:
                 )
             held = next(c for c in target.db.columns if c.name == ref.column)
             if held.references is not None:
-                return None, (f"a foreign key to {ref.table}.{ref.column}, itself a foreign key")
+                return None, f"a foreign key to {ref.table}.{ref.column}, itself a foreign key"
             to = attribute
         if attribute is None:
             return None, f"a foreign key to {ref.table}.{ref.column}, which is left out"

@@ -108,8 +108,8 @@ class Catalog:
 
         The column is ``None`` for the primary key (``Customer``, or
         ``Customer.id`` written out). ``A.B`` names module ``A``'s table
-        ``B`` when there is such a module (as before columns could be
-        named), else column ``B`` of this file's table ``A``: a table name
+        ``B`` when there is such a module (so ``music.Band`` keeps its
+        meaning), else column ``B`` of this file's table ``A``: a table name
         is a class name, so an unknown ``A`` that starts with a capital is
         reported as an unknown table, any other as an unknown module.
         """

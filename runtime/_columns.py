@@ -1269,8 +1269,9 @@ class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
     ``R`` is ``Manager`` or ``Manager | None`` (a nullable key): it is what
     ``get_related`` gives. The key holds the target's primary key, or with
     ``to`` another column of the target that is unique (``to="email"``: the
-    key stores an email, and joins match it). Generated code subclasses this once per target
-    table (``ManagerJoin`` / ``ManagerNullableJoin``) and annotates the
+    key stores an email, and joins match it). Generated code subclasses this
+    once per target table and column (``ManagerJoin`` /
+    ``ManagerNullableJoin``, ``CustomerByEmailJoin``) and annotates the
     target's columns on the subclass, so ``Band.manager.name`` is typed; at
     run time those attributes are made on first access, bound to the join path.
     """

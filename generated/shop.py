@@ -17,10 +17,12 @@ from runtime import (
     Create,
     Date,
     DoublePrecision,
+    Email,
     ForeignKey,
     JSON,
     Numeric,
     Objects,
+    Serial,
     Table,
     Timestamp,
     TimestampNow,
@@ -39,8 +41,14 @@ __all__ = [
     "CategoryRow",
     "Product",
     "ProductRow",
+    "Customer",
+    "CustomerRow",
+    "Order",
+    "OrderRow",
     "CategoryJoin",
     "CategoryNullableJoin",
+    "CustomerByEmailJoin",
+    "CustomerByEmailNullableJoin",
     "TABLES",
 ]
 
@@ -77,6 +85,23 @@ class ProductRow(TypedDict):
     weight_kg: float | None
 
 
+class CustomerRow(TypedDict):
+    """A row of ``Customer`` as ``select()`` returns it."""
+
+    id: int
+    email: str
+    name: str
+
+
+class OrderRow(TypedDict):
+    """A row of ``Order`` as ``select()`` returns it."""
+
+    id: int
+    customer: str
+    gift_for: str | None
+    total: decimal.Decimal
+
+
 class CategoryJoin(ForeignKey[uuid.UUID, "Category"]):
     """``Category``'s columns reached through a foreign key."""
 
@@ -91,6 +116,22 @@ class CategoryNullableJoin(ForeignKey[uuid.UUID | None, "Category | None"]):
     id: UUID[uuid.UUID | None]
     name: Varchar[str | None]
     parent: CategoryNullableJoin
+
+
+class CustomerByEmailJoin(ForeignKey[str, "Customer"]):
+    """``Customer``'s columns reached through a foreign key to its column ``email``."""
+
+    id: Serial[int]
+    email: Email[str]
+    name: Varchar[str]
+
+
+class CustomerByEmailNullableJoin(ForeignKey[str | None, "Customer | None"]):
+    """``Customer``'s columns reached through a nullable foreign key to its column ``email``."""
+
+    id: Serial[int | None]
+    email: Email[str | None]
+    name: Varchar[str | None]
 
 
 class Category(Table[CategoryRow], tablename="category"):
@@ -216,6 +257,103 @@ class Product(Table[ProductRow], tablename="product"):
         def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
 
 
+class Customer(Table[CustomerRow], tablename="customer"):
+    """Someone who buys from the shop, known by their email address."""
+
+    id: Serial[int] = Serial(primary_key=True)
+    email: Email[str] = Email(unique=True)
+    name: Varchar[str] = Varchar(length=100)
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            id: int = ...,
+            email: str = ...,
+            name: str = ...,
+        ) -> None: ...
+
+        @classmethod
+        def update(
+            cls,
+            values: Mapping[Column[Any] | str, object] | None = None,
+            /,
+            *,
+            force: bool = False,
+            email: str | Column[str] = ...,
+            name: str | Column[str] = ...,
+        ) -> Update: ...
+
+        @classmethod
+        def objects(cls) -> CustomerObjects: ...
+
+
+class Order(Table[OrderRow], tablename="order"):
+    """An order: its customer is referenced by email, not by id."""
+
+    id: Serial[int] = Serial(primary_key=True)
+    customer: CustomerByEmailJoin = CustomerByEmailJoin(lambda: Customer, to="email")
+    gift_for: CustomerByEmailNullableJoin = CustomerByEmailNullableJoin(
+        lambda: Customer,
+        to="email",
+        on_delete="set_null",
+        null=True,
+        help_text="Whom the order is a gift for, if anyone.",
+    )
+    """Whom the order is a gift for, if anyone."""
+
+    total: Numeric[decimal.Decimal] = Numeric(digits=(10, 2))
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            id: int = ...,
+            customer: str | Customer = ...,
+            gift_for: str | Customer | None = ...,
+            total: decimal.Decimal = ...,
+        ) -> None: ...
+
+        @classmethod
+        def update(
+            cls,
+            values: Mapping[Column[Any] | str, object] | None = None,
+            /,
+            *,
+            force: bool = False,
+            customer: str | Column[str] = ...,
+            gift_for: str | None | Column[str | None] = ...,
+            total: decimal.Decimal | Column[decimal.Decimal] = ...,
+        ) -> Update: ...
+
+        @overload
+        @classmethod
+        def objects(cls) -> OrderObjects: ...
+        @overload
+        @classmethod
+        def objects(
+            cls, prefetch: CustomerByEmailJoin, /
+        ) -> Objects[OrderWithCustomer]: ...
+        @overload
+        @classmethod
+        def objects(
+            cls, prefetch: CustomerByEmailNullableJoin, /
+        ) -> Objects[OrderWithGiftFor]: ...
+        @overload
+        @classmethod
+        def objects(
+            cls,
+            p1: CustomerByEmailJoin | CustomerByEmailNullableJoin,
+            p2: CustomerByEmailJoin | CustomerByEmailNullableJoin,
+            /,
+            *more: CustomerByEmailJoin | CustomerByEmailNullableJoin,
+        ) -> Objects[OrderPrefetched]: ...
+        @classmethod
+        def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
+
+
 if TYPE_CHECKING:
     # Classes for the type checkers only: at run time ``objects()`` gives
     # ``Objects`` of the table class itself.
@@ -271,6 +409,45 @@ if TYPE_CHECKING:
         category: uuid.UUID | Category  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
         band: int | _music.Band | None  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
 
+    class CustomerObjects(Objects[Customer]):
+        """``Customer.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: int = ...,
+            email: str = ...,
+            name: str = ...,
+        ) -> Create[Customer]: ...
+
+    class OrderObjects(Objects[Order]):
+        """``Order.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: int = ...,
+            customer: str | Customer = ...,
+            gift_for: str | Customer | None = ...,
+            total: decimal.Decimal = ...,
+        ) -> Create[Order]: ...
+
+    class OrderWithCustomer(Order):
+        """``Order`` rows of ``Order.objects(Order.customer)``: ``customer`` holds the related row."""
+
+        customer: Customer  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class OrderWithGiftFor(Order):
+        """``Order`` rows of ``Order.objects(Order.gift_for)``: ``gift_for`` holds the related row."""
+
+        gift_for: Customer | None  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class OrderPrefetched(Order):
+        """``Order`` rows of ``Order.objects(...)`` prefetching several keys (or a key sharing its join class): each key holds its value or, when prefetched, the related row."""
+
+        customer: str | Customer  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+        gift_for: str | Customer | None  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
-TABLES = (Category, Product)
+TABLES = (Category, Product, Customer, Order)

@@ -86,13 +86,26 @@ class ColumnChecker(Checker):
             self.check_renamed_from(path, column.renamed_from, column.db_column_name or name)
         context: DefaultContext | None = DefaultContext()
         if column.type == "foreign_key" and column.references is not None:
-            target = self.check_reference(path, "references", column.references)
+            found = self.catalog.find_key(self.schema, column.references)
+            if isinstance(found, str):
+                self.error((*path, "references"), found)
+            target, key = found if isinstance(found, tuple) else (None, None)
             if target is not None:
                 self.catalog.found[(self.schema.module, table_name, name)] = target
+                if key is not None:
+                    self.catalog.key_columns[(self.schema.module, table_name, name)] = key
             self.check_actions(path, column)
             # Without the target, the key type a default must have is unknown.
             context = (
-                None if target is None else DefaultContext(key=(target.name, target.primary_key()))
+                None
+                if target is None
+                else DefaultContext(
+                    key=(
+                        target.name,
+                        target.primary_key() if key is None else target.spec.columns[key],
+                    ),
+                    key_column=key,
+                )
             )
         if column.type == "m2m" and column.through is not None:
             self.check_through(path, table_name, name, column.through)
@@ -221,10 +234,10 @@ class ColumnChecker(Checker):
         targets: list[tuple[str, TableRef]] = []
         for name, column in joining.spec.columns.items():
             if column.type == "foreign_key" and column.references is not None:
-                target = self.catalog.find(joining.schema, column.references)
-                if not isinstance(target, TableRef):
+                found = self.catalog.find_key(joining.schema, column.references)
+                if not isinstance(found, tuple):
                     return  # an unknown reference, reported on its own
-                targets.append((name, target))
+                targets.append((name, found[0]))
         to_this = [name for name, target in targets if target.same_table(this)]
         to_other = [name for name, target in targets if not target.same_table(this)]
         if len(to_this) == 1 and len(to_other) == 1:

@@ -46,12 +46,14 @@ class DefaultContext:
     """What a default's validity depends on besides the column itself.
 
     ``enum`` is the enum named by the column's ``choices`` (name, members);
-    ``key`` the table a foreign key points to and that table's primary key
-    (``None`` for the implicit ``id: serial``).
+    ``key`` the table a foreign key points to and the column it points at
+    (``None`` for the implicit ``id: serial``), ``key_column`` that column's
+    name when it is not the primary key.
     """
 
     enum: tuple[str, Mapping[str, str | int]] | None = None
     key: tuple[str, ColumnSpec | None] | None = None
+    key_column: str | None = None
 
 
 def default_problem(
@@ -72,9 +74,13 @@ def default_problem(
         # key is a plain integer once stored.
         as_stored = {"serial": "integer", "bigserial": "bigint"}
         key_column = key.model_copy(update={"type": as_stored.get(key.type, key.type)})
-        label = (
-            f"a foreign key to {target!r} (a {key.type} primary key)" if target else "foreign_key"
-        )
+        if not target:
+            label = "foreign_key"
+        elif context.key_column is not None:
+            article = "an" if key.type[0] in "aeiou" else "a"
+            label = f"a foreign key to {target}.{context.key_column} ({article} {key.type} column)"
+        else:
+            label = f"a foreign key to {target!r} (a {key.type} primary key)"
         problem = _literal_problem(value, key_column, dynamic=False, label=label)
     elif column.type == "array" and column.of is not None:
         if not isinstance(value, list):

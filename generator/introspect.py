@@ -142,6 +142,9 @@ class _Column:
     key: str | None = None
     spec: Spec | None = None
     comments: list[str] = field(default_factory=list)
+    #: A foreign key to a unique column that is not its table's key: that
+    #: column's attribute (``references: Customer.email``).
+    to: str | None = None
 
 
 @dataclass
@@ -573,8 +576,12 @@ class _Builder:
         elif default[0]:
             spec["default"] = default[1]
 
-    def target(self, db: DbColumn) -> tuple[_Table | None, str | None]:
-        """The table a foreign key may name, or ``None`` and why not."""
+    def target(self, column: _Column) -> tuple[_Table | None, str | None]:
+        """The table a foreign key may name, or ``None`` and why not.
+
+        A key to a unique column other than the table's key sets ``column.to``.
+        """
+        db = column.db
         ref = db.references
         assert ref is not None
         target = self.tables.get(ref.table)
@@ -583,9 +590,19 @@ class _Builder:
         if target.left_out is not None:
             return None, f"a foreign key to table {ref.table!r}, which is left out"
         keys = [c for c in target.db.columns if c.primary_key]
+        attribute = target.attribute(ref.column)
+        to = None
         if [c.name for c in keys] != [ref.column]:
-            return None, f"a foreign key to {ref.table}.{ref.column}, which is not its key"
-        if target.attribute(ref.column) is None:
+            if not _unique_alone(target.db, ref.column):
+                return None, (
+                    f"a foreign key to {ref.table}.{ref.column}, which is neither its key"
+                    " nor unique"
+                )
+            held = next(c for c in target.db.columns if c.name == ref.column)
+            if held.references is not None:
+                return None, f"a foreign key to {ref.table}.{ref.column}, itself a foreign key"
+            to = attribute
+        if attribute is None:
             return None, f"a foreign key to {ref.table}.{ref.column}, which is left out"
         # The file's foreign key has the type of the key's values; the database's
         # column must have it too.
@@ -595,12 +612,13 @@ class _Builder:
         )
         stored = _state_type(key_spec)
         stored = {"Serial": Type("Integer"), "BigSerial": Type("BigInt")}.get(stored.kind, stored)
-        column = StateColumn(db.name, stored, references=ForeignKey(ref.table, ref.column))
-        if self.compiler.type_sql(column) == db.type:
+        as_key = StateColumn(db.name, stored, references=ForeignKey(ref.table, ref.column))
+        if self.compiler.type_sql(as_key) == db.type:
+            column.to = to
             return target, None
         # SQLite's rowid is a serial or a bigserial key: a foreign key declared
         # BIGINT says which.
-        wider = StateColumn(db.name, Type("BigInt"), references=column.references)
+        wider = StateColumn(db.name, Type("BigInt"), references=as_key.references)
         if target.implicit_id and self.compiler.type_sql(wider) == db.type:
             target.implicit_id = False
             key_column = next(c for c in target.db.columns if c.primary_key)
@@ -617,7 +635,7 @@ class _Builder:
         for column in table.columns:
             if column.spec is None or column.db.references is None:
                 continue
-            target, problem = self.target(column.db)
+            target, problem = self.target(column)
             if target is None:
                 assert problem is not None
                 self.plain(column, problem)
@@ -665,7 +683,10 @@ class _Builder:
                     continue
                 ref = column.db.references
                 assert target.class_name is not None
-                spec: Spec = {"type": "foreign_key", "references": target.class_name}
+                references = target.class_name
+                if column.to is not None:
+                    references += f".{column.to}"
+                spec: Spec = {"type": "foreign_key", "references": references}
                 if ref.on_delete != "CASCADE":
                     spec["on_delete"] = _ACTIONS[ref.on_delete]
                 if ref.on_update != "CASCADE":
@@ -1071,3 +1092,11 @@ async def introspect(
     header += [""] + [f"not expressible: {what}" for what in general] if general else []
     text = _settle(built, header)
     return Introspection(text, tuple(general + _summary(built)), tuple(missing))
+
+
+def _unique_alone(table: DbTable, column: str) -> bool:
+    """Whether ``table`` has a unique constraint or a unique index over ``column`` alone:
+    what a foreign key may point at besides the primary key."""
+    return any(u.columns == (column,) for u in table.unique) or any(
+        i.unique and i.columns == (column,) for i in table.indexes
+    )

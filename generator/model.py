@@ -115,7 +115,9 @@ class ColumnSpec(BaseModel):
         default=None,
         description=(
             "foreign_key only (required): the target table, 'Table' in the same file "
-            "(the table's own name for a self-reference) or 'module.Table'."
+            "(the table's own name for a self-reference) or 'module.Table'; the key holds "
+            "its primary key. 'Table.column' or 'module.Table.column' points at a unique "
+            "column instead, e.g. 'Customer.email'."
         ),
     )
     on_delete: OnAction | None = Field(

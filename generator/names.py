@@ -20,6 +20,7 @@ __all__ = [
     "RESERVED_COLUMN_NAMES",
     "RESERVED_MODULE_NAMES",
     "identifier_problem",
+    "join_class_name",
     "prefetch_class_name",
     "snake_case",
     "sql_name_problem",
@@ -91,6 +92,13 @@ GENERATED_SUFFIXES: Final[dict[str, str]] = {
 #: PostgreSQL silently truncates longer identifiers (NAMEDATALEN - 1 bytes),
 #: which would make two long names collide in the database only.
 MAX_SQL_IDENTIFIER: Final = MAX_NAME_BYTES
+
+
+def join_class_name(table: str, nullable: bool, to: str | None = None) -> str:
+    """The join class of a foreign key to ``table``: ``ManagerJoin``,
+    ``ManagerNullableJoin``; ``CustomerByEmailJoin`` for a key to its column ``email``."""
+    by = "" if to is None else "By" + "".join(part.capitalize() for part in to.split("_"))
+    return f"{table}{by}{'Nullable' if nullable else ''}Join"
 
 
 def prefetch_class_name(table: str, column: str) -> str:

@@ -1,5 +1,9 @@
 """Resolve table references (``Manager``, ``music.Band``) across a build.
 
+A foreign key's ``references`` may also name a unique column of the table
+(``Customer.email``, ``shop.Customer.email``): ``Catalog.find_key`` tells
+the two forms apart and checks the column.
+
 ``Catalog`` finds the table a reference names while ``validate`` checks it;
 ``ValidatedBuild``, what ``validate`` returns for a build without errors,
 keeps what was found, so that no later stage reads a reference again.
@@ -52,6 +56,9 @@ class Catalog:
     #: The table each checked ``references`` or ``through`` names, by column
     #: (filled by the column checks; a reference in error has no entry).
     found: dict[ColumnKey, TableRef] = field(default_factory=dict)
+    #: The target column of each foreign key that names one other than the
+    #: primary key (``references: Customer.email``), by column.
+    key_columns: dict[ColumnKey, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # With two files of one module (an error of its own), the first wins.
@@ -94,6 +101,83 @@ class Catalog:
         )
         return self._hint(f"unknown table {reference!r}", reference, candidates, listing)
 
+    def find_key(
+        self, schema: LoadedSchema, reference: str
+    ) -> tuple[TableRef, str | None] | str | None:
+        """The table and column a foreign key's ``reference`` names, or why none.
+
+        The column is ``None`` for the primary key (``Customer``, or
+        ``Customer.id`` written out). ``A.B`` names module ``A``'s table
+        ``B`` when there is such a module (so ``music.Band`` keeps its
+        meaning), else column ``B`` of this file's table ``A``: a table name
+        is a class name, so an unknown ``A`` that starts with a capital is
+        reported as an unknown table, any other as an unknown module.
+        """
+        parts = reference.split(".")
+        if len(parts) > 3 or not all(parts):
+            return (
+                f"{reference!r} is not a foreign key target; write 'Table', 'Table.column',"
+                " 'module.Table' or 'module.Table.column'"
+            )
+        column: str | None = None
+        table = reference
+        if len(parts) == 3:
+            table, column = ".".join(parts[:2]), parts[2]
+        elif (
+            len(parts) == 2
+            and parts[0] not in self.modules
+            and parts[0] not in self.unavailable
+            and (parts[0] in schema.spec.tables or parts[0][:1].isupper())
+        ):
+            table, column = parts
+        found = self.find(schema, table)
+        if not isinstance(found, TableRef):
+            return found
+        if column is None:
+            return found, None
+        return self._key_column(found, column, reference)
+
+    def _key_column(
+        self, target: TableRef, name: str, reference: str
+    ) -> tuple[TableRef, str | None] | str | None:
+        """Column ``name`` of ``target`` as a foreign key's target, or why it cannot be."""
+        spec = target.spec
+        key = target.primary_key()
+        column = spec.columns.get(name)
+        if column is None:
+            if name == "id" and key is None:
+                return target, None  # the implicit primary key, written out
+            if target.schema.is_incomplete(("tables", target.name, "columns", name)):
+                return None
+            candidates = [c for c, s in spec.columns.items() if s.type != "m2m"]
+            if key is None:
+                candidates.insert(0, "id")
+            message = f"table {target.name!r} has no column {name!r} (in {reference!r})"
+            return self._hint(message, name, candidates, f"columns of {target.name!r}")
+        if column.primary_key:
+            return target, None
+        if column.type in ("m2m", "foreign_key"):
+            return (
+                f"{reference!r} is {_article(column.type)} {column.type} column; a foreign key"
+                " points at a primary key or a unique column with values of its own"
+            )
+        if column.choices is not None:
+            return (
+                f"{reference!r} has choices; a foreign key cannot point at a column with"
+                " choices (point it at the primary key, or drop the choices)"
+            )
+        unique = (
+            column.unique
+            or [name] in spec.unique
+            or any(index.unique and index.columns == [name] for index in spec.indexes)
+        )
+        if not unique:
+            return (
+                f"{reference!r} is not unique: a foreign key points at a primary key or a"
+                f" unique column; add unique: true to column {name!r} of {target.name!r}"
+            )
+        return target, name
+
     @staticmethod
     def _hint(message: str, name: str, candidates: Iterable[str], listing: str) -> str:
         """``message`` with a did-you-mean, else with what there is to choose from."""
@@ -120,10 +204,17 @@ class ValidatedBuild:
     schemas: tuple[LoadedSchema, ...]
     #: The table each foreign key's ``references`` and each m2m's ``through`` names.
     references: Mapping[ColumnKey, TableRef]
+    #: The target column of each foreign key to a unique column that is not
+    #: its table's primary key (absent: the primary key).
+    key_columns: Mapping[ColumnKey, str] = field(default_factory=dict)
 
     def target(self, schema: LoadedSchema, table: str, column: str) -> TableRef:
         """The table that ``column`` of ``table`` in ``schema`` references (or goes through)."""
         return self.references[(schema.module, table, column)]
+
+    def target_column(self, schema: LoadedSchema, table: str, column: str) -> str | None:
+        """The column of its target a foreign key points at, ``None`` for the primary key."""
+        return self.key_columns.get((schema.module, table, column))
 
     def foreign_keys(self, schema: LoadedSchema, table: str) -> list[tuple[str, TableRef]]:
         """(column, target) of each foreign key of ``table``, in declaration order."""
@@ -171,3 +262,7 @@ class ValidatedBuild:
                     modules.add(self.m2m_target(schema, table, name).schema.module)
         modules.discard(schema.module)
         return sorted(modules)
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"

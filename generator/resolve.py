@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from .config import source_label
 from .kinds import KINDS
 from .layout import py_str
-from .names import prefetch_class_name, snake_case
+from .names import join_class_name, prefetch_class_name, snake_case
 
 if TYPE_CHECKING:
     from .load import LoadedSchema
@@ -124,6 +124,8 @@ class ResolvedColumn:
     help_text: str | None
     #: For foreign keys: the target table as ``(module alias or "", class name)``.
     target: tuple[str, str] | None = None
+    #: For foreign keys to a unique column other than the primary key: its name.
+    target_column: str | None = None
     nullable: bool = False
     #: A ``Secret``: ``select()`` leaves it out unless asked, so its key in
     #: the row type is ``NotRequired``.
@@ -150,6 +152,8 @@ class JoinClass:
     key_type: str
     related_type: str
     columns: list[tuple[str, str]]
+    #: The target column the key holds, ``None`` for the primary key.
+    to: str | None = None
 
 
 @dataclass
@@ -293,41 +297,58 @@ class _Resolver:
                 return name, column
         return "id", None
 
-    def pk_value_type(self, ref: _TableRef) -> str:
-        _, column = self.primary_key(ref)
+    def key_column(self, schema: LoadedSchema, table: str, column: str) -> str | None:
+        """The target column a foreign key names, ``None`` for the primary key."""
+        return self.validated.target_column(schema, table, column)
+
+    def key_value_type(self, ref: _TableRef, to: str | None) -> str:
+        """The value type of a key to ``ref``'s primary key, or to its column ``to``."""
+        if to is None:
+            _, column = self.primary_key(ref)
+        else:
+            column = self.table_spec(ref).columns[to]
         if column is None:
             return "int"
         return _TYPES[column.type][1]
 
-    def joins_needed(self) -> set[tuple[_TableRef, bool]]:
-        """(table, nullable) pairs whose join class some annotation uses.
+    def joins_needed(self) -> set[_JoinKey]:
+        """(table, target column, nullable) triples whose join class some
+        annotation uses.
 
         A foreign key to T gives ``TJoin`` (or ``TNullableJoin`` when the key
-        is nullable); a join class annotates T's own foreign keys with join
-        classes too, nullable when the path so far is.
+        is nullable), one to T's unique column ``email`` ``TByEmailJoin`` (its
+        key type is the column's); a join class annotates T's own foreign keys
+        with join classes too, nullable when the path so far is.
         """
-        todo: list[tuple[_TableRef, bool]] = []
+        todo: list[_JoinKey] = []
         for schema in self.schemas.values():
             for table_name, table in schema.spec.tables.items():
                 for name, column in table.columns.items():
                     if column.type == "foreign_key":
-                        todo.append((self.target(schema, table_name, name), column.null))
-        needed: set[tuple[_TableRef, bool]] = set()
+                        ref = self.target(schema, table_name, name)
+                        to = self.key_column(schema, table_name, name)
+                        todo.append((ref, to, column.null))
+        needed: set[_JoinKey] = set()
         while todo:
             item = todo.pop()
             if item in needed:
                 continue
             needed.add(item)
-            ref, nullable = item
+            ref, _, nullable = item
             schema = self.schemas[ref.module]
             for name, column in self.table_spec(ref).columns.items():
                 if column.type == "foreign_key":
-                    todo.append((self.target(schema, ref.name, name), nullable or column.null))
+                    target = self.target(schema, ref.name, name)
+                    to = self.key_column(schema, ref.name, name)
+                    todo.append((target, to, nullable or column.null))
         return needed
 
 
-def _join_name(table: str, nullable: bool) -> str:
-    return f"{table}NullableJoin" if nullable else f"{table}Join"
+#: A join class: its table, the target column (``None``: the primary key), nullable.
+_JoinKey = tuple[_TableRef, str | None, bool]
+
+
+_join_name = join_class_name
 
 
 def _alias(module: str) -> str:
@@ -364,14 +385,17 @@ class _ModuleResolver:
         target: tuple[str, str] | None = None
         if spec.type == "foreign_key":
             ref = self.build.target(self.schema, table, name)
-            key_type = self.build.pk_value_type(ref)
-            join = self.qualified(ref, _join_name(ref.name, nullable))
+            to = self.build.key_column(self.schema, table, name)
+            key_type = self.build.key_value_type(ref, to)
+            join = self.qualified(ref, _join_name(ref.name, nullable, to))
             runtime_class = join
             annotation = join
             value_type = f"{key_type} | None" if nullable else key_type
             target_class = self.qualified(ref, ref.name)
             init_type = f"{key_type} | {target_class}" + (" | None" if nullable else "")
             arguments.append(f"lambda: {target_class}")
+            if to is not None:
+                arguments.append(f"to={py_str(to)}")
             for option, action in (("on_delete", spec.on_delete), ("on_update", spec.on_update)):
                 if action is not None and action != _ACTION_DEFAULT:
                     arguments.append(f"{option}={py_str(action)}")
@@ -423,6 +447,7 @@ class _ModuleResolver:
             primary_key=spec.primary_key,
             help_text=spec.help_text,
             target=target,
+            target_column=to if spec.type == "foreign_key" else None,
             nullable=nullable,
             secret=spec.type == "secret",
         )
@@ -621,41 +646,47 @@ class _ModuleResolver:
             arguments.append(f"checks={_tuple(checks)}")
         return arguments
 
-    def join_class(self, name: str, nullable: bool) -> JoinClass:
-        """``ManagerJoin``: the columns of ``Manager`` seen through a foreign key."""
+    def join_class(self, name: str, nullable: bool, to: str | None) -> JoinClass:
+        """``ManagerJoin``: the columns of ``Manager`` seen through a foreign key
+        (to its primary key, or to its column ``to``)."""
         ref = _TableRef(self.schema.module, name)
         table = self.table(name, self.build.table_spec(ref))
         columns: list[tuple[str, str]] = []
         for column in table.columns:
             if column.target is not None:
                 alias, target = column.target
-                join = _join_name(target, nullable or column.nullable)
+                join = _join_name(target, nullable or column.nullable, column.target_column)
                 columns.append((column.name, f"{alias}.{join}" if alias else join))
             else:
                 value = column.value_type
                 if nullable and not column.nullable:
                     value = f"{value} | None"
                 columns.append((column.name, f"{column.runtime_class}[{value}]"))
-        key_type = self.build.pk_value_type(ref)
+        key_type = self.build.key_value_type(ref, to)
+        self.note_types(key_type)
         self.runtime.add("ForeignKey")
         return JoinClass(
-            name=_join_name(name, nullable),
+            name=_join_name(name, nullable, to),
             table=name,
             key_type=f"{key_type} | None" if nullable else key_type,
             related_type=f"{name} | None" if nullable else name,
             columns=columns,
+            to=to,
         )
 
-    def resolve(self, needed: set[tuple[_TableRef, bool]]) -> ResolvedModule:
+    def resolve(self, needed: set[_JoinKey]) -> ResolvedModule:
         spec = self.schema.spec
         tables = {name: self.table(name, table) for name, table in spec.tables.items()}
         # Foreign-key order, ties in declaration order: create_tables(*TABLES).
         order = _fk_order(self.build.validated.same_module_dependencies(self.schema))
+        # Per table: the key to its primary key first, then those to its
+        # other columns in declaration order, each non-null then nullable.
         joins = [
-            self.join_class(name, nullable)
-            for name in spec.tables
+            self.join_class(name, nullable, to)
+            for name, table in spec.tables.items()
+            for to in (None, *table.columns)
             for nullable in (False, True)
-            if (_TableRef(self.schema.module, name), nullable) in needed
+            if (_TableRef(self.schema.module, name), to, nullable) in needed
         ]
         enums = [
             (

@@ -22,6 +22,7 @@ from generator.names import (
     RESERVED_COLUMN_NAMES,
     RESERVED_MODULE_NAMES,
     identifier_problem,
+    join_class_name,
     prefetch_class_name,
     snake_case,
     sql_name_problem,
@@ -55,7 +56,7 @@ def validate(
         return sorted(errors, key=SchemaError.sort_key)
     # The order checks need every reference resolved, so they run on a build
     # that passed all the others.
-    build = ValidatedBuild(tuple(files), dict(catalog.found))
+    build = ValidatedBuild(tuple(files), dict(catalog.found), dict(catalog.key_columns))
     errors = _cycle_errors(build)
     return sorted(errors, key=SchemaError.sort_key) if errors else build
 
@@ -285,6 +286,19 @@ class _FileChecker(Checker):
                         generated[prefetch_class_name(table, column)] = (
                             f"prefetch row class of {column!r}"
                         )
+                    # A unique column may be a foreign key's target: its join
+                    # classes are reserved whether or not a key uses them.
+                    alone = (
+                        c.unique
+                        or [column] in spec.unique
+                        or any(i.unique and i.columns == [column] for i in spec.indexes)
+                    )
+                    if alone and not c.primary_key and identifier_problem(column) is None:
+                        for nullable in (False, True):
+                            kind = "nullable join class" if nullable else "join class"
+                            generated[join_class_name(table, nullable, column)] = (
+                                f"{kind} of keys to {column!r}"
+                            )
                 for name, description in generated.items():
                     origin = _Origin(
                         f"the {description} generated for table {table!r}",

@@ -296,11 +296,15 @@ class Alter(Query[None]):
             tables = {name: table}
             for column in table.columns:
                 ref = column.references
-                if ref is not None and ref.table not in tables:
+                if ref is not None and ref.table != name:
                     # Only looked up (an operation checks that a key's target
-                    # exists): the key the foreign key points at will do.
-                    key = state.Column(ref.column, state.Type("Integer"), primary_key=True)
-                    tables[ref.table] = state.Table(ref.table, (key,))
+                    # exists): the columns the foreign keys point at will do.
+                    stub = tables.get(ref.table, state.Table(ref.table, ()))
+                    if not stub.has_column(ref.column):
+                        first = not stub.columns
+                        key = state.Column(ref.column, state.Type("Integer"), primary_key=first)
+                        stub = replace(stub, columns=(*stub.columns, key))
+                    tables[ref.table] = stub
             before = self._with_targets(state.Schema(tuple(tables.values())))
             steps = self._plan(compiler, before)
             lost = [note.what for note in read.notes if note.index is None]

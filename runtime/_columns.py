@@ -1267,8 +1267,11 @@ class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
     """A foreign key whose value type is ``K`` and whose related row is ``R``.
 
     ``R`` is ``Manager`` or ``Manager | None`` (a nullable key): it is what
-    ``get_related`` gives. Generated code subclasses this once per target
-    table (``ManagerJoin`` / ``ManagerNullableJoin``) and annotates the
+    ``get_related`` gives. The key holds the target's primary key, or with
+    ``to`` another column of the target that is unique (``to="email"``: the
+    key stores an email, and joins match it). Generated code subclasses this
+    once per target table and column (``ManagerJoin`` /
+    ``ManagerNullableJoin``, ``CustomerByEmailJoin``) and annotates the
     target's columns on the subclass, so ``Band.manager.name`` is typed; at
     run time those attributes are made on first access, bound to the join path.
     """
@@ -1277,12 +1280,17 @@ class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
         self,
         references: Callable[[], type[Table[Any]]],
         *,
+        to: str | None = None,
         on_delete: OnDelete = "cascade",
         on_update: OnUpdate = "cascade",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._references = references
+        # The target column's attribute name (``None``: its primary key).
+        # Private: a public attribute would hide a target column named ``to``
+        # from join paths (``Message.sender.to``).
+        self._to = to
         self.on_delete = on_delete
         self.on_update = on_update
 
@@ -1290,35 +1298,43 @@ class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
         """The referenced table."""
         return self._references()
 
-    def _target_pk(self) -> Column[Any]:
-        return self._references()._meta.primary_key
+    def _target_key(self) -> Column[Any]:
+        """The target's column whose values this key holds (its primary key
+        unless ``to`` names another)."""
+        target = self._references()
+        if self._to is None:
+            return target._meta.primary_key
+        column = target._meta.column_map.get(self._to)
+        if column is None:
+            raise TypeError(f"{self._label()}: {target.__name__} has no column {self._to!r}")
+        return column
 
     def _check(self, value: object) -> Any:
         if isinstance(value, TableRole):
-            # Passing the related row itself stores its primary key.
-            pk = self._target_pk()._meta.name
-            value = value.__dict__.get(pk)
+            # Passing the related row itself stores its key (its primary
+            # key, or the column named by ``to``).
+            value = value.__dict__.get(self._target_key()._meta.name)
             if value is None:
                 raise ValueError(f"{self._label()}: the related row has not been saved")
         if value is None:
             return super()._check(value)
         try:
-            return self._target_pk()._check(value)
+            return self._target_key()._check(value)
         except (TypeError, ValueError) as error:
             # Name this column, not only the target's key.
             raise type(error)(f"{self._label()}: {error}") from None
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
-        return self._target_pk()._to_db(value, dialect)
+        return self._target_key()._to_db(value, dialect)
 
     def _from_db(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        return self._target_pk()._from_db(dialect)
+        return self._target_key()._from_db(dialect)
 
     def _zero(self) -> object:
         return None
 
     def _ddl_type(self, dialect: Dialect) -> str:
-        pk = self._target_pk()
+        pk = self._target_key()
         if isinstance(pk, BigSerial):
             return "BIGINT"
         if isinstance(pk, Serial):
@@ -1336,7 +1352,7 @@ class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
         quote = dialect.quote
         return (
             f" REFERENCES {quote(target._meta.tablename)}"
-            f" ({quote(target._meta.primary_key._meta.db_name)})"
+            f" ({quote(self._target_key()._meta.db_name)})"
             f" ON DELETE {_ACTIONS[self.on_delete]} ON UPDATE {_ACTIONS[self.on_update]}"
         )
 

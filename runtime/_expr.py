@@ -62,7 +62,7 @@ def kind_of(column: object) -> Kind | None:
     # The operator classes below are the bases of exactly the number columns
     # (``_IntegerColumn``, ``Numeric``, ``Real``), so they tell the kind.
     if isinstance(column, ForeignKeyRole):
-        column = column._target_pk()
+        column = column._target_key()
     if isinstance(column, IntegerOps):
         return "integer"
     if isinstance(column, NumericOps):

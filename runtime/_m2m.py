@@ -190,9 +190,9 @@ class M2MSelect(Column[V]):
             f" FROM {quote(through._meta.tablename)} AS {link}"
             f" JOIN {quote(target._meta.tablename)} AS {other}"
             f" ON {link}.{quote(far._meta.db_name)}"
-            f" = {other}.{quote(target._meta.primary_key._meta.db_name)}"
+            f" = {other}.{quote(far._target_key()._meta.db_name)}"
             f" WHERE {link}.{quote(near._meta.db_name)}"
-            f" = {quote(root)}.{quote(owner._meta.primary_key._meta.db_name)}"
+            f" = {quote(root)}.{quote(near._target_key()._meta.db_name)}"
             f" ORDER BY {link}.{quote(through._meta.primary_key._meta.db_name)}"
         )
         if c.dialect.native_arrays:
@@ -271,10 +271,12 @@ def _from_hex(value: Any) -> Any:
 
 
 def _check_owner(row: Table[Any], m2m: M2M[Any, Any, Any], action: str) -> Any:
-    """The primary key of ``row``, which must be a saved row of ``m2m``'s owner."""
+    """The key of ``row`` its links hold (its primary key, unless the joining
+    table's key names another column); ``row`` must be a saved row of
+    ``m2m``'s owner."""
     if not isinstance(m2m, M2M) or type(row) is not m2m.owner:
         raise ValueError(f"{action}() takes an M2M of {type(row).__name__}; got {m2m!r}")
-    pk = row.__dict__.get(row._meta.primary_key._meta.name)
+    pk = row.__dict__.get(m2m.keys()[0]._target_key()._meta.name)
     if pk is None or not row.__dict__.get("_saved"):
         raise ValueError(f"{action}(): {row!r} has not been saved")
     return pk
@@ -318,7 +320,7 @@ class M2MAddRelated(Query[None]):
     def _links(self) -> list[Table[Any]]:
         near, far = self._m2m.keys()
         through = self._table
-        target_pk = self._m2m.target()._meta.primary_key._meta.name
+        target_pk = far._target_key()._meta.name
         return [
             through(
                 **self._extra,
@@ -370,7 +372,7 @@ class M2MGetRelated(Query[list[TargetT]], Generic[TargetT]):
         name = quote(target._meta.tablename)
         columns = ", ".join(f"{name}.{quote(col._meta.db_name)}" for col in target._meta.columns)
         link = quote(f"{target._meta.tablename}${m2m.name}$through")
-        owner_pk = c.param(m2m.owner._meta.primary_key._to_db(self._owner_pk, dialect))
+        owner_pk = c.param(near._target_key()._to_db(self._owner_pk, dialect))
         sql = (
             f"SELECT {columns} FROM {name} JOIN"
             f' (SELECT {quote(far._meta.db_name)} AS "key",'
@@ -378,7 +380,7 @@ class M2MGetRelated(Query[list[TargetT]], Generic[TargetT]):
             f" FROM {quote(through._meta.tablename)}"
             f" WHERE {quote(near._meta.db_name)} = {owner_pk}"
             f" GROUP BY {quote(far._meta.db_name)}) AS {link}"
-            f' ON {link}."key" = {name}.{quote(target._meta.primary_key._meta.db_name)}'
+            f' ON {link}."key" = {name}.{quote(far._target_key()._meta.db_name)}'
             f' ORDER BY {link}."first"'
         )
         return sql, c.params
@@ -399,7 +401,7 @@ class M2MRemoveRelated(Query[None]):
         self._owner_pk = _check_owner(row, m2m, "remove_m2m")
         _check_rows(rows, m2m, "remove_m2m")
         self._table = m2m.through()
-        target_pk = m2m.target()._meta.primary_key._meta.name
+        target_pk = m2m.keys()[1]._target_key()._meta.name
         # Unsaved rows have no link to remove (like Piccolo, they are skipped).
         self._keys = [key for row in rows if (key := row.__dict__.get(target_pk)) is not None]
         self._m2m = m2m

@@ -113,7 +113,7 @@ class Objects(_Ordered[list[TableT]], Generic[TableT]):
         for fk in self._prefetch:
             target = fk.target()
             columns = target._meta.columns
-            key = start + columns.index(target._meta.primary_key)
+            key = start + columns.index(fk._target_key())
             end = start + len(columns)
             parts.append((fk._meta.name, target, _table_load(target, dialect), start, end, key))
             start = end
@@ -303,9 +303,12 @@ def reverse(
             f"get_reverse({table.__name__}) needs exactly one foreign key of"
             f" {table.__name__} to {here.__name__} (found {found}); pass one"
         )
-    pk = row.__dict__.get(here._meta.primary_key._meta.name)
+    # The value the key holds: the primary key, or its unique column (``to``).
+    held = keys[0]._target_key()
+    pk = row.__dict__.get(held._meta.name)
     if pk is None:
-        raise ValueError(f"{row!r} has no primary key value: it was never saved")
+        what = "primary key" if held._meta.primary_key else held._meta.name
+        raise ValueError(f"{row!r} has no {what} value: it was never saved")
     return Objects(table).where(Compare(keys[0], "=", pk))
 
 
@@ -377,7 +380,7 @@ class Related(Query[R]):
 
     def _objects(self) -> First[Any]:
         target = self._table
-        return target.objects().get(Compare(target._meta.primary_key, "=", self._value))
+        return target.objects().get(Compare(self._fk._target_key(), "=", self._value))
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
         return self._objects()._sql(dialect)

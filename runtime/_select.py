@@ -411,8 +411,7 @@ def _nest(
         if path in prefixes:
             # A foreign key selected along with columns reached through it:
             # its value goes into the nested dict, as the target's key.
-            target = column.target() if isinstance(column, ForeignKey) else None
-            pk = target._meta.primary_key._meta.name if target is not None else "id"
+            pk = column._target_key()._meta.name if isinstance(column, ForeignKey) else "id"
             path = (*path, pk)
         places.append((key, path))
     if all(len(path) == 1 for _, path in places):

@@ -141,7 +141,7 @@ class Compiler:
                 text = entry[1]
             else:
                 target = fk.target()
-                pk = target._meta.primary_key._meta.db_name
+                pk = fk._target_key()._meta.db_name
                 text = (
                     f" LEFT JOIN {quote(target._meta.tablename)} AS {quote(alias)}"
                     f" ON {quote(parent)}.{quote(fk._meta.db_name)}"

@@ -502,8 +502,8 @@ class Table(TableRole, Generic[RowT]):
         for column in columns or self._meta.columns:
             name = column._meta.name
             value = values.get(name)
-            if isinstance(value, Table):
-                value = value.__dict__.get(value._meta.primary_key._meta.name)
+            if isinstance(value, Table) and isinstance(column, ForeignKey):
+                value = value.__dict__.get(column._target_key()._meta.name)
             result[name] = value
         return result
 

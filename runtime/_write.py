@@ -326,7 +326,7 @@ def _encoder(column: Column[Any], dialect: Dialect) -> Callable[[Any], object] |
         if type(column)._to_db is ForeignKey._to_db:
             # ForeignKey._to_db is the target key's: bind that once (the
             # target is resolved once per statement, not per value).
-            to_db = column._target_pk()._to_db
+            to_db = column._target_key()._to_db
 
         def encode(value: Any) -> object:
             # A related row (a prefetched one) stands for its key.

@@ -135,7 +135,7 @@ class _Column:
     unique: bool = False
     index: bool = False
     target: _Table | None = None
-    #: The column of ``target`` referenced (its primary key).
+    #: The column of ``target`` referenced (its primary key, or a unique column).
     target_column: str = "id"
     on_delete: Action = "cascade"
     on_update: Action = "cascade"
@@ -380,7 +380,16 @@ _Edit = Callable[[random.Random, _Model], str | None]
 def _some_column(
     rng: random.Random, model: _Model, accept: Callable[[_Column], bool]
 ) -> tuple[_Table, _Column] | None:
-    found = [(t, c) for t in model.tables for c in t.columns if not c.primary_key and accept(c)]
+    # A column a foreign key points at (a primary key, or a unique column
+    # such as shop's customer.email) is left alone: its edits would need the
+    # keys' edits with it.
+    held = {(id(c.target), c.target_column) for t in model.tables for c in t.columns if c.target}
+    found = [
+        (t, c)
+        for t in model.tables
+        for c in t.columns
+        if not c.primary_key and (id(t), c.name) not in held and accept(c)
+    ]
     return rng.choice(found) if found else None
 
 
@@ -534,6 +543,9 @@ def _retarget(rng: random.Random, model: _Model) -> str | None:
     if not targets:
         return None
     column.target = rng.choice(targets)
+    key = _key_type(column.target)
+    assert key is not None
+    column.target_column = key[1]
     return f"{table.name}.{column.name} references {column.target.name}"
 
 

@@ -428,7 +428,7 @@ class Schema:
 def _type_of(column: _RuntimeColumn[Any]) -> Type:
     """The state type of a runtime column (a foreign key: its target key's value type)."""
     if isinstance(column, _RuntimeFK):
-        key = column._target_pk()
+        key = column._target_key()
         if isinstance(key, _BigSerial):
             return Type("BigInt")
         if isinstance(key, _Serial):
@@ -471,7 +471,7 @@ def column_of(column: _RuntimeColumn[Any]) -> Column:
         target = column.target()
         references = ForeignKey(
             table=target._meta.tablename,
-            column=target._meta.primary_key._meta.db_name,
+            column=column._target_key()._meta.db_name,
             on_delete=column.on_delete,
             on_update=column.on_update,
         )

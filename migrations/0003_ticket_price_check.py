@@ -10,8 +10,8 @@ from runtime.migrations import AddCheck, Check, Migration
 #   data check ticket.ticket_price_check:
 #     a new check constraint fails if a row of the table does not pass it (price >= 0)
 migration = Migration(
-    id="0002_ticket_price_check",
-    parent="0001_initial",
+    id="0003_ticket_price_check",
+    parent="0002_customer_orders",
     operations=[
         AddCheck(table="ticket", check=Check("ticket_price_check", "price >= 0")),
     ],

@@ -72,7 +72,7 @@ def test_forwards_status_backwards(
 
     assert main(["migrations", "forwards", "0001", *common]) == 0
     err = capsys.readouterr().err
-    assert "applying 0001_step1 (1 operations)" in err
+    assert "applying 0001_step1 (1 operation)" in err
     assert "  create table band (" in err and "applied 0001_step1 in " in err
     assert main(["migrations", "status", *common]) == 0
     lines = capsys.readouterr().out.splitlines()

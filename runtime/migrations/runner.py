@@ -315,7 +315,7 @@ class Runner:
     async def _apply_unguarded(self, migration: Migration, before: Schema, *, fake: bool) -> bool:
         ops = flatten(migration.operations)
         verb = "faking" if fake else "applying"
-        announce = f"{verb} {migration.id} ({len(ops)} operations)"
+        announce = f"{verb} {migration.id} ({_operations(len(ops))})"
         started = time.perf_counter()
         if not migration.atomic and not fake:
             self.progress(announce + ", outside a transaction")
@@ -428,7 +428,7 @@ class Runner:
         self, migration: Migration, inverses: list[tuple[Operation, Schema]], *, fake: bool
     ) -> bool:
         verb = "faking revert of" if fake else "reverting"
-        announce = f"{verb} {migration.id} ({len(inverses)} operations)"
+        announce = f"{verb} {migration.id} ({_operations(len(inverses))})"
         started = time.perf_counter()
         rows = [migration.id, *migration.replaces]
         if not migration.atomic and not fake:
@@ -514,6 +514,10 @@ def inverses(migration: Migration, before: Schema) -> list[tuple[Operation, Sche
             result.append((step, state))
             state = step.apply(state)
     return result
+
+
+def _operations(count: int) -> str:
+    return f"{count} operation{'' if count == 1 else 's'}"
 
 
 def _seconds(started: float) -> str:

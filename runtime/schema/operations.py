@@ -372,15 +372,10 @@ class DropIndex(Operation):
     concurrently: bool = False
 
     def apply(self, schema: Schema) -> Schema:
-        table = schema.table(self.table)
-        if not any(i.name == self.name for i in table.indexes):
-            raise SchemaStateError(f"table {self.table!r} has no index {self.name!r}")
-        return schema.put(
-            replace(table, indexes=tuple(i for i in table.indexes if i.name != self.name))
-        )
+        return _drop_named(schema, self.table, "indexes", self.name, "index")
 
     def inverse(self, before: Schema) -> Operation:
-        index = next(i for i in before.table(self.table).indexes if i.name == self.name)
+        index = _named(before, self.table, "indexes", self.name, "index")
         return AddIndex(self.table, index, concurrently=self.concurrently)
 
     def describe(self) -> str:
@@ -414,16 +409,10 @@ class DropUnique(Operation):
     name: str
 
     def apply(self, schema: Schema) -> Schema:
-        table = schema.table(self.table)
-        if not any(u.name == self.name for u in table.unique):
-            raise SchemaStateError(f"table {self.table!r} has no unique constraint {self.name!r}")
-        return schema.put(
-            replace(table, unique=tuple(u for u in table.unique if u.name != self.name))
-        )
+        return _drop_named(schema, self.table, "unique", self.name, "unique constraint")
 
     def inverse(self, before: Schema) -> Operation:
-        unique = next(u for u in before.table(self.table).unique if u.name == self.name)
-        return AddUnique(self.table, unique)
+        return AddUnique(self.table, _named(before, self.table, "unique", self.name, "unique"))
 
     def describe(self) -> str:
         return f"drop unique {self.name} on {self.table}"
@@ -461,16 +450,10 @@ class DropCheck(Operation):
     name: str
 
     def apply(self, schema: Schema) -> Schema:
-        table = schema.table(self.table)
-        if not any(c.name == self.name for c in table.checks):
-            raise SchemaStateError(f"table {self.table!r} has no check {self.name!r}")
-        return schema.put(
-            replace(table, checks=tuple(c for c in table.checks if c.name != self.name))
-        )
+        return _drop_named(schema, self.table, "checks", self.name, "check")
 
     def inverse(self, before: Schema) -> Operation:
-        check = next(c for c in before.table(self.table).checks if c.name == self.name)
-        return AddCheck(self.table, check)
+        return AddCheck(self.table, _named(before, self.table, "checks", self.name, "check"))
 
     def describe(self) -> str:
         return f"drop check {self.name} on {self.table}"
@@ -618,6 +601,23 @@ def _check_targets(schema: Schema, table: Table) -> None:
                 f"{table.name}.{column.name} references a missing table {ref.table!r}"
             )
         schema.table(ref.table).column(ref.column)
+
+
+def _named(schema: Schema, table: str, field: str, name: str, what: str) -> Any:
+    """The index, unique constraint or check ``name`` of ``table`` (``field``:
+    ``"indexes"``, ``"unique"`` or ``"checks"``)."""
+    for item in getattr(schema.table(table), field):
+        if item.name == name:
+            return item
+    raise SchemaStateError(f"table {table!r} has no {what} {name!r}")
+
+
+def _drop_named(schema: Schema, table: str, field: str, name: str, what: str) -> Schema:
+    """``schema`` without the index, unique constraint or check ``name`` of ``table``."""
+    _named(schema, table, field, name, what)
+    found = schema.table(table)
+    kept: dict[str, Any] = {field: tuple(i for i in getattr(found, field) if i.name != name)}
+    return schema.put(replace(found, **kept))
 
 
 def _check_free_name(schema: Schema, name: str) -> None:

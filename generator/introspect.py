@@ -186,16 +186,24 @@ class Introspection:
 # -- names -----------------------------------------------------------------------
 
 
+def _words(name: str) -> str:
+    """``name`` with each run of characters no Python name holds (spaces,
+    quotes, punctuation) made one underscore: ``Invoice Line`` ->
+    ``Invoice_Line``, ``Odd "Name"`` -> ``Odd_Name``."""
+    return re.sub(r"\W+", "_", name).strip("_")
+
+
 def class_name(table: str) -> str:
     """The class name of a table: CamelCase (``invoice_line`` -> ``InvoiceLine``;
-    ``InvoiceLine`` stays)."""
-    parts = [p for p in table.split("_") if p]
-    return "".join(p[:1].upper() + p[1:] for p in parts)
+    ``InvoiceLine`` stays; ``Invoice Line`` -> ``InvoiceLine``)."""
+    parts = [p for p in _words(table).split("_") if p]
+    return "".join(p[:1].upper() + p[1:] for p in parts) or "T"
 
 
 def _attribute_name(column: str) -> str:
-    """The attribute of a column: snake_case (``CustomerId`` -> ``customer_id``)."""
-    return snake_case(column)
+    """The attribute of a column: snake_case (``CustomerId`` -> ``customer_id``,
+    ``Line No`` -> ``line_no``)."""
+    return re.sub("_+", "_", snake_case(_words(column))) or "c"
 
 
 def _python_problem(name: str) -> str | None:

@@ -12,7 +12,7 @@ from typing import Final
 
 # The database naming rules are the runtime's: the generator checks the
 # names the runtime will create.
-from runtime._naming import MAX_NAME_BYTES, PLAIN_NAME, snake_case
+from runtime._naming import MAX_NAME_BYTES, fits, snake_case
 
 __all__ = [
     "GENERATED_SUFFIXES",
@@ -130,19 +130,21 @@ def identifier_problem(name: str) -> str | None:
 def sql_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a table or column name in SQL, or ``None``.
 
-    Names are always quoted, so this is about portability and surprise, not
-    injection: plain ASCII words only, within PostgreSQL's length limit, and
-    not in SQLite's reserved ``sqlite_`` namespace.
+    Names are always quoted (``"Invoice Line"``, ``"it""s"``), so any
+    text is a name, as existing databases have them: what is refused is what
+    no database keeps as it was written. Empty names, NUL characters (neither
+    engine can hold one), names longer than PostgreSQL's limit (63 bytes of
+    UTF-8; it would truncate them silently), and SQLite's reserved ``sqlite_``
+    namespace.
     """
-    if not PLAIN_NAME.fullmatch(name):
+    if not name:
+        return "the name is empty"
+    if "\x00" in name:
+        return f"{name!r} holds a NUL character, which no database keeps in a name"
+    if not fits(name):
         return (
-            f"{name!r} is not a valid database name "
-            "(use ASCII letters, digits and underscores, not starting with a digit)"
-        )
-    if len(name) > MAX_SQL_IDENTIFIER:
-        return (
-            f"{name!r} is {len(name)} characters long; PostgreSQL truncates names "
-            f"longer than {MAX_SQL_IDENTIFIER}"
+            f"{name!r} is {len(name.encode())} bytes long; PostgreSQL truncates names "
+            f"longer than {MAX_SQL_IDENTIFIER} bytes"
         )
     if name.lower().startswith("sqlite_"):
         return f"{name!r} starts with 'sqlite_', which SQLite reserves for itself"

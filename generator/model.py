@@ -219,8 +219,18 @@ class TableSpec(BaseModel):
     columns: dict[str, ColumnSpec] = Field(
         description=(
             "Columns by attribute name, in declaration order. An implicit 'id: serial' "
-            "primary key is added unless a column says primary_key: true."
+            "primary key is added unless a column says primary_key: true or the table "
+            "has a primary_key list."
         )
+    )
+    primary_key: list[str] | None = Field(
+        default=None,
+        description=(
+            "A composite primary key: two or more columns by attribute name, in key "
+            "order, e.g. [playlist, track]. The table then has no implicit 'id'; the key "
+            "columns are not null, and required by the constructor unless they have a "
+            "default."
+        ),
     )
     indexes: list[IndexSpec] = Field(
         default_factory=list,
@@ -245,6 +255,14 @@ class TableSpec(BaseModel):
             "e.g. {positive_price: 'price >= 0'}."
         ),
     )
+
+
+    def declares_key(self) -> bool:
+        """Whether the table declares its primary key (a column's ``primary_key:
+        true`` or a table-level ``primary_key`` list): then it has no implicit ``id``."""
+        return self.primary_key is not None or any(
+            column.primary_key for column in self.columns.values()
+        )
 
 
 class SchemaFile(BaseModel):

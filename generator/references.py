@@ -134,6 +134,14 @@ class Catalog:
         if not isinstance(found, TableRef):
             return found
         if column is None:
+            composite = found.spec.primary_key
+            if composite is not None and not found.schema.is_incomplete(("tables", found.name)):
+                return (
+                    f"table {found.name!r} has a composite primary key ({', '.join(composite)});"
+                    " a foreign key column points at one column: name a unique column"
+                    f" ('{found.name}.column'), or declare a foreign key over several columns"
+                    " in the table's foreign_keys"
+                )
             return found, None
         return self._key_column(found, column, reference)
 

@@ -436,6 +436,9 @@ class _ModuleResolver:
             arguments.append(f"db_column_name={py_str(spec.db_column_name)}")
         if spec.help_text:
             arguments.append(f"help_text={py_str(spec.help_text)}")
+        # A column of a composite key: required like a key column (the
+        # runtime's ``Table`` marks it so), and not an ``update()`` keyword.
+        in_key = name in (self.schema.spec.tables[table].primary_key or ())
         return ResolvedColumn(
             name=name,
             runtime_class=runtime_class,
@@ -443,8 +446,8 @@ class _ModuleResolver:
             annotation=annotation,
             arguments=arguments,
             init_type=init_type,
-            required=_required(spec),
-            primary_key=spec.primary_key,
+            required=_required(spec) or (in_key and "default" not in spec.model_fields_set),
+            primary_key=spec.primary_key or in_key,
             help_text=spec.help_text,
             target=target,
             target_column=to if spec.type == "foreign_key" else None,
@@ -502,7 +505,7 @@ class _ModuleResolver:
 
     def _table(self, name: str, spec: TableSpec) -> ResolvedTable:
         columns: list[ResolvedColumn] = []
-        if not any(c.primary_key for c in spec.columns.values()):
+        if not spec.declares_key():
             self.runtime.add("Serial")
             columns.append(
                 ResolvedColumn(
@@ -626,6 +629,8 @@ class _ModuleResolver:
         """``indexes=``, ``unique=`` and ``checks=`` of the class statement, when the
         table has them."""
         arguments: list[str] = []
+        if spec.primary_key is not None:
+            arguments.append(f"primary_key={_tuple([py_str(c) for c in spec.primary_key])}")
         if spec.indexes:
             self.runtime.add("Index")
             indexes = []

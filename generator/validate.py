@@ -412,6 +412,9 @@ class _FileChecker(Checker):
     def check_primary_key(self, table_name: str, table: TableSpec) -> None:
         columns_path: NodePath = ("tables", table_name, "columns")
         keys = [(name, column) for name, column in table.columns.items() if column.primary_key]
+        if table.primary_key is not None:
+            self.check_composite_key(table_name, table, [name for name, _ in keys])
+            return
         if not keys and "id" in table.columns:
             self.error(
                 (*columns_path, "id"),
@@ -434,11 +437,53 @@ class _FileChecker(Checker):
                     (*columns_path, name, "null"), "a primary key cannot be null", at_key=True
                 )
 
+    def check_composite_key(self, table_name: str, table: TableSpec, marked: list[str]) -> None:
+        """A table-level ``primary_key: [a, b]``: two or more distinct, non-null
+        columns of key types (or foreign keys), and no column key beside it."""
+        path: NodePath = ("tables", table_name, "primary_key")
+        assert table.primary_key is not None
+        for name in marked:
+            self.error(
+                ("tables", table_name, "columns", name, "primary_key"),
+                f"column {name!r} says primary_key: true and the table has a primary_key list;"
+                f" add {name!r} to the list and remove its primary_key: true",
+            )
+        listed = table.primary_key
+        if len(listed) < 2:
+            hint = f"; write primary_key: true on column {listed[0]!r}" if listed else ""
+            self.error(path, f"a composite primary key names two or more columns{hint}")
+        known = [name for name, column in table.columns.items() if column.type != "m2m"]
+        allowed = (*PRIMARY_KEY_TYPES, "foreign_key")
+        for position, name in enumerate(listed):
+            where: NodePath = (*path, position)
+            column = table.columns.get(name)
+            if listed.index(name) != position:
+                self.error(where, f"column {name!r} is listed twice in the primary key")
+            elif column is None:
+                message = f"unknown column {name!r} of table {table_name!r} in the primary key"
+                hint = suggest(name, known)
+                self.error(
+                    where,
+                    f"{message} - {hint}" if hint else f"{message}; its columns: {', '.join(known)}",
+                )
+            elif column.type not in allowed:
+                self.error(
+                    where,
+                    f"column {name!r} of type {column.type} cannot be part of a primary key"
+                    f" (types: {join_words(allowed, 'or')})",
+                )
+            elif column.null:
+                self.error(
+                    ("tables", table_name, "columns", name, "null"),
+                    f"column {name!r} is part of the primary key and cannot be null",
+                    at_key=True,
+                )
+
     def check_database_names(self, table_name: str, table: TableSpec) -> None:
         # Compared without case: SQLite treats "Name" and "name" as one column.
         used: dict[str, str] = {}
         if (
-            not any(column.primary_key for column in table.columns.values())
+            not table.declares_key()
             and "id" not in table.columns
         ):
             used["id"] = "the implicit primary key 'id'"
@@ -528,7 +573,7 @@ class _FileChecker(Checker):
             for name, column in table.columns.items()
             if column.type != "m2m"
         ]
-        if not any(column.primary_key for column in table.columns.values()):
+        if not table.declares_key():
             known.insert(0, "id")
         derived = {
             unique_name(tablename, (column.db_column_name or name,))
@@ -579,7 +624,7 @@ class _FileChecker(Checker):
             self.error(path, "needs at least one column, e.g. [warehouse, sku]")
             return ()
         known = [name for name, column in table.columns.items() if column.type != "m2m"]
-        if not any(column.primary_key for column in table.columns.values()):
+        if not table.declares_key():
             known.insert(0, "id")
         ok = True
         for position, name in enumerate(columns):

@@ -313,11 +313,19 @@ def reverse(
 
 
 def _pk_condition(row: Table[Any]) -> Condition:
-    pk = row._meta.primary_key
+    """``key = value`` of ``row``'s primary key: each column of a composite key, ANDed."""
+    meta = row._meta
+    pk = meta.primary_key
     value = row.__dict__.get(pk._meta.name)
     if value is None:
         raise ValueError(f"{row!r} has no primary key value: it was never saved")
-    return Compare(pk, "=", value)
+    condition: Condition = Compare(pk, "=", value)
+    for column in meta.key[1:]:
+        value = row.__dict__.get(column._meta.name)
+        if value is None:
+            raise ValueError(f"{row!r} has no primary key value: it was never saved")
+        condition = And(condition, Compare(column, "=", value))
+    return condition
 
 
 class Save(Query[None]):
@@ -331,10 +339,11 @@ class Save(Query[None]):
         row = self._row
         if not row.__dict__.get("_saved"):
             return _write.Insert(self._table, [row])
+        key = self._table._meta.key
         values = {
             c: row.__dict__[c._meta.name]
             for c in self._table._meta.columns
-            if not c._meta.primary_key and c._meta.name in row.__dict__
+            if all(c is not k for k in key) and c._meta.name in row.__dict__
         }
         if not values:
             # Only a primary key: nothing to write, but say where it is.

@@ -118,12 +118,39 @@ def _straight_init(cls: type[Table[Any]]) -> Any:
     return init
 
 
+def _composite_key(
+    cls: type[Any], columns: list[Column[Any]], primary: list[Column[Any]], names: tuple[str, ...]
+) -> tuple[Column[Any], ...]:
+    """The columns of a composite key given as ``primary_key=("a", "b")`` of the
+    class statement (``()`` without one). Each is required by the constructor
+    unless it has a default: a zero default would repeat from the second row on."""
+    if not names:
+        return ()
+    by_name = {c._meta.name: c for c in columns}
+    missing = [name for name in names if name not in by_name]
+    if missing or len(set(names)) != len(names) or len(names) < 2:
+        raise TypeError(
+            f"{cls.__name__}: primary_key={tuple(names)!r} must name two or more"
+            " different columns of the table"
+        )
+    if primary:
+        raise TypeError(f"{cls.__name__} has a column primary key and primary_key=")
+    key = tuple(by_name[name] for name in names)
+    for column in key:
+        if column._meta.null:
+            raise TypeError(f"{cls.__name__}: key column {column._meta.name!r} is nullable")
+        if column._meta.default is MISSING:
+            column._meta.required = True
+    return key
+
+
 @dataclass(slots=True)
 class TableMeta:
     """What the runtime knows about a table class."""
 
     tablename: str
     columns: list[Column[Any]]
+    #: The key column; of a composite key, its first column (see ``key``).
     primary_key: Column[Any]
     column_map: dict[str, Column[Any]]
     foreign_keys: list[ForeignKey[Any, Any]]
@@ -140,6 +167,9 @@ class TableMeta:
     checks: tuple[Check, ...] = ()
     #: The columns of ``select()`` (every column but the secret ones).
     public: list[Column[Any]] = field(default_factory=list)
+    #: Every column of the primary key, in key order: ``(primary_key,)``, or
+    #: the columns of a composite key (``primary_key=`` of the class statement).
+    key: tuple[Column[Any], ...] = ()
 
 
 class Table(TableRole, Generic[RowT]):
@@ -158,6 +188,7 @@ class Table(TableRole, Generic[RowT]):
         indexes: tuple[Index, ...] = (),
         unique: tuple[tuple[str, ...], ...] = (),
         checks: tuple[Check, ...] = (),
+        primary_key: tuple[str, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
@@ -165,7 +196,10 @@ class Table(TableRole, Generic[RowT]):
         primary = [c for c in columns if c._meta.primary_key]
         if len(primary) > 1:
             raise TypeError(f"{cls.__name__} has more than one primary key")
-        if primary:
+        composite = _composite_key(cls, columns, primary, primary_key)
+        if composite:
+            pk = composite[0]
+        elif primary:
             pk = primary[0]
         else:
             # Like Piccolo: an implicit serial ``id`` unless a column says otherwise.
@@ -186,6 +220,7 @@ class Table(TableRole, Generic[RowT]):
             unique=tuple(tuple(group) for group in unique),
             checks=tuple(checks),
             public=[c for c in columns if not isinstance(c, Secret)],
+            key=composite or (pk,),
         )
         if "__init__" not in cls.__dict__:
             # Made on the first instance: importing 500 tables need not
@@ -228,8 +263,9 @@ class Table(TableRole, Generic[RowT]):
             values["_saved"] = False
 
     def __repr__(self) -> str:
-        pk = self._meta.primary_key._meta.name
-        return f"<{type(self).__name__} {pk}={self.__dict__.get(pk)!r}>"
+        values = self.__dict__
+        shown = " ".join(f"{c._meta.name}={values.get(c._meta.name)!r}" for c in self._meta.key)
+        return f"<{type(self).__name__} {shown}>"
 
     # -- queries on the table -------------------------------------------------
 

@@ -94,9 +94,13 @@ class DbTable:
     indexes: tuple[DbIndex, ...] = ()
     unique: tuple[DbUnique, ...] = ()
     checks: tuple[DbCheck, ...] = ()
+    #: A primary key of several columns, in key order (its columns are not
+    #: ``primary_key``; a one-column key is its column's ``primary_key``).
+    composite_key: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "composite_key", tuple(self.composite_key))
         object.__setattr__(self, "checks", tuple(sorted(self.checks, key=lambda c: c.name)))
         object.__setattr__(
             self, "indexes", tuple(sorted(self.indexes, key=lambda i: (i.name, i.columns)))

@@ -259,12 +259,26 @@ class Table:
     checks: tuple[Check, ...] = ()
     #: The table's name in the previous state, when the schema renames it.
     renamed_from: str | None = field(default=None, compare=False)
+    #: A primary key of several columns (``PRIMARY KEY (a, b)``), in key
+    #: order; its columns have no ``primary_key`` flag. A key of one column
+    #: is that column's ``primary_key``.
+    composite_key: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
         object.__setattr__(self, "indexes", tuple(self.indexes))
         object.__setattr__(self, "unique", tuple(self.unique))
         object.__setattr__(self, "checks", tuple(self.checks))
+        object.__setattr__(self, "composite_key", tuple(self.composite_key))
+        if self.composite_key:
+            if len(self.composite_key) < 2 or len(set(self.composite_key)) != len(
+                self.composite_key
+            ):
+                raise SchemaStateError(
+                    f"the composite key of table {self.name!r} needs two or more columns"
+                )
+            if any(c.primary_key for c in self.columns):
+                raise SchemaStateError(f"table {self.name!r} has two primary keys")
         if len({c.name for c in self.checks}) != len(self.checks):
             raise SchemaStateError(f"table {self.name!r} has two checks of one name")
         seen: set[str] = set()
@@ -279,6 +293,13 @@ class Table:
                     raise SchemaStateError(
                         f"{group.name!r} of table {self.name!r} names no column {name!r}"
                     )
+        for name in self.composite_key:
+            if name not in seen:
+                raise SchemaStateError(
+                    f"the primary key of table {self.name!r} names no column {name!r}"
+                )
+            if self.column(name).null:
+                raise SchemaStateError(f"key column {self.name}.{name} is nullable")
 
     def _compared(self) -> tuple[object, ...]:
         return (
@@ -287,6 +308,7 @@ class Table:
             sorted(self.indexes, key=lambda i: (i.name, i.columns, i.unique)),
             sorted(self.unique, key=lambda u: (u.name, u.columns)),
             sorted(self.checks, key=lambda c: (c.name, c.sql)),
+            self.composite_key,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -317,7 +339,16 @@ class Table:
 
     @property
     def primary_key(self) -> Column | None:
+        """The key column of a single-column key (``None`` for a composite key)."""
         return next((c for c in self.columns if c.primary_key), None)
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        """The primary key's column names, in key order (one or several; ``()``: none)."""
+        if self.composite_key:
+            return self.composite_key
+        key = self.primary_key
+        return () if key is None else (key.name,)
 
     def __repr__(self) -> str:
         # Tuples, as the fields are typed: a migration file holding this
@@ -331,6 +362,8 @@ class Table:
             lines.append(f"    unique={self.unique!r},")
         if self.checks:
             lines.append(f"    checks={self.checks!r},")
+        if self.composite_key:
+            lines.append(f"    composite_key={self.composite_key!r},")
         lines.append(")")
         return "\n".join(lines)
 
@@ -509,6 +542,7 @@ def table_of(table: type[_RuntimeTable[Any]]) -> Table:
         indexes=tuple(indexes),
         unique=tuple(unique),
         checks=tuple(Check(c.name, c.sql) for c in meta.checks),
+        composite_key=db_names(tuple(c._meta.name for c in meta.key)) if len(meta.key) > 1 else (),
     )
 
 

@@ -255,6 +255,8 @@ class Compiler:
         """
         quote = Dialect.quote
         parts = [self.column_sql(table.name, c) for c in table.columns]
+        if table.composite_key:
+            parts.append(self.composite_key_sql(table))
         for group in table.unique:
             listed = ", ".join(quote(c) for c in group.columns)
             parts.append(f"CONSTRAINT {quote(group.name)} UNIQUE ({listed})")
@@ -267,6 +269,12 @@ class Compiler:
         for index in table.indexes:
             statements.append(self.index_sql(table.name, index, guard=guard))
         return statements
+
+    def composite_key_sql(self, table: Table) -> str:
+        """``PRIMARY KEY ("a", "b")``: a composite key, as a table constraint."""
+        listed = ", ".join(Dialect.quote(c) for c in table.composite_key)
+        name = _named(_naming.primary_key_name(table.name), table.name, "pkey")
+        return " ".join([*name, f"PRIMARY KEY ({listed})"])
 
     def check_sql(self, check: Check) -> str:
         """``CONSTRAINT "name" CHECK (expression)``: the expression as the schema wrote it."""
@@ -318,6 +326,7 @@ class Compiler:
             tuple(indexes),
             tuple(unique),
             tuple(DbCheck(c.name, c.sql) for c in table.checks),
+            composite_key=table.composite_key,
         )
 
     def lower(self, schema: Schema) -> DbSchema:

@@ -8,7 +8,7 @@ to column flags, and defaults kept as the SQL text the database holds
 (``SQLDefault``), which the compiler writes back as it is.
 
 What the state cannot hold is told, not guessed: a column type no state
-type writes, or a primary key of several columns, is a ``TableStateError``
+type writes is a ``TableStateError``
 (the table cannot be compiled against); the reader's notes come back with
 the state, and indexes the state would flatten (a partial index read as a
 plain one) are left out of it, so that a SQLite rebuild recreates them from
@@ -128,8 +128,6 @@ def table_state(db: DbTable, dialect: Dialect, notes: tuple[Note, ...] = ()) -> 
     """The state of the read table ``db``; ``notes``: the reader's notes on it
     (the indexes they name stay out of the state)."""
     name = db.name
-    if len([c for c in db.columns if c.primary_key]) > 1:
-        raise TableStateError(f"table {name!r} has a primary key of several columns")
     flattened = {note.index for note in notes if note.index is not None}
     unique_columns: set[str] = set()
     unique: list[Unique] = []
@@ -152,7 +150,9 @@ def table_state(db: DbTable, dialect: Dialect, notes: tuple[Note, ...] = ()) -> 
             indexes.append(Index(index.name, index.columns, unique=index.unique))
     columns = tuple(_column(name, c, dialect, unique_columns, index_columns) for c in db.columns)
     checks = tuple(Check(c.name, c.sql) for c in db.checks)
-    return Table(name, columns, tuple(indexes), tuple(unique), checks)
+    return Table(
+        name, columns, tuple(indexes), tuple(unique), checks, composite_key=db.composite_key
+    )
 
 
 _READERS: Final = {"postgres": postgres.read, "sqlite": sqlite.read}

@@ -435,6 +435,7 @@ class _Table:
     indexes: list[DbIndex]
     unique: list[DbUnique]
     checks: list[DbCheck] = field(default_factory=list)
+    composite_key: tuple[str, ...] = ()
 
 
 async def read(
@@ -467,7 +468,14 @@ async def read(
         if row[0] in tables:
             _index(tables[row[0]], row, notes)
     return [
-        DbTable(t.name, tuple(t.columns), tuple(t.indexes), tuple(t.unique), tuple(t.checks))
+        DbTable(
+            t.name,
+            tuple(t.columns),
+            tuple(t.indexes),
+            tuple(t.unique),
+            tuple(t.checks),
+            composite_key=t.composite_key,
+        )
         for t in tables.values()
     ], notes
 
@@ -517,11 +525,10 @@ def _constraint(table: _Table, row: Sequence[Any], schema: str, notes: list[Note
     ) = row
     if kind == "p":
         if len(columns) > 1:
-            notes.append(
-                Note(table.name, f"primary key {name!r} has several columns ({definition})")
-            )
-        for column in columns:
-            _replace_column(table, column, primary_key=True)
+            # In key order (``conkey``): a table-level key, not a column flag.
+            table.composite_key = tuple(columns)
+        else:
+            _replace_column(table, columns[0], primary_key=True)
     elif kind == "u":
         if "NULLS NOT DISTINCT" in definition:
             notes.append(Note(table.name, f"unique {name!r} is NULLS NOT DISTINCT"))

@@ -149,6 +149,8 @@ class _Table:
     indexes: list[DbIndex] = field(default_factory=list)
     unique: list[DbUnique] = field(default_factory=list)
     checks: list[DbCheck] = field(default_factory=list)
+    #: The primary key's columns by their position in it (``pragma_table_xinfo.pk``).
+    key: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -195,11 +197,14 @@ async def read(
         tables[table].columns.append(
             DbColumn(name, db_type(type_ or ""), bool(notnull or pk), db_default(default), bool(pk))
         )
+        if pk:
+            tables[table].key[pk] = name
     for table in tables.values():
         if re.match(r"\s*CREATE\s+VIRTUAL\b", table.sql, re.IGNORECASE):
             notes.append(Note(table.name, "is a virtual table; read as a plain one"))
-        if len([c for c in table.columns if c.primary_key]) > 1:
-            notes.append(Note(table.name, "the primary key has several columns"))
+        if len(table.key) > 1:
+            # A table-level key, in key order; its columns carry no key flag.
+            table.columns = [replace(c, primary_key=False) for c in table.columns]
         if re.search(r"\bAUTOINCREMENT\b", table.sql, re.IGNORECASE):
             notes.append(Note(table.name, "the key is AUTOINCREMENT (left out)"))
         for name, sql in checks_of(table.sql):
@@ -210,7 +215,14 @@ async def read(
     await _read_indexes(fetch, quoted, database, tables, notes)
     await _read_foreign_keys(fetch, quoted, database, tables, keys, notes)
     return [
-        DbTable(t.name, tuple(t.columns), tuple(t.indexes), tuple(t.unique), tuple(t.checks))
+        DbTable(
+            t.name,
+            tuple(t.columns),
+            tuple(t.indexes),
+            tuple(t.unique),
+            tuple(t.checks),
+            composite_key=tuple(t.key[i] for i in sorted(t.key)) if len(t.key) > 1 else (),
+        )
         for t in tables.values()
     ], notes
 

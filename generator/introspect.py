@@ -145,6 +145,8 @@ class _Column:
     #: A foreign key to a unique column that is not its table's key: that
     #: column's attribute (``references: Customer.email``).
     to: str | None = None
+    #: A column of a composite primary key: required by the build already.
+    in_key: bool = False
 
 
 @dataclass
@@ -476,15 +478,12 @@ class _Builder:
 
     def key(self, table: _Table) -> None:
         keys = [c for c in table.db.columns if c.primary_key]
+        if table.db.composite_key:
+            return  # written as the table's primary_key list
         if not keys:
             table.left_out = f"table {table.db.name!r} has no primary key (left out)"
-        elif len(keys) > 1:
-            listed = ", ".join(c.name for c in keys)
-            table.left_out = (
-                f"table {table.db.name!r} has a composite primary key ({listed}) (left out)"
-            )
         else:
-            key = keys[0]
+            (key,) = keys
             implicit = self.compiler.lower_column(
                 StateColumn("id", Type("Serial"), primary_key=True)
             )
@@ -495,7 +494,7 @@ class _Builder:
         for db in table.db.columns:
             if table.implicit_id and db.name == "id":
                 continue
-            column = _Column(db)
+            column = _Column(db, in_key=db.name in table.db.composite_key)
             table.columns.append(column)
             problem = sql_name_problem(db.name)
             if problem is not None:
@@ -565,7 +564,9 @@ class _Builder:
         """The column's ``default`` (or ``required``), as the database has it."""
         default = _default_of(self.compiler, db, spec, _state_type(spec))
         if default is None:
-            if db.default is None:
+            if db.default is None and column.in_key:
+                pass  # a column of a composite key is required without saying so
+            elif db.default is None:
                 # The build writes no default for a required column.
                 spec["required"] = True
             else:
@@ -837,6 +838,9 @@ def _render(tables: Sequence[_Table], header: Sequence[str]) -> str:
         if snake_case(table.class_name) != table.db.name:
             out.append(f"    tablename: {_scalar(table.db.name)}\n")
         written = [c for c in table.columns if c.spec is not None]
+        if table.db.composite_key:
+            key = [table.attribute(name) for name in table.db.composite_key]
+            out.append(f"    primary_key: {_scalar(key)}\n")
         out.append("    columns:\n" if written else "    columns: {}\n")
         for column in table.columns:
             for text in column.comments:

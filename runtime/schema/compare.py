@@ -95,6 +95,8 @@ class Difference:
             return f"unique constraint {sql} of {self.table}"
         if kind in ("missing_check", "extra_check", "check"):
             return f"check {self.name} of {self.table}"
+        if kind == "primary_key" and not self.name:
+            return f"the primary key of {self.table}"
         return f"column {self.table}.{self.name}"
 
     def __str__(self) -> str:
@@ -194,6 +196,9 @@ def _table(want: DbTable, have: DbTable) -> list[Difference]:
                 for kind in COLUMN_FIELDS
                 if _field(w, kind) != _field(h, kind)
             ]
+    if want.composite_key != have.composite_key:
+        # A composite key is the table's (its columns carry no key flag).
+        out.append(Difference("primary_key", t, "", _key_sql(want), _key_sql(have)))
     out += _groups(t, "index", want.indexes, have.indexes)
     out += _groups(t, "unique", want.unique, have.unique)
     want_checks = {c.name: c for c in want.checks}
@@ -208,6 +213,12 @@ def _table(want: DbTable, have: DbTable) -> list[Difference]:
         elif wc != hc:
             out.append(Difference("check", t, name, _check_sql(wc), _check_sql(hc)))
     return out
+
+
+def _key_sql(table: DbTable) -> str | None:
+    """``PRIMARY KEY (a, b)`` of a table (``None``: it has no key)."""
+    key = table.composite_key or tuple(c.name for c in table.columns if c.primary_key)
+    return f"PRIMARY KEY ({', '.join(key)})" if key else None
 
 
 def _check_sql(check: DbCheck) -> str:

@@ -190,7 +190,7 @@ class DropColumn(Operation):
     def apply(self, schema: Schema) -> Schema:
         table = schema.table(self.table)
         column = table.column(self.name)
-        if column.primary_key:
+        if column.primary_key or self.name in table.composite_key:
             raise SchemaStateError(f"the primary key {self.table}.{self.name} cannot be dropped")
         users = [
             f"{t.name}.{c.name}"
@@ -269,6 +269,7 @@ class RenameColumn(Operation):
             checks=tuple(
                 replace(c, sql=_renamed_sql(c.sql, self.old, self.new)) for c in table.checks
             ),
+            composite_key=swap(table.composite_key),
         )
         return _retarget(schema.put(renamed), self.table, self.old, self.table, self.new)
 
@@ -314,7 +315,8 @@ class AlterColumn(Operation):
         column = table.column(self.name)
         if not self.changes():
             raise SchemaStateError(f"AlterColumn of {self.table}.{self.name} changes nothing")
-        if column.primary_key and any(k != "type" for k in self.changes()):
+        in_key = column.primary_key or self.name in table.composite_key
+        if in_key and any(k not in ("type", "references") for k in self.changes()):
             raise SchemaStateError(
                 f"only the type of the primary key {self.table}.{self.name} can change"
             )

@@ -196,6 +196,28 @@ class IndexSpec(BaseModel):
     )
 
 
+class ForeignKeySpec(BaseModel):
+    """A foreign key over several columns, to a table's composite primary key."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="ForeignKey")
+
+    columns: list[str] = Field(
+        description=(
+            "The columns holding the key by attribute name, in the order of the target's "
+            "primary key, e.g. [playlist_id, track_id]; their types are those of the key."
+        )
+    )
+    references: str = Field(
+        description="The table whose composite primary key it points at ('Table' or 'module.Table')."
+    )
+    on_delete: OnAction = Field(
+        default="cascade", description="Action when the referenced row is deleted."
+    )
+    on_update: OnAction = Field(
+        default="cascade", description="Action when the referenced key changes."
+    )
+
+
 class TableSpec(BaseModel):
     """One table: becomes a ``Table`` subclass named after its key."""
 
@@ -230,6 +252,14 @@ class TableSpec(BaseModel):
             "order, e.g. [playlist, track]. The table then has no implicit 'id'; the key "
             "columns are not null, and required by the constructor unless they have a "
             "default."
+        ),
+    )
+    foreign_keys: dict[str, ForeignKeySpec] = Field(
+        default_factory=dict,
+        description=(
+            "Foreign keys over several columns by attribute name (the table class's "
+            "attribute for get_related), each to a composite primary key, e.g. "
+            "{entry: {columns: [playlist_id, track_id], references: PlaylistTrack}}."
         ),
     )
     indexes: list[IndexSpec] = Field(

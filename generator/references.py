@@ -244,13 +244,23 @@ class ValidatedBuild:
             if not ref.same_table(this)
         )
 
+    def composite_foreign_keys(self, schema: LoadedSchema, table: str) -> list[tuple[str, TableRef]]:
+        """(attribute, target) of each foreign key over several columns of ``table``."""
+        return [
+            (name, self.target(schema, table, name))
+            for name in schema.spec.tables[table].foreign_keys
+        ]
+
     def same_module_dependencies(self, schema: LoadedSchema) -> dict[str, list[str]]:
         """Table -> the other tables of its module its foreign keys point at,
         in declaration order: what ``create_tables(*TABLES)`` must create first."""
         return {
             name: [
                 ref.name
-                for _column, ref in self.foreign_keys(schema, name)
+                for _column, ref in [
+                    *self.foreign_keys(schema, name),
+                    *self.composite_foreign_keys(schema, name),
+                ]
                 if ref.schema.module == schema.module and ref.name != name
             ]
             for name in schema.spec.tables
@@ -268,6 +278,8 @@ class ValidatedBuild:
                 elif column.type == "m2m":
                     modules.add(self.target(schema, table, name).schema.module)
                     modules.add(self.m2m_target(schema, table, name).schema.module)
+            for _name, ref in self.composite_foreign_keys(schema, table):
+                modules.add(ref.schema.module)
         modules.discard(schema.module)
         return sorted(modules)
 

@@ -92,7 +92,8 @@ MODULE_IMPORTS: dict[str, str] = {
                 *_ALWAYS_IMPORTED,
                 *(runtime_class for runtime_class, _ in _TYPES.values()),
                 *_DYNAMIC_DEFAULTS.values(),
-                *("Array", "Check", "ForeignKey", "Index", "M2M", "Serial"),
+                *("Array", "Check", "CompositeForeignKey", "ForeignKey", "Index", "M2M"),
+                "Serial",
             }
         )
     },
@@ -173,6 +174,22 @@ class ResolvedM2M:
 
 
 @dataclass
+class ResolvedCompositeForeignKey:
+    """A foreign key over several columns as the generated table class declares it."""
+
+    name: str
+    #: ``CompositeForeignKey[PlaylistTrack]`` (``| None`` inside when a column is nullable).
+    annotation: str
+    #: Constructor arguments, rendered (the columns, ``lambda: PlaylistTrack``, actions).
+    arguments: list[str]
+    help_text: str | None = None
+
+    @property
+    def runtime_class(self) -> str:
+        return "CompositeForeignKey"
+
+
+@dataclass
 class PrefetchClass:
     """A checker-only subclass of a table typing what ``objects(fk, ...)`` loads:
     the prefetched foreign keys hold related rows instead of keys."""
@@ -200,15 +217,18 @@ class ResolvedTable:
     #: row class).
     objects_overloads: list[tuple[list[str], str]] = field(default_factory=list)
     prefetch_classes: list[PrefetchClass] = field(default_factory=list)
+    #: Foreign keys over several columns: no database column of their own.
+    composite_foreign_keys: list[ResolvedCompositeForeignKey] = field(default_factory=list)
 
     @property
     def row_name(self) -> str:
         return f"{self.name}Row"
 
     @property
-    def attributes(self) -> list[ResolvedColumn | ResolvedM2M]:
-        """The class attributes: the columns, then the many-to-many relationships."""
-        return [*self.columns, *self.m2m]
+    def attributes(self) -> list[ResolvedColumn | ResolvedM2M | ResolvedCompositeForeignKey]:
+        """The class attributes: the columns, the many-to-many relationships, then
+        the foreign keys over several columns."""
+        return [*self.columns, *self.m2m, *self.composite_foreign_keys]
 
     @property
     def init_parameters(self) -> list[str]:
@@ -533,6 +553,10 @@ class _ModuleResolver:
             columns=columns,
             class_arguments=self.table_arguments(spec),
             m2m=m2m,
+            composite_foreign_keys=[
+                self.composite_foreign_key(name, fk_name, spec)
+                for fk_name in spec.foreign_keys
+            ],
         )
         self.prefetch(resolved)
         return resolved
@@ -623,6 +647,25 @@ class _ModuleResolver:
         )
         return ResolvedM2M(
             name=name, annotation=annotation, arguments=arguments, help_text=spec.help_text
+        )
+
+    def composite_foreign_key(
+        self, table: str, name: str, spec: TableSpec
+    ) -> ResolvedCompositeForeignKey:
+        """``entry: CompositeForeignKey[PlaylistTrack] = CompositeForeignKey(("a", "b"),
+        lambda: PlaylistTrack)``."""
+        fk = spec.foreign_keys[name]
+        ref = self.build.target(self.schema, table, name)
+        target = self.qualified(ref, ref.name)
+        self.runtime.add("CompositeForeignKey")
+        arguments = [_tuple([py_str(c) for c in fk.columns]), f"lambda: {target}"]
+        for option, action in (("on_delete", fk.on_delete), ("on_update", fk.on_update)):
+            if action != _ACTION_DEFAULT:
+                arguments.append(f"{option}={py_str(action)}")
+        nullable = any(spec.columns[c].null for c in fk.columns)
+        related = f"{target} | None" if nullable else target
+        return ResolvedCompositeForeignKey(
+            name=name, annotation=f"CompositeForeignKey[{related}]", arguments=arguments
         )
 
     def table_arguments(self, spec: TableSpec) -> list[str]:

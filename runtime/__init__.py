@@ -9,6 +9,7 @@ from ._alter import Alter, AlterError
 from ._api import create_tables, drop_tables, use_engine
 from ._array import Array
 from ._check import CheckSchema, SchemaProblem, SchemaReport, check_schema
+from ._composite import CompositeForeignKey
 from ._columns import (
     JSON,
     JSONB,
@@ -106,6 +107,7 @@ __all__ = [
     "Char",
     "CheckSchema",
     "Column",
+    "CompositeForeignKey",
     "Condition",
     "Count",
     "Create",

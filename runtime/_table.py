@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overloa
 # ``_roles.TableRole``).
 from . import _alter, _columns, _ddl, _m2m, _objects, _select, _write
 from ._columns import MISSING, Column, ForeignKey, Secret, Serial
+from ._composite import CompositeForeignKey
 from ._naming import snake_case
 from ._roles import TableRole
 from ._select import Select
@@ -170,6 +171,8 @@ class TableMeta:
     #: Every column of the primary key, in key order: ``(primary_key,)``, or
     #: the columns of a composite key (``primary_key=`` of the class statement).
     key: tuple[Column[Any], ...] = ()
+    #: Foreign keys over several columns (``CompositeForeignKey`` attributes).
+    composite_foreign_keys: tuple[CompositeForeignKey[Any], ...] = ()
 
 
 class Table(TableRole, Generic[RowT]):
@@ -221,7 +224,17 @@ class Table(TableRole, Generic[RowT]):
             checks=tuple(checks),
             public=[c for c in columns if not isinstance(c, Secret)],
             key=composite or (pk,),
+            composite_foreign_keys=tuple(
+                v for v in vars(cls).values() if isinstance(v, CompositeForeignKey)
+            ),
         )
+        for group in cls._meta.composite_foreign_keys:
+            unknown = [n for n in group._names if n not in cls._meta.column_map]
+            if unknown or len(group._names) < 2:
+                raise TypeError(
+                    f"{group!r} needs two or more columns of {cls.__name__};"
+                    f" {', '.join(map(repr, unknown)) or 'got fewer'}"
+                )
         if "__init__" not in cls.__dict__:
             # Made on the first instance: importing 500 tables need not
             # compile 500 constructors.
@@ -501,8 +514,15 @@ class Table(TableRole, Generic[RowT]):
         """``DELETE`` this row by primary key."""
         return _objects.Remove(self)
 
-    def get_related(self, foreign_key: ForeignKey[Any, R]) -> Related[R]:
-        """The row this row's ``foreign_key`` points at (``None`` when it is null)."""
+    @overload
+    def get_related(self, foreign_key: ForeignKey[Any, R]) -> Related[R]: ...
+    @overload
+    def get_related(self, foreign_key: CompositeForeignKey[R]) -> Related[R]: ...
+    def get_related(
+        self, foreign_key: ForeignKey[Any, R] | CompositeForeignKey[R]
+    ) -> Related[R]:
+        """The row this row's ``foreign_key`` points at (``None`` when it is null;
+        of a foreign key over several columns, when any of them is)."""
         return _objects.Related(self, foreign_key)
 
     def get_reverse(

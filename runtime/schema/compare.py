@@ -19,7 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
-from .database import DbCheck, DbColumn, DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
+from .database import (
+    DbCheck,
+    DbColumn,
+    DbCompositeForeignKey,
+    DbForeignKey,
+    DbIndex,
+    DbSchema,
+    DbTable,
+    DbUnique,
+)
 
 __all__ = ["COLUMN_FIELDS", "Difference", "Kind", "comparable", "compare"]
 
@@ -97,6 +106,8 @@ class Difference:
             return f"check {self.name} of {self.table}"
         if kind == "primary_key" and not self.name:
             return f"the primary key of {self.table}"
+        if kind == "foreign_key" and not self.name:
+            return f"the foreign keys over several columns of {self.table}"
         return f"column {self.table}.{self.name}"
 
     def __str__(self) -> str:
@@ -199,6 +210,17 @@ def _table(want: DbTable, have: DbTable) -> list[Difference]:
     if want.composite_key != have.composite_key:
         # A composite key is the table's (its columns carry no key flag).
         out.append(Difference("primary_key", t, "", _key_sql(want), _key_sql(have)))
+    if want.foreign_keys != have.foreign_keys:
+        # Foreign keys over several columns: each side's, as SQL, in one difference.
+        out.append(
+            Difference(
+                "foreign_key",
+                t,
+                "",
+                "; ".join(map(_composite_fk_sql, want.foreign_keys)) or None,
+                "; ".join(map(_composite_fk_sql, have.foreign_keys)) or None,
+            )
+        )
     out += _groups(t, "index", want.indexes, have.indexes)
     out += _groups(t, "unique", want.unique, have.unique)
     want_checks = {c.name: c for c in want.checks}
@@ -213,6 +235,14 @@ def _table(want: DbTable, have: DbTable) -> list[Difference]:
         elif wc != hc:
             out.append(Difference("check", t, name, _check_sql(wc), _check_sql(hc)))
     return out
+
+
+def _composite_fk_sql(fk: DbCompositeForeignKey) -> str:
+    """``fk (a, b) REFERENCES t (x, y) ON DELETE ... ON UPDATE ...``."""
+    return (
+        f"{fk.name} ({', '.join(fk.columns)}) REFERENCES {fk.table} ({', '.join(fk.to)})"
+        f" ON DELETE {fk.on_delete} ON UPDATE {fk.on_update}"
+    )
 
 
 def _key_sql(table: DbTable) -> str | None:

@@ -304,6 +304,15 @@ class _Differ:
     # -- tables and columns
 
     def check_primary_key(self, before: Table, after: Table) -> None:
+        def groups(table: Table) -> list[object]:
+            return sorted(repr(f) for f in table.foreign_keys)
+
+        if groups(before) != groups(after):
+            raise SchemaStateError(
+                f"the foreign keys over several columns of table {after.name!r} change; a"
+                " migration adds or drops them only with their table (write the change with"
+                " RunSQL on PostgreSQL, or create a new table and copy the rows)"
+            )
         # A composite key is compared in key order, as its index is.
         old_key, new_key = before.key_columns, after.key_columns
         if old_key != new_key:

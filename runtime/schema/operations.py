@@ -111,6 +111,12 @@ class DropTable(Operation):
         others = [
             f"{t.name}.{c.name}" for t, c in schema.referencing(self.name) if t.name != self.name
         ]
+        others += [
+            f"{t.name}.{f.name}"
+            for t in schema.tables
+            for f in t.foreign_keys
+            if f.table == self.name and t.name != self.name
+        ]
         if others:
             raise SchemaStateError(
                 f"table {self.name!r} is referenced by {', '.join(others)}; drop those first"
@@ -270,6 +276,7 @@ class RenameColumn(Operation):
                 replace(c, sql=_renamed_sql(c.sql, self.old, self.new)) for c in table.checks
             ),
             composite_key=swap(table.composite_key),
+            foreign_keys=tuple(replace(f, columns=swap(f.columns)) for f in table.foreign_keys),
         )
         return _retarget(schema.put(renamed), self.table, self.old, self.table, self.new)
 
@@ -588,7 +595,17 @@ def _retarget(
                 ref = replace(ref, table=new_table, column=new_column or ref.column)
                 c = replace(c, references=ref)
             columns.append(c)
-        tables.append(replace(t, columns=tuple(columns)))
+        groups = tuple(
+            replace(
+                f,
+                table=new_table,
+                to=tuple(new_column if n == column else n for n in f.to) if column else f.to,
+            )
+            if f.table == table and (column is None or column in f.to)
+            else f
+            for f in t.foreign_keys
+        )
+        tables.append(replace(t, columns=tuple(columns), foreign_keys=groups))
     return Schema(tuple(tables))
 
 

@@ -26,7 +26,18 @@ from ... import _naming
 from ..._dialect import POSTGRES, SQLITE, Dialect
 from ..compile import SQLDefault, compiler_for
 from ..database import DbColumn, DbTable
-from ..state import KINDS, Action, Check, Column, ForeignKey, Index, Table, Type, Unique
+from ..state import (
+    KINDS,
+    Action,
+    Check,
+    Column,
+    CompositeForeignKey,
+    ForeignKey,
+    Index,
+    Table,
+    Type,
+    Unique,
+)
 from . import postgres, sqlite
 from ._common import Fetch, Note
 
@@ -150,8 +161,20 @@ def table_state(db: DbTable, dialect: Dialect, notes: tuple[Note, ...] = ()) -> 
             indexes.append(Index(index.name, index.columns, unique=index.unique))
     columns = tuple(_column(name, c, dialect, unique_columns, index_columns) for c in db.columns)
     checks = tuple(Check(c.name, c.sql) for c in db.checks)
+    foreign_keys = tuple(
+        CompositeForeignKey(
+            fk.name, fk.columns, fk.table, fk.to, _ACTIONS[fk.on_delete], _ACTIONS[fk.on_update]
+        )
+        for fk in db.foreign_keys
+    )
     return Table(
-        name, columns, tuple(indexes), tuple(unique), checks, composite_key=db.composite_key
+        name,
+        columns,
+        tuple(indexes),
+        tuple(unique),
+        checks,
+        composite_key=db.composite_key,
+        foreign_keys=foreign_keys,
     )
 
 

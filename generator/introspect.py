@@ -33,7 +33,7 @@ import re
 import tempfile
 import urllib.parse
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -54,7 +54,7 @@ from runtime.schema.checksql import column_names
 from runtime.schema.checksql import tokens as _check_tokens
 from runtime.schema.compile import compiler_for
 from runtime.schema.compile._base import Compiler, runtime_column
-from runtime.schema.database import DbColumn, DbSchema, DbTable
+from runtime.schema.database import DbColumn, DbCompositeForeignKey, DbSchema, DbTable
 from runtime.schema.read import Note, read_schema_notes
 from runtime.schema.state import Column as StateColumn
 from runtime.schema.state import ForeignKey, Type
@@ -161,6 +161,8 @@ class _Table:
     unique: list[list[str] | None] = field(default_factory=list)
     #: Check constraints by name (``None``: refused by the build).
     checks: dict[str, str | None] = field(default_factory=dict)
+    #: Foreign keys over several columns by attribute (``None``: refused by the build).
+    foreign_keys: dict[str, Spec | None] = field(default_factory=dict)
     #: Why the whole table is left out (``None``: it is written).
     left_out: str | None = None
     comments: list[str] = field(default_factory=list)
@@ -750,6 +752,8 @@ class _Builder:
             if index.name != _naming.index_name(name, index.columns):
                 spec["name"] = index.name
             table.indexes.append(spec)
+        for fk in table.db.foreign_keys:
+            self.composite_foreign_key(table, fk, attributes)
         for check in table.db.checks:
             problem = sql_name_problem(check.name)
             sql = _readable(check.sql) if self.compiler.dialect.name == "postgres" else check.sql
@@ -759,6 +763,53 @@ class _Builder:
                 table.comments.append(f"check {check.name!r} ({sql}) over left-out columns")
             else:
                 table.checks[check.name] = sql
+
+    def composite_foreign_key(
+        self,
+        table: _Table,
+        fk: DbCompositeForeignKey,
+        attributes: Callable[[Iterable[str]], list[str] | None],
+    ) -> None:
+        """A foreign key over several columns, as an entry of ``foreign_keys``:
+        its attribute is the one its derived name was made from
+        (``play_count_entry_fkey``: ``entry``), else the target's snake_case
+        class name, and the constraint's own name is kept when it is not
+        the derived one."""
+        shown = f"foreign key {fk.name or '(unnamed)'} ({', '.join(fk.columns)}) -> {fk.table}"
+        target = self.tables.get(fk.table)
+        listed = attributes(fk.columns)
+        if target is None or target.left_out is not None or target.class_name is None:
+            table.comments.append(f"{shown}: its table is not written (left out)")
+            return
+        if tuple(fk.to) != target.db.composite_key:
+            table.comments.append(f"{shown}: not to the table's composite key (left out)")
+            return
+        if listed is None:
+            table.comments.append(f"{shown}: over left-out columns (left out)")
+            return
+        taken = {c.key for c in table.columns if c.key is not None} | set(table.foreign_keys)
+        prefix, suffix = f"{table.db.name}_", "_fkey"
+        derived = fk.name.removeprefix(prefix).removesuffix(suffix)
+        name: str | None = None
+        if not (
+            derived.isidentifier()
+            and _naming.foreign_key_name(table.db.name, derived) == fk.name
+            and _python_problem(derived) is None
+            and derived not in RESERVED_COLUMN_NAMES
+            and derived not in taken
+        ):
+            derived = snake_case(target.class_name).strip("_") or "key"
+            while derived in taken or derived in RESERVED_COLUMN_NAMES:
+                derived += "_"
+            name = fk.name or None
+        spec: Spec = {"columns": listed, "references": target.class_name}
+        if fk.on_delete != "CASCADE":
+            spec["on_delete"] = _ACTIONS[fk.on_delete]
+        if fk.on_update != "CASCADE":
+            spec["on_update"] = _ACTIONS[fk.on_update]
+        if name is not None and name != _naming.foreign_key_name(table.db.name, derived):
+            spec["name"] = name
+        table.foreign_keys[derived] = spec
 
     def ordered(self) -> list[_Table]:
         """Tables in foreign-key order (targets first), ties by name."""
@@ -773,6 +824,9 @@ class _Builder:
                 ref = column.db.references
                 if column.spec is not None and ref is not None and ref.table != table.db.name:
                     visit(self.tables[ref.table])
+            for fk in table.db.foreign_keys:
+                if fk.table in self.tables and fk.table != table.db.name:
+                    visit(self.tables[fk.table])
             done.append(table)
 
         for name in sorted(self.tables):
@@ -855,6 +909,11 @@ def _render(tables: Sequence[_Table], header: Sequence[str]) -> str:
         unique = [u for u in table.unique if u is not None]
         if unique:
             out.append(f"    unique: {_scalar(unique)}\n")
+        foreign_keys = {n: fk for n, fk in table.foreign_keys.items() if fk is not None}
+        if foreign_keys:
+            out.append("    foreign_keys:\n")
+            for fk_name, fk in foreign_keys.items():
+                out.append(f"      {fk_name}: {_scalar(fk)}\n")
         checks = {n: sql for n, sql in table.checks.items() if sql is not None}
         if checks:
             out.append("    checks:\n")
@@ -962,6 +1021,13 @@ def _settle(tables: list[_Table], header: Sequence[str]) -> str:
                     what = "index" if parts[2] == "indexes" else "unique constraint"
                     table.comments.append(f"{what} {_scalar(entries[position])}: {message}")
                     entries[position] = None
+                    changed = True
+                continue
+            if len(parts) > 3 and parts[2] == "foreign_keys":
+                fk_spec = table.foreign_keys.get(parts[3])
+                if fk_spec is not None:
+                    table.comments.append(f"foreign key {_scalar(fk_spec)}: {message} (left out)")
+                    table.foreign_keys[parts[3]] = None
                     changed = True
                 continue
             if len(parts) > 3 and parts[2] == "checks":

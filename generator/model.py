@@ -216,6 +216,12 @@ class ForeignKeySpec(BaseModel):
     on_update: OnAction = Field(
         default="cascade", description="Action when the referenced key changes."
     )
+    name: str | None = Field(
+        default=None,
+        description=(
+            "Name of the constraint in the database; default: tablename_attribute_fkey."
+        ),
+    )
 
 
 class TableSpec(BaseModel):

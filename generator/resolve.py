@@ -662,6 +662,8 @@ class _ModuleResolver:
         for option, action in (("on_delete", fk.on_delete), ("on_update", fk.on_update)):
             if action != _ACTION_DEFAULT:
                 arguments.append(f"{option}={py_str(action)}")
+        if fk.name is not None:
+            arguments.append(f"name={py_str(fk.name)}")
         nullable = any(spec.columns[c].null for c in fk.columns)
         related = f"{target} | None" if nullable else target
         return ResolvedCompositeForeignKey(

@@ -494,6 +494,8 @@ class _FileChecker(Checker):
                 problem = f"{name!r} is a column of table {table_name!r} already"
             if problem is not None:
                 self.error(path, f"invalid foreign key name: {problem}", at_key=True)
+            if fk.name is not None and (problem := sql_name_problem(fk.name)) is not None:
+                self.error((*path, "name"), f"invalid constraint name: {problem}")
             listed = self.check_column_list(table_name, table, (*path, "columns"), fk.columns)
             if listed and len(listed) < 2:
                 self.error(

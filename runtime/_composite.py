@@ -34,7 +34,9 @@ Action = Literal["cascade", "restrict", "set_null", "set_default", "no_action"]
 
 class CompositeForeignKey(Generic[R_co]):
     """A foreign key over the columns ``columns`` (attribute names, in the order
-    of the target's primary key) to the composite primary key of ``target``."""
+    of the target's primary key) to the composite primary key of ``target``;
+    ``name``: the constraint's name in the database (default: the table's name,
+    the attribute's and ``fkey``, as in ``play_count_entry_fkey``)."""
 
     def __init__(
         self,
@@ -43,8 +45,11 @@ class CompositeForeignKey(Generic[R_co]):
         *,
         on_delete: Action = "cascade",
         on_update: Action = "cascade",
+        name: str | None = None,
     ) -> None:
         self._names = tuple(columns)
+        #: The constraint's name in the database; default ``table_attribute_fkey``.
+        self.db_name = name
         self._target = target
         self.on_delete: Action = on_delete
         self.on_update: Action = on_update

@@ -594,7 +594,7 @@ def table_of(table: type[_RuntimeTable[Any]]) -> Table:
 def _composite_fk_of(tablename: str, fk: _RuntimeCompositeFK[Any]) -> CompositeForeignKey:
     columns = tuple(c._meta.db_name for c in fk.columns())
     return CompositeForeignKey(
-        name=_naming.foreign_key_name(tablename, "_".join(columns)),
+        name=fk.db_name or _naming.foreign_key_name(tablename, fk.name),
         columns=columns,
         table=fk.target()._meta.tablename,
         to=tuple(c._meta.db_name for c in fk.target_columns()),

@@ -228,11 +228,11 @@ class Table(TableRole, Generic[RowT]):
                 v for v in vars(cls).values() if isinstance(v, CompositeForeignKey)
             ),
         )
-        for group in cls._meta.composite_foreign_keys:
-            unknown = [n for n in group._names if n not in cls._meta.column_map]
-            if unknown or len(group._names) < 2:
+        for composite_fk in cls._meta.composite_foreign_keys:
+            unknown = [n for n in composite_fk._names if n not in cls._meta.column_map]
+            if unknown or len(composite_fk._names) < 2:
                 raise TypeError(
-                    f"{group!r} needs two or more columns of {cls.__name__};"
+                    f"{composite_fk!r} needs two or more columns of {cls.__name__};"
                     f" {', '.join(map(repr, unknown)) or 'got fewer'}"
                 )
         if "__init__" not in cls.__dict__:

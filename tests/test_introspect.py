@@ -68,6 +68,7 @@ ROUND_TRIPS: dict[str, list[str]] = {
     "features": ["features.yaml"],
     "inventory": ["inventory.yaml"],
     "keys": ["keys.yaml"],
+    "composite": ["composite.yaml"],
 }
 
 _databases = itertools.count()
@@ -251,6 +252,8 @@ def _yaml(spec: SchemaFile) -> str:
         lines.append(f"  {name}:")
         if table.tablename:
             lines.append(f"    tablename: {table.tablename}")
+        if table.primary_key:
+            lines.append(f"    primary_key: {_scalar(table.primary_key)}")
         lines.append("    columns:")
         for key, column in table.columns.items():
             data = column.model_dump(exclude_defaults=True)
@@ -261,6 +264,10 @@ def _yaml(spec: SchemaFile) -> str:
                 lines.append(f"      - {_scalar(index.model_dump(exclude_defaults=True))}")
         if table.unique:
             lines.append(f"    unique: {_scalar(table.unique)}")
+        if table.foreign_keys:
+            lines.append("    foreign_keys:")
+            for fk_name, fk in table.foreign_keys.items():
+                lines.append(f"      {fk_name}: {_scalar(fk.model_dump(exclude_defaults=True))}")
         if table.checks:
             lines.append("    checks:")
             lines += [f"      {n}: {json.dumps(sql)}" for n, sql in table.checks.items()]

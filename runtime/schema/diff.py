@@ -304,7 +304,7 @@ class _Differ:
     # -- tables and columns
 
     def check_primary_key(self, before: Table, after: Table) -> None:
-        def groups(table: Table) -> list[object]:
+        def groups(table: Table) -> list[str]:
             return sorted(repr(f) for f in table.foreign_keys)
 
         if groups(before) != groups(after):

@@ -599,7 +599,7 @@ def _retarget(
             replace(
                 f,
                 table=new_table,
-                to=tuple(new_column if n == column else n for n in f.to) if column else f.to,
+                to=tuple(new_column or n if n == column else n for n in f.to),
             )
             if f.table == table and (column is None or column in f.to)
             else f

@@ -273,5 +273,11 @@ async def test_sqlite_rebuild_keeps_the_composite_key(tmp_path: Path) -> None:
         assert found.table("cell").composite_key == ("sheet", "row", "col")
         with pytest.raises(UniqueViolation):
             await Cell.insert(Cell(sheet="a", row=1, value="y")).run(engine=engine)
+        # A foreign key over several columns is kept too.
+        await Play.alter().set_null(Play.seconds, True).run(engine=engine)
+        found = await read_schema(engine, tables=["play"])
+        assert [fk.to for fk in found.table("play").foreign_keys] == [("playlist", "song")]
+        with pytest.raises(ForeignKeyViolation):
+            await Play(playlist_id=1, song_id=1).save().run(engine=engine)
     finally:
         await engine.close()

@@ -425,7 +425,7 @@ class _FileChecker(Checker):
         for name, _column in keys[1:]:
             self.error(
                 (*columns_path, name, "primary_key"),
-                f"two primary keys: {keys[0][0]!r} and {name!r}; a table has one (composite keys are not supported)",
+                f"two primary keys: {keys[0][0]!r} and {name!r}; a table has one (for a composite key, list its columns in the table's primary_key: [{keys[0][0]}, {name}])",
             )
         for name, column in keys:
             if column.type not in PRIMARY_KEY_TYPES:

@@ -218,9 +218,7 @@ class ForeignKeySpec(BaseModel):
     )
     name: str | None = Field(
         default=None,
-        description=(
-            "Name of the constraint in the database; default: tablename_attribute_fkey."
-        ),
+        description=("Name of the constraint in the database; default: tablename_attribute_fkey."),
     )
 
 
@@ -291,7 +289,6 @@ class TableSpec(BaseModel):
             "e.g. {positive_price: 'price >= 0'}."
         ),
     )
-
 
     def declares_key(self) -> bool:
         """Whether the table declares its primary key (a column's ``primary_key:

@@ -244,7 +244,9 @@ class ValidatedBuild:
             if not ref.same_table(this)
         )
 
-    def composite_foreign_keys(self, schema: LoadedSchema, table: str) -> list[tuple[str, TableRef]]:
+    def composite_foreign_keys(
+        self, schema: LoadedSchema, table: str
+    ) -> list[tuple[str, TableRef]]:
         """(attribute, target) of each foreign key over several columns of ``table``."""
         return [
             (name, self.target(schema, table, name))

@@ -554,8 +554,7 @@ class _ModuleResolver:
             class_arguments=self.table_arguments(spec),
             m2m=m2m,
             composite_foreign_keys=[
-                self.composite_foreign_key(name, fk_name, spec)
-                for fk_name in spec.foreign_keys
+                self.composite_foreign_key(name, fk_name, spec) for fk_name in spec.foreign_keys
             ],
         )
         self.prefetch(resolved)

@@ -465,7 +465,11 @@ class _FileChecker(Checker):
                 hint = suggest(name, known)
                 self.error(
                     where,
-                    f"{message} - {hint}" if hint else f"{message}; its columns: {', '.join(known)}",
+                    (
+                        f"{message} - {hint}"
+                        if hint
+                        else f"{message}; its columns: {', '.join(known)}"
+                    ),
                 )
             elif column.type not in allowed:
                 self.error(
@@ -508,7 +512,9 @@ class _FileChecker(Checker):
                 action = getattr(fk, option)
                 nullable = all(table.columns[c].null for c in listed)
                 if action == "set_null" and listed and not nullable:
-                    self.error((*path, option), f"{option}: set_null needs null: true on its columns")
+                    self.error(
+                        (*path, option), f"{option}: set_null needs null: true on its columns"
+                    )
                 if action == "set_default":
                     self.error((*path, option), f"{option}: set_default is not offered here")
             found = self.catalog.find(self.schema, fk.references)
@@ -559,18 +565,13 @@ class _FileChecker(Checker):
                 return None
             target, key = found
             schema, table = target.schema, target.name
-            column = key or next(
-                (n for n, c in target.spec.columns.items() if c.primary_key), "id"
-            )
+            column = key or next((n for n, c in target.spec.columns.items() if c.primary_key), "id")
         return None
 
     def check_database_names(self, table_name: str, table: TableSpec) -> None:
         # Compared without case: SQLite treats "Name" and "name" as one column.
         used: dict[str, str] = {}
-        if (
-            not table.declares_key()
-            and "id" not in table.columns
-        ):
+        if not table.declares_key() and "id" not in table.columns:
             used["id"] = "the implicit primary key 'id'"
         for name, column in table.columns.items():
             if column.type == "m2m":

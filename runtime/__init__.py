@@ -9,7 +9,6 @@ from ._alter import Alter, AlterError
 from ._api import create_tables, drop_tables, use_engine
 from ._array import Array
 from ._check import CheckSchema, SchemaProblem, SchemaReport, check_schema
-from ._composite import CompositeForeignKey
 from ._columns import (
     JSON,
     JSONB,
@@ -43,6 +42,7 @@ from ._columns import (
     TimestamptzNow,
     Varchar,
 )
+from ._composite import CompositeForeignKey
 from ._ddl import Check, CreateTable, DropTables, Index
 from ._dialect import Dialect
 from ._discovery import engine_finder

@@ -518,9 +518,7 @@ class Table(TableRole, Generic[RowT]):
     def get_related(self, foreign_key: ForeignKey[Any, R]) -> Related[R]: ...
     @overload
     def get_related(self, foreign_key: CompositeForeignKey[R]) -> Related[R]: ...
-    def get_related(
-        self, foreign_key: ForeignKey[Any, R] | CompositeForeignKey[R]
-    ) -> Related[R]:
+    def get_related(self, foreign_key: ForeignKey[Any, R] | CompositeForeignKey[R]) -> Related[R]:
         """The row this row's ``foreign_key`` points at (``None`` when it is null;
         of a foreign key over several columns, when any of them is)."""
         return _objects.Related(self, foreign_key)

@@ -126,7 +126,9 @@ class DbTable:
         object.__setattr__(self, "columns", tuple(self.columns))
         object.__setattr__(self, "composite_key", tuple(self.composite_key))
         object.__setattr__(
-            self, "foreign_keys", tuple(sorted(self.foreign_keys, key=lambda f: (f.columns, f.name)))
+            self,
+            "foreign_keys",
+            tuple(sorted(self.foreign_keys, key=lambda f: (f.columns, f.name))),
         )
         object.__setattr__(self, "checks", tuple(sorted(self.checks, key=lambda c: c.name)))
         object.__setattr__(

@@ -596,13 +596,15 @@ def _retarget(
                 c = replace(c, references=ref)
             columns.append(c)
         groups = tuple(
-            replace(
-                f,
-                table=new_table,
-                to=tuple(new_column or n if n == column else n for n in f.to),
+            (
+                replace(
+                    f,
+                    table=new_table,
+                    to=tuple(new_column or n if n == column else n for n in f.to),
+                )
+                if f.table == table and (column is None or column in f.to)
+                else f
             )
-            if f.table == table and (column is None or column in f.to)
-            else f
             for f in t.foreign_keys
         )
         tables.append(replace(t, columns=tuple(columns), foreign_keys=groups))

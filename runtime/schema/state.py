@@ -587,7 +587,9 @@ def table_of(table: type[_RuntimeTable[Any]]) -> Table:
         unique=tuple(unique),
         checks=tuple(Check(c.name, c.sql) for c in meta.checks),
         composite_key=db_names(tuple(c._meta.name for c in meta.key)) if len(meta.key) > 1 else (),
-        foreign_keys=tuple(_composite_fk_of(meta.tablename, fk) for fk in meta.composite_foreign_keys),
+        foreign_keys=tuple(
+            _composite_fk_of(meta.tablename, fk) for fk in meta.composite_foreign_keys
+        ),
     )
 
 

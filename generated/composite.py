@@ -16,7 +16,6 @@ from runtime import (
     M2M,
     Objects,
     Serial,
-    SmallInt,
     Table,
     Text,
     Update,
@@ -265,7 +264,7 @@ class Review(Table[ReviewRow], tablename="review"):
     id: Serial[int] = Serial(primary_key=True)
     playlist_id: Integer[int | None] = Integer(null=True)
     song_id: Integer[int | None] = Integer(null=True)
-    stars: SmallInt[int] = SmallInt()
+    stars: Integer[int] = Integer()
     entry: CompositeForeignKey[PlaylistEntry | None] = CompositeForeignKey(
         ("playlist_id", "song_id"), lambda: PlaylistEntry, on_delete="set_null"
     )

@@ -75,7 +75,7 @@ migration = Migration(
                     Column("id", Type("Serial"), primary_key=True),
                     Column("playlist_id", Type("Integer"), null=True),
                     Column("song_id", Type("Integer"), null=True),
-                    Column("stars", Type("SmallInt"), default=0),
+                    Column("stars", Type("Integer"), default=0),
                 ),
                 foreign_keys=(
                     CompositeForeignKey(

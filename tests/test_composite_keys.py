@@ -38,7 +38,7 @@ TABLES = composite.TABLES
 
 
 @pytest.fixture
-async def db(engine: Engine) -> AsyncIterator[Engine]:
+async def tables(engine: Engine) -> AsyncIterator[Engine]:
     use_engine(engine, *TABLES)
     await drop_tables(*TABLES, if_exists=True)
     await create_tables(*TABLES)
@@ -105,17 +105,17 @@ def test_the_state_model() -> None:
         )
 
 
-async def test_the_database_read_back_is_the_schema(db: Engine) -> None:
-    expected = compiler_for(db.dialect).lower(state.of_tables(TABLES))
-    found = await read_schema(db, tables=[t._meta.tablename for t in TABLES])
+async def test_the_database_read_back_is_the_schema(tables: Engine) -> None:
+    expected = compiler_for(tables.dialect).lower(state.of_tables(TABLES))
+    found = await read_schema(tables, tables=[t._meta.tablename for t in TABLES])
     assert compare(expected, found) == []
     assert found.table("playlist_entry").composite_key == ("playlist", "song")
     assert found.table("cell").composite_key == ("sheet", "row", "col")
     assert [fk.to for fk in found.table("review").foreign_keys] == [("playlist", "song")]
-    assert (await check_schema(*TABLES).run(engine=db)).ok
+    assert (await check_schema(*TABLES).run(engine=tables)).ok
 
 
-async def test_objects_by_the_whole_key(db: Engine) -> None:
+async def test_objects_by_the_whole_key(tables: Engine) -> None:
     await Cell.insert(Cell(sheet="a", row=1, value="a1"), Cell(sheet="a", row=2, value="a2"))
     await Cell(sheet="b", row=1, col=2, value="b12").save()
     cell = await Cell.objects().get((Cell.sheet == "a") & (Cell.row == 2))
@@ -123,15 +123,15 @@ async def test_objects_by_the_whole_key(db: Engine) -> None:
     # save() updates by the whole key: the row of the same sheet and col stays.
     cell.value = "changed"
     await cell.save()
-    rows = await _raw(db, 'SELECT "sheet", "row", "col", "value" FROM "cell" ORDER BY 1, 2, 3')
+    rows = await _raw(tables, 'SELECT "sheet", "row", "col", "value" FROM "cell" ORDER BY 1, 2, 3')
     assert rows == [("a", 1, 1, "a1"), ("a", 2, 1, "changed"), ("b", 1, 2, "b12")]
     # refresh() reloads it by its key, remove() deletes that row only.
-    await db._execute_built(
+    await tables._execute_built(
         """UPDATE "cell" SET "value" = 'raw' WHERE "sheet" = 'a' AND "row" = 2""", []
     )
     assert (await cell.refresh()).value == "raw"
     await cell.remove()
-    rows = await _raw(db, 'SELECT "sheet", "row" FROM "cell" ORDER BY 1, 2')
+    rows = await _raw(tables, 'SELECT "sheet", "row" FROM "cell" ORDER BY 1, 2')
     assert rows == [("a", 1), ("b", 1)]
     assert repr(cell) == "<Cell sheet='a' row=2 col=1>"
     with pytest.raises(UniqueViolation):
@@ -139,7 +139,7 @@ async def test_objects_by_the_whole_key(db: Engine) -> None:
     assert await Cell.count() == 2
 
 
-async def test_update_and_delete_through_joins(db: Engine) -> None:
+async def test_update_and_delete_through_joins(tables: Engine) -> None:
     rock, jazz = Playlist(name="rock"), Playlist(name="jazz")
     one, two = Song(title="one"), Song(title="two")
     await Playlist.insert(rock, jazz)
@@ -166,7 +166,7 @@ async def test_update_and_delete_through_joins(db: Engine) -> None:
         await PlaylistEntry(playlist=jazz, song=one).save()
 
 
-async def test_m2m_through_a_joining_table_without_id(db: Engine) -> None:
+async def test_m2m_through_a_joining_table_without_id(tables: Engine) -> None:
     rock = Playlist(name="rock")
     await rock.save()
     first, second, third = Song(title="first"), Song(title="second"), Song(title="third")
@@ -187,14 +187,14 @@ async def test_m2m_through_a_joining_table_without_id(db: Engine) -> None:
     ]
     await rock.remove_m2m(second, m2m=Playlist.songs)
     assert [s.title for s in await rock.get_m2m(Playlist.songs)] == ["first", "third"]
-    notes = await _raw(db, 'SELECT "note" FROM "playlist_entry"')
+    notes = await _raw(tables, 'SELECT "note" FROM "playlist_entry"')
     assert notes == [("n",), ("n",)]
     # An extra value is checked at once, though a joining row needs its keys.
     with pytest.raises(TypeError, match="PlaylistEntry.note expects str"):
         rock.add_m2m(first, m2m=Playlist.songs, extra_column_values={"note": 5})
 
 
-async def test_foreign_keys_over_several_columns(db: Engine) -> None:
+async def test_foreign_keys_over_several_columns(tables: Engine) -> None:
     rock, one = Playlist(name="rock"), Song(title="one")
     await rock.save()
     await one.save()
@@ -216,15 +216,13 @@ async def test_foreign_keys_over_several_columns(db: Engine) -> None:
     # and sets the review's columns to NULL.
     await entry.remove()
     assert await Play.count() == 0
-    assert await _raw(db, 'SELECT "playlist_id", "song_id" FROM "review"') == [(None, None)]
+    assert await _raw(tables, 'SELECT "playlist_id", "song_id" FROM "review"') == [(None, None)]
     with pytest.raises(ValueError, match="takes a foreign key of Play"):
         play.get_related(Review.entry)
 
 
-def _build(tmp_path: Path, yaml: str) -> str:
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml)
-    modules, errors = load_schemas([path])
+def _build(folder: Path) -> str:
+    modules, errors = load_schemas([folder / "s.yaml"])
     assert not errors, errors
     return render_files(modules, "out")["s.py"]
 
@@ -281,3 +279,88 @@ async def test_sqlite_rebuild_keeps_the_composite_key(tmp_path: Path) -> None:
             await Play(playlist_id=1, song_id=1).save().run(engine=engine)
     finally:
         await engine.close()
+
+
+# -- migrations, drift and the round trip through introspect ---------------------------
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def test_the_project_migrations_create_and_drop_them(db: Engine) -> None:
+    from runtime.migrations.drift import drift
+    from runtime.migrations.files import load_folder
+    from runtime.migrations.runner import Runner
+
+    runner = Runner(db, load_folder(ROOT / "migrations"))
+    await runner.forwards()
+    names = [t._meta.tablename for t in TABLES]
+    expected = compiler_for(db.dialect).lower(state.of_tables(TABLES))
+    assert compare(expected, await read_schema(db, tables=names)) == []
+    assert await drift(db, await runner.applied_state()) == []
+    # A constraint dropped by hand is drift.
+    if db.dialect.name == "postgres":
+        await db.execute('ALTER TABLE "play" DROP CONSTRAINT "play_entry_fkey"')
+        found = await drift(db, await runner.applied_state())
+        assert any("foreign keys over several columns of play" in line for line in found), found
+    await runner.backwards("0003")
+    assert (await read_schema(db, tables=names)).tables == ()
+
+
+async def test_a_different_key_in_the_database_is_reported(db: Engine) -> None:
+    await db.execute(
+        'CREATE TABLE "cell" ("sheet" VARCHAR(20) NOT NULL, "row" INTEGER NOT NULL,'
+        ' "col" INTEGER NOT NULL DEFAULT 1, "value" TEXT NOT NULL DEFAULT \'\','
+        ' PRIMARY KEY ("sheet", "row"))'
+    )
+    expected = compiler_for(db.dialect).lower(state.Schema((state.table_of(Cell),)))
+    (difference,) = compare(expected, await read_schema(db, tables=["cell"]))
+    assert str(difference) == (
+        "the primary key of cell: PRIMARY KEY (sheet, row), expected PRIMARY KEY (sheet, row, col)"
+    )
+    report = await check_schema(Cell).run(engine=db)
+    assert not report.ok and "the primary key of cell" in str(report)
+
+
+async def test_introspect_then_build_gives_the_same_code(db: Engine, tmp_path: Path) -> None:
+    """On both engines: the file introspect writes builds the module the
+    original builds, once the original drops what only the code holds (help
+    texts, m2m attributes and the module name)."""
+    from generator.introspect import introspect
+
+    await create_tables(*TABLES).run(engine=db)
+    result = await introspect(db, tables=[t._meta.tablename for t in TABLES])
+    assert result.left_out == ()
+    assert "primary_key: [playlist, song]" in result.text
+    assert "primary_key: [sheet, row, col]" in result.text
+    assert "entry: {columns: [playlist_id, song_id], references: PlaylistEntry}" in result.text
+    introspected = tmp_path / "introspected" / "s.yaml"
+    introspected.parent.mkdir()
+    introspected.write_text(result.text)
+    original = (ROOT / "schema" / "composite.yaml").read_text()
+    stripped = "\n".join(
+        line
+        for line in original.splitlines()
+        if "help_text:" not in line and "type: m2m" not in line and not line.startswith("module:")
+    )
+    # The database keeps no order of tables beyond the foreign keys: introspect's order.
+    blocks = _blocks(stripped)
+    order = list(_blocks(result.text))
+    (tmp_path / "original").mkdir()
+    (tmp_path / "original" / "s.yaml").write_text(
+        "tables:\n" + "".join(blocks[name] for name in order)
+    )
+    assert _build(tmp_path / "introspected") == _build(tmp_path / "original")
+
+
+def _blocks(text: str) -> dict[str, str]:
+    """The tables of a schema file's text, by class name (each block as written)."""
+    blocks: dict[str, str] = {}
+    name = None
+    for line in text.splitlines(keepends=False):
+        if line.startswith("  ") and not line.startswith("   ") and line.endswith(":"):
+            name = line.strip().rstrip(":")
+            blocks[name] = ""
+        if name is not None:
+            blocks[name] += line + "\n"
+    return blocks

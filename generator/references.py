@@ -153,12 +153,12 @@ class Catalog:
         key = target.primary_key()
         column = spec.columns.get(name)
         if column is None:
-            if name == "id" and key is None:
+            if name == "id" and key is None and spec.primary_key is None:
                 return target, None  # the implicit primary key, written out
             if target.schema.is_incomplete(("tables", target.name, "columns", name)):
                 return None
             candidates = [c for c, s in spec.columns.items() if s.type != "m2m"]
-            if key is None:
+            if key is None and spec.primary_key is None:
                 candidates.insert(0, "id")
             message = f"table {target.name!r} has no column {name!r} (in {reference!r})"
             return self._hint(message, name, candidates, f"columns of {target.name!r}")

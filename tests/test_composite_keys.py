@@ -258,6 +258,8 @@ def test_a_new_foreign_key_over_several_columns_on_a_kept_table_is_refused() -> 
     assert [type(op) for op in dropped.operations] == [ops.DropTable]
     with pytest.raises(state.SchemaStateError, match="referenced by play.play_entry_fkey"):
         ops.DropTable("playlist_entry").apply(state.Schema(tuple(tables)))
+    with pytest.raises(state.SchemaStateError, match="holds the foreign key 'play_entry_fkey'"):
+        ops.DropColumn("play", "song_id").apply(state.Schema(tuple(tables)))
 
 
 async def test_sqlite_rebuild_keeps_the_composite_key(tmp_path: Path) -> None:
@@ -364,3 +366,43 @@ def _blocks(text: str) -> dict[str, str]:
         if name is not None:
             blocks[name] += line + "\n"
     return blocks
+
+
+def test_toml_says_the_same(tmp_path: Path) -> None:
+    yaml_folder, toml_folder = tmp_path / "yaml", tmp_path / "toml"
+    yaml_folder.mkdir()
+    toml_folder.mkdir()
+    (yaml_folder / "s.yaml").write_text(
+        "tables:\n"
+        "  Entry:\n"
+        "    primary_key: [a, b]\n"
+        "    columns:\n"
+        "      a: {type: integer}\n"
+        "      b: {type: text}\n"
+        "  Ref:\n"
+        "    columns:\n"
+        "      x: {type: integer, null: true}\n"
+        "      y: {type: text, null: true}\n"
+        "    foreign_keys:\n"
+        "      entry: {columns: [x, y], references: Entry, on_delete: set_null}\n"
+    )
+    (toml_folder / "s.toml").write_text(
+        "[tables.Entry]\n"
+        'primary_key = ["a", "b"]\n'
+        "[tables.Entry.columns]\n"
+        'a = { type = "integer" }\n'
+        'b = { type = "text" }\n'
+        "[tables.Ref.columns]\n"
+        'x = { type = "integer", null = true }\n'
+        'y = { type = "text", null = true }\n'
+        "[tables.Ref.foreign_keys.entry]\n"
+        'columns = ["x", "y"]\n'
+        'references = "Entry"\n'
+        'on_delete = "set_null"\n'
+    )
+    modules, errors = load_schemas([toml_folder / "s.toml"])
+    assert not errors, errors
+    code = render_files(modules, "out")["s.py"]
+    assert code.replace("s.toml", "s.yaml") == _build(yaml_folder)
+    assert 'primary_key=("a", "b")' in code
+    assert "entry: CompositeForeignKey[Entry | None] = CompositeForeignKey(" in code

@@ -198,6 +198,12 @@ class DropColumn(Operation):
         column = table.column(self.name)
         if column.primary_key or self.name in table.composite_key:
             raise SchemaStateError(f"the primary key {self.table}.{self.name} cannot be dropped")
+        held = [f.name for f in table.foreign_keys if self.name in f.columns]
+        if held:
+            raise SchemaStateError(
+                f"{self.table}.{self.name} holds the foreign key {held[0]!r} over several"
+                " columns; drop the table, or change it with RunSQL"
+            )
         users = [
             f"{t.name}.{c.name}"
             for t, c in schema.referencing(self.table)

@@ -33,7 +33,7 @@ import re
 import tempfile
 import urllib.parse
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -54,7 +54,7 @@ from runtime.schema.checksql import column_names
 from runtime.schema.checksql import tokens as _check_tokens
 from runtime.schema.compile import compiler_for
 from runtime.schema.compile._base import Compiler, runtime_column
-from runtime.schema.database import DbColumn, DbSchema, DbTable
+from runtime.schema.database import DbColumn, DbCompositeForeignKey, DbSchema, DbTable
 from runtime.schema.read import Note, read_schema_notes
 from runtime.schema.state import Column as StateColumn
 from runtime.schema.state import ForeignKey, Type
@@ -145,6 +145,8 @@ class _Column:
     #: A foreign key to a unique column that is not its table's key: that
     #: column's attribute (``references: Customer.email``).
     to: str | None = None
+    #: A column of a composite primary key: required by the build already.
+    in_key: bool = False
 
 
 @dataclass
@@ -159,6 +161,8 @@ class _Table:
     unique: list[list[str] | None] = field(default_factory=list)
     #: Check constraints by name (``None``: refused by the build).
     checks: dict[str, str | None] = field(default_factory=dict)
+    #: Foreign keys over several columns by attribute (``None``: refused by the build).
+    foreign_keys: dict[str, Spec | None] = field(default_factory=dict)
     #: Why the whole table is left out (``None``: it is written).
     left_out: str | None = None
     comments: list[str] = field(default_factory=list)
@@ -484,15 +488,12 @@ class _Builder:
 
     def key(self, table: _Table) -> None:
         keys = [c for c in table.db.columns if c.primary_key]
+        if table.db.composite_key:
+            return  # written as the table's primary_key list
         if not keys:
             table.left_out = f"table {table.db.name!r} has no primary key (left out)"
-        elif len(keys) > 1:
-            listed = ", ".join(c.name for c in keys)
-            table.left_out = (
-                f"table {table.db.name!r} has a composite primary key ({listed}) (left out)"
-            )
         else:
-            key = keys[0]
+            (key,) = keys
             implicit = self.compiler.lower_column(
                 StateColumn("id", Type("Serial"), primary_key=True)
             )
@@ -503,7 +504,7 @@ class _Builder:
         for db in table.db.columns:
             if table.implicit_id and db.name == "id":
                 continue
-            column = _Column(db)
+            column = _Column(db, in_key=db.name in table.db.composite_key)
             table.columns.append(column)
             problem = sql_name_problem(db.name)
             if problem is not None:
@@ -573,7 +574,9 @@ class _Builder:
         """The column's ``default`` (or ``required``), as the database has it."""
         default = _default_of(self.compiler, db, spec, _state_type(spec))
         if default is None:
-            if db.default is None:
+            if db.default is None and column.in_key:
+                pass  # a column of a composite key is required without saying so
+            elif db.default is None:
                 # The build writes no default for a required column.
                 spec["required"] = True
             else:
@@ -757,6 +760,8 @@ class _Builder:
             if index.name != _naming.index_name(name, index.columns):
                 spec["name"] = index.name
             table.indexes.append(spec)
+        for fk in table.db.foreign_keys:
+            self.composite_foreign_key(table, fk, attributes)
         for check in table.db.checks:
             problem = sql_name_problem(check.name)
             sql = _readable(check.sql) if self.compiler.dialect.name == "postgres" else check.sql
@@ -766,6 +771,53 @@ class _Builder:
                 table.comments.append(f"check {check.name!r} ({sql}) over left-out columns")
             else:
                 table.checks[check.name] = sql
+
+    def composite_foreign_key(
+        self,
+        table: _Table,
+        fk: DbCompositeForeignKey,
+        attributes: Callable[[Iterable[str]], list[str] | None],
+    ) -> None:
+        """A foreign key over several columns, as an entry of ``foreign_keys``:
+        its attribute is the one its derived name was made from
+        (``play_count_entry_fkey``: ``entry``), else the target's snake_case
+        class name, and the constraint's own name is kept when it is not
+        the derived one."""
+        shown = f"foreign key {fk.name or '(unnamed)'} ({', '.join(fk.columns)}) -> {fk.table}"
+        target = self.tables.get(fk.table)
+        listed = attributes(fk.columns)
+        if target is None or target.left_out is not None or target.class_name is None:
+            table.comments.append(f"{shown}: its table is not written (left out)")
+            return
+        if tuple(fk.to) != target.db.composite_key:
+            table.comments.append(f"{shown}: not to the table's composite key (left out)")
+            return
+        if listed is None:
+            table.comments.append(f"{shown}: over left-out columns (left out)")
+            return
+        taken = {c.key for c in table.columns if c.key is not None} | set(table.foreign_keys)
+        prefix, suffix = f"{table.db.name}_", "_fkey"
+        derived = fk.name.removeprefix(prefix).removesuffix(suffix)
+        name: str | None = None
+        if not (
+            derived.isidentifier()
+            and _naming.foreign_key_name(table.db.name, derived) == fk.name
+            and _python_problem(derived) is None
+            and derived not in RESERVED_COLUMN_NAMES
+            and derived not in taken
+        ):
+            derived = snake_case(target.class_name).strip("_") or "key"
+            while derived in taken or derived in RESERVED_COLUMN_NAMES:
+                derived += "_"
+            name = fk.name or None
+        spec: Spec = {"columns": listed, "references": target.class_name}
+        if fk.on_delete != "CASCADE":
+            spec["on_delete"] = _ACTIONS[fk.on_delete]
+        if fk.on_update != "CASCADE":
+            spec["on_update"] = _ACTIONS[fk.on_update]
+        if name is not None and name != _naming.foreign_key_name(table.db.name, derived):
+            spec["name"] = name
+        table.foreign_keys[derived] = spec
 
     def ordered(self) -> list[_Table]:
         """Tables in foreign-key order (targets first), ties by name."""
@@ -780,6 +832,9 @@ class _Builder:
                 ref = column.db.references
                 if column.spec is not None and ref is not None and ref.table != table.db.name:
                     visit(self.tables[ref.table])
+            for fk in table.db.foreign_keys:
+                if fk.table in self.tables and fk.table != table.db.name:
+                    visit(self.tables[fk.table])
             done.append(table)
 
         for name in sorted(self.tables):
@@ -845,6 +900,9 @@ def _render(tables: Sequence[_Table], header: Sequence[str]) -> str:
         if snake_case(table.class_name) != table.db.name:
             out.append(f"    tablename: {_scalar(table.db.name)}\n")
         written = [c for c in table.columns if c.spec is not None]
+        if table.db.composite_key:
+            key = [table.attribute(name) for name in table.db.composite_key]
+            out.append(f"    primary_key: {_scalar(key)}\n")
         out.append("    columns:\n" if written else "    columns: {}\n")
         for column in table.columns:
             for text in column.comments:
@@ -859,6 +917,11 @@ def _render(tables: Sequence[_Table], header: Sequence[str]) -> str:
         unique = [u for u in table.unique if u is not None]
         if unique:
             out.append(f"    unique: {_scalar(unique)}\n")
+        foreign_keys = {n: fk for n, fk in table.foreign_keys.items() if fk is not None}
+        if foreign_keys:
+            out.append("    foreign_keys:\n")
+            for fk_name, fk in foreign_keys.items():
+                out.append(f"      {fk_name}: {_scalar(fk)}\n")
         checks = {n: sql for n, sql in table.checks.items() if sql is not None}
         if checks:
             out.append("    checks:\n")
@@ -966,6 +1029,13 @@ def _settle(tables: list[_Table], header: Sequence[str]) -> str:
                     what = "index" if parts[2] == "indexes" else "unique constraint"
                     table.comments.append(f"{what} {_scalar(entries[position])}: {message}")
                     entries[position] = None
+                    changed = True
+                continue
+            if len(parts) > 3 and parts[2] == "foreign_keys":
+                fk_spec = table.foreign_keys.get(parts[3])
+                if fk_spec is not None:
+                    table.comments.append(f"foreign key {_scalar(fk_spec)}: {message} (left out)")
+                    table.foreign_keys[parts[3]] = None
                     changed = True
                 continue
             if len(parts) > 3 and parts[2] == "checks":

@@ -196,6 +196,32 @@ class IndexSpec(BaseModel):
     )
 
 
+class ForeignKeySpec(BaseModel):
+    """A foreign key over several columns, to a table's composite primary key."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="ForeignKey")
+
+    columns: list[str] = Field(
+        description=(
+            "The columns holding the key by attribute name, in the order of the target's "
+            "primary key, e.g. [playlist_id, track_id]; their types are those of the key."
+        )
+    )
+    references: str = Field(
+        description="The table whose composite primary key it points at ('Table' or 'module.Table')."
+    )
+    on_delete: OnAction = Field(
+        default="cascade", description="Action when the referenced row is deleted."
+    )
+    on_update: OnAction = Field(
+        default="cascade", description="Action when the referenced key changes."
+    )
+    name: str | None = Field(
+        default=None,
+        description=("Name of the constraint in the database; default: tablename_attribute_fkey."),
+    )
+
+
 class TableSpec(BaseModel):
     """One table: becomes a ``Table`` subclass named after its key."""
 
@@ -219,8 +245,26 @@ class TableSpec(BaseModel):
     columns: dict[str, ColumnSpec] = Field(
         description=(
             "Columns by attribute name, in declaration order. An implicit 'id: serial' "
-            "primary key is added unless a column says primary_key: true."
+            "primary key is added unless a column says primary_key: true or the table "
+            "has a primary_key list."
         )
+    )
+    primary_key: list[str] | None = Field(
+        default=None,
+        description=(
+            "A composite primary key: two or more columns by attribute name, in key "
+            "order, e.g. [playlist, track]. The table then has no implicit 'id'; the key "
+            "columns are not null, and required by the constructor unless they have a "
+            "default."
+        ),
+    )
+    foreign_keys: dict[str, ForeignKeySpec] = Field(
+        default_factory=dict,
+        description=(
+            "Foreign keys over several columns by attribute name (the table class's "
+            "attribute for get_related), each to a composite primary key, e.g. "
+            "{entry: {columns: [playlist_id, track_id], references: PlaylistTrack}}."
+        ),
     )
     indexes: list[IndexSpec] = Field(
         default_factory=list,
@@ -245,6 +289,13 @@ class TableSpec(BaseModel):
             "e.g. {positive_price: 'price >= 0'}."
         ),
     )
+
+    def declares_key(self) -> bool:
+        """Whether the table declares its primary key (a column's ``primary_key:
+        true`` or a table-level ``primary_key`` list): then it has no implicit ``id``."""
+        return self.primary_key is not None or any(
+            column.primary_key for column in self.columns.values()
+        )
 
 
 class SchemaFile(BaseModel):

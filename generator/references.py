@@ -134,6 +134,14 @@ class Catalog:
         if not isinstance(found, TableRef):
             return found
         if column is None:
+            composite = found.spec.primary_key
+            if composite is not None and not found.schema.is_incomplete(("tables", found.name)):
+                return (
+                    f"table {found.name!r} has a composite primary key ({', '.join(composite)});"
+                    " a foreign key column points at one column: name a unique column"
+                    f" ('{found.name}.column'), or declare a foreign key over several columns"
+                    " in the table's foreign_keys"
+                )
             return found, None
         return self._key_column(found, column, reference)
 
@@ -145,12 +153,12 @@ class Catalog:
         key = target.primary_key()
         column = spec.columns.get(name)
         if column is None:
-            if name == "id" and key is None:
+            if name == "id" and key is None and spec.primary_key is None:
                 return target, None  # the implicit primary key, written out
             if target.schema.is_incomplete(("tables", target.name, "columns", name)):
                 return None
             candidates = [c for c, s in spec.columns.items() if s.type != "m2m"]
-            if key is None:
+            if key is None and spec.primary_key is None:
                 candidates.insert(0, "id")
             message = f"table {target.name!r} has no column {name!r} (in {reference!r})"
             return self._hint(message, name, candidates, f"columns of {target.name!r}")
@@ -236,13 +244,25 @@ class ValidatedBuild:
             if not ref.same_table(this)
         )
 
+    def composite_foreign_keys(
+        self, schema: LoadedSchema, table: str
+    ) -> list[tuple[str, TableRef]]:
+        """(attribute, target) of each foreign key over several columns of ``table``."""
+        return [
+            (name, self.target(schema, table, name))
+            for name in schema.spec.tables[table].foreign_keys
+        ]
+
     def same_module_dependencies(self, schema: LoadedSchema) -> dict[str, list[str]]:
         """Table -> the other tables of its module its foreign keys point at,
         in declaration order: what ``create_tables(*TABLES)`` must create first."""
         return {
             name: [
                 ref.name
-                for _column, ref in self.foreign_keys(schema, name)
+                for _column, ref in [
+                    *self.foreign_keys(schema, name),
+                    *self.composite_foreign_keys(schema, name),
+                ]
                 if ref.schema.module == schema.module and ref.name != name
             ]
             for name in schema.spec.tables
@@ -260,6 +280,8 @@ class ValidatedBuild:
                 elif column.type == "m2m":
                     modules.add(self.target(schema, table, name).schema.module)
                     modules.add(self.m2m_target(schema, table, name).schema.module)
+            for _name, ref in self.composite_foreign_keys(schema, table):
+                modules.add(ref.schema.module)
         modules.discard(schema.module)
         return sorted(modules)
 

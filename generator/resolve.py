@@ -92,7 +92,8 @@ MODULE_IMPORTS: dict[str, str] = {
                 *_ALWAYS_IMPORTED,
                 *(runtime_class for runtime_class, _ in _TYPES.values()),
                 *_DYNAMIC_DEFAULTS.values(),
-                *("Array", "Check", "ForeignKey", "Index", "M2M", "Serial"),
+                *("Array", "Check", "CompositeForeignKey", "ForeignKey", "Index", "M2M"),
+                "Serial",
             }
         )
     },
@@ -173,6 +174,22 @@ class ResolvedM2M:
 
 
 @dataclass
+class ResolvedCompositeForeignKey:
+    """A foreign key over several columns as the generated table class declares it."""
+
+    name: str
+    #: ``CompositeForeignKey[PlaylistTrack]`` (``| None`` inside when a column is nullable).
+    annotation: str
+    #: Constructor arguments, rendered (the columns, ``lambda: PlaylistTrack``, actions).
+    arguments: list[str]
+    help_text: str | None = None
+
+    @property
+    def runtime_class(self) -> str:
+        return "CompositeForeignKey"
+
+
+@dataclass
 class PrefetchClass:
     """A checker-only subclass of a table typing what ``objects(fk, ...)`` loads:
     the prefetched foreign keys hold related rows instead of keys."""
@@ -200,15 +217,18 @@ class ResolvedTable:
     #: row class).
     objects_overloads: list[tuple[list[str], str]] = field(default_factory=list)
     prefetch_classes: list[PrefetchClass] = field(default_factory=list)
+    #: Foreign keys over several columns: no database column of their own.
+    composite_foreign_keys: list[ResolvedCompositeForeignKey] = field(default_factory=list)
 
     @property
     def row_name(self) -> str:
         return f"{self.name}Row"
 
     @property
-    def attributes(self) -> list[ResolvedColumn | ResolvedM2M]:
-        """The class attributes: the columns, then the many-to-many relationships."""
-        return [*self.columns, *self.m2m]
+    def attributes(self) -> list[ResolvedColumn | ResolvedM2M | ResolvedCompositeForeignKey]:
+        """The class attributes: the columns, the many-to-many relationships, then
+        the foreign keys over several columns."""
+        return [*self.columns, *self.m2m, *self.composite_foreign_keys]
 
     @property
     def init_parameters(self) -> list[str]:
@@ -436,6 +456,9 @@ class _ModuleResolver:
             arguments.append(f"db_column_name={py_str(spec.db_column_name)}")
         if spec.help_text:
             arguments.append(f"help_text={py_str(spec.help_text)}")
+        # A column of a composite key: required like a key column (the
+        # runtime's ``Table`` marks it so), and not an ``update()`` keyword.
+        in_key = name in (self.schema.spec.tables[table].primary_key or ())
         return ResolvedColumn(
             name=name,
             runtime_class=runtime_class,
@@ -443,8 +466,8 @@ class _ModuleResolver:
             annotation=annotation,
             arguments=arguments,
             init_type=init_type,
-            required=_required(spec),
-            primary_key=spec.primary_key,
+            required=_required(spec) or (in_key and "default" not in spec.model_fields_set),
+            primary_key=spec.primary_key or in_key,
             help_text=spec.help_text,
             target=target,
             target_column=to if spec.type == "foreign_key" else None,
@@ -502,7 +525,7 @@ class _ModuleResolver:
 
     def _table(self, name: str, spec: TableSpec) -> ResolvedTable:
         columns: list[ResolvedColumn] = []
-        if not any(c.primary_key for c in spec.columns.values()):
+        if not spec.declares_key():
             self.runtime.add("Serial")
             columns.append(
                 ResolvedColumn(
@@ -530,6 +553,9 @@ class _ModuleResolver:
             columns=columns,
             class_arguments=self.table_arguments(spec),
             m2m=m2m,
+            composite_foreign_keys=[
+                self.composite_foreign_key(name, fk_name, spec) for fk_name in spec.foreign_keys
+            ],
         )
         self.prefetch(resolved)
         return resolved
@@ -622,10 +648,33 @@ class _ModuleResolver:
             name=name, annotation=annotation, arguments=arguments, help_text=spec.help_text
         )
 
+    def composite_foreign_key(
+        self, table: str, name: str, spec: TableSpec
+    ) -> ResolvedCompositeForeignKey:
+        """``entry: CompositeForeignKey[PlaylistTrack] = CompositeForeignKey(("a", "b"),
+        lambda: PlaylistTrack)``."""
+        fk = spec.foreign_keys[name]
+        ref = self.build.target(self.schema, table, name)
+        target = self.qualified(ref, ref.name)
+        self.runtime.add("CompositeForeignKey")
+        arguments = [_tuple([py_str(c) for c in fk.columns]), f"lambda: {target}"]
+        for option, action in (("on_delete", fk.on_delete), ("on_update", fk.on_update)):
+            if action != _ACTION_DEFAULT:
+                arguments.append(f"{option}={py_str(action)}")
+        if fk.name is not None:
+            arguments.append(f"name={py_str(fk.name)}")
+        nullable = any(spec.columns[c].null for c in fk.columns)
+        related = f"{target} | None" if nullable else target
+        return ResolvedCompositeForeignKey(
+            name=name, annotation=f"CompositeForeignKey[{related}]", arguments=arguments
+        )
+
     def table_arguments(self, spec: TableSpec) -> list[str]:
         """``indexes=``, ``unique=`` and ``checks=`` of the class statement, when the
         table has them."""
         arguments: list[str] = []
+        if spec.primary_key is not None:
+            arguments.append(f"primary_key={_tuple([py_str(c) for c in spec.primary_key])}")
         if spec.indexes:
             self.runtime.add("Index")
             indexes = []

@@ -391,6 +391,7 @@ class _FileChecker(Checker):
             self.check_database_names(name, table)
             self.check_table_indexes(name, table)
             self.check_table_checks(name, table)
+            self.check_table_foreign_keys(name, table)
 
     def check_table_renamed_from(
         self, path: NodePath, old: str, name: str, table: TableSpec
@@ -412,6 +413,9 @@ class _FileChecker(Checker):
     def check_primary_key(self, table_name: str, table: TableSpec) -> None:
         columns_path: NodePath = ("tables", table_name, "columns")
         keys = [(name, column) for name, column in table.columns.items() if column.primary_key]
+        if table.primary_key is not None:
+            self.check_composite_key(table_name, table, [name for name, _ in keys])
+            return
         if not keys and "id" in table.columns:
             self.error(
                 (*columns_path, "id"),
@@ -421,7 +425,7 @@ class _FileChecker(Checker):
         for name, _column in keys[1:]:
             self.error(
                 (*columns_path, name, "primary_key"),
-                f"two primary keys: {keys[0][0]!r} and {name!r}; a table has one (composite keys are not supported)",
+                f"two primary keys: {keys[0][0]!r} and {name!r}; a table has one (for a composite key, list its columns in the table's primary_key: [{keys[0][0]}, {name}])",
             )
         for name, column in keys:
             if column.type not in PRIMARY_KEY_TYPES:
@@ -434,13 +438,140 @@ class _FileChecker(Checker):
                     (*columns_path, name, "null"), "a primary key cannot be null", at_key=True
                 )
 
+    def check_composite_key(self, table_name: str, table: TableSpec, marked: list[str]) -> None:
+        """A table-level ``primary_key: [a, b]``: two or more distinct, non-null
+        columns of key types (or foreign keys), and no column key beside it."""
+        path: NodePath = ("tables", table_name, "primary_key")
+        assert table.primary_key is not None
+        for name in marked:
+            self.error(
+                ("tables", table_name, "columns", name, "primary_key"),
+                f"column {name!r} says primary_key: true and the table has a primary_key list;"
+                f" add {name!r} to the list and remove its primary_key: true",
+            )
+        listed = table.primary_key
+        if len(listed) < 2:
+            hint = f"; write primary_key: true on column {listed[0]!r}" if listed else ""
+            self.error(path, f"a composite primary key names two or more columns{hint}")
+        known = [name for name, column in table.columns.items() if column.type != "m2m"]
+        allowed = (*PRIMARY_KEY_TYPES, "foreign_key")
+        for position, name in enumerate(listed):
+            where: NodePath = (*path, position)
+            column = table.columns.get(name)
+            if listed.index(name) != position:
+                self.error(where, f"column {name!r} is listed twice in the primary key")
+            elif column is None:
+                message = f"unknown column {name!r} of table {table_name!r} in the primary key"
+                hint = suggest(name, known)
+                self.error(
+                    where,
+                    (
+                        f"{message} - {hint}"
+                        if hint
+                        else f"{message}; its columns: {', '.join(known)}"
+                    ),
+                )
+            elif column.type not in allowed:
+                self.error(
+                    where,
+                    f"column {name!r} of type {column.type} cannot be part of a primary key"
+                    f" (types: {join_words(allowed, 'or')})",
+                )
+            elif column.null:
+                self.error(
+                    ("tables", table_name, "columns", name, "null"),
+                    f"column {name!r} is part of the primary key and cannot be null",
+                    at_key=True,
+                )
+
+    def check_table_foreign_keys(self, table_name: str, table: TableSpec) -> None:
+        """``foreign_keys:``: each names two or more columns of the table, whose
+        types are those of the target's composite key, column by column."""
+        for name, fk in table.foreign_keys.items():
+            path: NodePath = ("tables", table_name, "foreign_keys", name)
+            problem = identifier_problem(name)
+            if problem is None and name.startswith("_"):
+                problem = _PRIVATE.format(name=name)
+            if problem is None and name in RESERVED_COLUMN_NAMES:
+                problem = f"{name!r} clashes with Table.{name} of the runtime"
+            if problem is None and name in table.columns:
+                problem = f"{name!r} is a column of table {table_name!r} already"
+            if problem is not None:
+                self.error(path, f"invalid foreign key name: {problem}", at_key=True)
+            if fk.name is not None and (problem := sql_name_problem(fk.name)) is not None:
+                self.error((*path, "name"), f"invalid constraint name: {problem}")
+            listed = self.check_column_list(table_name, table, (*path, "columns"), fk.columns)
+            if listed and len(listed) < 2:
+                self.error(
+                    (*path, "columns"),
+                    "a foreign key over several columns names two or more; for one column,"
+                    " give the column type: foreign_key",
+                )
+                listed = ()
+            for option in ("on_delete", "on_update"):
+                action = getattr(fk, option)
+                nullable = all(table.columns[c].null for c in listed)
+                if action == "set_null" and listed and not nullable:
+                    self.error(
+                        (*path, option), f"{option}: set_null needs null: true on its columns"
+                    )
+                if action == "set_default":
+                    self.error((*path, option), f"{option}: set_default is not offered here")
+            found = self.catalog.find(self.schema, fk.references)
+            if isinstance(found, str):
+                self.error((*path, "references"), found)
+                continue
+            if found is None:
+                continue
+            self.catalog.found[(self.schema.module, table_name, name)] = found
+            key = found.spec.primary_key
+            if key is None:
+                self.error(
+                    (*path, "references"),
+                    f"table {found.name!r} has no composite primary key; a foreign key to its"
+                    " key is a column of type: foreign_key",
+                )
+                continue
+            if not listed:
+                continue
+            if len(key) != len(listed):
+                self.error(
+                    (*path, "columns"),
+                    f"{len(listed)} columns for the primary key of {found.name!r}, which has"
+                    f" {len(key)} ({', '.join(key)})",
+                )
+                continue
+            for position, (mine, theirs) in enumerate(zip(listed, key)):
+                have = self.stored_type(self.schema, table_name, mine)
+                want = self.stored_type(found.schema, found.name, theirs)
+                if have is not None and want is not None and have != want:
+                    self.error(
+                        (*path, "columns", position),
+                        f"column {mine!r} holds {have} values; {found.name}.{theirs}, which it"
+                        f" points at, holds {want}",
+                    )
+
+    def stored_type(self, schema: LoadedSchema, table: str, column: str) -> str | None:
+        """The type of the values ``column`` holds (a foreign key: its target key's;
+        a serial: integer), ``None`` when unknown (an error reported elsewhere)."""
+        for _ in range(20):  # a chain of foreign keys, without looping forever
+            spec = schema.spec.tables[table].columns.get(column)
+            if spec is None:
+                return "integer" if column == "id" else None
+            if spec.type != "foreign_key" or spec.references is None:
+                return {"serial": "integer", "bigserial": "bigint"}.get(spec.type, spec.type)
+            found = self.catalog.find_key(schema, spec.references)
+            if not isinstance(found, tuple):
+                return None
+            target, key = found
+            schema, table = target.schema, target.name
+            column = key or next((n for n, c in target.spec.columns.items() if c.primary_key), "id")
+        return None
+
     def check_database_names(self, table_name: str, table: TableSpec) -> None:
         # Compared without case: SQLite treats "Name" and "name" as one column.
         used: dict[str, str] = {}
-        if (
-            not any(column.primary_key for column in table.columns.values())
-            and "id" not in table.columns
-        ):
+        if not table.declares_key() and "id" not in table.columns:
             used["id"] = "the implicit primary key 'id'"
         for name, column in table.columns.items():
             if column.type == "m2m":
@@ -528,7 +659,7 @@ class _FileChecker(Checker):
             for name, column in table.columns.items()
             if column.type != "m2m"
         ]
-        if not any(column.primary_key for column in table.columns.values()):
+        if not table.declares_key():
             known.insert(0, "id")
         derived = {
             unique_name(tablename, (column.db_column_name or name,))
@@ -579,7 +710,7 @@ class _FileChecker(Checker):
             self.error(path, "needs at least one column, e.g. [warehouse, sku]")
             return ()
         known = [name for name, column in table.columns.items() if column.type != "m2m"]
-        if not any(column.primary_key for column in table.columns.values()):
+        if not table.declares_key():
             known.insert(0, "id")
         ok = True
         for position, name in enumerate(columns):

@@ -42,6 +42,7 @@ from ._columns import (
     TimestamptzNow,
     Varchar,
 )
+from ._composite import CompositeForeignKey
 from ._ddl import Check, CreateTable, DropTables, Index
 from ._dialect import Dialect
 from ._discovery import engine_finder
@@ -106,6 +107,7 @@ __all__ = [
     "Char",
     "CheckSchema",
     "Column",
+    "CompositeForeignKey",
     "Condition",
     "Count",
     "Create",

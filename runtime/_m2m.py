@@ -17,7 +17,8 @@ subquery uses the joining table's index on its foreign key):
   hold) as hex.
 
 Related rows come in the order their links were made (the joining table's
-primary key), on both databases.
+primary key), on both databases; through a joining table whose key is its two
+foreign keys, in the order of the other side's key.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ class M2MSelect(Column[V]):
             f" = {other}.{quote(far._target_key()._meta.db_name)}"
             f" WHERE {link}.{quote(near._meta.db_name)}"
             f" = {quote(root)}.{quote(near._target_key()._meta.db_name)}"
-            f" ORDER BY {link}.{quote(through._meta.primary_key._meta.db_name)}"
+            f" ORDER BY {link}.{quote(_link_order(through, far))}"
         )
         if c.dialect.native_arrays:
             values = ", ".join(f"{other}.{quote(col._meta.db_name)}" for col in self._columns)
@@ -234,6 +235,15 @@ class M2MSelect(Column[V]):
             return M2MRows([dict(zip(names, item)) for item in items])
 
         return decode_items
+
+
+def _link_order(through: type[Table[Any]], far: ForeignKey[Any, Any]) -> str:
+    """The joining table's column that orders the links: its own key, the
+    order links were made in; with a composite key (of its two foreign keys,
+    no key of its own), the key to the other side, an order both databases
+    give alike."""
+    meta = through._meta
+    return meta.primary_key._meta.db_name if len(meta.key) == 1 else far._meta.db_name
 
 
 def _sqlite_json_value(column: Column[Any], sql: str) -> str:
@@ -313,8 +323,13 @@ class M2MAddRelated(Query[None]):
             if column is near or column is far:
                 raise ValueError(f"add_m2m(): {key!r} is set by add_m2m itself")
             extra[column._meta.name] = value
-        # Build one joining row now so that a bad extra value raises here.
-        through(**extra)
+        if far._meta.required or near._meta.required:
+            # The keys of a composite key are required: check the values alone.
+            for name, value in extra.items():
+                through._meta.column_map[name]._check(value)
+        else:
+            # Build one joining row now so that a bad extra value raises here.
+            through(**extra)
         self._extra = extra
 
     def _links(self) -> list[Table[Any]]:
@@ -376,7 +391,7 @@ class M2MGetRelated(Query[list[TargetT]], Generic[TargetT]):
         sql = (
             f"SELECT {columns} FROM {name} JOIN"
             f' (SELECT {quote(far._meta.db_name)} AS "key",'
-            f' MIN({quote(through._meta.primary_key._meta.db_name)}) AS "first"'
+            f' MIN({quote(_link_order(through, far))}) AS "first"'
             f" FROM {quote(through._meta.tablename)}"
             f" WHERE {quote(near._meta.db_name)} = {owner_pk}"
             f" GROUP BY {quote(far._meta.db_name)}) AS {link}"

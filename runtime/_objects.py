@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 # end of ``_table``).
 from . import _write
 from ._columns import Column, ForeignKey
+from ._composite import CompositeForeignKey
 from ._dialect import Dialect
 from ._query import First, Query, _Ordered, _select_sql, _table_load
 from ._roles import TableRole
@@ -313,11 +314,19 @@ def reverse(
 
 
 def _pk_condition(row: Table[Any]) -> Condition:
-    pk = row._meta.primary_key
+    """``key = value`` of ``row``'s primary key: each column of a composite key, ANDed."""
+    meta = row._meta
+    pk = meta.primary_key
     value = row.__dict__.get(pk._meta.name)
     if value is None:
         raise ValueError(f"{row!r} has no primary key value: it was never saved")
-    return Compare(pk, "=", value)
+    condition: Condition = Compare(pk, "=", value)
+    for column in meta.key[1:]:
+        value = row.__dict__.get(column._meta.name)
+        if value is None:
+            raise ValueError(f"{row!r} has no primary key value: it was never saved")
+        condition = And(condition, Compare(column, "=", value))
+    return condition
 
 
 class Save(Query[None]):
@@ -331,10 +340,11 @@ class Save(Query[None]):
         row = self._row
         if not row.__dict__.get("_saved"):
             return _write.Insert(self._table, [row])
+        key = self._table._meta.key
         values = {
             c: row.__dict__[c._meta.name]
             for c in self._table._meta.columns
-            if not c._meta.primary_key and c._meta.name in row.__dict__
+            if all(c is not k for k in key) and c._meta.name in row.__dict__
         }
         if not values:
             # Only a primary key: nothing to write, but say where it is.
@@ -366,7 +376,20 @@ class Remove(Query[None]):
 class Related(Query[R]):
     """The row a foreign key of one row points at."""
 
-    def __init__(self, row: Table[Any], foreign_key: ForeignKey[Any, R]) -> None:
+    def __init__(
+        self, row: Table[Any], foreign_key: ForeignKey[Any, R] | CompositeForeignKey[R]
+    ) -> None:
+        if isinstance(foreign_key, CompositeForeignKey):
+            if foreign_key.owner is not type(row):
+                raise ValueError(
+                    f"get_related() takes a foreign key of {type(row).__name__};"
+                    f" got {foreign_key!r}"
+                )
+            self._table = foreign_key.target()
+            values = tuple(row.__dict__.get(c._meta.name) for c in foreign_key.columns())
+            self._value: Any = None if None in values else values
+            self._fk: ForeignKey[Any, R] | CompositeForeignKey[R] = foreign_key
+            return
         if foreign_key._meta.path or foreign_key._meta.table is not type(row):
             raise ValueError(
                 f"get_related() takes a foreign key of {type(row).__name__};"
@@ -380,7 +403,14 @@ class Related(Query[R]):
 
     def _objects(self) -> First[Any]:
         target = self._table
-        return target.objects().get(Compare(self._fk._target_key(), "=", self._value))
+        fk = self._fk
+        if isinstance(fk, CompositeForeignKey):
+            pairs = list(zip(fk.target_columns(), self._value or ()))
+            condition: Condition = Compare(pairs[0][0], "=", pairs[0][1])
+            for column, value in pairs[1:]:
+                condition = And(condition, Compare(column, "=", value))
+            return target.objects().get(condition)
+        return target.objects().get(Compare(fk._target_key(), "=", self._value))
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
         return self._objects()._sql(dialect)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overloa
 # ``_roles.TableRole``).
 from . import _alter, _columns, _ddl, _m2m, _objects, _select, _write
 from ._columns import MISSING, Column, ForeignKey, Secret, Serial
+from ._composite import CompositeForeignKey
 from ._naming import snake_case
 from ._roles import TableRole
 from ._select import Select
@@ -118,12 +119,39 @@ def _straight_init(cls: type[Table[Any]]) -> Any:
     return init
 
 
+def _composite_key(
+    cls: type[Any], columns: list[Column[Any]], primary: list[Column[Any]], names: tuple[str, ...]
+) -> tuple[Column[Any], ...]:
+    """The columns of a composite key given as ``primary_key=("a", "b")`` of the
+    class statement (``()`` without one). Each is required by the constructor
+    unless it has a default: a zero default would repeat from the second row on."""
+    if not names:
+        return ()
+    by_name = {c._meta.name: c for c in columns}
+    missing = [name for name in names if name not in by_name]
+    if missing or len(set(names)) != len(names) or len(names) < 2:
+        raise TypeError(
+            f"{cls.__name__}: primary_key={tuple(names)!r} must name two or more"
+            " different columns of the table"
+        )
+    if primary:
+        raise TypeError(f"{cls.__name__} has a column primary key and primary_key=")
+    key = tuple(by_name[name] for name in names)
+    for column in key:
+        if column._meta.null:
+            raise TypeError(f"{cls.__name__}: key column {column._meta.name!r} is nullable")
+        if column._meta.default is MISSING:
+            column._meta.required = True
+    return key
+
+
 @dataclass(slots=True)
 class TableMeta:
     """What the runtime knows about a table class."""
 
     tablename: str
     columns: list[Column[Any]]
+    #: The key column; of a composite key, its first column (see ``key``).
     primary_key: Column[Any]
     column_map: dict[str, Column[Any]]
     foreign_keys: list[ForeignKey[Any, Any]]
@@ -140,6 +168,11 @@ class TableMeta:
     checks: tuple[Check, ...] = ()
     #: The columns of ``select()`` (every column but the secret ones).
     public: list[Column[Any]] = field(default_factory=list)
+    #: Every column of the primary key, in key order: ``(primary_key,)``, or
+    #: the columns of a composite key (``primary_key=`` of the class statement).
+    key: tuple[Column[Any], ...] = ()
+    #: Foreign keys over several columns (``CompositeForeignKey`` attributes).
+    composite_foreign_keys: tuple[CompositeForeignKey[Any], ...] = ()
 
 
 class Table(TableRole, Generic[RowT]):
@@ -158,6 +191,7 @@ class Table(TableRole, Generic[RowT]):
         indexes: tuple[Index, ...] = (),
         unique: tuple[tuple[str, ...], ...] = (),
         checks: tuple[Check, ...] = (),
+        primary_key: tuple[str, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
@@ -165,7 +199,10 @@ class Table(TableRole, Generic[RowT]):
         primary = [c for c in columns if c._meta.primary_key]
         if len(primary) > 1:
             raise TypeError(f"{cls.__name__} has more than one primary key")
-        if primary:
+        composite = _composite_key(cls, columns, primary, primary_key)
+        if composite:
+            pk = composite[0]
+        elif primary:
             pk = primary[0]
         else:
             # Like Piccolo: an implicit serial ``id`` unless a column says otherwise.
@@ -186,7 +223,18 @@ class Table(TableRole, Generic[RowT]):
             unique=tuple(tuple(group) for group in unique),
             checks=tuple(checks),
             public=[c for c in columns if not isinstance(c, Secret)],
+            key=composite or (pk,),
+            composite_foreign_keys=tuple(
+                v for v in vars(cls).values() if isinstance(v, CompositeForeignKey)
+            ),
         )
+        for composite_fk in cls._meta.composite_foreign_keys:
+            unknown = [n for n in composite_fk._names if n not in cls._meta.column_map]
+            if unknown or len(composite_fk._names) < 2:
+                raise TypeError(
+                    f"{composite_fk!r} needs two or more columns of {cls.__name__};"
+                    f" {', '.join(map(repr, unknown)) or 'got fewer'}"
+                )
         if "__init__" not in cls.__dict__:
             # Made on the first instance: importing 500 tables need not
             # compile 500 constructors.
@@ -228,8 +276,9 @@ class Table(TableRole, Generic[RowT]):
             values["_saved"] = False
 
     def __repr__(self) -> str:
-        pk = self._meta.primary_key._meta.name
-        return f"<{type(self).__name__} {pk}={self.__dict__.get(pk)!r}>"
+        values = self.__dict__
+        shown = " ".join(f"{c._meta.name}={values.get(c._meta.name)!r}" for c in self._meta.key)
+        return f"<{type(self).__name__} {shown}>"
 
     # -- queries on the table -------------------------------------------------
 
@@ -465,8 +514,13 @@ class Table(TableRole, Generic[RowT]):
         """``DELETE`` this row by primary key."""
         return _objects.Remove(self)
 
-    def get_related(self, foreign_key: ForeignKey[Any, R]) -> Related[R]:
-        """The row this row's ``foreign_key`` points at (``None`` when it is null)."""
+    @overload
+    def get_related(self, foreign_key: ForeignKey[Any, R]) -> Related[R]: ...
+    @overload
+    def get_related(self, foreign_key: CompositeForeignKey[R]) -> Related[R]: ...
+    def get_related(self, foreign_key: ForeignKey[Any, R] | CompositeForeignKey[R]) -> Related[R]:
+        """The row this row's ``foreign_key`` points at (``None`` when it is null;
+        of a foreign key over several columns, when any of them is)."""
         return _objects.Related(self, foreign_key)
 
     def get_reverse(

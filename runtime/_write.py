@@ -592,9 +592,12 @@ def _keyed_where(c: Compiler, query: _Filtered[Any]) -> str:
         return where
     table = query._table
     quote = c.dialect.quote
-    pk = f"{quote(table._meta.tablename)}.{quote(table._meta.primary_key._meta.db_name)}"
+    name = quote(table._meta.tablename)
+    pk = ", ".join(f"{name}.{quote(column._meta.db_name)}" for column in table._meta.key)
     joins = c.join_clause()
-    return f" WHERE {pk} IN (SELECT {pk} FROM {quote(table._meta.tablename)}{joins}{where})"
+    # A composite key as a row value: ``(a, b) IN (SELECT a, b ...)``, on both databases.
+    held = pk if len(table._meta.key) == 1 else f"({pk})"
+    return f" WHERE {held} IN (SELECT {pk} FROM {name}{joins}{where})"
 
 
 def _refuse_unfiltered(query: _Filtered[Any], force: bool, verb: str) -> None:

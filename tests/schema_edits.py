@@ -36,6 +36,7 @@ from runtime.schema.state import (
     Action,
     Check,
     Column,
+    CompositeForeignKey,
     DefaultValue,
     ForeignKey,
     Index,
@@ -153,6 +154,13 @@ class _Table:
     #: Check constraints: (name, expression).
     checks: list[tuple[str, str]] = field(default_factory=list)
     stale: str | None = None
+    #: A composite primary key's columns (left alone by the edits).
+    key: tuple[str, ...] = ()
+    #: Foreign keys over several columns: (name, columns, target, target columns,
+    #: on_delete, on_update); left alone by the edits, but for their target's renames.
+    groups: list[tuple[str, tuple[str, ...], _Table, tuple[str, ...], Action, Action]] = field(
+        default_factory=list
+    )
 
     def column(self, name: str) -> _Column:
         return next(c for c in self.columns if c.name == name)
@@ -179,10 +187,15 @@ class _Model:
             t.indexes = [(i.columns, i.unique) for i in table.indexes]
             t.unique = [u.columns for u in table.unique]
             t.checks = [(c.name, c.sql) for c in table.checks]
+            t.key = table.composite_key
             self.tables.append(t)
             by_name[t.name] = t
         for table in schema:
             t = by_name[table.name]
+            t.groups = [
+                (f.name, f.columns, by_name[f.table], f.to, f.on_delete, f.on_update)
+                for f in table.foreign_keys
+            ]
             for c in table.columns:
                 ref = c.references
                 t.columns.append(
@@ -262,6 +275,11 @@ class _Model:
                     ),
                     checks=tuple(Check(name, sql) for name, sql in t.checks),
                     renamed_from=t.origin if hinted else t.stale,
+                    composite_key=t.key,
+                    foreign_keys=tuple(
+                        CompositeForeignKey(name, cols, target.name, to, on_delete, on_update)
+                        for name, cols, target, to, on_delete, on_update in t.groups
+                    ),
                 )
             )
         return Schema(tuple(tables)).ordered()
@@ -384,6 +402,9 @@ def _some_column(
     # such as shop's customer.email) is left alone: its edits would need the
     # keys' edits with it.
     held = {(id(c.target), c.target_column) for t in model.tables for c in t.columns if c.target}
+    # So are the columns of a composite key and of a foreign key over several columns.
+    held |= {(id(t), name) for t in model.tables for name in t.key}
+    held |= {(id(t), name) for t in model.tables for g in t.groups for name in g[1]}
     found = [
         (t, c)
         for t in model.tables
@@ -405,6 +426,10 @@ def _drop_table(rng: random.Random, model: _Model) -> str | None:
     if not model.tables:
         return None
     table = rng.choice(model.tables)
+    if any(g[2] is table and t is not table for t in model.tables for g in t.groups):
+        return None  # a kept table would lose a foreign key over several columns
+    if any(c.name in t.key for t, c in model.references_to(table) if t is not table):
+        return None  # or a column of its composite key
     for t, c in model.references_to(table):
         if t is not table:
             t.columns.remove(c)

@@ -377,11 +377,6 @@ BEYOND_A_REBUILD = {
         '"qty" INTEGER NOT NULL DEFAULT 0, "twice" INTEGER GENERATED ALWAYS AS ("qty" * 2)',
         "column 'twice' is generated",
     ),
-    "two_column_key": (
-        '"qty" INTEGER NOT NULL DEFAULT 0, FOREIGN KEY ("name", "qty")'
-        ' REFERENCES "rb_pair" ("a", "b")',
-        "a foreign key over several columns",
-    ),
 }
 
 

@@ -40,7 +40,17 @@ from ..schema.operations import (
     RunPython,
     RunSQL,
 )
-from ..schema.state import Check, Column, ForeignKey, Index, Schema, Table, Type, Unique
+from ..schema.state import (
+    Check,
+    Column,
+    CompositeForeignKey,
+    ForeignKey,
+    Index,
+    Schema,
+    Table,
+    Type,
+    Unique,
+)
 from ._base import HISTORY_TABLE, Migration, MigrationDB, MigrationError
 
 __all__ = [
@@ -54,6 +64,7 @@ __all__ = [
     "AlterColumn",
     "Check",
     "Column",
+    "CompositeForeignKey",
     "CreateTable",
     "DateNow",
     "DropCheck",

@@ -54,6 +54,10 @@ def _column_lines(found: list[Difference]) -> list[str]:
     for _, group in groupby(fields, key=lambda d: d.name):
         same = list(group)
         detail = ", ".join(_field(d) for d in same)
+        if not same[0].name:
+            # The table's own composite key or foreign keys over several columns.
+            out += [f"{d.where}: {_field(d)}" for d in same]
+            continue
         out.append(f"column {same[0].table}.{same[0].name} differs: {detail}")
     return out + [_line(d) for d in found if d not in fields]
 

@@ -19,7 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
-from .database import DbCheck, DbColumn, DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
+from .database import (
+    DbCheck,
+    DbColumn,
+    DbCompositeForeignKey,
+    DbForeignKey,
+    DbIndex,
+    DbSchema,
+    DbTable,
+    DbUnique,
+)
 
 __all__ = ["COLUMN_FIELDS", "Difference", "Kind", "comparable", "compare"]
 
@@ -95,6 +104,10 @@ class Difference:
             return f"unique constraint {sql} of {self.table}"
         if kind in ("missing_check", "extra_check", "check"):
             return f"check {self.name} of {self.table}"
+        if kind == "primary_key" and not self.name:
+            return f"the primary key of {self.table}"
+        if kind == "foreign_key" and not self.name:
+            return f"the foreign keys over several columns of {self.table}"
         return f"column {self.table}.{self.name}"
 
     def __str__(self) -> str:
@@ -194,6 +207,20 @@ def _table(want: DbTable, have: DbTable) -> list[Difference]:
                 for kind in COLUMN_FIELDS
                 if _field(w, kind) != _field(h, kind)
             ]
+    if want.composite_key != have.composite_key:
+        # A composite key is the table's (its columns carry no key flag).
+        out.append(Difference("primary_key", t, "", _key_sql(want), _key_sql(have)))
+    if want.foreign_keys != have.foreign_keys:
+        # Foreign keys over several columns: each side's, as SQL, in one difference.
+        out.append(
+            Difference(
+                "foreign_key",
+                t,
+                "",
+                "; ".join(map(_composite_fk_sql, want.foreign_keys)) or None,
+                "; ".join(map(_composite_fk_sql, have.foreign_keys)) or None,
+            )
+        )
     out += _groups(t, "index", want.indexes, have.indexes)
     out += _groups(t, "unique", want.unique, have.unique)
     want_checks = {c.name: c for c in want.checks}
@@ -208,6 +235,20 @@ def _table(want: DbTable, have: DbTable) -> list[Difference]:
         elif wc != hc:
             out.append(Difference("check", t, name, _check_sql(wc), _check_sql(hc)))
     return out
+
+
+def _composite_fk_sql(fk: DbCompositeForeignKey) -> str:
+    """``fk (a, b) REFERENCES t (x, y) ON DELETE ... ON UPDATE ...``."""
+    return (
+        f"{fk.name} ({', '.join(fk.columns)}) REFERENCES {fk.table} ({', '.join(fk.to)})"
+        f" ON DELETE {fk.on_delete} ON UPDATE {fk.on_update}"
+    )
+
+
+def _key_sql(table: DbTable) -> str | None:
+    """``PRIMARY KEY (a, b)`` of a table (``None``: it has no key)."""
+    key = table.composite_key or tuple(c.name for c in table.columns if c.primary_key)
+    return f"PRIMARY KEY ({', '.join(key)})" if key else None
 
 
 def _check_sql(check: DbCheck) -> str:

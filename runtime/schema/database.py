@@ -26,7 +26,16 @@ from dataclasses import dataclass, field
 
 from .checksql import comparison_key
 
-__all__ = ["DbCheck", "DbColumn", "DbForeignKey", "DbIndex", "DbSchema", "DbTable", "DbUnique"]
+__all__ = [
+    "DbCheck",
+    "DbColumn",
+    "DbCompositeForeignKey",
+    "DbForeignKey",
+    "DbIndex",
+    "DbSchema",
+    "DbTable",
+    "DbUnique",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +45,19 @@ class DbForeignKey:
 
     table: str
     column: str
+    on_delete: str
+    on_update: str
+
+
+@dataclass(frozen=True, slots=True)
+class DbCompositeForeignKey:
+    """``FOREIGN KEY (columns) REFERENCES table (to) ON DELETE ... ON UPDATE ...``
+    over several columns; ``name`` is empty where the database keeps none (SQLite)."""
+
+    name: str
+    columns: tuple[str, ...]
+    table: str
+    to: tuple[str, ...]
     on_delete: str
     on_update: str
 
@@ -94,9 +116,20 @@ class DbTable:
     indexes: tuple[DbIndex, ...] = ()
     unique: tuple[DbUnique, ...] = ()
     checks: tuple[DbCheck, ...] = ()
+    #: A primary key of several columns, in key order (its columns are not
+    #: ``primary_key``; a one-column key is its column's ``primary_key``).
+    composite_key: tuple[str, ...] = ()
+    #: Foreign keys over several columns, sorted (by columns, then name).
+    foreign_keys: tuple[DbCompositeForeignKey, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "composite_key", tuple(self.composite_key))
+        object.__setattr__(
+            self,
+            "foreign_keys",
+            tuple(sorted(self.foreign_keys, key=lambda f: (f.columns, f.name))),
+        )
         object.__setattr__(self, "checks", tuple(sorted(self.checks, key=lambda c: c.name)))
         object.__setattr__(
             self, "indexes", tuple(sorted(self.indexes, key=lambda i: (i.name, i.columns)))

@@ -304,14 +304,26 @@ class _Differ:
     # -- tables and columns
 
     def check_primary_key(self, before: Table, after: Table) -> None:
-        old_key = before.primary_key
-        new_key = after.primary_key
-        old_name = old_key.name if old_key else None
-        new_name = new_key.name if new_key else None
-        if old_name != new_name:
+        def groups(table: Table) -> list[str]:
+            return sorted(repr(f) for f in table.foreign_keys)
+
+        if groups(before) != groups(after):
             raise SchemaStateError(
-                f"the primary key of table {after.name!r} changes from {old_name!r} to "
-                f"{new_name!r}; a migration cannot change which column is the primary key"
+                f"the foreign keys over several columns of table {after.name!r} change; a"
+                " migration adds or drops them only with their table (write the change with"
+                " RunSQL on PostgreSQL, or create a new table and copy the rows)"
+            )
+        # A composite key is compared in key order, as its index is.
+        old_key, new_key = before.key_columns, after.key_columns
+        if old_key != new_key:
+
+            def shown(key: tuple[str, ...]) -> str:
+                return repr(key[0]) if len(key) == 1 else repr(key) if key else "None"
+
+            raise SchemaStateError(
+                f"the primary key of table {after.name!r} changes from {shown(old_key)} to "
+                f"{shown(new_key)}; a migration cannot change which columns are the primary key"
+                " (write the change with RunSQL, or create a new table and copy the rows)"
             )
 
     def create_table(self, table: Table, deferred: list[Operation]) -> None:

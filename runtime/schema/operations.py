@@ -111,6 +111,12 @@ class DropTable(Operation):
         others = [
             f"{t.name}.{c.name}" for t, c in schema.referencing(self.name) if t.name != self.name
         ]
+        others += [
+            f"{t.name}.{f.name}"
+            for t in schema.tables
+            for f in t.foreign_keys
+            if f.table == self.name and t.name != self.name
+        ]
         if others:
             raise SchemaStateError(
                 f"table {self.name!r} is referenced by {', '.join(others)}; drop those first"
@@ -190,8 +196,14 @@ class DropColumn(Operation):
     def apply(self, schema: Schema) -> Schema:
         table = schema.table(self.table)
         column = table.column(self.name)
-        if column.primary_key:
+        if column.primary_key or self.name in table.composite_key:
             raise SchemaStateError(f"the primary key {self.table}.{self.name} cannot be dropped")
+        held = [f.name for f in table.foreign_keys if self.name in f.columns]
+        if held:
+            raise SchemaStateError(
+                f"{self.table}.{self.name} holds the foreign key {held[0]!r} over several"
+                " columns; drop the table, or change it with RunSQL"
+            )
         users = [
             f"{t.name}.{c.name}"
             for t, c in schema.referencing(self.table)
@@ -269,6 +281,8 @@ class RenameColumn(Operation):
             checks=tuple(
                 replace(c, sql=_renamed_sql(c.sql, self.old, self.new)) for c in table.checks
             ),
+            composite_key=swap(table.composite_key),
+            foreign_keys=tuple(replace(f, columns=swap(f.columns)) for f in table.foreign_keys),
         )
         return _retarget(schema.put(renamed), self.table, self.old, self.table, self.new)
 
@@ -314,7 +328,8 @@ class AlterColumn(Operation):
         column = table.column(self.name)
         if not self.changes():
             raise SchemaStateError(f"AlterColumn of {self.table}.{self.name} changes nothing")
-        if column.primary_key and any(k != "type" for k in self.changes()):
+        in_key = column.primary_key or self.name in table.composite_key
+        if in_key and any(k not in ("type", "references") for k in self.changes()):
             raise SchemaStateError(
                 f"only the type of the primary key {self.table}.{self.name} can change"
             )
@@ -586,7 +601,19 @@ def _retarget(
                 ref = replace(ref, table=new_table, column=new_column or ref.column)
                 c = replace(c, references=ref)
             columns.append(c)
-        tables.append(replace(t, columns=tuple(columns)))
+        groups = tuple(
+            (
+                replace(
+                    f,
+                    table=new_table,
+                    to=tuple(new_column or n if n == column else n for n in f.to),
+                )
+                if f.table == table and (column is None or column in f.to)
+                else f
+            )
+            for f in t.foreign_keys
+        )
+        tables.append(replace(t, columns=tuple(columns), foreign_keys=groups))
     return Schema(tuple(tables))
 
 

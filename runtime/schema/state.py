@@ -37,6 +37,7 @@ from .._columns import Column as _RuntimeColumn
 from .._columns import DynamicDefault
 from .._columns import ForeignKey as _RuntimeFK
 from .._columns import Serial as _Serial
+from .._composite import CompositeForeignKey as _RuntimeCompositeFK
 
 if TYPE_CHECKING:
     from .._table import Table as _RuntimeTable
@@ -47,6 +48,7 @@ __all__ = [
     "Action",
     "Check",
     "Column",
+    "CompositeForeignKey",
     "ForeignKey",
     "Index",
     "Schema",
@@ -149,6 +151,36 @@ class ForeignKey:
         if self.on_update != "cascade":
             args.append(f"on_update={self.on_update!r}")
         return f"ForeignKey({', '.join(args)})"
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeForeignKey:
+    """A foreign key over several columns, a table constraint: ``FOREIGN KEY
+    (columns) REFERENCES table (to)`` (database names; ``to`` in the order of
+    ``columns``, the target's composite key)."""
+
+    name: str
+    columns: tuple[str, ...]
+    table: str
+    to: tuple[str, ...]
+    on_delete: Action = "cascade"
+    on_update: Action = "cascade"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "to", tuple(self.to))
+        if len(self.columns) < 2 or len(self.columns) != len(self.to):
+            raise SchemaStateError(
+                f"foreign key {self.name!r} needs two or more columns, as many as it points at"
+            )
+
+    def __repr__(self) -> str:
+        args = [repr(self.name), repr(self.columns), repr(self.table), repr(self.to)]
+        if self.on_delete != "cascade":
+            args.append(f"on_delete={self.on_delete!r}")
+        if self.on_update != "cascade":
+            args.append(f"on_update={self.on_update!r}")
+        return f"CompositeForeignKey({', '.join(args)})"
 
 
 #: Python values a ``DEFAULT`` can be made from (besides a ``DynamicDefault``).
@@ -259,12 +291,29 @@ class Table:
     checks: tuple[Check, ...] = ()
     #: The table's name in the previous state, when the schema renames it.
     renamed_from: str | None = field(default=None, compare=False)
+    #: A primary key of several columns (``PRIMARY KEY (a, b)``), in key
+    #: order; its columns have no ``primary_key`` flag. A key of one column
+    #: is that column's ``primary_key``.
+    composite_key: tuple[str, ...] = ()
+    #: Foreign keys over several columns (a one-column key is its column's ``references``).
+    foreign_keys: tuple[CompositeForeignKey, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
         object.__setattr__(self, "indexes", tuple(self.indexes))
         object.__setattr__(self, "unique", tuple(self.unique))
         object.__setattr__(self, "checks", tuple(self.checks))
+        object.__setattr__(self, "composite_key", tuple(self.composite_key))
+        object.__setattr__(self, "foreign_keys", tuple(self.foreign_keys))
+        if self.composite_key:
+            if len(self.composite_key) < 2 or len(set(self.composite_key)) != len(
+                self.composite_key
+            ):
+                raise SchemaStateError(
+                    f"the composite key of table {self.name!r} needs two or more columns"
+                )
+            if any(c.primary_key for c in self.columns):
+                raise SchemaStateError(f"table {self.name!r} has two primary keys")
         if len({c.name for c in self.checks}) != len(self.checks):
             raise SchemaStateError(f"table {self.name!r} has two checks of one name")
         seen: set[str] = set()
@@ -279,6 +328,19 @@ class Table:
                     raise SchemaStateError(
                         f"{group.name!r} of table {self.name!r} names no column {name!r}"
                     )
+        for fk in self.foreign_keys:
+            for name in fk.columns:
+                if name not in seen:
+                    raise SchemaStateError(
+                        f"{fk.name!r} of table {self.name!r} names no column {name!r}"
+                    )
+        for name in self.composite_key:
+            if name not in seen:
+                raise SchemaStateError(
+                    f"the primary key of table {self.name!r} names no column {name!r}"
+                )
+            if self.column(name).null:
+                raise SchemaStateError(f"key column {self.name}.{name} is nullable")
 
     def _compared(self) -> tuple[object, ...]:
         return (
@@ -287,6 +349,8 @@ class Table:
             sorted(self.indexes, key=lambda i: (i.name, i.columns, i.unique)),
             sorted(self.unique, key=lambda u: (u.name, u.columns)),
             sorted(self.checks, key=lambda c: (c.name, c.sql)),
+            self.composite_key,
+            sorted(self.foreign_keys, key=lambda f: (f.name, f.columns)),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -317,7 +381,16 @@ class Table:
 
     @property
     def primary_key(self) -> Column | None:
+        """The key column of a single-column key (``None`` for a composite key)."""
         return next((c for c in self.columns if c.primary_key), None)
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        """The primary key's column names, in key order (one or several; ``()``: none)."""
+        if self.composite_key:
+            return self.composite_key
+        key = self.primary_key
+        return () if key is None else (key.name,)
 
     def __repr__(self) -> str:
         # Tuples, as the fields are typed: a migration file holding this
@@ -331,6 +404,10 @@ class Table:
             lines.append(f"    unique={self.unique!r},")
         if self.checks:
             lines.append(f"    checks={self.checks!r},")
+        if self.composite_key:
+            lines.append(f"    composite_key={self.composite_key!r},")
+        if self.foreign_keys:
+            lines.append(f"    foreign_keys={self.foreign_keys!r},")
         lines.append(")")
         return "\n".join(lines)
 
@@ -410,8 +487,8 @@ class Schema:
             if table.name in done or table.name in visiting:
                 return
             visiting.add(table.name)
-            for column in table.columns:
-                target = column.references.table if column.references else None
+            targets = [c.references.table if c.references else None for c in table.columns]
+            for target in [*targets, *(fk.table for fk in table.foreign_keys)]:
                 if target is not None and target != table.name and target in by_name:
                     visit(by_name[target])
             visiting.discard(table.name)
@@ -509,6 +586,22 @@ def table_of(table: type[_RuntimeTable[Any]]) -> Table:
         indexes=tuple(indexes),
         unique=tuple(unique),
         checks=tuple(Check(c.name, c.sql) for c in meta.checks),
+        composite_key=db_names(tuple(c._meta.name for c in meta.key)) if len(meta.key) > 1 else (),
+        foreign_keys=tuple(
+            _composite_fk_of(meta.tablename, fk) for fk in meta.composite_foreign_keys
+        ),
+    )
+
+
+def _composite_fk_of(tablename: str, fk: _RuntimeCompositeFK[Any]) -> CompositeForeignKey:
+    columns = tuple(c._meta.db_name for c in fk.columns())
+    return CompositeForeignKey(
+        name=fk.db_name or _naming.foreign_key_name(tablename, fk.name),
+        columns=columns,
+        table=fk.target()._meta.tablename,
+        to=tuple(c._meta.db_name for c in fk.target_columns()),
+        on_delete=fk.on_delete,
+        on_update=fk.on_update,
     )
 
 

@@ -22,8 +22,17 @@ from ..._columns import (
 from ..._dialect import Dialect
 from ..._engine_base import EngineError
 from .. import operations as ops
-from ..database import DbCheck, DbColumn, DbForeignKey, DbIndex, DbSchema, DbTable, DbUnique
-from ..state import COLUMN_CLASSES, Check, Index, Schema, Table, Type
+from ..database import (
+    DbCheck,
+    DbColumn,
+    DbCompositeForeignKey,
+    DbForeignKey,
+    DbIndex,
+    DbSchema,
+    DbTable,
+    DbUnique,
+)
+from ..state import COLUMN_CLASSES, Check, CompositeForeignKey, Index, Schema, Table, Type
 from ..state import Column as StateColumn
 
 __all__ = [
@@ -255,6 +264,9 @@ class Compiler:
         """
         quote = Dialect.quote
         parts = [self.column_sql(table.name, c) for c in table.columns]
+        if table.composite_key:
+            parts.append(self.composite_key_sql(table))
+        parts += [self.composite_foreign_key_sql(table.name, fk) for fk in table.foreign_keys]
         for group in table.unique:
             listed = ", ".join(quote(c) for c in group.columns)
             parts.append(f"CONSTRAINT {quote(group.name)} UNIQUE ({listed})")
@@ -267,6 +279,25 @@ class Compiler:
         for index in table.indexes:
             statements.append(self.index_sql(table.name, index, guard=guard))
         return statements
+
+    def composite_key_sql(self, table: Table) -> str:
+        """``PRIMARY KEY ("a", "b")``: a composite key, as a table constraint."""
+        listed = ", ".join(Dialect.quote(c) for c in table.composite_key)
+        name = _named(_naming.primary_key_name(table.name), table.name, "pkey")
+        return " ".join([*name, f"PRIMARY KEY ({listed})"])
+
+    def composite_foreign_key_sql(self, table: str, fk: CompositeForeignKey) -> str:
+        """``FOREIGN KEY ("a", "b") REFERENCES "t" ("x", "y") ...``, a table constraint."""
+        quote = Dialect.quote
+        name = _named(fk.name, table, *fk.columns, "fkey")
+        return " ".join(
+            [
+                *name,
+                f"FOREIGN KEY ({', '.join(map(quote, fk.columns))})",
+                f"REFERENCES {quote(fk.table)} ({', '.join(map(quote, fk.to))})",
+                f"ON DELETE {ACTIONS[fk.on_delete]} ON UPDATE {ACTIONS[fk.on_update]}",
+            ]
+        )
 
     def check_sql(self, check: Check) -> str:
         """``CONSTRAINT "name" CHECK (expression)``: the expression as the schema wrote it."""
@@ -318,6 +349,18 @@ class Compiler:
             tuple(indexes),
             tuple(unique),
             tuple(DbCheck(c.name, c.sql) for c in table.checks),
+            composite_key=table.composite_key,
+            foreign_keys=tuple(
+                DbCompositeForeignKey(
+                    fk.name,
+                    fk.columns,
+                    fk.table,
+                    fk.to,
+                    ACTIONS[fk.on_delete],
+                    ACTIONS[fk.on_update],
+                )
+                for fk in table.foreign_keys
+            ),
         )
 
     def lower(self, schema: Schema) -> DbSchema:

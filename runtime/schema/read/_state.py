@@ -8,7 +8,7 @@ to column flags, and defaults kept as the SQL text the database holds
 (``SQLDefault``), which the compiler writes back as it is.
 
 What the state cannot hold is told, not guessed: a column type no state
-type writes, or a primary key of several columns, is a ``TableStateError``
+type writes is a ``TableStateError``
 (the table cannot be compiled against); the reader's notes come back with
 the state, and indexes the state would flatten (a partial index read as a
 plain one) are left out of it, so that a SQLite rebuild recreates them from
@@ -26,7 +26,18 @@ from ... import _naming
 from ..._dialect import POSTGRES, SQLITE, Dialect
 from ..compile import SQLDefault, compiler_for
 from ..database import DbColumn, DbTable
-from ..state import KINDS, Action, Check, Column, ForeignKey, Index, Table, Type, Unique
+from ..state import (
+    KINDS,
+    Action,
+    Check,
+    Column,
+    CompositeForeignKey,
+    ForeignKey,
+    Index,
+    Table,
+    Type,
+    Unique,
+)
 from . import postgres, sqlite
 from ._common import Fetch, Note
 
@@ -128,8 +139,6 @@ def table_state(db: DbTable, dialect: Dialect, notes: tuple[Note, ...] = ()) -> 
     """The state of the read table ``db``; ``notes``: the reader's notes on it
     (the indexes they name stay out of the state)."""
     name = db.name
-    if len([c for c in db.columns if c.primary_key]) > 1:
-        raise TableStateError(f"table {name!r} has a primary key of several columns")
     flattened = {note.index for note in notes if note.index is not None}
     unique_columns: set[str] = set()
     unique: list[Unique] = []
@@ -152,7 +161,21 @@ def table_state(db: DbTable, dialect: Dialect, notes: tuple[Note, ...] = ()) -> 
             indexes.append(Index(index.name, index.columns, unique=index.unique))
     columns = tuple(_column(name, c, dialect, unique_columns, index_columns) for c in db.columns)
     checks = tuple(Check(c.name, c.sql) for c in db.checks)
-    return Table(name, columns, tuple(indexes), tuple(unique), checks)
+    foreign_keys = tuple(
+        CompositeForeignKey(
+            fk.name, fk.columns, fk.table, fk.to, _ACTIONS[fk.on_delete], _ACTIONS[fk.on_update]
+        )
+        for fk in db.foreign_keys
+    )
+    return Table(
+        name,
+        columns,
+        tuple(indexes),
+        tuple(unique),
+        checks,
+        composite_key=db.composite_key,
+        foreign_keys=foreign_keys,
+    )
 
 
 _READERS: Final = {"postgres": postgres.read, "sqlite": sqlite.read}

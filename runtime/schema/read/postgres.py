@@ -36,7 +36,15 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from ..._columns import decimal_text, seconds_text
-from ..database import DbCheck, DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
+from ..database import (
+    DbCheck,
+    DbColumn,
+    DbCompositeForeignKey,
+    DbForeignKey,
+    DbIndex,
+    DbTable,
+    DbUnique,
+)
 from ._common import Fetch, Note, skipped
 
 if TYPE_CHECKING:
@@ -435,6 +443,8 @@ class _Table:
     indexes: list[DbIndex]
     unique: list[DbUnique]
     checks: list[DbCheck] = field(default_factory=list)
+    composite_key: tuple[str, ...] = ()
+    foreign_keys: list[DbCompositeForeignKey] = field(default_factory=list)
 
 
 async def read(
@@ -467,7 +477,15 @@ async def read(
         if row[0] in tables:
             _index(tables[row[0]], row, notes)
     return [
-        DbTable(t.name, tuple(t.columns), tuple(t.indexes), tuple(t.unique), tuple(t.checks))
+        DbTable(
+            t.name,
+            tuple(t.columns),
+            tuple(t.indexes),
+            tuple(t.unique),
+            tuple(t.checks),
+            composite_key=t.composite_key,
+            foreign_keys=tuple(t.foreign_keys),
+        )
         for t in tables.values()
     ], notes
 
@@ -517,11 +535,10 @@ def _constraint(table: _Table, row: Sequence[Any], schema: str, notes: list[Note
     ) = row
     if kind == "p":
         if len(columns) > 1:
-            notes.append(
-                Note(table.name, f"primary key {name!r} has several columns ({definition})")
-            )
-        for column in columns:
-            _replace_column(table, column, primary_key=True)
+            # In key order (``conkey``): a table-level key, not a column flag.
+            table.composite_key = tuple(columns)
+        else:
+            _replace_column(table, columns[0], primary_key=True)
     elif kind == "u":
         if "NULLS NOT DISTINCT" in definition:
             notes.append(Note(table.name, f"unique {name!r} is NULLS NOT DISTINCT"))
@@ -530,8 +547,21 @@ def _constraint(table: _Table, row: Sequence[Any], schema: str, notes: list[Note
         table.unique.append(DbUnique(name, tuple(columns)))
     elif kind == "f":
         if len(columns) != 1:
-            notes.append(
-                Note(table.name, f"foreign key {name!r} has several columns: {definition}")
+            many = [target_schema != schema, deferrable, match == "f", "SET NULL (" in definition]
+            if any(many) or "SET DEFAULT (" in definition:
+                notes.append(
+                    Note(table.name, f"foreign key {name!r} has several columns: {definition}")
+                )
+                return
+            table.foreign_keys.append(
+                DbCompositeForeignKey(
+                    name,
+                    tuple(columns),
+                    target,
+                    tuple(target_columns),
+                    _ACTIONS[on_delete],
+                    _ACTIONS[on_update],
+                )
             )
             return
         existing = next(c for c in table.columns if c.name == columns[0])

@@ -20,7 +20,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
-from ..database import DbCheck, DbColumn, DbForeignKey, DbIndex, DbTable, DbUnique
+from ... import _naming
+from ..database import (
+    DbCheck,
+    DbColumn,
+    DbCompositeForeignKey,
+    DbForeignKey,
+    DbIndex,
+    DbTable,
+    DbUnique,
+)
 from ._common import Fetch, Note, skipped
 
 if TYPE_CHECKING:
@@ -149,6 +158,9 @@ class _Table:
     indexes: list[DbIndex] = field(default_factory=list)
     unique: list[DbUnique] = field(default_factory=list)
     checks: list[DbCheck] = field(default_factory=list)
+    #: The primary key's columns by their position in it (``pragma_table_xinfo.pk``).
+    key: dict[int, str] = field(default_factory=dict)
+    foreign_keys: list[DbCompositeForeignKey] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -176,12 +188,12 @@ async def read(
         if not skipped(name, wanted):
             tables[name] = _Table(name, sql or "")
     # Every table's key, read or not: a foreign key naming no column points at it.
-    keys: dict[str, list[str]] = {}
+    positions: dict[str, dict[int, str]] = {}
     for table, name, type_, notnull, default, pk, hidden in await fetch(
         _COLUMNS.format(schema=quoted), (database,)
     ):
         if pk:
-            keys.setdefault(table, []).append(name)
+            positions.setdefault(table, {})[pk] = name
         if table not in tables:
             continue
         if hidden == 1:  # a hidden column of a virtual table: not a column of its rows
@@ -195,11 +207,16 @@ async def read(
         tables[table].columns.append(
             DbColumn(name, db_type(type_ or ""), bool(notnull or pk), db_default(default), bool(pk))
         )
+        if pk:
+            tables[table].key[pk] = name
+    # In key order (``pk`` is the position in the key), for a composite key.
+    keys = {t: [found[i] for i in sorted(found)] for t, found in positions.items()}
     for table in tables.values():
         if re.match(r"\s*CREATE\s+VIRTUAL\b", table.sql, re.IGNORECASE):
             notes.append(Note(table.name, "is a virtual table; read as a plain one"))
-        if len([c for c in table.columns if c.primary_key]) > 1:
-            notes.append(Note(table.name, "the primary key has several columns"))
+        if len(table.key) > 1:
+            # A table-level key, in key order; its columns carry no key flag.
+            table.columns = [replace(c, primary_key=False) for c in table.columns]
         if re.search(r"\bAUTOINCREMENT\b", table.sql, re.IGNORECASE):
             notes.append(Note(table.name, "the key is AUTOINCREMENT (left out)"))
         for name, sql in checks_of(table.sql):
@@ -210,7 +227,15 @@ async def read(
     await _read_indexes(fetch, quoted, database, tables, notes)
     await _read_foreign_keys(fetch, quoted, database, tables, keys, notes)
     return [
-        DbTable(t.name, tuple(t.columns), tuple(t.indexes), tuple(t.unique), tuple(t.checks))
+        DbTable(
+            t.name,
+            tuple(t.columns),
+            tuple(t.indexes),
+            tuple(t.unique),
+            tuple(t.checks),
+            composite_key=tuple(t.key[i] for i in sorted(t.key)) if len(t.key) > 1 else (),
+            foreign_keys=tuple(t.foreign_keys),
+        )
         for t in tables.values()
     ], notes
 
@@ -278,8 +303,7 @@ async def _read_foreign_keys(
         table = tables[name]
         _, _, target, source, to, on_update, on_delete, match = rows[0]
         if len(rows) > 1:
-            listed = ", ".join(r[3] for r in rows)
-            notes.append(Note(name, f"a foreign key over several columns ({listed}) -> {target}"))
+            _composite_foreign_key(table, rows, keys, notes)
             continue
         if to is None:
             # ``REFERENCES t`` alone: the target's primary key.
@@ -297,6 +321,41 @@ async def _read_foreign_keys(
             continue
         references = DbForeignKey(target, to, on_delete.upper(), on_update.upper())
         table.columns[position] = replace(column, references=references)
+
+
+_NAMED_FOREIGN_KEY: Final = re.compile(
+    rf"CONSTRAINT\s+({_NAME})\s+FOREIGN\s+KEY\s*\(([^)]*)\)", re.IGNORECASE
+)
+
+
+def _composite_foreign_key(
+    table: _Table, rows: list[Sequence[Any]], keys: dict[str, list[str]], notes: list[Note]
+) -> None:
+    """A foreign key over several columns (``rows``: one per column, in order).
+
+    SQLite keeps no constraint names: a ``CONSTRAINT name`` of the table's SQL
+    names it, else it has the name PostgreSQL would give it (our DDL leaves
+    that one out)."""
+    _, _, target, _, _, on_update, on_delete, match = rows[0]
+    columns = tuple(r[3] for r in rows)
+    to = [r[4] for r in rows]
+    if any(t is None for t in to):
+        # ``REFERENCES t`` alone: the target's primary key, in key order.
+        to = keys.get(target, [])
+    if len(to) != len(columns) or (match and match.upper() != "NONE"):
+        listed = ", ".join(columns)
+        notes.append(Note(table.name, f"a foreign key over several columns ({listed}) -> {target}"))
+        return
+    named = {
+        tuple(_unquote(c.strip()) for c in listed.split(",")): _unquote(name)
+        for name, listed in _NAMED_FOREIGN_KEY.findall(table.sql)
+    }
+    name = named.get(columns) or _naming.foreign_key_name(table.name, "_".join(columns))
+    table.foreign_keys.append(
+        DbCompositeForeignKey(
+            name, columns, target, tuple(to), on_delete.upper(), on_update.upper()
+        )
+    )
 
 
 async def read_engine(

@@ -119,11 +119,10 @@ class CreateTable(_Script):
         self._if_not_exists = if_not_exists
 
     def _statements(self, dialect: Dialect) -> list[str]:
-        return [
-            sql
-            for table in self._tables
-            for sql in create_table_sql(table, dialect, if_not_exists=self._if_not_exists)
-        ]
+        # The compiler adds the foreign keys that close a cycle after the tables.
+        return compiler_for(dialect).create_tables(
+            [table_of(t) for t in self._tables], if_not_exists=self._if_not_exists
+        )
 
 
 class DropTables(_Script):
@@ -137,8 +136,25 @@ class DropTables(_Script):
         self._if_exists = if_exists
 
     def _statements(self, dialect: Dialect) -> list[str]:
-        compiler = compiler_for(dialect)
-        return [
-            compiler.drop_table(t._meta.tablename, if_exists=self._if_exists)
-            for t in reversed(self._tables)
-        ]
+        # In reverse of the given (creation) order; a cycle is cut first.
+        return compiler_for(dialect).drop_tables(
+            [table_of(t) for t in self._tables], if_exists=self._if_exists
+        )
+
+    async def _run(self, engine: Engine) -> None:
+        dialect = engine.dialect
+        tables = [table_of(t) for t in self._tables]
+        if dialect.alters_in_place or not compiler_for(dialect).cycle_closing(tables):
+            await run_in_transaction(engine, self._statements(dialect))
+            return
+        # SQLite runs a dropped table's foreign key actions (an implicit
+        # DELETE), and an action that writes a table whose other target is
+        # gone already fails ("no such table"), as one in a cycle may. The
+        # schema session drops them with foreign keys off, then checks them
+        # (inside an open transaction, where they stay on, the checks wait
+        # for the commit instead: ``PRAGMA defer_foreign_keys``).
+        from .schema.session import ddl_session
+
+        async with ddl_session(engine) as conn:
+            for sql in self._statements(dialect):
+                await conn.execute(sql)

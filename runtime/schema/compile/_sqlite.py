@@ -46,6 +46,17 @@ __all__ = ["SQLiteCompiler", "TableRebuild"]
 
 class SQLiteCompiler(Compiler):
     dialect = SQLITE
+    forward_references = True
+
+    def drop_tables(self, tables: _Seq[Table], *, if_exists: bool = False) -> list[str]:
+        steps = super().drop_tables(tables, if_exists=if_exists)
+        if not self.cycle_closing(tables):
+            return steps
+        # Dropping a table deletes its rows first, which a key of a table
+        # dropped after it may still reference: with a cycle, some table is
+        # dropped while another references it. The checks wait for the commit
+        # (reset by it), when every table of the set is gone.
+        return ["PRAGMA defer_foreign_keys = ON", *steps]
 
     def type_sql(self, column: Column) -> str:
         # A key to a BIGSERIAL is declared BIGINT, as the foreign key column

@@ -166,3 +166,134 @@ async def test_an_immediate_cycle_needs_the_closing_key_later(
     await create_tables(*cycles.TABLES).run(engine=db)
     with pytest.raises(IntegrityError):
         await cycles.Concert.insert(cycles.Concert(band=5, venue=5)).run(engine=db)
+
+
+# -- migrations -------------------------------------------------------------------------
+
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "0"
+
+[tool.piccolo-gen]
+schema = ["schema"]
+out = "app_tables"
+migrations = "db_migrations"
+"""
+
+#: Two tables with a key each way; the second version closes the cycle
+#: (``Team.lead``) and defers ``Person.team``.
+OPEN = """\
+tables:
+  Team:
+    columns:
+      name: {type: varchar, length: 50}
+      lead: {type: integer, null: true}
+  Person:
+    columns:
+      name: {type: varchar, length: 50}
+      team: {type: foreign_key, references: Team}
+"""
+CLOSED = """\
+tables:
+  Team:
+    columns:
+      name: {type: varchar, length: 50}
+      lead: {type: foreign_key, references: Person, null: true, on_delete: set_null}
+  Person:
+    columns:
+      name: {type: varchar, length: 50}
+      team:
+        type: foreign_key
+        references: Team
+        deferrable: true
+        initially_deferred: true
+"""
+
+
+def test_migrations_create_close_and_drop_a_cycle(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``new --auto`` for tables in a cycle, for a key that closes one and for
+    deferrability; ``forwards`` and ``backwards`` through all of it with rows
+    in place; ``check`` with and without the database."""
+    import asyncio
+
+    from generator.cli import main
+    from generator.migrate_cli import engine_from_url
+    from generator.state import schema_state
+
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    schema = tmp_path / "schema" / "org.yaml"
+    schema.parent.mkdir()
+    schema.write_text(CLOSED)
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "db_migrations"
+    database = ["--database", database_url]
+
+    async def on_database(sql: str = "") -> tuple[object, list[object]]:
+        engine = engine_from_url(database_url)
+        try:
+            if sql:
+                await engine.execute(sql)
+            rows = [tuple(r) for r in await engine.fetch('SELECT "id", "lead" FROM "team"')]
+            return await read_schema(engine), rows
+        finally:
+            await engine.close()
+
+    def lowered() -> object:
+        desired = schema_state([schema.parent])
+        assert isinstance(desired, state.Schema), desired
+        return compiler_for(database_url.split(":")[0].replace("postgresql", "postgres")).lower(
+            desired
+        )
+
+    # The whole cycle in one migration.
+    assert main(["migrations", "new", "--auto", "--name", "initial"]) == 0
+    text = (folder / "0001_initial.py").read_text()
+    assert "deferrable=True, initially_deferred=True" in text
+    assert main(["migrations", "check"]) == 0
+    assert main(["migrations", "forwards", *database]) == 0
+    found, _ = asyncio.run(on_database())
+    assert found == lowered()
+    assert main(["migrations", "check", *database]) == 0
+    assert main(["migrations", "backwards", "zero", *database]) == 0
+    capsys.readouterr()
+
+    # Open first, then the key that closes the cycle, with rows in place.
+    (folder / "0001_initial.py").unlink()
+    schema.write_text(OPEN)
+    assert main(["migrations", "new", "--auto", "--name", "open"]) == 0
+    assert main(["migrations", "forwards", *database]) == 0
+    asyncio.run(on_database("INSERT INTO team (id, name, lead) VALUES (1, 'core', 1)"))
+    asyncio.run(on_database("INSERT INTO person (id, name, team) VALUES (1, 'Ada', 1)"))
+    schema.write_text(CLOSED)
+    assert main(["migrations", "check"]) == 1
+    assert main(["migrations", "new", "--auto", "--name", "close"]) == 0
+    text = (folder / "0002_close.py").read_text()
+    assert "AlterColumn" in text and "references=ForeignKey(" in text
+    assert main(["migrations", "check"]) == 0
+    assert main(["migrations", "forwards", *database]) == 0
+    found, rows = asyncio.run(on_database())
+    assert found == lowered() and rows == [(1, 1)]
+    assert main(["migrations", "check", *database]) == 0
+    # The closing key holds: deleting the lead sets it to NULL.
+    _, rows = asyncio.run(on_database("DELETE FROM person WHERE id = 1"))
+    assert rows == [(1, None)]
+    assert main(["migrations", "backwards", "0001", *database]) == 0
+    assert main(["migrations", "backwards", "zero", *database]) == 0
+    engine_rows = asyncio.run(_tables(database_url))
+    assert engine_rows == []
+
+
+async def _tables(url: str) -> list[str]:
+    from generator.migrate_cli import engine_from_url
+
+    engine = engine_from_url(url)
+    try:
+        return [t.name for t in await read_schema(engine) if t.name in ("team", "person")]
+    finally:
+        await engine.close()

@@ -58,6 +58,40 @@ def test_the_committed_build_is_fresh(capsys: pytest.CaptureFixture[str]) -> Non
     assert build([SCHEMA], PACKAGE, check=True) == 0, capsys.readouterr().out
 
 
+def test_toml_says_the_same(tmp_path: Path) -> None:
+    """The options in TOML: the same module as from YAML."""
+    from generator.build import load_schemas, render_files
+
+    yaml = tmp_path / "yaml" / "org.yaml"
+    toml = tmp_path / "toml" / "org.toml"
+    yaml.parent.mkdir()
+    toml.parent.mkdir()
+    yaml.write_text(
+        "tables:\n"
+        "  Team:\n"
+        "    columns:\n"
+        "      lead: {type: foreign_key, references: Person, null: true}\n"
+        "  Person:\n"
+        "    columns:\n"
+        "      team: {type: foreign_key, references: Team, deferrable: true,"
+        " initially_deferred: true}\n"
+    )
+    toml.write_text(
+        "[tables.Team.columns]\n"
+        'lead = { type = "foreign_key", references = "Person", null = true }\n'
+        "[tables.Person.columns]\n"
+        'team = { type = "foreign_key", references = "Team", deferrable = true,'
+        " initially_deferred = true }\n"
+    )
+    built = []
+    for path in (yaml, toml):
+        modules, errors = load_schemas([path])
+        assert not errors, errors
+        built.append(render_files(modules, "out")["org.py"].split("\n", 2)[2])
+    assert built[0] == built[1]
+    assert "TeamJoin(lambda: Team, deferrable=True, initially_deferred=True)" in built[0]
+
+
 def test_tables_are_in_an_order_that_leaves_out_the_closing_keys(cycles: ModuleType) -> None:
     names = [t.__name__ for t in cycles.TABLES]
     assert names == ["Venue", "Band", "Concert", "Department", "Employee"]

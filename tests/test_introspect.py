@@ -266,8 +266,15 @@ READ_AS: tuple[ReadAs, ...] = (
             ),
         )
     ),
-    ReadAs("sqlite", "bigint", {"type": "integer"}, "SQLite's DDL declares every integer type INTEGER"),
-    ReadAs("sqlite", "smallint", {"type": "integer"}, "SQLite's DDL declares every integer type INTEGER"),
+    ReadAs(
+        "sqlite", "bigint", {"type": "integer"}, "SQLite's DDL declares every integer type INTEGER"
+    ),
+    ReadAs(
+        "sqlite",
+        "smallint",
+        {"type": "integer"},
+        "SQLite's DDL declares every integer type INTEGER",
+    ),
     ReadAs("sqlite", "double_precision", {"type": "real"}, "SQLite's DDL declares a double REAL"),
     ReadAs(
         "sqlite",
@@ -277,7 +284,12 @@ READ_AS: tuple[ReadAs, ...] = (
         default=_json_text,
     ),
     *(
-        ReadAs("sqlite", f"{kind} key", {"type": "serial"}, "an INTEGER PRIMARY KEY is SQLite's rowid, which the database numbers")
+        ReadAs(
+            "sqlite",
+            f"{kind} key",
+            {"type": "serial"},
+            "an INTEGER PRIMARY KEY is SQLite's rowid, which the database numbers",
+        )
         for kind in ("integer", "bigint", "smallint")
     ),
 )

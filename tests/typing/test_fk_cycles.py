@@ -25,6 +25,7 @@ from fk_cycles.cycles import (
     EmployeeJoin,
     Venue,
 )
+
 from runtime import Serial, Varchar
 
 

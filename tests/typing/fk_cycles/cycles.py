@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, overload
 
-from typing_extensions import TypedDict
-
 from runtime import Column, Create, ForeignKey, Objects, Serial, Table, Update, Varchar
+from typing_extensions import TypedDict
 
 __all__ = [
     "Venue",
@@ -196,7 +195,9 @@ class Band(Table[BandRow], tablename="band"):
         def objects(cls) -> BandObjects: ...
         @overload
         @classmethod
-        def objects(cls, prefetch: ConcertNullableJoin, /) -> Objects[BandWithHeadliner]: ...
+        def objects(
+            cls, prefetch: ConcertNullableJoin, /
+        ) -> Objects[BandWithHeadliner]: ...
         @overload
         @classmethod
         def objects(cls, prefetch: BandNullableJoin, /) -> Objects[BandWithMentor]: ...
@@ -268,7 +269,9 @@ class Department(Table[DepartmentRow], tablename="department"):
 
     id: Serial[int] = Serial(primary_key=True)
     name: Varchar[str] = Varchar(length=50)
-    manager: EmployeeJoin = EmployeeJoin(lambda: Employee, deferrable=True, initially_deferred=True)
+    manager: EmployeeJoin = EmployeeJoin(
+        lambda: Employee, deferrable=True, initially_deferred=True
+    )
 
     if TYPE_CHECKING:
 
@@ -296,7 +299,9 @@ class Department(Table[DepartmentRow], tablename="department"):
         def objects(cls) -> DepartmentObjects: ...
         @overload
         @classmethod
-        def objects(cls, prefetch: EmployeeJoin, /) -> Objects[DepartmentWithManager]: ...
+        def objects(
+            cls, prefetch: EmployeeJoin, /
+        ) -> Objects[DepartmentWithManager]: ...
         @classmethod
         def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
 
@@ -339,7 +344,9 @@ class Employee(Table[EmployeeRow], tablename="employee"):
         def objects(cls) -> EmployeeObjects: ...
         @overload
         @classmethod
-        def objects(cls, prefetch: DepartmentJoin, /) -> Objects[EmployeeWithDepartment]: ...
+        def objects(
+            cls, prefetch: DepartmentJoin, /
+        ) -> Objects[EmployeeWithDepartment]: ...
         @classmethod
         def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
 

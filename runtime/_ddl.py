@@ -13,6 +13,7 @@ from . import _naming
 from ._dialect import Dialect
 from ._query import Query
 from .schema.compile import compiler_for
+from .schema.session import ddl_session
 from .schema.state import table_of
 
 if TYPE_CHECKING:
@@ -153,8 +154,6 @@ class DropTables(_Script):
         # schema session drops them with foreign keys off, then checks them
         # (inside an open transaction, where they stay on, the checks wait
         # for the commit instead: ``PRAGMA defer_foreign_keys``).
-        from .schema.session import ddl_session
-
         async with ddl_session(engine) as conn:
             for sql in self._statements(dialect):
                 await conn.execute(sql)

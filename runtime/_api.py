@@ -30,7 +30,8 @@ def drop_tables(*tables: type[Table[Any]], if_exists: bool = False) -> DropTable
 
     Give the tables in creation order (``TABLES``): a foreign key to a table
     later in the list closes a cycle, and is dropped first on PostgreSQL
-    (SQLite defers its checks to the commit instead)."""
+    (SQLite drops the tables of a cycle in an order its foreign key actions
+    allow, checking rows at the commit)."""
     return DropTables(list(tables), if_exists=if_exists)
 
 

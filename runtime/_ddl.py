@@ -13,7 +13,6 @@ from . import _naming
 from ._dialect import Dialect
 from ._query import Query
 from .schema.compile import compiler_for
-from .schema.session import ddl_session
 from .schema.state import table_of
 
 if TYPE_CHECKING:
@@ -141,19 +140,3 @@ class DropTables(_Script):
         return compiler_for(dialect).drop_tables(
             [table_of(t) for t in self._tables], if_exists=self._if_exists
         )
-
-    async def _run(self, engine: Engine) -> None:
-        dialect = engine.dialect
-        tables = [table_of(t) for t in self._tables]
-        if dialect.alters_in_place or not compiler_for(dialect).cycle_closing(tables):
-            await run_in_transaction(engine, self._statements(dialect))
-            return
-        # SQLite runs a dropped table's foreign key actions (an implicit
-        # DELETE), and an action that writes a table whose other target is
-        # gone already fails ("no such table"), as one in a cycle may. The
-        # schema session drops them with foreign keys off, then checks them
-        # (inside an open transaction, where they stay on, the checks wait
-        # for the commit instead: ``PRAGMA defer_foreign_keys``).
-        async with ddl_session(engine) as conn:
-            for sql in self._statements(dialect):
-                await conn.execute(sql)

@@ -184,6 +184,24 @@ async def test_create_read_back_fill_and_drop(db: Engine, cycles: ModuleType) ->
     assert await read_schema(db) == compiler_for(db.dialect).lower(state.Schema())
 
 
+async def test_drop_inside_a_transaction(db: Engine, cycles: ModuleType) -> None:
+    """Inside an open transaction too (where SQLite keeps foreign keys on, and
+    dropping ``concert`` before ``band`` would leave ``band``'s self-reference
+    action compiling against a missing table)."""
+    Band, Concert, Venue = cycles.Band, cycles.Concert, cycles.Venue
+    await create_tables(*cycles.TABLES).run(engine=db)
+    band = Band(name="x")
+    await band.save().run(engine=db)
+    venue = Venue(name="v")
+    await venue.save().run(engine=db)
+    concert = Concert(band=band.id, venue=venue.id)
+    await concert.save().run(engine=db)
+    await Band.update(headliner=concert.id).where(Band.id == band.id).run(engine=db)
+    async with db.transaction():
+        await drop_tables(*cycles.TABLES).run(engine=db)
+    assert await read_schema(db) == compiler_for(db.dialect).lower(state.Schema())
+
+
 async def test_if_not_exists_twice(db: Engine, cycles: ModuleType) -> None:
     await create_tables(*cycles.TABLES, if_not_exists=True).run(engine=db)
     await create_tables(*cycles.TABLES, if_not_exists=True).run(engine=db)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -27,9 +28,11 @@ from runtime import (
     create_tables,
     drop_tables,
 )
+from runtime.migrations.drift import drift
 from runtime.schema import state
 from runtime.schema.compile import compiler_for
 from runtime.schema.read import read_schema
+from runtime.schema.read.sqlite import deferrable_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "tests" / "cases" / "foreign_key_cycle" / "cycles.yaml"
@@ -200,6 +203,48 @@ async def test_drop_inside_a_transaction(db: Engine, cycles: ModuleType) -> None
     async with db.transaction():
         await drop_tables(*cycles.TABLES).run(engine=db)
     assert await read_schema(db) == compiler_for(db.dialect).lower(state.Schema())
+
+
+def test_sqlite_reads_deferrability_from_the_create_table_text() -> None:
+    sql = (
+        'CREATE TABLE "a" ("id" INTEGER PRIMARY KEY, "b" INTEGER DEFAULT \'x, DEFERRABLE\''
+        ' REFERENCES "b" ("id") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,'
+        " c INTEGER REFERENCES b DEFERRABLE, d INTEGER REFERENCES b NOT DEFERRABLE,"
+        ' e INTEGER REFERENCES b /* DEFERRABLE */, "x ""y" INTEGER REFERENCES b (id)'
+        ' deferrable initially deferred, CONSTRAINT "k" FOREIGN KEY ("f g") REFERENCES b (id)'
+        " DEFERRABLE INITIALLY IMMEDIATE, CHECK (c > (1)))"
+    )
+    assert deferrable_keys(sql) == {
+        "b": (True, True),
+        "c": (True, False),
+        'x "y': (True, True),
+        "f g": (True, False),
+    }
+
+
+async def test_drift_sees_a_change_of_deferrability(db: Engine, cycles: ModuleType) -> None:
+    """A key made without deferral where the tables defer it is a difference."""
+    tables = [state.table_of(t) for t in cycles.TABLES]
+    changed = [
+        replace(
+            t,
+            columns=tuple(
+                (
+                    replace(c, references=replace(c.references, initially_deferred=False))
+                    if c.references is not None and c.references.initially_deferred
+                    else c
+                )
+                for c in t.columns
+            ),
+        )
+        for t in tables
+    ]
+    async with db.transaction():
+        for sql in compiler_for(db.dialect).create_tables(changed):
+            await db.execute(sql)
+    found = await drift(db, state.Schema(tuple(tables)))
+    assert any("DEFERRABLE INITIALLY DEFERRED" in line for line in found), found
+    assert await drift(db, state.Schema(tuple(changed))) == []
 
 
 async def test_if_not_exists_twice(db: Engine, cycles: ModuleType) -> None:

@@ -164,6 +164,14 @@ async def test_create_read_back_fill_and_drop(db: Engine, cycles: ModuleType) ->
         await Concert.select(Concert.band.headliner.venue.name).output(as_list=True).run(engine=db)
     )
     assert back == ["Arena"]
+    # Related rows and prefetch, to the table defined later and back.
+    fresh = await Band.objects().get(Band.id == band.id).run(engine=db)
+    assert fresh is not None
+    related = await fresh.get_related(Band.headliner).run(engine=db)
+    assert related is not None and related.id == concert.id
+    assert (await concert.get_related(Concert.band).run(engine=db)).name == "Pythonistas"
+    prefetched = await Band.objects(Band.headliner).run(engine=db)
+    assert [b.headliner.id for b in prefetched] == [concert.id]
 
     # Two non-null keys: the rows go in together, checked at commit.
     async with db.transaction():

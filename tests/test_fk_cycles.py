@@ -388,6 +388,16 @@ def test_migrations_create_close_and_drop_a_cycle(
     # The closing key holds: deleting the lead sets it to NULL.
     _, rows = asyncio.run(on_database("DELETE FROM person WHERE id = 1"))
     assert rows == [(1, None)]
+    # Dropping both tables of the cycle, and back.
+    schema.write_text("tables:\n  Other:\n    columns:\n      name: {type: text}\n")
+    assert main(["migrations", "new", "--auto", "--name", "drop"]) == 0
+    text = (folder / "0003_drop.py").read_text()
+    assert 'DropTable(name="team")' in text and 'DropTable(name="person")' in text
+    assert main(["migrations", "forwards", *database]) == 0
+    assert asyncio.run(_tables(database_url)) == []
+    assert main(["migrations", "check", *database]) == 0
+    assert main(["migrations", "backwards", "0002", *database]) == 0
+    assert sorted(asyncio.run(_tables(database_url))) == ["person", "team"]
     assert main(["migrations", "backwards", "0001", *database]) == 0
     assert main(["migrations", "backwards", "zero", *database]) == 0
     engine_rows = asyncio.run(_tables(database_url))

@@ -30,6 +30,8 @@ _TYPE_OPTIONS: Mapping[str, tuple[str, ...]] = {
     "references": ("foreign_key",),
     "on_delete": ("foreign_key",),
     "on_update": ("foreign_key",),
+    "deferrable": ("foreign_key",),
+    "initially_deferred": ("foreign_key",),
     "through": ("m2m",),
     "choices": CHOICE_TYPES,
 }
@@ -222,6 +224,12 @@ class ColumnChecker(Checker):
                 self.error((*path, option), f"{option}: set_null needs null: true on the column")
             if action == "set_default" and "default" not in column.model_fields_set:
                 self.error((*path, option), f"{option}: set_default needs a default on the column")
+        if column.initially_deferred and not column.deferrable:
+            self.error(
+                (*path, "initially_deferred"),
+                "initially_deferred: true needs deferrable: true on the column "
+                "(a constraint checked at commit is a deferrable one)",
+            )
 
     def check_through(self, path: NodePath, table_name: str, name: str, through: str) -> None:
         joining = self.check_reference(path, "through", through)

@@ -467,7 +467,7 @@ class _Builder:
         for table in self.tables.values():
             if table.left_out is None:
                 self.columns(table)
-        self.break_cycles()
+        self.write_foreign_keys()
         for table in self.tables.values():
             if table.left_out is None:
                 self.constraints(table)
@@ -661,33 +661,15 @@ class _Builder:
         column.db = DbColumn(column.db.name, column.db.type, column.db.notnull, column.db.default)
         self.default(column.db, column.spec, column)
 
-    def break_cycles(self) -> None:
-        """Foreign keys across tables that form a cycle cannot be in one file (the
-        build creates tables in foreign-key order): the ones that close a
-        cycle, in table order, are written as plain columns."""
+    def write_foreign_keys(self) -> None:
+        """The foreign keys the file can hold, as ``foreign_key`` columns (those
+        that form a cycle too: the build adds the one that closes it after
+        the tables, see ``ordered``)."""
         edges: dict[str, list[tuple[_Column, _Table]]] = {}
         for name in sorted(self.tables):
             table = self.tables[name]
             if table.left_out is None:
                 edges[name] = self.foreign_keys(table)
-        state: dict[str, int] = {}
-
-        def visit(name: str) -> None:
-            state[name] = 1
-            for column, target in edges.get(name, []):
-                other = target.db.name
-                if other == name:
-                    continue
-                if state.get(other) == 1:
-                    self.plain(column, f"a foreign key to {other!r} that closes a cycle")
-                    continue
-                if other not in state:
-                    visit(other)
-            state[name] = 2
-
-        for name in edges:
-            if name not in state:
-                visit(name)
         for found in edges.values():
             for column, target in found:
                 if column.db.references is None or column.spec is None:
@@ -702,6 +684,10 @@ class _Builder:
                     spec["on_delete"] = _ACTIONS[ref.on_delete]
                 if ref.on_update != "CASCADE":
                     spec["on_update"] = _ACTIONS[ref.on_update]
+                if ref.deferrable:
+                    spec["deferrable"] = True
+                if ref.initially_deferred:
+                    spec["initially_deferred"] = True
                 for option in ("null", "db_column_name"):
                     if option in column.spec:
                         spec[option] = column.spec[option]
@@ -820,21 +806,47 @@ class _Builder:
         table.foreign_keys[derived] = spec
 
     def ordered(self) -> list[_Table]:
-        """Tables in foreign-key order (targets first), ties by name."""
+        """Tables in foreign-key order (targets first), ties by name.
+
+        In a cycle of foreign keys, a nullable key of the cycle does not put
+        its target first: the build (which takes the first declared table of
+        a cycle first) then closes the cycle with a nullable key where there
+        is one, whose rows can go in one at a time.
+        """
         done: list[_Table] = []
         seen: set[str] = set()
+
+        def targets(table: _Table) -> list[tuple[str, bool]]:
+            return [
+                (ref.table, not column.db.notnull)
+                for column in table.columns
+                if column.spec is not None
+                and (ref := column.db.references) is not None
+                and ref.table != table.db.name
+            ] + [
+                (fk.table, False)
+                for fk in table.db.foreign_keys
+                if fk.table in self.tables and fk.table != table.db.name
+            ]
+
+        def leads_to(start: str, goal: str) -> bool:
+            stack, reached = [start], set()
+            while stack:
+                name = stack.pop()
+                if name == goal:
+                    return True
+                if name not in reached:
+                    reached.add(name)
+                    stack += [t for t, _ in targets(self.tables[name])]
+            return False
 
         def visit(table: _Table) -> None:
             if table.db.name in seen:
                 return
             seen.add(table.db.name)
-            for column in table.columns:
-                ref = column.db.references
-                if column.spec is not None and ref is not None and ref.table != table.db.name:
-                    visit(self.tables[ref.table])
-            for fk in table.db.foreign_keys:
-                if fk.table in self.tables and fk.table != table.db.name:
-                    visit(self.tables[fk.table])
+            for target, nullable in targets(table):
+                if not (nullable and leads_to(target, table.db.name)):
+                    visit(self.tables[target])
             done.append(table)
 
         for name in sorted(self.tables):

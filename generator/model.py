@@ -128,6 +128,21 @@ class ColumnSpec(BaseModel):
         default=None,
         description="foreign_key only: action when the referenced key changes (default cascade).",
     )
+    deferrable: bool = Field(
+        default=False,
+        description=(
+            "foreign_key only: the constraint may be checked at commit instead of at "
+            "each statement (DEFERRABLE)."
+        ),
+    )
+    initially_deferred: bool = Field(
+        default=False,
+        description=(
+            "foreign_key only, with deferrable: true: the constraint is checked at "
+            "commit (INITIALLY DEFERRED), so rows that reference each other in a "
+            "cycle of non-null keys can be inserted in one transaction."
+        ),
+    )
     through: str | None = Field(
         default=None,
         description=(

@@ -419,6 +419,10 @@ class _ModuleResolver:
             for option, action in (("on_delete", spec.on_delete), ("on_update", spec.on_update)):
                 if action is not None and action != _ACTION_DEFAULT:
                     arguments.append(f"{option}={py_str(action)}")
+            if spec.deferrable:
+                arguments.append("deferrable=True")
+            if spec.initially_deferred:
+                arguments.append("initially_deferred=True")
             target = (_alias(ref.module) if ref.module != self.schema.module else "", ref.name)
             self.note_types(key_type)
         elif spec.type == "array":
@@ -795,15 +799,43 @@ def _fk_order(dependencies: dict[str, list[str]]) -> list[str]:
     """Tables in foreign-key order, otherwise in declaration order.
 
     Each step takes the first declared table whose same-module targets are
-    all placed (``validate`` refused cycles, so there always is one).
+    all placed. Where none is (foreign keys that form a cycle), it takes the
+    first declared table whose unplaced targets all lead back to it (one
+    always does: a cycle that no other unplaced table waits on): its keys to
+    them close the cycle, and ``create_tables`` adds them after the tables.
     """
     order: list[str] = []
     remaining = list(dependencies)
     while remaining:
-        ready = next(n for n in remaining if set(dependencies[n]) <= set(order))
+        placed = set(order)
+        ready = next((n for n in remaining if set(dependencies[n]) <= placed), None)
+        if ready is None:
+            ready = next(
+                n
+                for n in remaining
+                if all(_leads_to(dependencies, t, n, placed) for t in dependencies[n])
+            )
         order.append(ready)
         remaining.remove(ready)
     return order
+
+
+def _leads_to(dependencies: dict[str, list[str]], start: str, goal: str, placed: set[str]) -> bool:
+    """Whether foreign keys lead from ``start`` to ``goal`` through unplaced tables
+    (a placed ``start`` needs no path)."""
+    if start in placed:
+        return True
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        name = stack.pop()
+        if name == goal:
+            return True
+        if name in seen or name in placed:
+            continue
+        seen.add(name)
+        stack.extend(dependencies[name])
+    return False
 
 
 def resolve(validated: ValidatedBuild) -> list[ResolvedModule]:

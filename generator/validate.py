@@ -62,28 +62,14 @@ def validate(
 
 
 def _cycle_errors(build: ValidatedBuild) -> list[SchemaError]:
-    """Foreign keys and the imports between generated modules must form no cycle.
+    """The imports between generated modules must form no cycle.
 
-    ``create_tables(*TABLES)`` creates a module's tables in foreign-key
-    order, and a generated module imports the modules its references point
-    into when its classes are defined, which Python cannot do in a cycle.
+    A generated module imports the modules its references point into when
+    its classes are defined, which Python cannot do in a cycle. Foreign keys
+    within a module may form one: ``TABLES`` leaves the keys that close it
+    out of its order, and ``create_tables`` adds them after the tables.
     """
     errors: list[SchemaError] = []
-    for schema in build.schemas:
-        tables: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
-        for name, targets in build.same_module_dependencies(schema).items():
-            tables.add(name, *targets)
-        try:
-            tables.prepare()
-        except graphlib.CycleError as error:
-            cycle = " -> ".join(error.args[1])
-            errors.append(
-                schema.error(
-                    ("tables",),
-                    f"foreign keys form a cycle ({cycle}); the tables cannot be "
-                    "created in order; cyclic foreign keys are not supported yet",
-                )
-            )
     modules: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
     for schema in build.schemas:
         modules.add(schema.module, *build.imported_modules(schema))

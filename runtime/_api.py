@@ -17,13 +17,21 @@ def create_tables(*tables: type[Table[Any]], if_not_exists: bool = False) -> Cre
     """``CREATE TABLE`` for every table, in the order given (one transaction).
 
     Generated modules list their tables in foreign-key order as ``TABLES``:
-    ``await create_tables(*music.TABLES)``.
+    ``await create_tables(*music.TABLES)``. Foreign keys that form a cycle
+    are fine: one to a table later in the list is added after the tables
+    (``ALTER TABLE ... ADD CONSTRAINT``) on PostgreSQL, and declared inline
+    on SQLite, which resolves a foreign key when a row is written.
     """
     return CreateTable(list(tables), if_not_exists=if_not_exists)
 
 
 def drop_tables(*tables: type[Table[Any]], if_exists: bool = False) -> DropTables:
-    """``DROP TABLE`` for every table, in reverse order (one transaction)."""
+    """``DROP TABLE`` for every table, in reverse order (one transaction).
+
+    Give the tables in creation order (``TABLES``): a foreign key to a table
+    later in the list closes a cycle, and is dropped first on PostgreSQL
+    (SQLite drops the tables of a cycle in an order its foreign key actions
+    allow, checking rows at the commit)."""
     return DropTables(list(tables), if_exists=if_exists)
 
 

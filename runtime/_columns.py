@@ -1283,6 +1283,8 @@ class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
         to: str | None = None,
         on_delete: OnDelete = "cascade",
         on_update: OnUpdate = "cascade",
+        deferrable: bool = False,
+        initially_deferred: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -1293,6 +1295,9 @@ class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
         self._to = to
         self.on_delete = on_delete
         self.on_update = on_update
+        # Private, as ``_to``: join paths reach the target's columns by name.
+        self._deferrable = deferrable or initially_deferred
+        self._initially_deferred = initially_deferred
 
     def target(self) -> type[Table[Any]]:
         """The referenced table."""

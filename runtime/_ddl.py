@@ -119,11 +119,10 @@ class CreateTable(_Script):
         self._if_not_exists = if_not_exists
 
     def _statements(self, dialect: Dialect) -> list[str]:
-        return [
-            sql
-            for table in self._tables
-            for sql in create_table_sql(table, dialect, if_not_exists=self._if_not_exists)
-        ]
+        # The compiler adds the foreign keys that close a cycle after the tables.
+        return compiler_for(dialect).create_tables(
+            [table_of(t) for t in self._tables], if_not_exists=self._if_not_exists
+        )
 
 
 class DropTables(_Script):
@@ -137,8 +136,7 @@ class DropTables(_Script):
         self._if_exists = if_exists
 
     def _statements(self, dialect: Dialect) -> list[str]:
-        compiler = compiler_for(dialect)
-        return [
-            compiler.drop_table(t._meta.tablename, if_exists=self._if_exists)
-            for t in reversed(self._tables)
-        ]
+        # In reverse of the given (creation) order; a cycle is cut first.
+        return compiler_for(dialect).drop_tables(
+            [table_of(t) for t in self._tables], if_exists=self._if_exists
+        )

@@ -318,7 +318,16 @@ def references_sql(ref: DbForeignKey) -> str:
     return (
         f"REFERENCES {ref.table} ({ref.column}) "
         f"ON DELETE {ref.on_delete} ON UPDATE {ref.on_update}"
+        + deferrable_sql(ref.deferrable, ref.initially_deferred)
     )
+
+
+def deferrable_sql(deferrable: bool, initially_deferred: bool) -> str:
+    """`` DEFERRABLE INITIALLY DEFERRED`` (with its space), `` DEFERRABLE
+    INITIALLY IMMEDIATE``, or nothing (the databases' default: not deferrable)."""
+    if not deferrable:
+        return ""
+    return f" DEFERRABLE INITIALLY {'DEFERRED' if initially_deferred else 'IMMEDIATE'}"
 
 
 def column_sql(column: DbColumn) -> str:

@@ -41,12 +41,15 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class DbForeignKey:
     """``REFERENCES table (column) ON DELETE ... ON UPDATE ...`` (actions as SQL words:
-    ``CASCADE``, ``SET NULL``, ``NO ACTION``, ...)."""
+    ``CASCADE``, ``SET NULL``, ``NO ACTION``, ...), maybe ``DEFERRABLE`` and
+    ``INITIALLY DEFERRED``."""
 
     table: str
     column: str
     on_delete: str
     on_update: str
+    deferrable: bool = False
+    initially_deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)

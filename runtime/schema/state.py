@@ -135,12 +135,19 @@ class Type:
 
 @dataclass(frozen=True, slots=True)
 class ForeignKey:
-    """Where a foreign key column points: a table and a column of it (database names)."""
+    """Where a foreign key column points: a table and a column of it (database names).
+
+    ``deferrable``: the constraint may be checked at commit
+    (``DEFERRABLE``); ``initially_deferred``: it is, unless a transaction
+    says otherwise (``INITIALLY DEFERRED``), so the rows of a cycle of
+    non-null keys can be inserted in one transaction."""
 
     table: str
     column: str = "id"
     on_delete: Action = "cascade"
     on_update: Action = "cascade"
+    deferrable: bool = False
+    initially_deferred: bool = False
 
     def __repr__(self) -> str:
         args = [repr(self.table)]
@@ -150,6 +157,10 @@ class ForeignKey:
             args.append(f"on_delete={self.on_delete!r}")
         if self.on_update != "cascade":
             args.append(f"on_update={self.on_update!r}")
+        if self.deferrable:
+            args.append("deferrable=True")
+        if self.initially_deferred:
+            args.append("initially_deferred=True")
         return f"ForeignKey({', '.join(args)})"
 
 
@@ -551,6 +562,8 @@ def column_of(column: _RuntimeColumn[Any]) -> Column:
             column=column._target_key()._meta.db_name,
             on_delete=column.on_delete,
             on_update=column.on_update,
+            deferrable=column._deferrable,
+            initially_deferred=column._initially_deferred,
         )
     return Column(
         name=meta.db_name,

@@ -9,7 +9,7 @@ the compiler builds a column object of the state's type
 from __future__ import annotations
 
 from collections.abc import Sequence as _Seq
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Protocol, runtime_checkable
 
 from ... import _naming
@@ -22,6 +22,7 @@ from ..._columns import (
 from ..._dialect import Dialect
 from ..._engine_base import EngineError
 from .. import operations as ops
+from ..compare import deferrable_sql
 from ..database import (
     DbCheck,
     DbColumn,
@@ -206,6 +207,7 @@ class Compiler:
         return (
             f" REFERENCES {quote(ref.table)} ({quote(ref.column)})"
             f" ON DELETE {ACTIONS[ref.on_delete]} ON UPDATE {ACTIONS[ref.on_update]}"
+            + deferrable_sql(ref.deferrable, ref.initially_deferred)
         )
 
     # -- CREATE TABLE ------------------------------------------------------
@@ -299,6 +301,60 @@ class Compiler:
             ]
         )
 
+    #: Whether ``CREATE TABLE`` may name a table that does not exist yet in a
+    #: ``REFERENCES`` (SQLite resolves a foreign key when a row is written).
+    forward_references: bool = False
+
+    def create_tables(self, tables: _Seq[Table], *, if_not_exists: bool = False) -> list[str]:
+        """``CREATE TABLE`` (with indexes) of ``tables`` in the order given.
+
+        A foreign key to a table created later in the list closes a cycle of
+        foreign keys: where the dialect cannot name a table before it exists,
+        the table is created without that constraint, and it is added once
+        all tables exist (``ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY``).
+        """
+        later = {t.name for t in tables}
+        statements: list[str] = []
+        closing: list[str] = []
+        for table in tables:
+            later.discard(table.name)
+            columns = []
+            for column in table.columns:
+                ref = column.references
+                if ref is not None and ref.table in later and not self.forward_references:
+                    closing.append(
+                        self.add_foreign_key_sql(table.name, column, if_not_exists=if_not_exists)
+                    )
+                    column = replace(column, references=None)
+                columns.append(column)
+            statements += self.create_table(
+                replace(table, columns=tuple(columns)), if_not_exists=if_not_exists
+            )
+        return statements + closing
+
+    def add_foreign_key_sql(
+        self, table: str, column: StateColumn, *, if_not_exists: bool = False
+    ) -> str:
+        """``ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY`` of ``column``'s reference."""
+        raise AlterError(f"{self.dialect.name} cannot add a foreign key to an existing table")
+
+    def drop_tables(self, tables: _Seq[Table], *, if_exists: bool = False) -> list[str]:
+        """``DROP TABLE`` of ``tables``, given in creation order: in reverse, the
+        foreign keys that close a cycle (to a table later in the list) first."""
+        return [self.drop_table(t.name, if_exists=if_exists) for t in reversed(tables)]
+
+    @staticmethod
+    def cycle_closing(tables: _Seq[Table]) -> list[tuple[Table, StateColumn]]:
+        """The foreign keys of ``tables`` (in creation order) to a table later in the list."""
+        later = {t.name for t in tables}
+        found = []
+        for table in tables:
+            later.discard(table.name)
+            for column in table.columns:
+                if column.references is not None and column.references.table in later:
+                    found.append((table, column))
+        return found
+
     def check_sql(self, check: Check) -> str:
         """``CONSTRAINT "name" CHECK (expression)``: the expression as the schema wrote it."""
         return f"CONSTRAINT {Dialect.quote(check.name)} CHECK ({check.sql})"
@@ -324,7 +380,12 @@ class Compiler:
                 None
                 if ref is None
                 else DbForeignKey(
-                    ref.table, ref.column, ACTIONS[ref.on_delete], ACTIONS[ref.on_update]
+                    ref.table,
+                    ref.column,
+                    ACTIONS[ref.on_delete],
+                    ACTIONS[ref.on_update],
+                    ref.deferrable,
+                    ref.initially_deferred,
                 )
             ),
         )

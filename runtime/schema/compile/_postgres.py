@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from ... import _naming
@@ -143,12 +144,35 @@ class PostgresCompiler(Compiler):
         if "index" in changes and new.index and not old.index:
             steps += self.column_index_sql(op.table, new)
         if "references" in changes and new.references is not None:
-            constraint = quote(_naming.foreign_key_name(op.table, op.name))
-            steps.append(
-                f"ALTER TABLE {table} ADD CONSTRAINT {constraint} FOREIGN KEY ({name})"
-                + self.references_sql(new)
-            )
+            steps.append(self.add_foreign_key_sql(op.table, new))
         return steps
+
+    def add_foreign_key_sql(
+        self, table: str, column: Column, *, if_not_exists: bool = False
+    ) -> str:
+        quote = Dialect.quote
+        constraint = quote(_naming.foreign_key_name(table, column.name))
+        sql = (
+            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {constraint}"
+            f" FOREIGN KEY ({quote(column.name)})" + self.references_sql(column)
+        )
+        if not if_not_exists:
+            return sql
+        # PostgreSQL has no ADD CONSTRAINT IF NOT EXISTS: a table that was
+        # there already has its constraint (42710, duplicate_object).
+        return f"DO $$BEGIN {sql}; EXCEPTION WHEN duplicate_object THEN NULL; END$$"
+
+    def drop_tables(self, tables: Sequence[Table], *, if_exists: bool = False) -> list[str]:
+        # A cycle of foreign keys: drop the keys that close it, then the
+        # tables in reverse creation order, as for any other set.
+        quote = Dialect.quote
+        guard = "IF EXISTS " if if_exists else ""
+        steps = [
+            f"ALTER TABLE {guard}{quote(table.name)} DROP CONSTRAINT {guard}"
+            + quote(_naming.foreign_key_name(table.name, column.name))
+            for table, column in self.cycle_closing(tables)
+        ]
+        return steps + super().drop_tables(tables, if_exists=if_exists)
 
     def _drop_constraint(self, table: str, column: Column, kind: str, derived_names: bool) -> str:
         """Drop the single-column unique (``u``) or foreign key (``f``) constraint of ``column``."""

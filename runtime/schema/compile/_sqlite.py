@@ -44,8 +44,71 @@ from ._base import AlterError, Compiler, DdlConnection, Step, renamed_names
 __all__ = ["SQLiteCompiler", "TableRebuild"]
 
 
+def _writes_on_delete(table: Table, target: str) -> bool:
+    """Whether a key of ``table`` to ``target`` writes ``table`` when a target
+    row is deleted (``CASCADE``, ``SET NULL``, ``SET DEFAULT``)."""
+    return any(
+        c.references is not None
+        and c.references.table == target
+        and c.references.on_delete in ("cascade", "set_null", "set_default")
+        for c in table.columns
+    )
+
+
+def _drop_order(tables: _Seq[Table]) -> list[Table]:
+    """``tables`` in an order where, as each is dropped, every table whose ON
+    DELETE action it runs still has all its targets; latest created first
+    where there is a choice (reverse creation order when nothing forces
+    another). A bounded search; without a result, reverse creation order."""
+    budget = [10_000]
+    failed: set[frozenset[str]] = set()
+
+    def droppable(table: Table, remaining: tuple[Table, ...], names: frozenset[str]) -> bool:
+        return all(
+            c.references is None or c.references.table in names
+            for referrer in remaining
+            if _writes_on_delete(referrer, table.name)
+            for c in referrer.columns
+        )
+
+    def search(remaining: tuple[Table, ...]) -> list[Table] | None:
+        if not remaining:
+            return []
+        names = frozenset(t.name for t in remaining)
+        if names in failed or budget[0] <= 0:
+            return None
+        budget[0] -= 1
+        for table in reversed(remaining):
+            if droppable(table, remaining, names):
+                rest = search(tuple(t for t in remaining if t is not table))
+                if rest is not None:
+                    return [table, *rest]
+        failed.add(names)
+        return None
+
+    return search(tuple(tables)) or list(reversed(tables))
+
+
 class SQLiteCompiler(Compiler):
     dialect = SQLITE
+    forward_references = True
+
+    def drop_tables(self, tables: _Seq[Table], *, if_exists: bool = False) -> list[str]:
+        if not self.cycle_closing(tables):
+            return super().drop_tables(tables, if_exists=if_exists)
+        # Dropping a table deletes its rows first, running the ON DELETE
+        # actions of the keys that reference it; an action that writes a
+        # table whose other target is gone already fails to compile ("no such
+        # table"), which a cycle can make unavoidable in reverse creation
+        # order. ``_drop_order`` finds an order without (foreign keys off,
+        # outside a transaction, any order does). The row checks wait for the
+        # commit (``defer_foreign_keys``, reset by it), when every table of
+        # the set is gone.
+        guard = "IF EXISTS " if if_exists else ""
+        return [
+            "PRAGMA defer_foreign_keys = ON",
+            *(f"DROP TABLE {guard}{Dialect.quote(t.name)}" for t in _drop_order(tables)),
+        ]
 
     def type_sql(self, column: Column) -> str:
         # A key to a BIGSERIAL is declared BIGINT, as the foreign key column

@@ -130,6 +130,8 @@ def _column(
                 ref.column,
                 on_delete=_ACTIONS[ref.on_delete],
                 on_update=_ACTIONS[ref.on_update],
+                deferrable=ref.deferrable,
+                initially_deferred=ref.initially_deferred,
             )
         ),
     )

@@ -393,7 +393,7 @@ SELECT c.relname, con.conname, con.contype::text,
        {_NAMES_OF.format(keys="con.conkey", table="con.conrelid")},
        f.relname, fn.nspname,
        {_NAMES_OF.format(keys="con.confkey", table="con.confrelid")},
-       con.confdeltype::text, con.confupdtype::text, con.condeferrable,
+       con.confdeltype::text, con.confupdtype::text, con.condeferrable, con.condeferred,
        con.confmatchtype::text, pg_get_constraintdef(con.oid)
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
@@ -530,6 +530,7 @@ def _constraint(table: _Table, row: Sequence[Any], schema: str, notes: list[Note
         on_delete,
         on_update,
         deferrable,
+        deferred,
         match,
         definition,
     ) = row
@@ -573,8 +574,6 @@ def _constraint(table: _Table, row: Sequence[Any], schema: str, notes: list[Note
         extras = []
         if target_schema != schema:
             extras.append(f"references a table of schema {target_schema!r}")
-        if deferrable:
-            extras.append("is deferrable")
         if match == "f":
             extras.append("is MATCH FULL")
         if "SET NULL (" in definition or "SET DEFAULT (" in definition:
@@ -582,7 +581,12 @@ def _constraint(table: _Table, row: Sequence[Any], schema: str, notes: list[Note
         if extras:
             notes.append(Note(table.name, f"foreign key {name!r} {', '.join(extras)}"))
         references = DbForeignKey(
-            target, target_columns[0], _ACTIONS[on_delete], _ACTIONS[on_update]
+            target,
+            target_columns[0],
+            _ACTIONS[on_delete],
+            _ACTIONS[on_update],
+            bool(deferrable),
+            bool(deferred),
         )
         _replace_column(table, columns[0], references=references)
     elif kind == "c":

@@ -121,6 +121,68 @@ def checks_of(create_sql: str) -> list[tuple[str | None, str]]:
     return found
 
 
+_TABLE_FOREIGN_KEY: Final = re.compile(
+    rf"\s*(?:CONSTRAINT\s+{_NAME}\s+)?FOREIGN\s+KEY\s*\(\s*({_NAME})\s*\)", re.IGNORECASE
+)
+_DEFERRABLE: Final = re.compile(
+    r"\b(NOT\s+)?DEFERRABLE(?:\s+INITIALLY\s+(DEFERRED|IMMEDIATE))?\b", re.IGNORECASE
+)
+
+
+def _definitions(create_sql: str) -> list[str]:
+    """The column and table constraint definitions of a ``CREATE TABLE``: its
+    parenthesised body split at the commas outside strings and parentheses."""
+    start = create_sql.find("(")
+    if start < 0:
+        return []
+    parts: list[str] = []
+    depth, i, begin = 0, start + 1, start + 1
+    while i < len(create_sql):
+        inner = _SKIP.match(create_sql, i)
+        if inner is not None:
+            i = inner.end()
+            continue
+        char = create_sql[i]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(create_sql[begin:i])
+            begin = i + 1
+        i += 1
+    parts.append(create_sql[begin:i])
+    return parts
+
+
+def deferrable_keys(create_sql: str) -> dict[str, tuple[bool, bool]]:
+    """The foreign keys of a ``CREATE TABLE`` declared ``DEFERRABLE``: source
+    column -> (deferrable, initially deferred). The PRAGMA does not say;
+    SQLite keeps the statement's text. (SQLite defers only ``DEFERRABLE
+    INITIALLY DEFERRED``; ``DEFERRABLE`` alone is checked at once, as its
+    ``INITIALLY IMMEDIATE`` default says.)"""
+    found: dict[str, tuple[bool, bool]] = {}
+    for part in _definitions(create_sql):
+        words = _SKIP.sub(lambda m: " " * len(m[0]), part)
+        if not re.search(r"\bREFERENCES\b", words, re.IGNORECASE):
+            continue
+        table_level = _TABLE_FOREIGN_KEY.match(part)
+        if table_level is not None:
+            column = table_level[1]
+        else:
+            first = re.match(rf"\s*({_NAME})", part)
+            if first is None:
+                continue
+            column = first[1]
+        match = _DEFERRABLE.search(words)
+        if match is not None and not match[1]:
+            deferred = (match[2] or "").upper() == "DEFERRED"
+            found[_unquote(column)] = (True, deferred)
+    return found
+
+
 _TABLES: Final = """
 SELECT m.name, m.sql FROM {schema}.sqlite_master m
 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
@@ -299,6 +361,7 @@ async def _read_foreign_keys(
     for row in await fetch(_FOREIGN_KEYS.format(schema=quoted), (database,)):
         if row[0] in tables:
             grouped.setdefault((row[0], row[1]), []).append(row)
+    deferrable: dict[str, dict[str, tuple[bool, bool]]] = {}
     for (name, _), rows in grouped.items():
         table = tables[name]
         _, _, target, source, to, on_update, on_delete, match = rows[0]
@@ -319,7 +382,12 @@ async def _read_foreign_keys(
         if column.references is not None:
             notes.append(Note(name, f"column {source!r} has a second foreign key -> {target}"))
             continue
-        references = DbForeignKey(target, to, on_delete.upper(), on_update.upper())
+        if name not in deferrable:
+            deferrable[name] = deferrable_keys(table.sql)
+        is_deferrable, deferred = deferrable[name].get(source, (False, False))
+        references = DbForeignKey(
+            target, to, on_delete.upper(), on_update.upper(), is_deferrable, deferred
+        )
         table.columns[position] = replace(column, references=references)
 
 

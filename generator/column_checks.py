@@ -8,7 +8,7 @@ from generator.defaults import DefaultContext, default_problem
 from generator.errors import SchemaError, closest, join_words
 from generator.kinds import KINDS
 from generator.load import LoadedSchema
-from generator.model import ColumnSpec
+from generator.model import ColumnSpec, NativeEnumSpec, enum_members
 from generator.names import RESERVED_COLUMN_NAMES, identifier_problem, sql_name_problem
 from generator.positions import NodePath
 from generator.references import Catalog, TableRef
@@ -19,7 +19,7 @@ __all__ = ["CHOICE_TYPES", "PRIMARY_KEY_TYPES", "Checker", "ColumnChecker"]
 #: hold each of them.
 PRIMARY_KEY_TYPES = tuple(sorted(kind.name for kind in KINDS.values() if kind.primary_key))
 #: Types whose values may be restricted to an enum with ``choices``.
-CHOICE_TYPES = ("varchar", "char", "text", "integer", "smallint", "bigint")
+CHOICE_TYPES = ("varchar", "char", "text", "integer", "smallint", "bigint", "enum")
 _INTEGER_CHOICE_TYPES = frozenset({"integer", "smallint", "bigint"})
 
 # Options that belong to some column types only, and those types.
@@ -56,6 +56,7 @@ _NO_ARRAY_ELEMENT: Mapping[str, str] = {
     "json": "use a json column holding a list",
     "jsonb": "use a jsonb column holding a list",
     "bytea": "SQLite stores arrays as JSON, which has no bytes; use a joining table",
+    "enum": "use an array of text with choices, or a joining table",
 }
 
 
@@ -263,7 +264,16 @@ class ColumnChecker(Checker):
         enum_name = column.choices
         if enum_name is None or column.type not in CHOICE_TYPES:
             return None  # not applicable: reported by check_options
-        members = self.spec.enums.get(enum_name)
+        found = self.spec.enums.get(enum_name)
+        members = None if found is None else enum_members(found)
+        if found is not None and column.type == "enum" and not isinstance(found, NativeEnumSpec):
+            self.error(
+                (*path, "choices"),
+                f"enum {enum_name!r} is not native; an enum column needs a native enum, "
+                f"declared {{native: true, values: {{...}}}} (or make the column varchar or "
+                f"text with choices: {enum_name})",
+            )
+            return None
         if members is None:
             if not self.schema.is_incomplete(("enums", enum_name)):
                 enums = list(self.spec.enums)

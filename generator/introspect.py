@@ -54,7 +54,7 @@ from runtime.schema.checksql import column_names
 from runtime.schema.checksql import tokens as _check_tokens
 from runtime.schema.compile import compiler_for
 from runtime.schema.compile._base import Compiler, runtime_column
-from runtime.schema.database import DbColumn, DbCompositeForeignKey, DbSchema, DbTable
+from runtime.schema.database import DbColumn, DbCompositeForeignKey, DbEnum, DbSchema, DbTable
 from runtime.schema.read import Note, read_schema_notes
 from runtime.schema.state import Column as StateColumn
 from runtime.schema.state import ForeignKey, Type
@@ -202,6 +202,32 @@ def class_name(table: str) -> str:
     ``InvoiceLine`` stays; ``Invoice Line`` -> ``InvoiceLine``)."""
     parts = [p for p in _words(table).split("_") if p]
     return "".join(p[:1].upper() + p[1:] for p in parts) or "T"
+
+
+def enum_class_name(type_name: str) -> str:
+    """The class name of an enum type: CamelCase of its words (``mood`` ->
+    ``Mood``, ``order status`` -> ``OrderStatus``, ``9lives`` -> ``E9lives``)."""
+    parts = [p for p in re.split(r"[^0-9A-Za-z]+", type_name) if p]
+    name = "".join(p[:1].upper() + p[1:] for p in parts) or "Enum"
+    return "E" + name if name[0].isdigit() else name
+
+
+def enum_member_names(labels: Sequence[str]) -> list[str]:
+    """A member name per label, Pythonic and distinct: lower snake_case of its
+    words (``So so`` -> ``so_so``), ``v_`` before a digit, ``_`` after a
+    keyword or a name of ``str`` that a member would hide (``title_``)."""
+    hidden = {attr for attr in dir(str) if not attr.startswith("_")} | {"mro"}
+    names: list[str] = []
+    for label in labels:
+        name = re.sub(r"[^0-9a-z]+", "_", snake_case(label).lower()).strip("_") or "value"
+        if name[0].isdigit():
+            name = "v_" + name
+        if keyword.iskeyword(name) or name in hidden:
+            name += "_"
+        while name in names:
+            name += "_"
+        names.append(name)
+    return names
 
 
 def _attribute_name(column: str) -> str:
@@ -446,6 +472,17 @@ class _Builder:
         self.compiler = compiler_for(schema.dialect)
         self.dialect = schema.dialect
         self.tables = {t.name: _Table(t) for t in schema.tables}
+        #: The native enum types, by the SQL type their columns have (``"mood"``),
+        #: with the class name each is written under.
+        self.enums: dict[str, tuple[str, DbEnum]] = {}
+        taken = {class_name(t.name) for t in schema.tables} | set(MODULE_IMPORTS)
+        taken |= set(RESERVED_MODULE_NAMES)
+        for enum in schema.enums:
+            cls = enum_class_name(enum.name)
+            while cls in taken or keyword.iskeyword(cls):
+                cls += "_"
+            taken.add(cls)
+            self.enums['"' + enum.name.replace('"', '""') + '"'] = (cls, enum)
         for note in notes:
             if note.table in self.tables:
                 self.tables[note.table].comments.append(note.what)
@@ -528,7 +565,33 @@ class _Builder:
                 spec["db_column_name"] = db.name
             column.key, column.spec = key, spec
 
+    def enum_spec(self, db: DbColumn, column: _Column) -> Spec:
+        """The spec of a column of a native enum type, its default a member name."""
+        cls, enum = self.enums[db.type]
+        spec: Spec = {"type": "enum", "choices": cls}
+        if not db.notnull:
+            spec["null"] = True
+        labels = {
+            _literal(label): name
+            for label, name in zip(enum.values, enum_member_names(enum.values), strict=True)
+        }
+        if db.notnull and db.default == _literal(enum.values[0]):
+            pass  # the build's own: the first member
+        elif db.default is None:
+            if db.notnull:
+                spec["required"] = True
+        elif db.default in labels:
+            spec["default"] = labels[db.default]
+        else:
+            column.comments.append(
+                f"column {db.name!r}: DEFAULT {db.default} (left out; the column gets "
+                "the type's zero default)"
+            )
+        return spec
+
     def column_spec(self, table: _Table, db: DbColumn, column: _Column) -> Spec | None:
+        if db.type in self.enums and not db.primary_key and db.references is None:
+            return self.enum_spec(db, column)
         spec = _type_spec(db.type)
         if spec is None:
             column.comments.append(f"column {db.name!r} of type {db.type} (left out)")
@@ -898,8 +961,23 @@ def _comment(text: str, indent: str) -> str:
     return f"{indent}# not expressible: {' '.join(text.split())}\n"
 
 
-def _render(tables: Sequence[_Table], header: Sequence[str]) -> str:
+def _literal(label: str) -> str:
+    return "'" + label.replace("'", "''") + "'"
+
+
+def _render(
+    tables: Sequence[_Table], header: Sequence[str], enums: Sequence[tuple[str, DbEnum]] = ()
+) -> str:
     out = [f"# {line}\n" if line else "#\n" for line in header]
+    if enums:
+        out.append("enums:\n")
+    for cls, enum in enums:
+        spec: Spec = {"native": True}
+        if snake_case(cls) != enum.name:
+            spec["name"] = enum.name
+        names = enum_member_names(enum.values)
+        spec["values"] = dict(zip(names, enum.values, strict=True))
+        out.append(f"  {cls}: {_scalar(spec)}\n")
     out.append("tables:\n" if any(t.left_out is None for t in tables) else "tables: {}\n")
     for table in tables:
         for text in table.comments:
@@ -1014,11 +1092,13 @@ def _errors_of(text: str) -> list[tuple[list[str], str]]:
     return [(re.findall(r"[^.\[\]]+", e.path), e.message) for e in errors]
 
 
-def _settle(tables: list[_Table], header: Sequence[str]) -> str:
+def _settle(
+    tables: list[_Table], header: Sequence[str], enums: Sequence[tuple[str, DbEnum]] = ()
+) -> str:
     """Render, and leave out whatever the build refuses until it refuses nothing."""
     by_class = {t.class_name: t for t in tables if t.class_name is not None}
     for _ in range(len(tables) + 10):
-        text = _render(tables, header)
+        text = _render(tables, header, enums)
         errors = _errors_of(text)
         if not errors:
             return text
@@ -1154,8 +1234,9 @@ async def introspect(
     tables = None if tables is None else list(tables)
     reading = await read_schema_notes(engine, tables=tables, schema=schema)
     excluded = set(exclude)
-    kept = DbSchema(
-        reading.schema.dialect, tuple(t for t in reading.schema if t.name not in excluded)
+    kept_tables = tuple(t for t in reading.schema if t.name not in excluded)
+    kept = DbSchema(reading.schema.dialect, kept_tables, reading.schema.enums).only(
+        {t.name for t in kept_tables}
     )
     wanted = None if tables is None else set(tables)
     # Views, types and the like belong to no table: they are listed when the
@@ -1170,7 +1251,11 @@ async def introspect(
     # A relation the reader passed over whole (a partition, a foreign table).
     passed = [f"{n.table}: {n.what}" for n in notes if n.table not in read_names]
     notes += [n for n in extras if n.table]
-    built = _Builder(kept, notes).build()
+    builder = _Builder(kept, notes)
+    built = builder.build()
+    # The enum types read are written: no note of them.
+    read_enums = {f"enum type {e.name}" for e in kept.enums}
+    extras = [n for n in extras if n.table or n.what not in read_enums]
     missing = sorted((wanted or set()) - read_names - {n.table for n in reading.notes})
     where = f" (schema {schema})" if reading.schema.dialect == "postgres" else ""
     header = [
@@ -1180,7 +1265,15 @@ async def introspect(
     ]
     general = [n.what for n in extras if not n.table] + passed
     header += [""] + [f"not expressible: {what}" for what in general] if general else []
-    text = _settle(built, header)
+    # The enum types in the order the file's columns first use them.
+    used = [c.db.type for t in built for c in t.columns if c.db.type in builder.enums]
+    enums = [
+        builder.enums[t]
+        for t in sorted(
+            builder.enums, key=lambda t: (t not in used, used.index(t) if t in used else 0)
+        )
+    ]
+    text = _settle(built, header, enums)
     return Introspection(text, tuple(general + _summary(built)), tuple(missing))
 
 

@@ -115,6 +115,16 @@ KINDS: Mapping[str, ColumnKind] = {
         ColumnKind("jsonb", "JSONB", "str"),
         ColumnKind("bytea", "Bytea", "bytes"),
         ColumnKind(
+            "enum",
+            "Enum",
+            "str",
+            required_option=(
+                "choices",
+                "an enum column needs choices, a native enum of the file, "
+                "e.g. {type: enum, choices: Mood}",
+            ),
+        ),
+        ColumnKind(
             "array",
             required_option=(
                 "of",

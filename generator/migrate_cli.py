@@ -369,6 +369,7 @@ def _new(args: argparse.Namespace) -> int:
     )
     from runtime.migrations.lint import lint
     from runtime.schema.diff import diff
+    from runtime.schema.operations import AddEnumValue
 
     migrations = _load(args)
     parent = migrations.migrations[-1].id if len(migrations) else None
@@ -391,6 +392,19 @@ def _new(args: argparse.Namespace) -> int:
             print("no changes: the migrations already describe the schema files; nothing written")
             return 0
         operations = list(result.operations)
+        values = [op for op in operations if isinstance(op, AddEnumValue)]
+        if values and len(values) < len(operations):
+            # PostgreSQL cannot use an enum value in the transaction that adds
+            # it: the new values go first, in a migration of their own.
+            operations = [op for op in operations if not isinstance(op, AddEnumValue)]
+            first_id = next_id(migrations, auto_slug(values, first=False))
+            first = render_migration(first_id, parent, values, findings=lint(values, before))
+            write_atomically(migrations.folder / f"{first_id}.py", first)
+            print(f"wrote {migrations.folder / f'{first_id}.py'}")
+            migrations = _load(args)
+            parent = first_id
+            for op in values:
+                before = op.apply(before)
         slug = args.name or auto_slug(operations, first=parent is None)
         migration_id = next_id(migrations, slug)
         findings = lint(operations, before)

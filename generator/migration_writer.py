@@ -28,6 +28,7 @@ from runtime.migrations.lint import Finding, comment_lines
 from runtime.schema.operations import (
     AddColumn,
     AlterColumn,
+    CreateEnum,
     CreateTable,
     DropColumn,
     DropTable,
@@ -62,7 +63,8 @@ def next_id(migrations: MigrationSet, slug: str) -> str:
 
 def auto_slug(operations: Sequence[Operation], *, first: bool) -> str:
     """A name for a migration of ``operations``: ``initial``, ``add_band_rating``, ..."""
-    if first and operations and all(isinstance(op, CreateTable) for op in operations):
+    created = (CreateTable, CreateEnum)
+    if first and operations and all(isinstance(op, created) for op in operations):
         return "initial"
     if not operations:
         return "empty"

@@ -12,21 +12,27 @@ it), which is the order of the generated code.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias, get_args
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, TypeAlias, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag
 
 from generator.kinds import KINDS
+from runtime._naming import snake_case
 
 __all__ = [
     "COLUMN_TYPES",
     "ON_ACTIONS",
     "ColumnSpec",
     "ColumnTypeName",
+    "ENUM_TAGS",
     "IndexSpec",
+    "NativeEnumSpec",
     "OnAction",
     "SchemaFile",
     "TableSpec",
+    "enum_members",
+    "enum_type_name",
     "json_schema",
 ]
 
@@ -54,6 +60,7 @@ ColumnTypeName: TypeAlias = Literal[
     "json",
     "jsonb",
     "bytea",
+    "enum",
     "array",
     "foreign_key",
     "m2m",
@@ -184,7 +191,10 @@ class ColumnSpec(BaseModel):
     )
     choices: str | None = Field(
         default=None,
-        description="Name of an enum of the same file whose values the column holds.",
+        description=(
+            "Name of an enum of the same file whose values the column holds; for a column "
+            "of type enum, a native enum (its database type)."
+        ),
     )
     renamed_from: str | None = Field(
         default=None,
@@ -313,6 +323,49 @@ class TableSpec(BaseModel):
         )
 
 
+class NativeEnumSpec(BaseModel):
+    """An enum that is also a type of the database: PostgreSQL ``CREATE TYPE
+    ... AS ENUM`` (SQLite: text with a check), for columns of type ``enum``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="NativeEnum")
+
+    native: Literal[True] = Field(description="true: the enum is a type of the database.")
+    name: str | None = Field(
+        default=None,
+        description="Name of the type in the database; default: snake_case of the enum name.",
+    )
+    # Values are str for a native enum; an int is refused by ``validate``
+    # with its position, not by the union of shapes.
+    values: dict[str, str | int] = Field(
+        description="{member name: value}, in the order the database sorts them; str values."
+    )
+
+
+#: The union tags pydantic adds to the locations of enum errors (no key of a file).
+ENUM_TAGS = ("plain enum", "native enum")
+
+
+def _enum_shape(value: Any) -> str:
+    return ENUM_TAGS[1] if isinstance(value, dict) and "native" in value else ENUM_TAGS[0]
+
+
+EnumSpec: TypeAlias = Annotated[
+    Annotated[dict[str, str | int], Tag(ENUM_TAGS[0])]
+    | Annotated[NativeEnumSpec, Tag(ENUM_TAGS[1])],
+    Discriminator(_enum_shape),
+]
+
+
+def enum_type_name(name: str, enum: NativeEnumSpec) -> str:
+    """The database name of the native enum ``name``: its ``name:``, else snake_case."""
+    return enum.name if enum.name is not None else snake_case(name)
+
+
+def enum_members(enum: dict[str, str | int] | NativeEnumSpec) -> Mapping[str, str | int]:
+    """The members of an enum of either shape: {member name: value}."""
+    return enum.values if isinstance(enum, NativeEnumSpec) else enum
+
+
 class SchemaFile(BaseModel):
     """A piccolo-gen schema file: one file becomes one generated Python module."""
 
@@ -322,9 +375,13 @@ class SchemaFile(BaseModel):
         default=None,
         description="Name of the generated module; default: the file name without extension.",
     )
-    enums: dict[str, dict[str, str | int]] = Field(
+    enums: dict[str, EnumSpec] = Field(
         default_factory=dict,
-        description="Enums by class name: {member name: value}; values all str or all int.",
+        description=(
+            "Enums by class name: {member name: value}, values all str or all int; or a "
+            "native enum type of the database, {native: true, values: {member name: value}} "
+            "(with name: for a database name other than the snake_case of the enum name)."
+        ),
     )
     tables: dict[str, TableSpec] = Field(
         default_factory=dict,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from .config import source_label
 from .kinds import KINDS
 from .layout import py_str
+from .model import NativeEnumSpec, enum_members, enum_type_name
 from .names import join_class_name, prefetch_class_name, snake_case
 
 if TYPE_CHECKING:
@@ -445,6 +446,13 @@ class _ModuleResolver:
             value_type = f"{base} | None" if nullable else base
             annotation = f"{runtime_class}[{value_type}]"
             init_type = value_type
+            if spec.type == "enum":
+                # Enum(Mood, type_name="mood"): the class first, and the type's name.
+                assert spec.choices is not None
+                native = self.schema.spec.enums[spec.choices]
+                assert isinstance(native, NativeEnumSpec)
+                arguments.append(spec.choices)
+                arguments.append(f"type_name={py_str(enum_type_name(spec.choices, native))}")
             arguments.extend(_type_arguments(spec))
             self.note_types(base)
         if nullable:
@@ -454,7 +462,7 @@ class _ModuleResolver:
                 arguments.append(f"{option}=True")
         if "default" in spec.model_fields_set:
             arguments.append(f"default={self.default(table, name, spec)}")
-        if spec.choices:
+        if spec.choices and spec.type != "enum":
             arguments.append(f"choices={spec.choices}")
         if spec.db_column_name:
             arguments.append(f"db_column_name={py_str(spec.db_column_name)}")
@@ -751,7 +759,7 @@ class _ModuleResolver:
                 ),
                 [(member, _literal(value)) for member, value in members.items()],
             )
-            for enum_name, members in spec.enums.items()
+            for enum_name, members in ((n, enum_members(e)) for n, e in spec.enums.items())
         ]
         if enums:
             self.stdlib.add("enum")

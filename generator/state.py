@@ -98,7 +98,7 @@ class LocatedState:
                     for c in table.columns
                 )
                 tables[hint.table] = replace(table, columns=columns)
-        return Schema(tuple(tables[t.name] for t in self.schema))
+        return replace(self.schema, tables=tuple(tables[t.name] for t in self.schema))
 
 
 def schema_state(

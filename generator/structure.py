@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from generator.errors import SchemaError, closest, show, suggest
-from generator.model import COLUMN_TYPES, ColumnSpec, IndexSpec, SchemaFile, TableSpec
+from generator.model import COLUMN_TYPES, ENUM_TAGS, ColumnSpec, IndexSpec, SchemaFile, TableSpec
 from generator.positions import NodePath, Positions, dotted
 
 __all__ = ["StructureResult", "check_structure"]
@@ -102,6 +102,8 @@ def _trim(data: object, loc: tuple[int | str, ...]) -> NodePath:
     path: list[str | int] = []
     node = data
     for part in loc:
+        if part in ENUM_TAGS:
+            continue
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
@@ -207,6 +209,11 @@ def _message(path: NodePath, group: list[ErrorDetails], data: object) -> tuple[s
         return _missing(str(detail["loc"][len(path)]), _model_at(path)), True
     if kind == "literal_error" and name == "type":
         return _unknown_type(value), False
+    if kind == "literal_error" and name == "native":
+        return (
+            f"native must be true, not {show(value)} (an enum that is not native leaves "
+            "out the key: {member name: value})"
+        ), False
     if kind == "literal_error":
         actions = _choices_of(detail)
         hint = suggest(str(value), actions)

@@ -16,7 +16,7 @@ from generator.column_checks import PRIMARY_KEY_TYPES, Checker, ColumnChecker
 from generator.config import source_label
 from generator.errors import SchemaError, join_words, suggest
 from generator.load import LoadedSchema
-from generator.model import TableSpec
+from generator.model import NativeEnumSpec, TableSpec, enum_type_name
 from generator.names import (
     GENERATED_SUFFIXES,
     RESERVED_COLUMN_NAMES,
@@ -30,6 +30,7 @@ from generator.names import (
 from generator.positions import NodePath
 from generator.references import Catalog, ValidatedBuild
 from generator.resolve import MODULE_IMPORTS
+from runtime import _naming
 from runtime._naming import index_name, unique_name
 from runtime.schema.checksql import column_names, tokens
 
@@ -193,8 +194,11 @@ class _FileChecker(Checker):
     def check(self) -> list[SchemaError]:
         """All errors of the file; column checks are delegated to ``ColumnChecker``."""
         columns = ColumnChecker(self.schema, self.catalog)
-        for name, members in self.spec.enums.items():
-            self.check_enum(name, members)
+        for name, enum in self.spec.enums.items():
+            if isinstance(enum, NativeEnumSpec):
+                self.check_native_enum(name, enum)
+            else:
+                self.check_enum(name, enum)
         self.check_column_names(self.check_module_names())
         for name, table in self.spec.tables.items():
             self.check_table(name, table)
@@ -204,7 +208,47 @@ class _FileChecker(Checker):
 
     # -- enums
 
-    def check_enum(self, name: str, members: Mapping[str, str | int]) -> None:
+    def check_native_enum(self, name: str, enum: NativeEnumSpec) -> None:
+        """A native enum: an enum whose values are text, and a database type name."""
+        path: NodePath = ("enums", name)
+        for member, value in enum.values.items():
+            if not isinstance(value, str):
+                self.error(
+                    (*path, "values", member),
+                    f"native enum {name!r} has the value {value!r} for {member!r}; the values "
+                    f"of a database enum type are text: write {str(value)!r}",
+                )
+                return
+        type_name = enum_type_name(name, enum)
+        if enum.name is not None and (not enum.name or not _naming.fits(enum.name)):
+            self.error((*path, "name"), f"the type name {enum.name!r} must be 1 to 63 bytes long")
+        tables = {t.tablename or snake_case(n): n for n, t in self.spec.tables.items()}
+        if type_name in tables:
+            # A PostgreSQL table is also a type of its name.
+            self.error(
+                (*path, "name") if enum.name is not None else path,
+                f"native enum {name!r} has the type name {type_name!r}, the name of table "
+                f"{tables[type_name]!r}; give it another with name:",
+                at_key=enum.name is None,
+            )
+        for other, spec in self.spec.enums.items():
+            if other == name:
+                break
+            if isinstance(spec, NativeEnumSpec) and enum_type_name(other, spec) == type_name:
+                self.error(
+                    (*path, "name") if enum.name is not None else path,
+                    f"native enums {other!r} and {name!r} have the same type name {type_name!r}",
+                    at_key=enum.name is None,
+                )
+        self.check_enum(name, enum.values, members_path=(*path, "values"))
+
+    def check_enum(
+        self,
+        name: str,
+        members: Mapping[str, str | int],
+        *,
+        members_path: NodePath | None = None,
+    ) -> None:
         path: NodePath = ("enums", name)
         problem = identifier_problem(name)
         if problem is None and name.startswith("_"):
@@ -212,7 +256,7 @@ class _FileChecker(Checker):
         if problem is not None:
             self.error(path, f"invalid enum name: {problem}", at_key=True)
         if not members:
-            self.error(path, f"enum {name!r} has no members")
+            self.error(members_path or path, f"enum {name!r} has no members")
             return
         value_types = {type(value) for value in members.values()}
         if len(value_types) > 1:
@@ -224,7 +268,7 @@ class _FileChecker(Checker):
         hidden = {attr for attr in dir(base) if not attr.startswith("_")} | {"mro"}
         first_by_value: dict[str | int, str] = {}
         for member, value in members.items():
-            member_path = (*path, member)
+            member_path = (*(members_path or path), member)
             problem = identifier_problem(member)
             if problem is None and member.startswith("_"):
                 problem = f"{member!r} starts with '_', which Python's Enum reserves"

@@ -37,7 +37,7 @@ from ._columns import Column, Numeric
 from ._dialect import Dialect
 from ._expr import Kind, _static_scale, kind_of
 from ._numeric import FUNCTION, divide, from_sqlite
-from ._sql import order_term
+from ._sql import enum_position, order_term
 
 if TYPE_CHECKING:
     from ._sql import Compiler
@@ -57,6 +57,9 @@ class Aggregate(Column[T]):
 
     _function: ClassVar[str] = ""
     _plain: ClassVar[bool] = False
+    #: ``MIN``/``MAX``: by the column's order (an enum's, where the database
+    #: has no enum types: see ``_sql.enum_position``).
+    _by_order: ClassVar[bool] = False
     # ``_decimal_text``, set per instance: on SQLite the aggregate is computed
     # by ``_numeric``'s function of its name (exact decimal text) rather than
     # by SQLite's own.
@@ -74,6 +77,15 @@ class Aggregate(Column[T]):
         if column is None:
             return f"{self._function}(*)"
         argument = c.column(column)
+        if self._by_order and column._enum_values and not c.dialect.native_enums:
+            # The least or greatest position in the enum, back as its value.
+            values = column._enum_values
+            found = f"{self._function}({enum_position(column, argument)})"
+            whens = " ".join(
+                f"WHEN {position} THEN '{value.replace(chr(39), chr(39) * 2)}'"
+                for position, value in enumerate(values)
+            )
+            return f"(CASE {found} {whens} END)"
         if self._decimal_text and not c.dialect.exact_numeric:
             fast = self._sqlite_native(c, column, argument)
             if fast is not None:
@@ -284,6 +296,7 @@ class Min(Aggregate[T]):
     """``MIN(column)``, of the column's type."""
 
     _function = "MIN"
+    _by_order = True
 
     def __init__(self, column: Column[T]) -> None:
         super().__init__(column)
@@ -294,6 +307,7 @@ class Max(Aggregate[T]):
     """``MAX(column)``, of the column's type."""
 
     _function = "MAX"
+    _by_order = True
 
     def __init__(self, column: Column[T]) -> None:
         super().__init__(column)

@@ -200,7 +200,9 @@ class Alter(Query[None]):
             if isinstance(column, ForeignKey):
                 target = column.target()
                 tables.setdefault(target._meta.tablename, state.table_of(target))
-        return self._with_targets(state.Schema(tuple(tables.values())))
+        return self._with_targets(
+            state.Schema(tuple(tables.values()), enums=state.enums_of([self._table]))
+        )
 
     def _with_targets(self, schema: state.Schema) -> state.Schema:
         """``schema`` with the tables that added foreign keys reference (by
@@ -305,7 +307,12 @@ class Alter(Query[None]):
                         key = state.Column(ref.column, state.Type("Integer"), primary_key=first)
                         stub = replace(stub, columns=(*stub.columns, key))
                     tables[ref.table] = stub
-            before = self._with_targets(state.Schema(tuple(tables.values())))
+            # The enum types the table's columns have: the class's, where it
+            # knows them (PostgreSQL's ALTER needs only their names).
+            known = {e.name: e for e in state.enums_of([self._table])}
+            used = {c.type.enum for c in table.columns if c.type.enum is not None}
+            enums = tuple(known.get(n, state.EnumType(n, ("",))) for n in sorted(used))
+            before = self._with_targets(state.Schema(tuple(tables.values()), enums=enums))
             steps = self._plan(compiler, before)
             lost = [note.what for note in read.notes if note.index is None]
             if lost and any(isinstance(step, TableRebuild) for step in steps):

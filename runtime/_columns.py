@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, over
 
 from ._dialect import Dialect
 from ._expr import IntegerOps, NumericOps, RealOps, TextOps
+from ._naming import snake_case as _snake_case
 from ._numeric import check_finite, fit, from_sqlite
 from ._roles import ColumnRole, ForeignKeyRole, TableRole
 from ._sql import Compare, Compiler, Condition, InList, IsNull
@@ -60,6 +61,7 @@ __all__ = [
     "JSON",
     "JSONB",
     "Bytea",
+    "Enum",
     "ForeignKey",
     "DynamicDefault",
     "TimestampNow",
@@ -230,6 +232,9 @@ class Column(ColumnRole, Generic[T]):
     #: default of uuid). Any other key without a default is required, as its
     #: zero default (0, "") would repeat from the second row on.
     _fills_key: ClassVar[bool] = False
+    #: An enum column's values in order (``Enum``): where the database has no
+    #: enum types, ``ORDER BY`` and ``<`` go by position (``_sql.enum_position``).
+    _enum_values: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -707,6 +712,47 @@ class Secret(Text[T]):
 
 class Email(Varchar[T]):
     """An email address stored as ``VARCHAR``."""
+
+
+# -- native enum types ----------------------------------------------------------
+
+
+class Enum(Column[T]):
+    """A column of a native enum type: ``Enum(Mood, type_name="mood")``.
+
+    PostgreSQL: the column's type is ``CREATE TYPE "mood" AS ENUM (...)``
+    with the values of ``choices`` in declaration order, which is the order
+    it compares and sorts them in. SQLite has no enum types: the column is
+    ``TEXT`` with a ``CHECK (column IN (...))`` (the DDL compiler writes it),
+    and sorts as text. Values are members of ``choices`` (a ``StrEnum``), in
+    and out; a value that is none is refused before the database is asked.
+    There are no pattern operators (``like``): an enum value is no text.
+    """
+
+    _py_types = (str,)
+
+    def __init__(
+        self,
+        choices: type[enum.Enum] | None = None,
+        *,
+        type_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(choices=choices, **kwargs)
+        if type_name is None:
+            if choices is None:
+                raise TypeError("Enum() needs its enum class or its type_name")
+            type_name = _snake_case(choices.__name__)
+        #: The enum type's name in the database.
+        self.type_name = type_name
+        #: Its values, in order (empty for a column built from a schema state alone).
+        self.values: tuple[str, ...] = (
+            () if choices is None else tuple(str(m.value) for m in choices)
+        )
+        self._enum_values = self.values
+
+    def _ddl_type(self, dialect: Dialect) -> str:
+        return Dialect.quote(self.type_name) if dialect.native_enums else "TEXT"
 
 
 # -- numbers -------------------------------------------------------------------

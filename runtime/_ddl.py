@@ -13,7 +13,7 @@ from . import _naming
 from ._dialect import Dialect
 from ._query import Query
 from .schema.compile import compiler_for
-from .schema.state import table_of
+from .schema.state import enums_of, table_of
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -79,7 +79,26 @@ def create_table_sql(
 ) -> list[str]:
     """``CREATE TABLE`` and ``CREATE INDEX`` statements for ``table``: its
     state (``runtime.schema.state``) through the dialect's DDL compiler."""
-    return compiler_for(dialect).create_table(table_of(table), if_not_exists=if_not_exists)
+    values = {e.name: e.values for e in enums_of([table])}
+    return compiler_for(dialect).create_table(
+        table_of(table), if_not_exists=if_not_exists, enums=values
+    )
+
+
+def create_enums_sql(
+    tables: list[type[Table[Any]]], dialect: Dialect, *, if_not_exists: bool = False
+) -> list[str]:
+    """``CREATE TYPE`` of the native enum types the columns of ``tables`` use
+    (PostgreSQL; none on SQLite). ``if_not_exists``: a type there already is
+    left as it is."""
+    statements = []
+    for enum_type in enums_of(tables):
+        for sql in compiler_for(dialect).create_enum(enum_type):
+            if if_not_exists:
+                # CREATE TYPE has no IF NOT EXISTS.
+                sql = f"DO $$BEGIN {sql}; EXCEPTION WHEN duplicate_object THEN NULL; END$$"
+            statements.append(sql)
+    return statements
 
 
 async def run_in_transaction(engine: Engine, statements: list[str]) -> None:
@@ -120,9 +139,15 @@ class CreateTable(_Script):
 
     def _statements(self, dialect: Dialect) -> list[str]:
         # The compiler adds the foreign keys that close a cycle after the tables.
-        return compiler_for(dialect).create_tables(
-            [table_of(t) for t in self._tables], if_not_exists=self._if_not_exists
-        )
+        tables = self._tables
+        return [
+            *create_enums_sql(tables, dialect, if_not_exists=self._if_not_exists),
+            *compiler_for(dialect).create_tables(
+                [table_of(t) for t in tables],
+                if_not_exists=self._if_not_exists,
+                enums={e.name: e.values for e in enums_of(tables)},
+            ),
+        ]
 
 
 class DropTables(_Script):
@@ -136,7 +161,12 @@ class DropTables(_Script):
         self._if_exists = if_exists
 
     def _statements(self, dialect: Dialect) -> list[str]:
+        compiler = compiler_for(dialect)
         # In reverse of the given (creation) order; a cycle is cut first.
-        return compiler_for(dialect).drop_tables(
+        statements = compiler.drop_tables(
             [table_of(t) for t in self._tables], if_exists=self._if_exists
         )
+        # The enum types of the tables go too, unless a table left has one.
+        for enum_type in enums_of(self._tables):
+            statements += compiler.drop_unused_enum(enum_type.name)
+        return statements

@@ -76,6 +76,11 @@ class Dialect:
     #: ``pg_advisory_xact_lock``), which the migrations runner holds; on
     #: SQLite the session's ``BEGIN IMMEDIATE`` is the one write lock.
     advisory_locks: bool
+    #: Whether the database has enum types (PostgreSQL's ``CREATE TYPE ... AS
+    #: ENUM``), which compare and sort in declaration order. On SQLite an enum
+    #: column is checked text: ordering and ``<`` go through its position
+    #: (``CASE col WHEN 'a' THEN 0 ...``), so both engines agree.
+    native_enums: bool = True
 
     def placeholder(self, index: int) -> str:
         """The bound-parameter marker for the ``index``-th parameter (1-based)."""
@@ -118,6 +123,7 @@ SQLITE: Final = Dialect(
     pads_char=False,
     row_locks_and_distinct_on=False,
     offset_needs_limit=True,
+    native_enums=False,
     runs_scripts=False,
     advisory_locks=False,
     alters_in_place=False,

@@ -361,7 +361,7 @@ class Select(_Ordered[list[R]], Generic[R, C]):
                 expr = col._order_expression(c)
             else:
                 expr = c.column(col)
-                if col._decimal_text:
+                if col._decimal_text or col._enum_values:
                     expr = order_term(c, col, expr)
             parts.append(f"{expr} ASC" if asc else f"{expr} DESC")
         return " ORDER BY " + ", ".join(parts)

@@ -161,7 +161,20 @@ def order_term(c: Compiler, column: Column[Any], sql: str) -> str:
     """
     if column._decimal_text and not c.dialect.exact_numeric:
         return f"CAST({sql} AS REAL)"
+    if column._enum_values and not c.dialect.native_enums:
+        return enum_position(column, sql)
     return sql
+
+
+def enum_position(column: Column[Any], sql: str) -> str:
+    """``sql`` (a value of the enum column ``column``) as its position in the
+    type, to sort and compare by where the database has no enum types. The
+    values come from the schema, so they are written as literals."""
+    whens = " ".join(
+        f"WHEN '{value.replace(chr(39), chr(39) * 2)}' THEN {position}"
+        for position, value in enumerate(column._enum_values)
+    )
+    return f"(CASE {sql} {whens} END)"
 
 
 class Condition:
@@ -256,6 +269,9 @@ class Compare(Condition):
             # affinity: compared as such it would be text (and a REAL always
             # sorts below text). Compare the numbers, exactly.
             return f"{FUNCTION['cmp']}({left}, {right}) {self.op} 0"
+        if column._enum_values and self.op not in ("=", "!=") and not c.dialect.native_enums:
+            # An enum value as text would compare alphabetically: by position.
+            return f"{enum_position(column, left)} {self.op} {enum_position(column, right)}"
         return f"{left} {self.op} {right}"
 
     def _shape(self, values: Bound, refs: list[object]) -> Shape | None:

@@ -503,6 +503,8 @@ async def test_round_trip(
 #: view, a trigger, check constraints, a composite key and a foreign key to it.
 PG_SQL = """
 CREATE TYPE mood AS ENUM ('happy', 'sad');
+CREATE TYPE "Order State" AS ENUM ('New', 'in progress', 'title');
+CREATE TYPE unused_kind AS ENUM ('a');
 CREATE DOMAIN positive_int AS integer CHECK (VALUE > 0);
 CREATE SEQUENCE invoice_number_seq;
 CREATE TABLE "Customer" (
@@ -515,6 +517,7 @@ CREATE TABLE "Customer" (
     created_at timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP,
     fulltext tsvector,
     current_mood mood,
+    state "Order State" NOT NULL DEFAULT 'in progress',
     credit numeric(10, 2) NOT NULL DEFAULT 0 CHECK (credit >= 0)
 );
 CREATE TABLE invoice (
@@ -567,12 +570,11 @@ PG_LEFT_OUT = [
     "measurement: is a partitioned table; not read",
     "measurement_2024: is a partition; not read",
     "trigger customer_touch",
-    "enum type mood",
+    "enum type unused_kind",
     "domain positive_int",
     "sequence invoice_number_seq",
     "function touch",
     "column 'fulltext' of type tsvector",
-    "column 'current_mood' of type mood",
     "column 'address' of type inet",
     "table 'audit_log' has no primary key",
     "index 'invoice_lower_email' is over expressions",
@@ -648,6 +650,11 @@ SQLITE_LEFT_OUT = [
 #: What each file must say, for the written tables (class -> lines).
 PG_EXPECTED = [
     "  OrderDetails:\n    tablename: Order Details\n",
+    "enums:\n  Mood: {native: true, values: {happy: happy, sad: sad}}\n"
+    "  OrderState: {native: true, name: Order State, values: {new: New, in_progress: in progress, "
+    "title_: title}}\n",
+    "      current_mood: {type: enum, choices: Mood, null: true}\n",
+    "      state: {type: enum, choices: OrderState, default: in_progress}\n",
     "  Customer:\n    tablename: Customer\n",
     "      customer_id: {type: serial, primary_key: true, db_column_name: CustomerId}\n",
     "      first_name: {type: varchar, length: 40, required: true, db_column_name: FirstName}\n",

@@ -27,7 +27,9 @@ __all__ = ["comparable", "differences", "drift"]
 async def drift(engine: Engine, state: Schema) -> list[str]:
     """What differs between the database of ``engine`` and ``state`` (empty: nothing)."""
     read = await read_schema(engine)
-    read = DbSchema(read.dialect, tuple(t for t in read.tables if t.name != HISTORY_TABLE))
+    read = DbSchema(
+        read.dialect, tuple(t for t in read.tables if t.name != HISTORY_TABLE), read.enums
+    )
     expected = compiler_for(engine.dialect.name).lower(state)
     return differences(expected, read)
 
@@ -82,6 +84,8 @@ def _line(d: Difference) -> str:
         return f"check {d.name} of {t} is missing from the database ({d.expected})"
     if kind == "extra_check":
         return f"check {d.name} of {t} is in the database, but no migration adds it ({d.found})"
+    if kind == "enum":
+        return f"enum type {d.name} is {d.found or 'missing'} in the database, {d.expected or 'none'} in the migrations"
     if kind == "check":
         return f"check {d.name} of {t} differs: {d.found} in the database, {d.expected} in the migrations"
     prefix = f"indexes of {t} differ" if "index" in kind else f"unique constraints of {t} differ"

@@ -40,6 +40,7 @@ from ..schema.operations import (
     AlterColumn,
     CreateTable,
     DropColumn,
+    DropEnumValue,
     DropTable,
     Operation,
     RenameTable,
@@ -291,6 +292,17 @@ def _lint_one(op: Operation, state: Schema, existing: set[str]) -> list[Finding]
                 "no-backwards",
                 op.describe(),
                 "has no backwards step: `migrations backwards` past this migration will fail",
+            )
+        )
+    elif isinstance(op, DropEnumValue):
+        users = ", ".join(f"{t.name}.{c.name}" for t, c in state.enum_users(op.enum)) or "none"
+        out.append(
+            Finding(
+                "data",
+                "enum-value",
+                f"{op.enum}.{op.value}",
+                f"removing a value fails if a row holds it (columns of the type: {users}); "
+                "on PostgreSQL the type is made again and its columns rewritten",
             )
         )
     elif isinstance(op, CreateTable):

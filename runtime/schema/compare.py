@@ -40,7 +40,9 @@ __all__ = ["COLUMN_FIELDS", "Difference", "Kind", "comparable", "compare"]
 #: an index, of other uniqueness); ``index_name`` / ``unique_name``: one over
 #: the same columns on both sides, named otherwise; ``check``: a check
 #: constraint of the same name with another expression (compared by
-#: ``DbCheck.key``, which PostgreSQL's deparsed spelling does not change).
+#: ``DbCheck.key``, which PostgreSQL's deparsed spelling does not change);
+#: ``enum``: an enum type (``name``; no table) missing, extra or with other
+#: values (``expected``/``found``: ``ENUM ('a', 'b')``, ``None`` where absent).
 Kind = Literal[
     "missing_table",
     "extra_table",
@@ -62,6 +64,7 @@ Kind = Literal[
     "missing_check",
     "extra_check",
     "check",
+    "enum",
 ]
 
 #: The kinds of a column on both sides, in the order a column's are listed.
@@ -108,6 +111,8 @@ class Difference:
             return f"the primary key of {self.table}"
         if kind == "foreign_key" and not self.name:
             return f"the foreign keys over several columns of {self.table}"
+        if kind == "enum":
+            return f"enum type {self.name}"
         return f"column {self.table}.{self.name}"
 
     def __str__(self) -> str:
@@ -124,7 +129,7 @@ class Difference:
             return line
         if kind in ("index", "index_name", "unique", "unique_name"):
             return f"{where} is {self.found} in the database"
-        if kind == "check":
+        if kind in ("check", "enum"):
             return f"{where} is {self.found} in the database, expected {self.expected}"
         return f"{where}: {self.found_text}, expected {self.expected_text}"
 
@@ -170,6 +175,7 @@ def comparable(schema: DbSchema) -> DbSchema:
             )
             for t in schema.tables
         ),
+        schema.enums,
     )
 
 
@@ -185,7 +191,16 @@ def compare(expected: DbSchema, found: DbSchema) -> list[Difference]:
     out += [Difference("extra_table", name) for name in sorted(have.keys() - want.keys())]
     for name in sorted(want.keys() & have.keys()):
         out += _table(want[name], have[name])
+    want_enums = {e.name: _enum_sql(e.values) for e in expected.enums}
+    have_enums = {e.name: _enum_sql(e.values) for e in found.enums}
+    for name in sorted(want_enums.keys() | have_enums.keys()):
+        if want_enums.get(name) != have_enums.get(name):
+            out.append(Difference("enum", "", name, want_enums.get(name), have_enums.get(name)))
     return out
+
+
+def _enum_sql(values: tuple[str, ...]) -> str:
+    return "ENUM (" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
 def _table(want: DbTable, have: DbTable) -> list[Difference]:

@@ -30,6 +30,7 @@ __all__ = [
     "DbCheck",
     "DbColumn",
     "DbCompositeForeignKey",
+    "DbEnum",
     "DbForeignKey",
     "DbIndex",
     "DbSchema",
@@ -143,14 +144,25 @@ class DbTable:
 
 
 @dataclass(frozen=True, slots=True)
+class DbEnum:
+    """A native enum type (PostgreSQL): its name and its labels in sort order."""
+
+    name: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class DbSchema:
-    """Tables by name (sorted), as a database of one dialect holds them."""
+    """Tables by name (sorted), as a database of one dialect holds them, and the
+    enum types their columns use (PostgreSQL; sorted by name)."""
 
     dialect: str
     tables: tuple[DbTable, ...]
+    enums: tuple[DbEnum, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tables", tuple(sorted(self.tables, key=lambda t: t.name)))
+        object.__setattr__(self, "enums", tuple(sorted(self.enums, key=lambda e: e.name)))
 
     def __iter__(self) -> Iterator[DbTable]:
         return iter(self.tables)
@@ -163,4 +175,11 @@ class DbSchema:
 
     def only(self, names: set[str]) -> DbSchema:
         """The same schema with only the tables named (to ignore others in a database)."""
-        return DbSchema(self.dialect, tuple(t for t in self.tables if t.name in names))
+        tables = tuple(t for t in self.tables if t.name in names)
+        return DbSchema(self.dialect, tables, _used_enums(self.enums, tables))
+
+
+def _used_enums(enums: tuple[DbEnum, ...], tables: tuple[DbTable, ...]) -> tuple[DbEnum, ...]:
+    """The enum types of ``enums`` that a column of ``tables`` has (its type is the quoted name)."""
+    types = {c.type for t in tables for c in t.columns}
+    return tuple(e for e in enums if '"' + e.name.replace('"', '""') + '"' in types)

@@ -8,12 +8,21 @@ aside), each one valid on the state it meets:
    that every later operation uses the new names;
 2. indexes, unique and check constraints that go or change (a changed one is
    dropped and added again), before the columns under them;
-3. new tables, each after the tables it references;
-4. new columns, then changed columns (one ``AlterColumn`` each, with exactly
-   the fields that changed);
-5. dropped columns and tables, each after whatever references it;
-6. new indexes, unique and check constraints, once their columns exist and the
+3. new enum types and new values of enum types (``CreateEnum``,
+   ``AddEnumValue``, each value at its place), before the columns of them;
+4. new tables, each after the tables it references;
+5. new columns, then changed columns (one ``AlterColumn`` each, with exactly
+   the fields that changed), then values an enum type loses
+   (``DropEnumValue``, which fails on a database whose rows hold one);
+6. dropped columns and tables, each after whatever references it, then the
+   enum types no column needs;
+7. new indexes, unique and check constraints, once their columns exist and the
    names they take are free.
+
+An enum type whose values the new state orders otherwise is refused
+(``SchemaStateError``): neither database can reorder the values in place, and
+a rebuild would change what every comparison and ``ORDER BY`` of its
+columns means; declare the new order as a new type instead.
 
 A drop and an add that look like a rename (a column of the same type, a
 table with the same columns) are written as a drop and an add, and flagged
@@ -39,12 +48,16 @@ from .. import _naming
 from .operations import (
     AddCheck,
     AddColumn,
+    AddEnumValue,
     AddIndex,
     AddUnique,
     AlterColumn,
+    CreateEnum,
     CreateTable,
     DropCheck,
     DropColumn,
+    DropEnum,
+    DropEnumValue,
     DropIndex,
     DropTable,
     DropUnique,
@@ -170,6 +183,7 @@ class _Differ:
             self.check_primary_key(mid.table(table.name), table)
         for table in kept:
             self.drop_groups(mid.table(table.name), table)
+        self.add_enums()
         deferred: list[Operation] = []
         for table in created:
             self.create_table(_plain_table(table), deferred)
@@ -186,7 +200,11 @@ class _Differ:
         for operation in deferred:
             if isinstance(operation, AlterColumn):
                 self.emit(operation)
+        self.drop_enum_values()
         self.drop(kept, dropped)
+        for gone in self.old.enums:
+            if not new.has_enum(gone.name):
+                self.emit(DropEnum(gone.name))
         for operation in deferred:
             if not isinstance(operation, AlterColumn):
                 self.emit(operation)
@@ -198,6 +216,41 @@ class _Differ:
                 "piccolo-gen: please report it with the two states"
             )
         return Diff(self.operations, self.hints)
+
+    # -- enum types
+
+    def add_enums(self) -> None:
+        """Create the new enum types, and add the new values of the others at
+        their places; refuse a new order of values the types keep."""
+        for wanted in self.new.enums:
+            if not self.state.has_enum(wanted.name):
+                self.emit(CreateEnum(wanted))
+                continue
+            kept = [v for v in self.state.enum(wanted.name).values if v in wanted.values]
+            if kept != [v for v in wanted.values if v in kept]:
+                raise SchemaStateError(
+                    f"the values of enum type {wanted.name!r} change order "
+                    f"({', '.join(kept)} become {', '.join(v for v in wanted.values if v in kept)});"
+                    " neither database can reorder an enum type's values: add a new type"
+                    " with the new order and move the columns to it"
+                )
+            for position, value in enumerate(wanted.values):
+                if value in self.state.enum(wanted.name).values:
+                    continue
+                following = [
+                    v
+                    for v in wanted.values[position + 1 :]
+                    if v in self.state.enum(wanted.name).values
+                ]
+                self.emit(
+                    AddEnumValue(wanted.name, value, before=following[0] if following else None)
+                )
+
+    def drop_enum_values(self) -> None:
+        for wanted in self.new.enums:
+            for value in self.state.enum(wanted.name).values:
+                if value not in wanted.values:
+                    self.emit(DropEnumValue(wanted.name, value))
 
     # -- renames
 

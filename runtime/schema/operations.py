@@ -26,6 +26,7 @@ from .state import (
     Check,
     Column,
     DefaultValue,
+    EnumType,
     ForeignKey,
     Index,
     Schema,
@@ -44,16 +45,21 @@ __all__ = [
     "AddColumn",
     "AddIndex",
     "AddUnique",
+    "AddEnumValue",
     "AlterColumn",
+    "CreateEnum",
     "CreateTable",
     "DropCheck",
     "DropColumn",
+    "DropEnum",
+    "DropEnumValue",
     "DropIndex",
     "DropTable",
     "DropUnique",
     "IrreversibleError",
     "Operation",
     "RenameColumn",
+    "RenameEnumValue",
     "RenameTable",
     "RunPython",
     "RunSQL",
@@ -474,6 +480,181 @@ class DropCheck(Operation):
         return f"drop check {self.name} on {self.table}"
 
 
+# -- enum types --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class CreateEnum(Operation):
+    """Create a native enum type (PostgreSQL ``CREATE TYPE ... AS ENUM``; on
+    SQLite, which has none, the state alone: its columns carry checks)."""
+
+    enum: EnumType
+
+    def apply(self, schema: Schema) -> Schema:
+        if schema.has_enum(self.enum.name):
+            raise SchemaStateError(f"enum type {self.enum.name!r} exists already")
+        return replace(schema, enums=(*schema.enums, self.enum))
+
+    def inverse(self, before: Schema) -> Operation:
+        return DropEnum(self.enum.name)
+
+    def describe(self) -> str:
+        return f"create enum type {self.enum.name} ({', '.join(self.enum.values)})"
+
+    def __repr__(self) -> str:
+        return f"CreateEnum({self.enum!r})"
+
+
+@dataclass(frozen=True)
+class DropEnum(Operation):
+    name: str
+
+    def apply(self, schema: Schema) -> Schema:
+        schema.enum(self.name)
+        users = [f"{t.name}.{c.name}" for t, c in schema.enum_users(self.name)]
+        if users:
+            raise SchemaStateError(
+                f"enum type {self.name!r} is the type of {', '.join(users)}; drop those first"
+            )
+        return replace(schema, enums=tuple(e for e in schema.enums if e.name != self.name))
+
+    def inverse(self, before: Schema) -> Operation:
+        return CreateEnum(before.enum(self.name))
+
+    def describe(self) -> str:
+        return f"drop enum type {self.name}"
+
+
+@dataclass(frozen=True, repr=False)
+class AddEnumValue(Operation):
+    """Add a value to an enum type: at the end, or ``before``/``after`` a value
+    it has (PostgreSQL ``ALTER TYPE ... ADD VALUE``, which PostgreSQL 12 and
+    later run in a transaction, but whose new value that transaction cannot
+    use: ``migrations new --auto`` writes these in a migration of their own;
+    SQLite: its columns' tables are rebuilt with the new check)."""
+
+    enum: str
+    value: str
+    before: str | None = None
+    after: str | None = None
+
+    def apply(self, schema: Schema) -> Schema:
+        found = schema.enum(self.enum)
+        if self.value in found.values:
+            raise SchemaStateError(f"enum type {self.enum!r} has the value {self.value!r} already")
+        if self.before is not None and self.after is not None:
+            raise SchemaStateError("AddEnumValue takes before or after, not both")
+        values = list(found.values)
+        neighbour = self.before if self.before is not None else self.after
+        if neighbour is None:
+            values.append(self.value)
+        elif neighbour not in values:
+            raise SchemaStateError(f"enum type {self.enum!r} has no value {neighbour!r}")
+        else:
+            at = values.index(neighbour) + (0 if self.before is not None else 1)
+            values.insert(at, self.value)
+        return _put_enum(schema, EnumType(self.enum, tuple(values)))
+
+    def inverse(self, before: Schema) -> Operation:
+        return DropEnumValue(self.enum, self.value)
+
+    def describe(self) -> str:
+        return f"add value {self.value!r} to enum type {self.enum}"
+
+    def __repr__(self) -> str:
+        args = [repr(self.enum), repr(self.value)]
+        args += [
+            f"{k}={v!r}"
+            for k, v in (("before", self.before), ("after", self.after))
+            if v is not None
+        ]
+        return f"AddEnumValue({', '.join(args)})"
+
+
+@dataclass(frozen=True)
+class DropEnumValue(Operation):
+    """Remove a value from an enum type. PostgreSQL cannot remove one in
+    place: the type is made again without it and its columns converted, which
+    fails (changing nothing) when a row holds the value. SQLite: its columns'
+    tables are rebuilt with the new check, which fails the same way."""
+
+    enum: str
+    value: str
+
+    def apply(self, schema: Schema) -> Schema:
+        found = schema.enum(self.enum)
+        if self.value not in found.values:
+            raise SchemaStateError(f"enum type {self.enum!r} has no value {self.value!r}")
+        if len(found.values) == 1:
+            raise SchemaStateError(f"the last value of enum type {self.enum!r} cannot be removed")
+        for table, column in schema.enum_users(self.enum):
+            if column.default == self.value:
+                raise SchemaStateError(
+                    f"{table.name}.{column.name} defaults to {self.value!r}; change the "
+                    "default first"
+                )
+        values = tuple(v for v in found.values if v != self.value)
+        return _put_enum(schema, EnumType(self.enum, values))
+
+    def inverse(self, before: Schema) -> Operation:
+        values = before.enum(self.enum).values
+        at = values.index(self.value)
+        if at + 1 < len(values):
+            return AddEnumValue(self.enum, self.value, before=values[at + 1])
+        return AddEnumValue(self.enum, self.value)
+
+    def describe(self) -> str:
+        return f"drop value {self.value!r} from enum type {self.enum}"
+
+
+@dataclass(frozen=True)
+class RenameEnumValue(Operation):
+    """Rename a value of an enum type, in place (PostgreSQL ``ALTER TYPE ...
+    RENAME VALUE``; SQLite: the rows' values and the check change, the latter
+    by a rebuild). Columns that default to it default to the new name. Not
+    written by the differ, which cannot tell a rename from a removal and an
+    addition: a migration states it."""
+
+    enum: str
+    old: str
+    new: str
+
+    def apply(self, schema: Schema) -> Schema:
+        found = schema.enum(self.enum)
+        if self.old not in found.values:
+            raise SchemaStateError(f"enum type {self.enum!r} has no value {self.old!r}")
+        if self.new in found.values:
+            raise SchemaStateError(f"enum type {self.enum!r} has the value {self.new!r} already")
+        values = tuple(self.new if v == self.old else v for v in found.values)
+        schema = _put_enum(schema, EnumType(self.enum, values))
+        for table, column in schema.enum_users(self.enum):
+            if column.default == self.old:
+                moved = replace(column, default=self.new)
+                columns = tuple(moved if c.name == column.name else c for c in table.columns)
+                schema = schema.put(replace(table, columns=columns))
+        return schema
+
+    def inverse(self, before: Schema) -> Operation:
+        return RenameEnumValue(self.enum, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"rename value {self.old!r} of enum type {self.enum} to {self.new!r}"
+
+
+def _put_enum(schema: Schema, enum: EnumType) -> Schema:
+    return replace(schema, enums=tuple(enum if e.name == enum.name else e for e in schema.enums))
+
+
+def _check_enums(schema: Schema, table: Table) -> None:
+    """The enum types the columns of ``table`` name exist."""
+    for column in table.columns:
+        name = column.type.enum
+        if name is not None and not schema.has_enum(name):
+            raise SchemaStateError(
+                f"{table.name}.{column.name} has the enum type {name!r}, which does not exist"
+            )
+
+
 # -- data --------------------------------------------------------------------------
 
 #: SQL for every dialect, or per dialect name (``{"postgres": ..., "sqlite": ...}``).
@@ -614,11 +795,13 @@ def _retarget(
             for f in t.foreign_keys
         )
         tables.append(replace(t, columns=tuple(columns), foreign_keys=groups))
-    return Schema(tuple(tables))
+    return replace(schema, tables=tuple(tables))
 
 
 def _check_targets(schema: Schema, table: Table) -> None:
-    """The foreign keys of ``table`` point at existing columns."""
+    """The foreign keys of ``table`` point at existing columns (and its enum
+    types exist)."""
+    _check_enums(schema, table)
     for column in table.columns:
         ref = column.references
         if ref is None:

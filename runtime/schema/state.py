@@ -49,6 +49,7 @@ __all__ = [
     "Check",
     "Column",
     "CompositeForeignKey",
+    "EnumType",
     "ForeignKey",
     "Index",
     "Schema",
@@ -87,6 +88,7 @@ COLUMN_CLASSES: Final[Mapping[str, type[_RuntimeColumn[Any]]]] = {
         _c.JSONB,
         _c.Bytea,
         Array,
+        _c.Enum,
     )
 }
 
@@ -106,19 +108,23 @@ class Type:
     """A column type: a runtime column class name and its parameters.
 
     ``Type("Varchar", length=50)``, ``Type("Numeric", digits=(5, 2))``,
-    ``Type("Array", element=Type("Integer"))``.
+    ``Type("Array", element=Type("Integer"))``, ``Type("Enum", enum="mood")``
+    (a native enum type of the schema, by its database name: see ``EnumType``).
     """
 
     kind: str
     length: int | None = None
     digits: tuple[int, int] | None = None
     element: Type | None = None
+    enum: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise SchemaStateError(f"unknown column type {self.kind!r}")
         if (self.kind == "Array") != (self.element is not None):
             raise SchemaStateError("an Array type, and only it, has an element type")
+        if (self.kind == "Enum") != (self.enum is not None):
+            raise SchemaStateError("an Enum type, and only it, names an enum type")
         if self.digits is not None:
             object.__setattr__(self, "digits", tuple(self.digits))
 
@@ -130,7 +136,31 @@ class Type:
             args.append(f"digits={self.digits!r}")
         if self.element is not None:
             args.append(f"element={self.element!r}")
+        if self.enum is not None:
+            args.append(f"enum={self.enum!r}")
         return f"Type({', '.join(args)})"
+
+
+@dataclass(frozen=True, slots=True)
+class EnumType:
+    """A native enum type (PostgreSQL ``CREATE TYPE name AS ENUM``): a
+    schema-level fact, its database name and its values in order (the order
+    the database sorts them in). Columns name it (``Type("Enum", enum=name)``);
+    SQLite, which has no such type, holds the column as text with a
+    ``CHECK (column IN (values))``."""
+
+    name: str
+    values: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", tuple(self.values))
+        if not self.values:
+            raise SchemaStateError(f"enum type {self.name!r} has no values")
+        if len(set(self.values)) != len(self.values):
+            raise SchemaStateError(f"enum type {self.name!r} has a value twice")
+
+    def __repr__(self) -> str:
+        return f"EnumType({self.name!r}, {self.values!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,6 +459,8 @@ class Schema:
     references (cycles aside)."""
 
     tables: tuple[Table, ...] = ()
+    #: The native enum types the columns name (``EnumType``), in creation order.
+    enums: tuple[EnumType, ...] = ()
     #: The tables by name: the differ and the operations look tables up by
     #: name all the time, and a schema may have hundreds.
     _by_name: dict[str, Table] = field(init=False, repr=False, compare=False)
@@ -441,15 +473,38 @@ class Schema:
             twice = sorted({n for n in names if names.count(n) > 1})
             raise SchemaStateError(f"two tables named {twice[0]!r}")
         object.__setattr__(self, "_by_name", by_name)
+        object.__setattr__(self, "enums", tuple(self.enums))
+        if len({e.name for e in self.enums}) != len(self.enums):
+            raise SchemaStateError("two enum types of one name")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Schema):
             return NotImplemented
         key = lambda t: t.name  # noqa: E731
-        return sorted(self.tables, key=key) == sorted(other.tables, key=key)
+        return sorted(self.tables, key=key) == sorted(other.tables, key=key) and sorted(
+            self.enums, key=key
+        ) == sorted(other.enums, key=key)
 
     def __hash__(self) -> int:
-        return hash(frozenset(self.tables))
+        return hash((frozenset(self.tables), frozenset(self.enums)))
+
+    def enum(self, name: str) -> EnumType:
+        """The enum type ``name``."""
+        for found in self.enums:
+            if found.name == name:
+                return found
+        raise SchemaStateError(f"there is no enum type {name!r}")
+
+    def has_enum(self, name: str) -> bool:
+        return any(e.name == name for e in self.enums)
+
+    def enum_values(self) -> dict[str, tuple[str, ...]]:
+        """The values of each enum type, by name (what the DDL compilers take)."""
+        return {e.name: e.values for e in self.enums}
+
+    def enum_users(self, name: str) -> list[tuple[Table, Column]]:
+        """The columns (and their tables) whose type is the enum type ``name``."""
+        return [(t, c) for t in self.tables for c in t.columns if c.type.enum == name]
 
     def __iter__(self) -> Iterator[Table]:
         return iter(self.tables)
@@ -471,12 +526,12 @@ class Schema:
         (default: its own name) in place, or added at the end."""
         key = old_name or table.name
         if self.has(key):
-            return Schema(tuple(table if t.name == key else t for t in self.tables))
-        return Schema((*self.tables, table))
+            return replace(self, tables=tuple(table if t.name == key else t for t in self.tables))
+        return replace(self, tables=(*self.tables, table))
 
     def without(self, name: str) -> Schema:
         self.table(name)
-        return Schema(tuple(t for t in self.tables if t.name != name))
+        return replace(self, tables=tuple(t for t in self.tables if t.name != name))
 
     def referencing(self, name: str) -> list[tuple[Table, Column]]:
         """The foreign key columns (and their tables) that point at table ``name``."""
@@ -507,7 +562,7 @@ class Schema:
 
         for table in self.tables:
             visit(table)
-        return Schema(tuple(done.values()))
+        return replace(self, tables=tuple(done.values()))
 
 
 # -- the producer from table classes ------------------------------------------------
@@ -535,6 +590,7 @@ def _type_of(column: _RuntimeColumn[Any]) -> Type:
         length=getattr(column, "length", None),
         digits=getattr(column, "digits", None),
         element=_type_of(element) if kind == "Array" and element is not None else None,
+        enum=column.type_name if isinstance(column, _c.Enum) else None,
     )
 
 
@@ -618,9 +674,30 @@ def _composite_fk_of(tablename: str, fk: _RuntimeCompositeFK[Any]) -> CompositeF
     )
 
 
+def enums_of(tables: Iterable[type[_RuntimeTable[Any]]]) -> tuple[EnumType, ...]:
+    """The native enum types the columns of ``tables`` use, in order of first use.
+
+    Raises ``SchemaStateError`` when two columns give one type name different values.
+    """
+    found: dict[str, EnumType] = {}
+    for table in tables:
+        for column in table._meta.columns:
+            if isinstance(column, _RuntimeFK):
+                continue  # a key to an enum column is not one (the generator refuses it)
+            if isinstance(column, _c.Enum):
+                enum_type = EnumType(column.type_name, column.values)
+                if found.setdefault(enum_type.name, enum_type) != enum_type:
+                    raise SchemaStateError(
+                        f"enum type {enum_type.name!r} is used with the values "
+                        f"{found[enum_type.name].values!r} and {enum_type.values!r}"
+                    )
+    return tuple(found.values())
+
+
 def of_tables(tables: Iterable[type[_RuntimeTable[Any]]]) -> Schema:
     """The state of a set of table classes, in dependency order."""
-    return Schema(tuple(table_of(t) for t in tables)).ordered()
+    tables = list(tables)
+    return Schema(tuple(table_of(t) for t in tables), enums=enums_of(tables)).ordered()
 
 
 def renamed(table: Table, **changes: Any) -> Table:

@@ -8,6 +8,7 @@ the compiler builds a column object of the state's type
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Sequence as _Seq
 from dataclasses import dataclass, replace
 from typing import Any, Final, Protocol, runtime_checkable
@@ -17,6 +18,7 @@ from ..._array import Array
 from ..._columns import (
     Column,
     DynamicDefault,
+    Enum,
     Numeric,
 )
 from ..._dialect import Dialect
@@ -27,13 +29,14 @@ from ..database import (
     DbCheck,
     DbColumn,
     DbCompositeForeignKey,
+    DbEnum,
     DbForeignKey,
     DbIndex,
     DbSchema,
     DbTable,
     DbUnique,
 )
-from ..state import COLUMN_CLASSES, Check, CompositeForeignKey, Index, Schema, Table, Type
+from ..state import COLUMN_CLASSES, Check, CompositeForeignKey, EnumType, Index, Schema, Table, Type
 from ..state import Column as StateColumn
 
 __all__ = [
@@ -156,6 +159,8 @@ def runtime_column(type: Type, *, name: str = "") -> Column[Any]:
             column.length = type.length  # type: ignore[attr-defined]
     elif type.kind == "Numeric":
         column = Numeric(null=True, digits=type.digits)
+    elif type.kind == "Enum":
+        column = Enum(type_name=type.enum, null=True)
     else:
         column = cls(null=True)
     column._meta.name = name
@@ -256,13 +261,20 @@ class Compiler:
         )
 
     def create_table(
-        self, table: Table, *, if_not_exists: bool = False, name: str | None = None
+        self,
+        table: Table,
+        *,
+        if_not_exists: bool = False,
+        name: str | None = None,
+        enums: Mapping[str, tuple[str, ...]] | None = None,
     ) -> list[str]:
         """``CREATE TABLE`` and ``CREATE INDEX`` statements for ``table``.
 
         ``name``: create it under another name (a rebuild's temporary table);
         constraint names still derive from the table's own name, and the
-        index statements name the table by its own name.
+        index statements name the table by its own name. ``enums``: the
+        values of the enum types the columns name (``Schema.enum_values()``),
+        which a dialect without enum types writes as checks.
         """
         quote = Dialect.quote
         parts = [self.column_sql(table.name, c) for c in table.columns]
@@ -273,6 +285,7 @@ class Compiler:
             listed = ", ".join(quote(c) for c in group.columns)
             parts.append(f"CONSTRAINT {quote(group.name)} UNIQUE ({listed})")
         parts += [self.check_sql(check) for check in table.checks]
+        parts += [self.check_sql(check) for check in self.enum_checks(table, enums or {})]
         guard = "IF NOT EXISTS " if if_not_exists else ""
         created = quote(name or table.name)
         statements = [f"CREATE TABLE {guard}{created} ({', '.join(parts)})"]
@@ -305,8 +318,15 @@ class Compiler:
     #: ``REFERENCES`` (SQLite resolves a foreign key when a row is written).
     forward_references: bool = False
 
-    def create_tables(self, tables: _Seq[Table], *, if_not_exists: bool = False) -> list[str]:
-        """``CREATE TABLE`` (with indexes) of ``tables`` in the order given.
+    def create_tables(
+        self,
+        tables: _Seq[Table],
+        *,
+        if_not_exists: bool = False,
+        enums: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> list[str]:
+        """``CREATE TABLE`` (with indexes) of ``tables`` in the order given
+        (``enums``: as ``create_table`` takes them).
 
         A foreign key to a table created later in the list closes a cycle of
         foreign keys: where the dialect cannot name a table before it exists,
@@ -328,7 +348,7 @@ class Compiler:
                     column = replace(column, references=None)
                 columns.append(column)
             statements += self.create_table(
-                replace(table, columns=tuple(columns)), if_not_exists=if_not_exists
+                replace(table, columns=tuple(columns)), if_not_exists=if_not_exists, enums=enums
             )
         return statements + closing
 
@@ -354,6 +374,20 @@ class Compiler:
                 if column.references is not None and column.references.table in later:
                     found.append((table, column))
         return found
+    def enum_checks(self, table: Table, enums: Mapping[str, tuple[str, ...]]) -> list[Check]:
+        """The checks this dialect writes for the enum columns of ``table`` (none
+        where the database has enum types)."""
+        return []
+
+    def create_enum(self, enum: EnumType) -> list[str]:
+        """The statements that create the enum type ``enum`` (none where the
+        database has no enum types)."""
+        return []
+
+    def drop_unused_enum(self, name: str) -> list[str]:
+        """The statements that drop the enum type ``name`` if it is there and
+        no column has it (``drop_tables()``)."""
+        return []
 
     def check_sql(self, check: Check) -> str:
         """``CONSTRAINT "name" CHECK (expression)``: the expression as the schema wrote it."""
@@ -390,8 +424,11 @@ class Compiler:
             ),
         )
 
-    def lower_table(self, table: Table) -> DbTable:
-        """``table`` as this dialect's ``create_table`` makes it."""
+    def lower_table(
+        self, table: Table, enums: Mapping[str, tuple[str, ...]] | None = None
+    ) -> DbTable:
+        """``table`` as this dialect's ``create_table`` makes it (``enums``: as
+        ``create_table`` takes them)."""
         indexes = [
             DbIndex(_naming.index_name(table.name, (c.name,)), (c.name,))
             for c in table.columns
@@ -409,7 +446,10 @@ class Compiler:
             tuple(self.lower_column(c) for c in table.columns),
             tuple(indexes),
             tuple(unique),
-            tuple(DbCheck(c.name, c.sql) for c in table.checks),
+            tuple(
+                DbCheck(c.name, c.sql)
+                for c in (*table.checks, *self.enum_checks(table, enums or {}))
+            ),
             composite_key=table.composite_key,
             foreign_keys=tuple(
                 DbCompositeForeignKey(
@@ -424,9 +464,18 @@ class Compiler:
             ),
         )
 
+    def lower_enums(self, schema: Schema) -> tuple[DbEnum, ...]:
+        """The enum types of ``schema`` as the database holds them (none here)."""
+        return ()
+
     def lower(self, schema: Schema) -> DbSchema:
         """``schema`` as this dialect's DDL creates it."""
-        return DbSchema(self.dialect.name, tuple(self.lower_table(t) for t in schema.tables))
+        values = schema.enum_values()
+        return DbSchema(
+            self.dialect.name,
+            tuple(self.lower_table(t, values) for t in schema.tables),
+            self.lower_enums(schema),
+        )
 
     # -- operations --------------------------------------------------------
 
@@ -450,7 +499,7 @@ class Compiler:
                 state = inner.apply(state)
             return steps
         if isinstance(op, ops.CreateTable):
-            return list(self.create_table(op.table))
+            return list(self.create_table(op.table, enums=before.enum_values()))
         if isinstance(op, ops.DropTable):
             return [self.drop_table(op.name)]
         if isinstance(op, ops.RunSQL):

@@ -8,7 +8,8 @@ from typing import Final
 from ... import _naming
 from ..._dialect import POSTGRES, Dialect
 from .. import operations as ops
-from ..state import Column, Schema, Table
+from ..database import DbEnum
+from ..state import Column, EnumType, Schema, Table
 from ._base import Compiler, Step, renamed_names
 
 __all__ = ["PostgresCompiler"]
@@ -23,10 +24,67 @@ class PostgresCompiler(Compiler):
     def _concurrently(self, wanted: bool) -> bool:
         return wanted
 
+    def create_enum(self, enum: EnumType) -> list[str]:
+        values = ", ".join(_literal(v) for v in enum.values)
+        return [f"CREATE TYPE {Dialect.quote(enum.name)} AS ENUM ({values})"]
+
+    def drop_unused_enum(self, name: str) -> list[str]:
+        return [
+            f"DO $$BEGIN DROP TYPE IF EXISTS {Dialect.quote(name)}; "
+            "EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END$$"
+        ]
+
+    def lower_enums(self, schema: Schema) -> tuple[DbEnum, ...]:
+        return tuple(DbEnum(e.name, e.values) for e in schema.enums)
+
+    def _enum_steps(self, op: ops.Operation, before: Schema) -> list[Step] | None:
+        """The steps of an enum type operation (``None``: ``op`` is none)."""
+        quote = Dialect.quote
+        if isinstance(op, ops.CreateEnum):
+            return list(self.create_enum(op.enum))
+        if isinstance(op, ops.DropEnum):
+            return [f"DROP TYPE {quote(op.name)}"]
+        if isinstance(op, ops.AddEnumValue):
+            where = ""
+            if op.before is not None:
+                where = f" BEFORE {_literal(op.before)}"
+            elif op.after is not None:
+                where = f" AFTER {_literal(op.after)}"
+            return [f"ALTER TYPE {quote(op.enum)} ADD VALUE {_literal(op.value)}{where}"]
+        if isinstance(op, ops.RenameEnumValue):
+            return [
+                f"ALTER TYPE {quote(op.enum)} RENAME VALUE {_literal(op.old)} TO {_literal(op.new)}"
+            ]
+        if isinstance(op, ops.DropEnumValue):
+            # No DROP VALUE in PostgreSQL: make the type again without it and
+            # convert the columns through text (a row holding the value fails
+            # the conversion, and with it the step).
+            after = op.apply(before)
+            old = _naming.derived_name(op.enum, "old")
+            steps: list[Step] = [f"ALTER TYPE {quote(op.enum)} RENAME TO {quote(old)}"]
+            steps += self.create_enum(after.enum(op.enum))
+            for table, column in before.enum_users(op.enum):
+                alter = f"ALTER TABLE {quote(table.name)} ALTER COLUMN {quote(column.name)}"
+                default = self.default_sql(column)
+                if default is not None:
+                    steps.append(f"{alter} DROP DEFAULT")
+                steps.append(
+                    f"{alter} TYPE {quote(op.enum)} USING {quote(column.name)}::text::"
+                    f"{quote(op.enum)}"
+                )
+                if default is not None:
+                    steps.append(f"{alter} SET DEFAULT {default}")
+            steps.append(f"DROP TYPE {quote(old)}")
+            return steps
+        return None
+
     def _compile_alter(
         self, op: ops.Operation, before: Schema, *, derived_names: bool
     ) -> list[Step]:
         quote = Dialect.quote
+        enum_steps = self._enum_steps(op, before)
+        if enum_steps is not None:
+            return enum_steps
         if isinstance(op, ops.RenameTable):
             steps: list[Step] = [f"ALTER TABLE {quote(op.old)} RENAME TO {quote(op.new)}"]
             if derived_names:
@@ -109,7 +167,10 @@ class PostgresCompiler(Compiler):
             target = _SERIAL_TYPES.get(self.type_sql(new), self.type_sql(new))
             sql = f"{alter} TYPE {target}"
             converted = old.type.kind != new.type.kind or old.type.element != new.type.element
-            if converted:
+            if converted and new.type.kind == "Enum":
+                # Text, and another enum type, become an enum type through text.
+                sql += f" USING {name}::text::{target}"
+            elif converted:
                 # Another kind of value: cast each (a length or digits change needs none).
                 sql += f" USING {name}::{target}"
             if converted and old.default is not None and "default" not in changes:

@@ -29,8 +29,9 @@ rebuild raises ``AlterError`` instead of losing rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Sequence as _Seq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ... import _naming
@@ -38,7 +39,7 @@ from ..._columns import DynamicDefault
 from ..._dialect import SQLITE, Dialect
 from .. import operations as ops
 from ..checksql import column_names
-from ..state import Column, Index, Schema, Table
+from ..state import Check, Column, Index, Schema, Table
 from ._base import AlterError, Compiler, DdlConnection, Step, renamed_names
 
 __all__ = ["SQLiteCompiler", "TableRebuild"]
@@ -120,31 +121,83 @@ class SQLiteCompiler(Compiler):
     def unique_constraint_name(self, table: str, column: str) -> str:
         return ""  # SQLite keeps no name of a column constraint
 
-    def rebuild(self, before: Table, after: Table, *, renamed: Table | None = None) -> TableRebuild:
+    def enum_checks(self, table: Table, enums: Mapping[str, tuple[str, ...]]) -> list[Check]:
+        # No enum types: a text column that takes only the type's values.
+        checks = []
+        for column in table.columns:
+            name = column.type.enum
+            if name is None:
+                continue
+            if name not in enums:
+                raise AlterError(
+                    f"the values of enum type {name!r} of {table.name}.{column.name} are unknown"
+                )
+            listed = ", ".join("'" + v.replace("'", "''") + "'" for v in enums[name])
+            checks.append(
+                Check(
+                    _naming.derived_name(table.name, column.name, suffix="enum"),
+                    f"{Dialect.quote(column.name)} IN ({listed})",
+                )
+            )
+        return checks
+
+    def rebuild(
+        self,
+        before: Table,
+        after: Table,
+        *,
+        renamed: Table | None = None,
+        enums: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> TableRebuild:
         """The rebuild of table ``before`` into ``after`` (same name);
         ``renamed``: the table before a native rename, whose index names the
-        database still has."""
+        database still has; ``enums``: the values of the enum types after it."""
         kept = tuple(c.name for c in after.columns if before.has_column(c.name))
         tables = (before, after, *([renamed] if renamed else []))
-        known = frozenset(i.name for t in tables for i in self.lower_table(t).indexes)
-        return TableRebuild(self, after, kept, known)
+        values = dict(enums or {})
+        known = frozenset(i.name for t in tables for i in self.lower_table(t, values).indexes)
+        return TableRebuild(self, after, kept, known, values)
 
     def _compile_alter(
         self, op: ops.Operation, before: Schema, *, derived_names: bool
     ) -> list[Step]:
         quote = Dialect.quote
         after = op.apply(before)
+        values = after.enum_values()
+        if isinstance(op, (ops.CreateEnum, ops.DropEnum)):
+            return []  # no enum types here: the state alone
+        if isinstance(op, (ops.AddEnumValue, ops.DropEnumValue, ops.RenameEnumValue)):
+            # The check of each column of the type changes: a rebuild each.
+            rows: list[Step] = []
+            tables = {t.name: t for t, _ in before.enum_users(op.enum)}
+            if isinstance(op, ops.RenameEnumValue) and tables:
+                # The rows first, past the old check, which the rebuild replaces.
+                rows.append("PRAGMA ignore_check_constraints = ON")
+                for table, column in before.enum_users(op.enum):
+                    name = quote(column.name)
+                    rows.append(
+                        f"UPDATE {quote(table.name)} SET {name} = {_text(op.new)}"
+                        f" WHERE {name} = {_text(op.old)}"
+                    )
+                rows.append("PRAGMA ignore_check_constraints = OFF")
+            return [
+                *rows,
+                *(
+                    self.rebuild(table, after.table(table.name), enums=values)
+                    for table in tables.values()
+                ),
+            ]
         if isinstance(op, ops.RenameTable):
             steps: list[Step] = [f"ALTER TABLE {quote(op.old)} RENAME TO {quote(op.new)}"]
             if derived_names:
-                steps += self._renames(before.table(op.old), after.table(op.new))
+                steps += self._renames(before.table(op.old), after.table(op.new), values)
             return steps
         if isinstance(op, ops.RenameColumn):
             steps = [
                 f"ALTER TABLE {quote(op.table)} RENAME COLUMN {quote(op.old)} TO {quote(op.new)}"
             ]
             if derived_names:
-                steps += self._renames(before.table(op.table), after.table(op.table))
+                steps += self._renames(before.table(op.table), after.table(op.table), values)
             return steps
         old, new = before.table(_table_of(op)), after.table(_table_of(op))
         if isinstance(op, ops.AddColumn):
@@ -154,12 +207,14 @@ class SQLiteCompiler(Compiler):
             native = not column.unique and not (not column.null and column.default is None)
             native = native and not isinstance(column.default, DynamicDefault)
             native = native and not (column.references is not None and column.default is not None)
+            # An enum column's check is a table constraint: a rebuild writes it.
+            native = native and column.type.enum is None
             if native:
                 return [
                     f"ALTER TABLE {quote(op.table)} ADD COLUMN {self.column_sql(op.table, column)}",
                     *self.column_index_sql(op.table, column),
                 ]
-            return [self.rebuild(old, new)]
+            return [self.rebuild(old, new, enums=values)]
         if isinstance(op, ops.DropColumn):
             column = old.column(op.name)
             used = (
@@ -169,10 +224,11 @@ class SQLiteCompiler(Compiler):
                 or any(op.name in i.columns for i in old.indexes)
                 or any(op.name in u.columns for u in old.unique)
                 or any(op.name in column_names(c.sql) for c in old.checks)
+                or column.type.enum is not None
             )
             if not used:
                 return [f"ALTER TABLE {quote(op.table)} DROP COLUMN {quote(op.name)}"]
-            return [self.rebuild(old, new)]
+            return [self.rebuild(old, new, enums=values)]
         if isinstance(op, ops.AlterColumn) and set(op.changes()) == {"index"}:
             was, now = old.column(op.name), new.column(op.name)
             if was.index == now.index:
@@ -185,26 +241,34 @@ class SQLiteCompiler(Compiler):
         if isinstance(
             op, (ops.AlterColumn, ops.AddUnique, ops.DropUnique, ops.AddCheck, ops.DropCheck)
         ):
-            return [self.rebuild(old, new)]
+            return [self.rebuild(old, new, enums=values)]
         return super()._compile_alter(op, before, derived_names=derived_names)
 
-    def _renames(self, old: Table, new: Table) -> list[Step]:
+    def _renames(
+        self, old: Table, new: Table, enums: Mapping[str, tuple[str, ...]] | None = None
+    ) -> list[Step]:
         """Give a renamed table's derived names their new form: SQLite renames
         no index, and constraint names written in ``CREATE TABLE`` (table-level
-        uniques, long names) change only with a rebuild."""
+        uniques, long names, the checks of enum columns) change only with a
+        rebuild."""
         changed = renamed_names(old, new)
+        values = dict(enums or {})
+        if [c.name for c in self.enum_checks(old, values)] != [
+            c.name for c in self.enum_checks(new, values)
+        ]:
+            return [self.rebuild(new, new, renamed=old, enums=values)]
         if not changed:
             return []
-        created = self.create_table(old)[0]
+        created = self.create_table(old, enums=values)[0]
         if any(
             kind == "constraint" and f"CONSTRAINT {Dialect.quote(was)}" in created
             for kind, was, _ in changed
         ):
             # Rebuilt after the native rename (the same columns), so that its
             # CREATE TABLE writes the new names.
-            return [self.rebuild(new, new, renamed=old)]
+            return [self.rebuild(new, new, renamed=old, enums=values)]
         steps: list[Step] = []
-        by_name = {i.name: i for i in self.lower_table(new).indexes}
+        by_name = {i.name: i for i in self.lower_table(new, values).indexes}
         for kind, was, now in changed:
             if kind == "index":
                 index = by_name[now]
@@ -213,6 +277,10 @@ class SQLiteCompiler(Compiler):
                     self.index_sql(new.name, Index(index.name, index.columns, index.unique))
                 )
         return steps
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _table_of(op: ops.Operation) -> str:
@@ -240,6 +308,8 @@ class TableRebuild:
     copied: tuple[str, ...]
     #: Names of the indexes the states before and after know of.
     known_indexes: frozenset[str]
+    #: The values of the enum types (the checks of their columns).
+    enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def temporary(self) -> str:
@@ -250,7 +320,9 @@ class TableRebuild:
 
     def _parts(self) -> tuple[str, str, str, str, list[str]]:
         quote = Dialect.quote
-        create, *indexes = self.compiler.create_table(self.table, name=self.temporary)
+        create, *indexes = self.compiler.create_table(
+            self.table, name=self.temporary, enums=self.enums
+        )
         listed = ", ".join(quote(c) for c in self.copied)
         name = quote(self.table.name)
         return (

@@ -52,6 +52,8 @@ __all__ = [
 #: Each dialect's reader of an engine's database, by dialect name.
 _READERS: Final = {"postgres": postgres.read_engine, "sqlite": sqlite.read_engine}
 _EXISTS: Final = {"postgres": postgres.table_exists, "sqlite": sqlite.table_exists}
+#: The readers of the enum types a database's columns have (SQLite has none).
+_ENUM_READERS: Final = {"postgres": postgres.read_enums}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +91,10 @@ async def read_schema_notes(
     if reader is None:
         raise ValueError(f"cannot read the schema of a {dialect} database")
     found, notes = await reader(engine, wanted, schema)
+    enum_reader = _ENUM_READERS.get(dialect)
+    enums = () if enum_reader is None else tuple(await enum_reader(engine, wanted, schema))
     return Reading(
-        DbSchema(dialect, tuple(found)),
+        DbSchema(dialect, tuple(found), enums),
         tuple(sorted(notes, key=lambda n: (n.table, n.what))),
     )
 

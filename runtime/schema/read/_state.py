@@ -69,7 +69,7 @@ _SIZED: Final = re.compile(r"(VARCHAR|CHAR)\((\d+)\)|NUMERIC\((\d+), (\d+)\)")
 
 #: State types whose SQL depends on parameters, or that no reverse lookup
 #: should land on (another state type writes the same SQL and is the one meant).
-_NOT_PLAIN: Final = frozenset({"Array", "Varchar", "Char", "Email", "Secret"})
+_NOT_PLAIN: Final = frozenset({"Array", "Varchar", "Char", "Email", "Secret", "Enum"})
 
 
 @cache
@@ -102,6 +102,9 @@ def _type_of(sql: str, dialect: Dialect, table: str, column: str) -> Type:
             return Type("Varchar" if kind == "VARCHAR" else "Char", length=int(length))
         return Type("Numeric", digits=(int(precision), int(scale)))
     kind = _plain_types(dialect).get(sql)
+    if kind is None and sql.startswith('"') and sql.endswith('"') and dialect.native_enums:
+        # The PostgreSQL reader spells an enum type by its quoted name.
+        return Type("Enum", enum=sql[1:-1].replace('""', '"'))
     if kind is None:
         raise TableStateError(
             f"column {table}.{column} has the type {sql!r}, which no column type of"

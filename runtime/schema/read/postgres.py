@@ -40,6 +40,7 @@ from ..database import (
     DbCheck,
     DbColumn,
     DbCompositeForeignKey,
+    DbEnum,
     DbForeignKey,
     DbIndex,
     DbTable,
@@ -50,7 +51,7 @@ from ._common import Fetch, Note, skipped
 if TYPE_CHECKING:
     from ..._engine_base import Engine
 
-__all__ = ["db_default", "db_type", "read"]
+__all__ = ["db_default", "db_type", "read", "read_enums"]
 
 # -- types ---------------------------------------------------------------------
 
@@ -422,6 +423,22 @@ WHERE n.nspname = $1 AND c.relkind = 'r' AND {_WANTED}
 ORDER BY c.relname, ic.relname
 """
 
+#: The enum types the columns of the tables read have (of any schema), each
+#: with its ``format_type`` spelling and its labels in sort order.
+_ENUMS: Final = f"""
+SELECT t.typname, format_type(t.oid, NULL),
+       ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = t.oid
+             ORDER BY e.enumsortorder)
+FROM pg_type t
+WHERE t.typtype = 'e' AND t.oid IN (
+    SELECT a.atttypid FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = $1 AND c.relkind = 'r' AND {_WANTED}
+      AND a.attnum > 0 AND NOT a.attisdropped)
+ORDER BY t.typname
+"""
+
 #: ``pg_constraint.confdeltype`` / ``confupdtype`` -> the SQL words.
 _ACTIONS: Final = {
     "a": "NO ACTION",
@@ -470,6 +487,13 @@ async def read(
         if row[3] is not None:  # None: a table without columns
             values = tuple(row)
             table.columns.append(_column((values[0], *values[3:]), notes))
+    enum_types = {row[1]: row[0] for row in await fetch(_ENUMS, (schema, names))}
+    for table in tables.values():
+        for column in table.columns:
+            if column.type in enum_types:
+                # Our DDL names an enum type quoted.
+                quoted = '"' + enum_types[column.type].replace('"', '""') + '"'
+                _replace_column(table, column.name, type=quoted)
     for row in await fetch(_CONSTRAINTS, (schema, names)):
         if row[0] in tables:
             _constraint(tables[row[0]], row, schema, notes)
@@ -631,6 +655,14 @@ _OUTPUT_STYLES: Final = {
     "extra_float_digits": "1",
     "bytea_output": "hex",
 }
+
+
+async def read_enums(engine: Engine, wanted: frozenset[str] | None, schema: str) -> list[DbEnum]:
+    """The enum types that columns of the tables of ``schema`` (those named in
+    ``wanted``, or all) have, with their labels in sort order."""
+    names = None if wanted is None else sorted(wanted)
+    rows = await engine._fetch_built(_ENUMS, (schema, names))
+    return [DbEnum(row[0], tuple(row[2])) for row in rows]
 
 
 async def read_engine(

@@ -45,6 +45,8 @@ FIGURES: dict[str, tuple[str, float | None]] = {
     "forwards_postgres": ("forwards of the initial migration, PostgreSQL", None),
     "check_db_sqlite": ("check --database, SQLite", 2.0),
     "check_db_postgres": ("check --database, PostgreSQL", 2.0),
+    "introspect_sqlite": ("introspect of the 500 tables, SQLite", None),
+    "introspect_postgres": ("introspect of the 500 tables, PostgreSQL", None),
     "rename_1m": ("forwards: rename a column of a 1,000,000-row table, SQLite (native)", None),
     "rebuild_1m": (
         "forwards: set NOT NULL and a default on a 1,000,000-row table, SQLite (rebuild)",
@@ -96,17 +98,18 @@ def _run(project: Path, *args: str) -> float:
     return _output(project, *args)[0]
 
 
-def _output(project: Path, *args: str) -> tuple[float, str]:
-    """Seconds and output of ``piccolo-gen migrations ARGS``; ``Failed`` unless it exits 0."""
-    command = [sys.executable, "-m", "generator", "migrations", *args]
+def _output(project: Path, *args: str, command: str = "migrations") -> tuple[float, str]:
+    """Seconds and output of ``piccolo-gen migrations ARGS`` (or another
+    ``command``); ``Failed`` unless it exits 0."""
+    command_line = [sys.executable, "-m", "generator", command, *args]
     start = time.perf_counter()
     done = subprocess.run(
-        command, cwd=project, env=_env(), capture_output=True, text=True, timeout=1800
+        command_line, cwd=project, env=_env(), capture_output=True, text=True, timeout=1800
     )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         lines = (done.stdout + done.stderr).strip().splitlines()
-        raise Failed(f"migrations {' '.join(args)} exited {done.returncode}: {lines[-3:]}")
+        raise Failed(f"{command} {' '.join(args)} exited {done.returncode}: {lines[-3:]}")
     return elapsed, done.stdout
 
 
@@ -165,6 +168,8 @@ def measure(repeat: int, log: Callable[[str], None]) -> dict[str, list[float] | 
 
         def forwards(name: str, fresh: Callable[[int], str], drop: Callable[[int], None]) -> None:
             check_times: list[float] = []
+            introspect_times: list[float] = []
+            written = project / "introspected.yaml"
 
             def runs() -> list[float]:
                 times = []
@@ -173,13 +178,22 @@ def measure(repeat: int, log: Callable[[str], None]) -> dict[str, list[float] | 
                         url = fresh(n)
                         times.append(_run(project, "forwards", "--database", url))
                         check_times.append(_run(project, "check", "--database", url))
+                        took, _ = _output(
+                            project, "--database", url, "--out", str(written), command="introspect"
+                        )
+                        tables = written.read_text().count("\n    columns:\n")
+                        if tables != 500:
+                            raise Failed(f"introspect wrote {tables} tables, not 500")
+                        introspect_times.append(took)
                     finally:
                         drop(n)
                 return times
 
             attempt(f"forwards_{name}", runs)
-            check = f"check_db_{name}"
-            results[check] = check_times if len(check_times) == repeat else "failed with forwards"
+            for figure, times in (("check_db", check_times), ("introspect", introspect_times)):
+                results[f"{figure}_{name}"] = (
+                    times if len(times) == repeat else "failed with forwards"
+                )
 
         def sqlite_url(n: int) -> str:
             return f"sqlite:///{root / f'scale{n}.sqlite'}"

@@ -310,15 +310,11 @@ class BaseUser(Generic[KeyT]):
         as long as a login)."""
         return _hasher(cls.argon2).hash(cls._valid_password(password))
 
-    if TYPE_CHECKING:
-        # Generated user tables declare the other columns as typed keywords.
-        @classmethod
-        def create_user(cls, username: str, password: str) -> CreateUser[Self]: ...
-
-        @classmethod
-        def create_user_sync(cls, username: str, password: str) -> Self: ...
-
-    else:
+    if not TYPE_CHECKING:
+        # Declared for the checkers by each generated user table, with its
+        # columns as typed keywords (a declaration here would have to return
+        # CreateUser[Self], which no override returning CreateUser[User]
+        # matches: a query's result type is invariant).
 
         @classmethod
         def create_user(cls, username, password, **columns):

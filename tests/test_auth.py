@@ -491,3 +491,27 @@ def test_an_application_referencing_auth_user(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert 'bad.py:3: error: Unexpected keyword argument "password"' in result.stdout
     assert 'bad.py:4: error: Unexpected keyword argument "nickname"' in result.stdout
+
+
+def test_toml_says_the_same(tmp_path: Path) -> None:
+    """``auth = true`` in TOML: the same module as from YAML."""
+    from generator.build import load_schemas, render_files
+
+    toml = tmp_path / "toml" / "club.toml"
+    toml.parent.mkdir()
+    toml.write_text(
+        "[tables.Member]\n"
+        "auth = true\n"
+        "[tables.Member.columns]\n"
+        'id = { type = "uuid", primary_key = true, default = "uuid4" }\n'
+        'username = { type = "email", unique = true, required = true }\n'
+        'password = { type = "secret" }\n'
+        'nickname = { type = "varchar", length = 50, null = true }\n'
+        'last_login = { type = "timestamp", null = true }\n'
+    )
+    from_toml, errors = load_schemas([toml])
+    assert errors == []
+    from_yaml, errors = load_schemas([CASE / "club.yaml"])
+    assert errors == []
+    body = render_files(from_toml, "out")["club.py"].split("\n", 1)[1]
+    assert body == render_files(from_yaml, "out")["club.py"].split("\n", 1)[1]

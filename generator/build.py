@@ -24,6 +24,7 @@ from generator.resolve import ResolvedModule, resolve
 from generator.validate import ValidatedBuild, validate
 
 __all__ = [
+    "SHIPPED_SCHEMAS",
     "Plan",
     "build",
     "collect_schema_files",
@@ -77,9 +78,41 @@ def load_schemas(files: Sequence[Path]) -> tuple[list[ResolvedModule], list[Sche
     return resolve(validated), []
 
 
+#: The schema files piccolo-gen ships, by module name: a build whose files
+#: reference one of these modules (``references: auth.User``) and define no
+#: module of that name gets the shipped file too.
+SHIPPED_SCHEMAS: dict[str, Path] = {"auth": Path(__file__).parent / "schemas" / "auth.yaml"}
+
+
+def _referenced_modules(schema: LoadedSchema) -> set[str]:
+    """The first part of each dotted ``references``/``through`` of ``schema``
+    that names no table of its own (``auth`` of ``auth.User``)."""
+    spec = schema.spec
+    names: list[str | None] = []
+    for table in spec.tables.values():
+        for column in table.columns.values():
+            names += [column.references, column.through]
+        names += [fk.references for fk in table.foreign_keys.values()]
+    return {
+        first
+        for name in names
+        if name is not None and "." in name
+        for first in [name.split(".")[0]]
+        if first not in spec.tables
+    }
+
+
+def _shipped(schemas: Sequence[LoadedSchema]) -> list[Path]:
+    """The shipped schema files that ``schemas`` reference and do not replace."""
+    defined = {schema.module for schema in schemas}
+    wanted = set().union(*(_referenced_modules(schema) for schema in schemas))
+    return [path for module, path in SHIPPED_SCHEMAS.items() if module in wanted - defined]
+
+
 def validate_schemas(files: Sequence[Path]) -> tuple[ValidatedBuild | None, list[SchemaError]]:
-    """Load and validate ``files``: the validated build (whose schemas keep the
-    positions of every key, for later checks), or ``None`` and every error."""
+    """Load and validate ``files`` (and the shipped schema files they reference:
+    ``SHIPPED_SCHEMAS``): the validated build (whose schemas keep the positions
+    of every key, for later checks), or ``None`` and every error."""
     schemas: list[LoadedSchema] = []
     errors: list[SchemaError] = []
     unreadable: list[str] = []
@@ -90,6 +123,10 @@ def validate_schemas(files: Sequence[Path]) -> tuple[ValidatedBuild | None, list
             unreadable.append(file.stem)
         else:
             schemas.append(schema)
+    for file in _shipped(schemas):
+        schema, file_errors = read_schema(file)
+        assert schema is not None and not file_errors, file_errors  # tested
+        schemas.append(schema)
     validated = validate(schemas, unavailable_modules=unreadable)
     if isinstance(validated, list):
         errors.extend(validated)

@@ -76,6 +76,11 @@ def source_label(path: Path) -> str:
     from a subfolder must write the same bytes.
     """
     resolved = path.resolve()
+    package = Path(__file__).resolve().parent
+    if resolved.is_relative_to(package):
+        # A schema file piccolo-gen ships (generator/schemas/auth.yaml): the
+        # same name wherever the package is installed.
+        return resolved.relative_to(package.parent).as_posix()
     pyproject = find_pyproject(resolved.parent)
     if pyproject is None:
         return resolved.name

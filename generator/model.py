@@ -259,6 +259,17 @@ class TableSpec(BaseModel):
     help_text: str | None = Field(
         default=None, description="Documentation, used as the class docstring."
     )
+    auth: bool = Field(
+        default=False,
+        description=(
+            "A user table (Piccolo's BaseUser): the class gets create_user, login and "
+            "update_password (and their _sync twins), and its password column holds an "
+            "argon2 hash that update() cannot set. Needs a unique, not-null 'username' "
+            "(varchar, text or email) and a not-null 'password' of type secret; an "
+            "'active' boolean (false: no login) and a nullable 'last_login' timestamp "
+            "are used when present. The shipped auth.User is such a table."
+        ),
+    )
     renamed_from: str | None = Field(
         default=None,
         description=(

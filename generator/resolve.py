@@ -94,6 +94,8 @@ MODULE_IMPORTS: dict[str, str] = {
                 *(runtime_class for runtime_class, _ in _TYPES.values()),
                 *_DYNAMIC_DEFAULTS.values(),
                 *("Array", "Check", "CompositeForeignKey", "ForeignKey", "Index", "M2M"),
+                # A user table's (auth: true) base, create_user's query, password column.
+                *("BaseUser", "CreateUser", "Password"),
                 "Serial",
             }
         )
@@ -220,6 +222,25 @@ class ResolvedTable:
     prefetch_classes: list[PrefetchClass] = field(default_factory=list)
     #: Foreign keys over several columns: no database column of their own.
     composite_foreign_keys: list[ResolvedCompositeForeignKey] = field(default_factory=list)
+    #: Of a user table (``auth: true``): the value type of its primary key,
+    #: ``BaseUser``'s type argument (what ``login()`` returns).
+    auth_key_type: str | None = None
+
+    @property
+    def extra_bases(self) -> list[str]:
+        """Bases of the class after ``Table[Row]``: ``BaseUser[int]`` of a user table."""
+        return [] if self.auth_key_type is None else [f"BaseUser[{self.auth_key_type}]"]
+
+    @property
+    def create_user_parameters(self) -> list[str]:
+        """The parameters of a user table's ``create_user()``: the username and
+        the password, then the other columns as the constructor takes them."""
+        others = [
+            f"{c.name}: {c.init_type}" + ("" if c.required else " = ...")
+            for c in self.columns
+            if c.name not in ("username", "password")
+        ]
+        return ["cls", "username: str", "password: str", *(["*", *others] if others else [])]
 
     @property
     def row_name(self) -> str:
@@ -245,7 +266,12 @@ class ResolvedTable:
             "/",
             "*",
             "force: bool = False",
-            *(f"{c.name}: {c.update_type} = ..." for c in self.columns if not c.primary_key),
+            *(
+                f"{c.name}: {c.update_type} = ..."
+                for c in self.columns
+                # A user table's password is set by update_password() alone.
+                if not c.primary_key and not (self.auth_key_type and c.name == "password")
+            ),
         ]
 
 
@@ -439,6 +465,9 @@ class _ModuleResolver:
             self.note_types(base)
         else:
             runtime_class, base = _TYPES[spec.type]
+            if name == "password" and self.schema.spec.tables[table].auth:
+                # A user table's password: a Secret that update() refuses.
+                runtime_class = "Password"
             self.runtime.add(runtime_class)
             if spec.choices:
                 base = spec.choices
@@ -558,6 +587,11 @@ class _ModuleResolver:
                 m2m.append(self.m2m(name, column_name, column))
                 continue
             columns.append(self.column(name, column_name, column))
+        auth_key_type = None
+        if spec.auth:
+            # runtime.BaseUser's functions (the password column is a Password).
+            self.runtime.update(("BaseUser", "CreateUser"))
+            auth_key_type = next(c.value_type for c in columns if c.primary_key)
         resolved = ResolvedTable(
             name=name,
             tablename=spec.tablename or snake_case(name),
@@ -568,6 +602,7 @@ class _ModuleResolver:
             composite_foreign_keys=[
                 self.composite_foreign_key(name, fk_name, spec) for fk_name in spec.foreign_keys
             ],
+            auth_key_type=auth_key_type,
         )
         self.prefetch(resolved)
         return resolved

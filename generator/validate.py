@@ -30,11 +30,18 @@ from generator.names import (
 from generator.positions import NodePath
 from generator.references import Catalog, ValidatedBuild
 from generator.resolve import MODULE_IMPORTS
-from runtime import _naming
+from runtime import BaseUser, _naming
 from runtime._naming import index_name, unique_name
 from runtime.schema.checksql import column_names, tokens
 
-__all__ = ["ValidatedBuild", "validate"]
+__all__ = ["AUTH_RESERVED_NAMES", "AUTH_USERNAME_TYPES", "ValidatedBuild", "validate"]
+
+#: The types a user table's ``username`` may have.
+AUTH_USERNAME_TYPES = ("varchar", "text", "email")
+#: The public names ``runtime.BaseUser`` gives a user table: no column may take one.
+AUTH_RESERVED_NAMES = frozenset(
+    name for name in dir(BaseUser) if not name.startswith("_") and name not in dir(object)
+)
 
 
 def validate(
@@ -422,6 +429,63 @@ class _FileChecker(Checker):
             self.check_table_indexes(name, table)
             self.check_table_checks(name, table)
             self.check_table_foreign_keys(name, table)
+            if table.auth:
+                self.check_auth_table(name, table)
+
+    def check_auth_table(self, name: str, table: TableSpec) -> None:
+        """A user table (``auth: true``) has the columns ``runtime.BaseUser`` uses."""
+        path: NodePath = ("tables", name)
+        columns = table.columns
+
+        def column_error(column: str, option: str, message: str) -> None:
+            self.error((*path, "columns", column, option), f"a user table's {column} {message}")
+
+        if table.primary_key is not None:
+            self.error(
+                (*path, "primary_key"),
+                "a user table (auth: true) has a single-column primary key, which login() returns",
+            )
+        for column, types in (("username", AUTH_USERNAME_TYPES), ("password", ("secret",))):
+            spec = columns.get(column)
+            if spec is None:
+                self.error(
+                    (*path, "auth"),
+                    f"a user table (auth: true) needs a column {column!r} of type "
+                    f"{join_words(types, 'or')}",
+                )
+                continue
+            if spec.type not in types:
+                column_error(
+                    column, "type", f"is of type {join_words(types, 'or')}, not {spec.type}"
+                )
+            if spec.null:
+                column_error(column, "null", "cannot be null")
+        username = columns.get("username")
+        if username is not None and not username.unique and not username.primary_key:
+            self.error(
+                (*path, "columns", "username"),
+                "a user table's username must be unique: add unique: true",
+                at_key=True,
+            )
+        password = columns.get("password")
+        if password is not None and "default" in password.model_fields_set:
+            column_error("password", "default", "has no default (it is an argon2 hash)")
+        active = columns.get("active")
+        if active is not None and (active.type != "boolean" or active.null):
+            column_error("active", "type", "is a boolean that is not null (false: no login)")
+        last_login = columns.get("last_login")
+        if last_login is not None and (
+            last_login.type not in ("timestamp", "timestamptz") or not last_login.null
+        ):
+            column_error("last_login", "type", "is a nullable timestamp or timestamptz")
+        for column in columns:
+            if column in AUTH_RESERVED_NAMES:
+                self.error(
+                    (*path, "columns", column),
+                    f"{column!r} is a name of the user table's functions (runtime.BaseUser);"
+                    " rename the column",
+                    at_key=True,
+                )
 
     def check_table_renamed_from(
         self, path: NodePath, old: str, name: str, table: TableSpec

@@ -8,6 +8,15 @@ from ._aggregate import Aggregate, Avg, Count, Max, Min, Sum
 from ._alter import Alter, AlterError
 from ._api import create_tables, drop_tables, use_engine
 from ._array import Array
+from ._auth import (
+    OWASP_ARGON2,
+    Argon2Parameters,
+    AuthError,
+    BaseUser,
+    CreateUser,
+    Login,
+    UpdatePassword,
+)
 from ._check import CheckSchema, SchemaProblem, SchemaReport, check_schema
 from ._columns import (
     JSON,
@@ -30,6 +39,7 @@ from ._columns import (
     Integer,
     Interval,
     Numeric,
+    Password,
     Real,
     Secret,
     Serial,
@@ -81,6 +91,14 @@ from ._text import escape_like
 from ._write import Delete, Insert, Returning, Update
 
 __all__ = [
+    "OWASP_ARGON2",
+    "Argon2Parameters",
+    "AuthError",
+    "BaseUser",
+    "CreateUser",
+    "Login",
+    "Password",
+    "UpdatePassword",
     "UniqueViolation",
     "TransactionError",
     "ProgrammingError",

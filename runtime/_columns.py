@@ -42,6 +42,7 @@ __all__ = [
     "Char",
     "Text",
     "Secret",
+    "Password",
     "Email",
     "Integer",
     "BigInt",
@@ -235,6 +236,10 @@ class Column(ColumnRole, Generic[T]):
     #: An enum column's values in order (``Enum``): where the database has no
     #: enum types, ``ORDER BY`` and ``<`` go by position (``_sql.enum_position``).
     _enum_values: tuple[str, ...] = ()
+    #: Why ``update()`` refuses to write this column (``None``: it does not),
+    #: with ``{table}`` for the table's class name. ``save()`` leaves such a
+    #: column out of its ``UPDATE`` too.
+    _update_refusal: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -708,6 +713,34 @@ class Text(_TextColumn[T]):
 
 class Secret(Text[T]):
     """Text that ``select()`` leaves out unless asked for (passwords, tokens)."""
+
+
+#: How every argon2 hash in its PHC string form starts (``$argon2id$v=19$...``).
+_ARGON2_PREFIXES = ("$argon2id$", "$argon2i$", "$argon2d$")
+
+
+class Password(Secret[T]):
+    """The password hash of a user table (``auth: true``; see ``runtime.BaseUser``).
+
+    It holds an argon2 hash (or ``""``: no password, no login), never a
+    password: a value that is no argon2 hash is refused. ``update()`` refuses
+    to write it and ``save()`` leaves it alone; ``create_user()`` and
+    ``update_password()`` hash a password and write it.
+    """
+
+    _update_refusal = (
+        "update() does not write the password column; use "
+        "{table}.update_password(user, password), which hashes the password"
+    )
+
+    def _normalise(self, value: Any) -> Any:
+        value = super()._normalise(value)
+        if value and not value.startswith(_ARGON2_PREFIXES):
+            raise ValueError(
+                f"{self._label()} holds an argon2 hash, not a password; create the user "
+                "with create_user() or set the password with update_password()"
+            )
+        return value
 
 
 class Email(Varchar[T]):

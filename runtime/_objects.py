@@ -345,6 +345,9 @@ class Save(Query[None]):
             c: row.__dict__[c._meta.name]
             for c in self._table._meta.columns
             if all(c is not k for k in key) and c._meta.name in row.__dict__
+            # The password of a user table: written by update_password()
+            # alone, so a row loaded before it cannot put the old hash back.
+            and c._update_refusal is None
         }
         if not values:
             # Only a primary key: nothing to write, but say where it is.

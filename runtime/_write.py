@@ -423,6 +423,10 @@ class Insert(_Returns, Query[list[TableT]]):
                 if len(item) != 2:
                     raise ValueError(f"on_conflict() values are columns or pairs; got {item!r}")
                 column = _own_column(table, item[0], "on_conflict(values=)")
+                if column._update_refusal is not None:
+                    # The proposed row's own value (EXCLUDED) was checked on
+                    # insert; any other value would be a bulk update.
+                    raise ValueError(column._update_refusal.format(table=table.__name__))
                 checked.append((column, _check_value(table, column, item[1]), False))
             else:
                 checked.append((_own_column(table, item, "on_conflict(values=)"), None, True))
@@ -638,8 +642,15 @@ class Update(_OneStatement, _Filtered[None]):
     """
 
     def __init__(
-        self, table: type[Table[Any]], values: dict[Column[Any], object], *, force: bool
+        self,
+        table: type[Table[Any]],
+        values: dict[Column[Any], object],
+        *,
+        force: bool,
+        protected: bool = False,
     ) -> None:
+        # ``protected``: the runtime's own writes of columns that update()
+        # refuses (``Column._update_refusal``: the password of a user table).
         self._table = table
         self._force = force
         if not values:
@@ -647,6 +658,8 @@ class Update(_OneStatement, _Filtered[None]):
         checked: dict[Column[Any], object] = {}
         for column, value in values.items():
             _own_column(table, column, "update()")
+            if column._update_refusal is not None and not protected:
+                raise ValueError(column._update_refusal.format(table=table.__name__))
             checked[column] = _check_value(table, column, value)
         self._values = checked
 

@@ -40,6 +40,8 @@ MODULES = [_module_name(path) for path in FILES]
 LAZY_IMPORTS = {
     # asyncpg costs tens of milliseconds that SQLite-only applications skip.
     ("runtime._postgres", "_asyncpg", "asyncpg"),
+    # argon2-cffi is the optional `auth` extra, needed by user tables only.
+    ("runtime._auth", "_argon2", "argon2"),
     # These build instances of subclasses defined in the modules they import,
     # which import this one (``JSONPath`` derives from ``JSON``; ``Numeric``
     # and ``DoublePrecision`` from ``_expr``'s operator classes).

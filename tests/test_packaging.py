@@ -124,6 +124,7 @@ def test_the_wheel_ships_generator_and_runtime_only(wheel: Path) -> None:
     assert recorded == {"generator", "runtime", DIST_INFO}
     # The package data comes along, and no build debris.
     assert "generator/templates/module.py.jinja" in names
+    assert "generator/schemas/auth.yaml" in names
     assert "runtime/py.typed" in names
     assert f"{DIST_INFO}/licenses/LICENSE" in names
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
@@ -161,6 +162,8 @@ def test_a_production_install_needs_only_the_runtime_dependencies(wheel: Path) -
     ]
     assert len(black.specifier) == 2
     assert {spec.operator for spec in black.specifier} == {">=", "<"}
+    # Password hashing for user tables, in an extra of its own.
+    assert extras["auth"] == ["argon2-cffi"]
 
 
 def test_pip_uninstall_leaves_a_users_generated_package(wheel: Path, tmp_path: Path) -> None:
@@ -254,6 +257,20 @@ def test_without_the_extra_the_runtime_runs_and_build_names_the_extra(
     )
     assert runtime.returncode == 0, runtime.stderr
     assert runtime.stdout == "[]\n"
+    # User tables hash with argon2-cffi, the `auth` extra: named when missing.
+    hashing = subprocess.run(
+        [str(editable), "-c", "import runtime; runtime.BaseUser.hash_password('long enough')"],
+        cwd=tmp_path,
+        env=CLEAN_ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert hashing.returncode == 1
+    assert hashing.stderr.splitlines()[-1] == (
+        "ImportError: user tables hash passwords with argon2-cffi, which is not installed: "
+        "pip install 'piccolo-gen[auth]'"
+    )
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
     (tmp_path / "schema").mkdir()
     (tmp_path / "schema" / "band.yaml").write_text("tables:\n  Band:\n    columns: {}\n")

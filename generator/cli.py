@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     from generator.migrate_cli import add_parser as add_migrations
 
     add_migrations(commands)
+    from generator.fixtures_cli import add_parser as add_fixtures
+
+    add_fixtures(commands)
     commands.add_parser(
         "json-schema",
         help="print the JSON Schema of schema files, for editors",
@@ -127,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from generator.migrate_cli import run as run_migrations
 
         return run_migrations(args)
+    if args.command == "fixtures":
+        from generator.fixtures_cli import run as run_fixtures
+
+        return run_fixtures(args)
     parser.print_help(sys.stderr)
     return 2
 

@@ -1,0 +1,562 @@
+"""Fixtures: the rows of tables as a JSON file, and that file back into a database.
+
+``await dump(music.TABLES, file)`` writes every row of the tables; ``await
+load(file, music.TABLES)`` puts them into a database (the same one, another,
+or the other engine). ``piccolo-gen fixtures dump|load`` are these two on
+the command line.
+
+The file::
+
+    {"format": "piccolo-gen fixtures", "version": 1, "tables": [
+    {"table": "manager", "class": "music.Manager",
+     "columns": {"id": "Serial", "name": "Varchar"}, "rows": [
+    {"id": 1, "name": "Guido"},
+    ...
+    ]},
+    ...
+    ]}
+
+Tables come in foreign-key order, rows in primary-key order, one row per
+line. Each value is encoded by its column's type, so that it reads back
+exactly: ``Decimal`` as its text, ``bytes`` as base64, dates, times and
+datetimes as ISO text (``timestamptz`` with its offset), intervals as
+seconds (text: exact to the microsecond), UUIDs as text, JSON columns as
+their JSON text, arrays as lists of their elements' encodings, enum members
+as their values, and a ``real`` that is not finite as ``"NaN"``,
+``"Infinity"`` or ``"-Infinity"``. ``columns`` names each column's type (a
+runtime column class); ``load`` refuses a file whose types differ from the
+tables'.
+
+Dumping reads each table in batches (keyset pagination on the primary key,
+so a batch costs the same at the end of a large table as at its start) and
+writes each batch at once, so memory stays one batch. Loading runs in one
+transaction: rows are built with the table classes' constructors (checked as
+``insert()`` checks them) and inserted in batches in foreign-key order; a
+foreign key that closes a cycle (a self-reference too) and is nullable is
+filled in by an ``UPDATE`` after all rows are in, a deferrable one is
+checked at commit. With ``upsert=True`` a row whose primary key exists
+replaces that row (``ON CONFLICT (key) DO UPDATE``). On PostgreSQL the
+sequences of serial columns are moved past the loaded keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import enum
+import io
+import json
+import math
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Final
+
+from . import _columns as c
+from ._array import Array
+from ._discovery import engine_finder
+from ._engine_base import Engine
+from ._sql import Condition
+from ._table import Table
+from .schema.state import column_of
+
+__all__ = ["FORMAT", "VERSION", "FixtureError", "LoadResult", "dump", "fk_order", "load"]
+
+#: The ``format`` of a fixtures file.
+FORMAT: Final = "piccolo-gen fixtures"
+#: The version of the layout this module writes and reads.
+VERSION: Final = 1
+#: Rows read or written per statement by default.
+DEFAULT_BATCH_SIZE: Final = 1000
+
+Progress = Callable[[str], None]
+
+
+class FixtureError(ValueError):
+    """A fixtures file that cannot be loaded: what is wrong and where."""
+
+
+# -- order ---------------------------------------------------------------------------
+
+
+def fk_order(tables: Iterable[type[Table[Any]]]) -> list[type[Table[Any]]]:
+    """``tables`` in foreign-key order: each after the tables its keys point at.
+
+    Keys that form a cycle (a self-reference too) cannot all point backwards:
+    of the tables of a cycle, the first (in the given order) whose keys to the
+    others are all nullable or deferrable goes first, so the keys left
+    pointing forwards are ones a load can fill in later or check at commit.
+    """
+    given = list(dict.fromkeys(tables))
+    placed: list[type[Table[Any]]] = []
+    waiting = list(given)
+
+    def unmet(table: type[Table[Any]]) -> list[c.ForeignKey[Any, Any]]:
+        return [
+            fk
+            for fk in table._meta.foreign_keys
+            if fk.target() in waiting and fk.target() is not table
+        ]
+
+    while waiting:
+        ready = [t for t in waiting if not unmet(t) and not _composite_unmet(t, waiting)]
+        if not ready:
+            # A cycle: break it where the keys allow.
+            ready = [
+                t
+                for t in waiting
+                if all(fk._meta.null or fk._deferrable for fk in unmet(t))
+                and not _composite_unmet(t, waiting)
+            ] or waiting
+        placed.append(ready[0])
+        waiting.remove(ready[0])
+    return placed
+
+
+def _composite_unmet(table: type[Table[Any]], waiting: list[type[Table[Any]]]) -> bool:
+    return any(
+        fk.target() in waiting and fk.target() is not table
+        for fk in table._meta.composite_foreign_keys
+    )
+
+
+def _closing_keys(
+    table: type[Table[Any]], before: set[type[Table[Any]]]
+) -> list[c.ForeignKey[Any, Any]]:
+    """``table``'s foreign keys to a table not loaded before it (the keys closing a cycle)."""
+    return [fk for fk in table._meta.foreign_keys if fk.target() not in before]
+
+
+# -- values -------------------------------------------------------------------------------
+
+
+def _type_name(column: c.Column[Any]) -> str:
+    """The name of ``column``'s type in a fixtures file: its runtime column class
+    (a foreign key's is its target key's), an array's with its element's."""
+    kind = column_of(column).type
+    name = kind.kind
+    while kind.element is not None:
+        kind = kind.element
+        name += f"[{kind.kind}]"
+    return name
+
+
+def _key_column(column: c.Column[Any]) -> c.Column[Any]:
+    return column._target_key() if isinstance(column, c.ForeignKey) else column
+
+
+def encode(column: c.Column[Any], value: Any) -> Any:
+    """``value`` of ``column`` (as the runtime reads it) as JSON data."""
+    if value is None:
+        return None
+    column = _key_column(column)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(column, Array):
+        return [encode(column.base_column, item) for item in value]
+    if isinstance(column, c.Numeric):
+        return str(value)
+    if isinstance(column, c.Real):
+        number = float(value)
+        if math.isfinite(number):
+            return number
+        return "NaN" if number != number else ("Infinity" if number > 0 else "-Infinity")
+    if isinstance(column, (c.Date, c.Time, c.Timestamp)):
+        return value.isoformat()
+    if isinstance(column, c.Interval):
+        return c.seconds_text(value)
+    if isinstance(column, c.UUID):
+        return str(value)
+    if isinstance(column, c.Bytea):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def decode(column: c.Column[Any], data: Any) -> Any:
+    """JSON ``data`` of ``column`` (as ``encode`` writes it) as the Python value."""
+    if data is None:
+        return None
+    column = _key_column(column)
+    if column._meta.choices is not None:
+        return data  # the constructor makes the member of the value
+    if isinstance(column, Array):
+        if not isinstance(data, list):
+            raise TypeError(f"expects a list; got {data!r}")
+        return [decode(column.base_column, item) for item in data]
+    if isinstance(column, c.Numeric):
+        return decimal.Decimal(_text(data)) if isinstance(data, str) else data
+    if isinstance(column, c.Real):
+        return float(data) if isinstance(data, str) else data
+    if isinstance(column, c.Timestamp):
+        return datetime.datetime.fromisoformat(_text(data))
+    if isinstance(column, c.Date):
+        return datetime.date.fromisoformat(_text(data))
+    if isinstance(column, c.Time):
+        return datetime.time.fromisoformat(_text(data))
+    if isinstance(column, c.Interval):
+        seconds = decimal.Decimal(_text(data)) if isinstance(data, str) else decimal.Decimal(data)
+        micro = int((seconds * 1_000_000).to_integral_value(decimal.ROUND_HALF_EVEN))
+        return datetime.timedelta(microseconds=micro)
+    if isinstance(column, c.UUID):
+        return uuid.UUID(_text(data))
+    if isinstance(column, c.Bytea):
+        return base64.b64decode(_text(data), validate=True)
+    return data
+
+
+def _text(data: Any) -> str:
+    if not isinstance(data, str):
+        raise TypeError(f"expects text; got {data!r}")
+    return data
+
+
+# -- dump -----------------------------------------------------------------------------
+
+
+def _engine_of(tables: Sequence[type[Table[Any]]], engine: Engine | None) -> Engine:
+    if engine is not None:
+        return engine
+    for table in tables:
+        if table._meta.db is not None:
+            return table._meta.db
+    return engine_finder()
+
+
+def _class_name(table: type[Table[Any]]) -> str:
+    module = table.__module__.rsplit(".", 1)[-1]
+    return f"{module}.{table.__qualname__}"
+
+
+def _after(key: Sequence[c.Column[Any]], last: Sequence[Any]) -> Condition:
+    """Rows whose key comes after ``last`` (a row value comparison, spelt out
+    for composite keys: ``a > x OR (a = x AND b > y)``)."""
+    condition: Condition | None = None
+    for position in reversed(range(len(key))):
+        step = key[position] > last[position]
+        if condition is not None:
+            step = step | ((key[position] == last[position]) & condition)
+        condition = step
+    assert condition is not None
+    return condition
+
+
+async def dump(
+    tables: Iterable[type[Table[Any]]],
+    out: IO[str] | None = None,
+    *,
+    engine: Engine | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> str | None:
+    """Write every row of ``tables`` to ``out`` as a fixtures file (see the module doc).
+
+    Without ``out`` the file is returned as a string. ``engine``: the database
+    to read (default: the tables' engine). Tables are written in foreign-key
+    order, each read ``batch_size`` rows at a time; ``progress`` is called
+    with a line per batch (``"band: 2000/5000 rows"``).
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1; got {batch_size}")
+    ordered = fk_order(tables)
+    db = _engine_of(ordered, engine)
+    target = out if out is not None else io.StringIO()
+    target.write(f'{{"format": {json.dumps(FORMAT)}, "version": {VERSION}, "tables": [\n')
+    for position, table in enumerate(ordered):
+        meta = table._meta
+        columns = meta.columns
+        header = {
+            "table": meta.tablename,
+            "class": _class_name(table),
+            "columns": {col._meta.name: _type_name(col) for col in columns},
+        }
+        text = json.dumps(header, ensure_ascii=False)
+        target.write(text[:-1] + ', "rows": [')
+        total = await table.count().run(engine=db)
+        key = list(meta.key)
+        query = table.select(exclude_secrets=False).order_by(*key).limit(batch_size)
+        last: list[Any] | None = None
+        done = 0
+        while True:
+            batch_query = query if last is None else query.where(_after(key, last))
+            rows = await batch_query.run(engine=db)
+            if not rows:
+                break
+            lines = []
+            for row in rows:
+                encoded = {col._meta.name: encode(col, row[col._meta.name]) for col in columns}
+                lines.append(json.dumps(encoded, ensure_ascii=False, allow_nan=False))
+            target.write(("\n" if done == 0 else ",\n") + ",\n".join(lines))
+            done += len(rows)
+            last = [rows[-1][col._meta.name] for col in key]
+            if progress is not None:
+                progress(f"{meta.tablename}: {done}/{max(total, done)} rows")
+            if len(rows) < batch_size:
+                break
+        if progress is not None and done == 0:
+            progress(f"{meta.tablename}: 0 rows")
+        target.write(
+            ("\n" if done else "") + "]}" + (",\n" if position < len(ordered) - 1 else "\n")
+        )
+    target.write("]}\n")
+    if out is None:
+        assert isinstance(target, io.StringIO)
+        return target.getvalue()
+    return None
+
+
+# -- load -------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    """What ``load`` wrote: rows per table (database names), in load order."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """Rows written, over every table."""
+        return sum(self.rows.values())
+
+
+@dataclass
+class _Section:
+    table: type[Table[Any]]
+    rows: list[Mapping[str, Any]]
+
+
+def _read(source: IO[str] | str | Path | Mapping[str, Any]) -> tuple[str, Any]:
+    if isinstance(source, Mapping):
+        return "<data>", source
+    if isinstance(source, Path):
+        name = str(source)
+        with source.open(encoding="utf-8") as file:
+            text = file.read()
+    elif isinstance(source, str):
+        name, text = "<text>", source
+    else:
+        name, text = getattr(source, "name", "<stream>"), source.read()
+    try:
+        return name, json.loads(text)
+    except json.JSONDecodeError as error:
+        raise FixtureError(f"{name}:{error.lineno}:{error.colno}: not JSON: {error.msg}") from None
+
+
+def _sections(
+    name: str, data: Any, tables: Sequence[type[Table[Any]]]
+) -> tuple[list[_Section], list[str]]:
+    """The file's tables matched to the table classes, and every problem found."""
+    problems: list[str] = []
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise FixtureError(f'{name}: not a fixtures file (no "format": {json.dumps(FORMAT)})')
+    version = data.get("version")
+    if version != VERSION:
+        raise FixtureError(
+            f"{name}: fixtures version {version!r}; this piccolo-gen reads version {VERSION}"
+        )
+    entries = data.get("tables")
+    if not isinstance(entries, list):
+        raise FixtureError(f'{name}: "tables" must be a list')
+    by_name = {table._meta.tablename: table for table in tables}
+    sections: list[_Section] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        where = f"{name}: tables[{index}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("table"), str):
+            problems.append(f'{where}: an object with a "table" name')
+            continue
+        tablename = entry["table"]
+        where = f"{name}: table {tablename!r}"
+        table = by_name.get(tablename)
+        if table is None:
+            known = ", ".join(sorted(by_name)) or "none"
+            problems.append(f"{where}: no such table among the tables given ({known})")
+            continue
+        if tablename in seen:
+            problems.append(f"{where}: appears twice")
+            continue
+        seen.add(tablename)
+        rows = entry.get("rows", [])
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            problems.append(f'{where}: "rows" must be a list of objects')
+            continue
+        column_map = table._meta.column_map
+        types = entry.get("columns", {})
+        if not isinstance(types, dict):
+            problems.append(f'{where}: "columns" must map column names to types')
+            continue
+        for column_name, type_name in types.items():
+            column = column_map.get(column_name)
+            if column is None:
+                problems.append(f"{where}: {table.__name__} has no column {column_name!r}")
+            elif type_name != _type_name(column):
+                problems.append(
+                    f"{where}: column {column_name!r} is {type_name} in the file and "
+                    f"{_type_name(column)} in {table.__name__}"
+                )
+        sections.append(_Section(table, rows))
+    return sections, problems
+
+
+def _build_rows(
+    name: str, section: _Section, deferred: list[c.ForeignKey[Any, Any]]
+) -> tuple[list[Table[Any]], list[tuple[Table[Any], dict[str, Any]]], list[str]]:
+    """The rows of one table as instances (checked by the constructor), the
+    values of ``deferred`` keys to set after every row is in, and the problems."""
+    table = section.table
+    column_map = table._meta.column_map
+    instances: list[Table[Any]] = []
+    later: list[tuple[Table[Any], dict[str, Any]]] = []
+    problems: list[str] = []
+    for index, row in enumerate(section.rows):
+        where = f"{name}: table {table._meta.tablename!r}, row {index + 1}"
+        values: dict[str, Any] = {}
+        failed = False
+        for key, data in row.items():
+            column = column_map.get(key)
+            if column is None:
+                problems.append(f"{where}: {table.__name__} has no column {key!r}")
+                failed = True
+                continue
+            try:
+                values[key] = decode(column, data)
+            except (TypeError, ValueError) as error:
+                problems.append(f"{where}: {table.__name__}.{key} {error}")
+                failed = True
+        if failed:
+            continue
+        try:
+            instance = table(**values)
+        except (TypeError, ValueError) as error:
+            problems.append(f"{where}: {error}")
+            continue
+        held = {fk._meta.name: instance.__dict__.get(fk._meta.name) for fk in deferred}
+        held = {key: value for key, value in held.items() if value is not None}
+        if held:
+            for key in held:
+                instance.__dict__[key] = None
+            later.append((instance, held))
+        instances.append(instance)
+    return instances, later, problems
+
+
+def _key_condition(instance: Table[Any]) -> Condition:
+    condition: Condition | None = None
+    for column in type(instance)._meta.key:
+        step = column == instance.__dict__[column._meta.name]
+        condition = step if condition is None else condition & step
+    assert condition is not None
+    return condition
+
+
+async def load(
+    source: IO[str] | str | Path | Mapping[str, Any],
+    tables: Iterable[type[Table[Any]]],
+    *,
+    engine: Engine | None = None,
+    upsert: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Insert the rows of a fixtures file into ``tables``' database, in one transaction.
+
+    ``source``: an open file, a ``Path``, the file's text, or its parsed data.
+    ``tables``: the table classes the file's tables are matched to (by their
+    database names), e.g. a generated module's ``TABLES``. Every row is checked
+    before anything is written: all problems are reported together in one
+    ``FixtureError``, and nothing is written. A database error (a row that is
+    there already, without ``upsert``) rolls the whole load back and is raised
+    as the runtime's own exception. ``upsert=True``: a row whose primary key
+    exists is updated to the file's values instead.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1; got {batch_size}")
+    given = list(tables)
+    name, data = _read(source)
+    sections, problems = _sections(name, data, given)
+    order = {table: position for position, table in enumerate(fk_order(given))}
+    sections.sort(key=lambda s: order[s.table])
+    plans: list[tuple[type[Table[Any]], list[Table[Any]]]] = []
+    later: list[tuple[Table[Any], dict[str, Any]]] = []
+    before: set[type[Table[Any]]] = set()
+    deferrable = False
+    for section in sections:
+        closing = _closing_keys(section.table, before)
+        deferred = [fk for fk in closing if fk._meta.null and not fk._deferrable]
+        deferrable = deferrable or any(fk._deferrable for fk in closing)
+        built, held, found = _build_rows(name, section, deferred)
+        problems += found
+        plans.append((section.table, built))
+        later += held
+        before.add(section.table)
+    if problems:
+        shown = problems[:50]
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        raise FixtureError(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {name}; nothing was "
+            "loaded:\n" + "\n".join(f"  {p}" for p in shown) + more
+        )
+    db = _engine_of(given, engine)
+    result = LoadResult()
+    async with db.transaction():
+        if deferrable or not db.dialect.typed_storage:
+            await _defer_checks(db)
+        for table, instances in plans:
+            written = 0
+            for start in range(0, len(instances), batch_size):
+                chunk = instances[start : start + batch_size]
+                query = table.insert(*chunk)
+                if upsert:
+                    query = _upsert(table, query)
+                await query.run(engine=db)
+                written += len(chunk)
+                if progress is not None:
+                    progress(f"{table._meta.tablename}: {written}/{len(instances)} rows")
+            result.rows[table._meta.tablename] = len(instances)
+        for row, values in later:
+            row.__dict__.update(values)
+            changes: dict[c.Column[Any] | str, object] = {k: v for k, v in values.items()}
+            await type(row).update(changes).where(_key_condition(row)).run(engine=db)
+        if db.dialect.typed_storage:
+            for table, _ in plans:
+                await _move_sequences(db, table)
+    return result
+
+
+def _upsert(table: type[Table[Any]], query: Any) -> Any:
+    key = table._meta.key
+    # By identity: a column's == makes a condition.
+    rest = [col for col in table._meta.columns if all(col is not k for k in key)]
+    if not rest:
+        return query.on_conflict(target=tuple(key), action="DO NOTHING")
+    return query.on_conflict(target=tuple(key), action="DO UPDATE", values=rest)
+
+
+async def _defer_checks(db: Engine) -> None:
+    """Foreign keys checked at commit where the database can: PostgreSQL's
+    deferrable constraints; on SQLite every foreign key (``defer_foreign_keys``
+    lasts until the transaction ends)."""
+    if db.dialect.typed_storage:
+        await db._execute_built("SET CONSTRAINTS ALL DEFERRED")
+    else:
+        await db._execute_built("PRAGMA defer_foreign_keys = ON")
+
+
+async def _move_sequences(db: Engine, table: type[Table[Any]]) -> None:
+    """PostgreSQL: the sequences of ``table``'s serial columns continue after the
+    largest value loaded (explicit keys do not advance a sequence)."""
+    quote = db.dialect.quote
+    name = quote(table._meta.tablename)
+    for column in table._meta.columns:
+        if not isinstance(column, c.Serial):
+            continue
+        db_column = column._meta.db_name
+        quoted = quote(db_column)
+        literal = "'" + name.replace("'", "''") + "'"
+        sql = (
+            f"SELECT setval(pg_get_serial_sequence({literal}, $1), "
+            f"COALESCE(MAX({quoted}), 1), MAX({quoted}) IS NOT NULL) FROM {name}"
+        )
+        await db._fetch_built(sql, [db_column])

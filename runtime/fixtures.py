@@ -49,7 +49,7 @@ import io
 import json
 import math
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
@@ -324,22 +324,135 @@ class LoadResult:
 @dataclass
 class _Section:
     table: type[Table[Any]]
-    rows: list[Mapping[str, Any]]
+    #: The rows' JSON objects: a list, or read from the file as they are used.
+    rows: Iterable[Any]
 
 
-def _read(source: IO[str] | str | Path | Mapping[str, Any]) -> tuple[str, Any]:
+class _Layout:
+    """A file in the layout ``dump`` writes (one row per line), read twice:
+    first its headers, then its rows a line at a time, so that loading a large
+    file holds one batch of rows rather than the whole file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.headers: list[dict[str, Any]] = []
+
+    def scan(self) -> bool:
+        """Read the headers; whether the whole file has the layout."""
+        with self.path.open(encoding="utf-8") as file:
+            first = file.readline()
+            if not first.startswith("{") or not first.rstrip().endswith('"tables": ['):
+                return False
+            try:
+                head = json.loads(first.rstrip() + "]}")
+            except json.JSONDecodeError:
+                return False
+            if not isinstance(head, dict) or head.get("format") != FORMAT:
+                return False
+            self.head = head
+            in_rows = False
+            ended = False
+            for raw in file:
+                line = raw.strip()
+                if ended:
+                    if line:
+                        return False
+                elif in_rows:
+                    if line in ("]},", "]}"):
+                        in_rows = False
+                    elif not (line.startswith("{") and line.endswith(("}", "},"))):
+                        return False
+                elif line == "]}":
+                    ended = True
+                elif line.startswith('{"table": '):
+                    header = self._header(line)
+                    if header is None:
+                        return False
+                    in_rows = not line.endswith(("[]},", "[]}"))
+                    self.headers.append(header)
+                else:
+                    return False
+            return ended and not in_rows
+
+    @staticmethod
+    def _header(line: str) -> dict[str, Any] | None:
+        for tail in ('"rows": [', '"rows": []},', '"rows": []}'):
+            if line.endswith(tail):
+                text = line[: -len(tail)].rstrip().rstrip(",") + "}"
+                try:
+                    header = json.loads(text)
+                except json.JSONDecodeError:
+                    return None
+                return header if isinstance(header, dict) else None
+        return None
+
+    def entries(self) -> list[dict[str, Any]]:
+        """The headers, each with lazy ``rows`` (to be read in file order)."""
+        reader = self._rows()
+        next(reader)
+        entries = []
+        for header in self.headers:
+            entries.append({**header, "rows": _Lazy(reader)})
+        return entries
+
+    def _rows(self) -> Iterator[Any]:
+        # A generator over the whole file: rows of each section, then a marker
+        # (``_END``) where the section ends.
+        with self.path.open(encoding="utf-8") as file:
+            file.readline()
+            yield None
+            for raw in file:
+                line = raw.strip()
+                if line.startswith('{"table": '):
+                    if line.endswith(("[]},", "[]}")):
+                        yield _END
+                    continue
+                if line in ("]},", "]}"):
+                    yield _END  # a section's end (and the file's, which no one reads)
+                    continue
+                yield json.loads(line.rstrip(","))
+
+
+_END: Final = object()
+
+
+class _Lazy:
+    """The rows of one section of a ``_Layout`` file, read when iterated."""
+
+    def __init__(self, reader: Iterator[Any]) -> None:
+        self.reader = reader
+
+    def __iter__(self) -> Iterator[Any]:
+        for row in self.reader:
+            if row is _END:
+                return
+            yield row
+
+
+def _read(
+    source: IO[str] | str | Path | Mapping[str, Any],
+) -> tuple[str, Any, _Layout | None]:
+    """The file's name and data; for a file of ``dump``'s layout (a ``Path``),
+    its headers with rows read lazily, and the layout to read it all with."""
     if isinstance(source, Mapping):
-        return "<data>", source
+        return "<data>", source, None
     if isinstance(source, Path):
         name = str(source)
+        layout = _Layout(source)
+        if layout.scan():
+            return name, {**layout.head, "tables": layout.entries()}, layout
         with source.open(encoding="utf-8") as file:
             text = file.read()
     elif isinstance(source, str):
         name, text = "<text>", source
     else:
         name, text = getattr(source, "name", "<stream>"), source.read()
+    return name, _parse(name, text), None
+
+
+def _parse(name: str, text: str) -> Any:
     try:
-        return name, json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise FixtureError(f"{name}:{error.lineno}:{error.colno}: not JSON: {error.msg}") from None
 
@@ -379,7 +492,7 @@ def _sections(
             continue
         seen.add(tablename)
         rows = entry.get("rows", [])
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        if not isinstance(rows, (list, _Lazy)):
             problems.append(f'{where}: "rows" must be a list of objects')
             continue
         column_map = table._meta.column_map
@@ -400,46 +513,35 @@ def _sections(
     return sections, problems
 
 
-def _build_rows(
-    name: str, section: _Section, deferred: list[c.ForeignKey[Any, Any]]
-) -> tuple[list[Table[Any]], list[tuple[Table[Any], dict[str, Any]]], list[str]]:
-    """The rows of one table as instances (checked by the constructor), the
-    values of ``deferred`` keys to set after every row is in, and the problems."""
-    table = section.table
+def _build_row(
+    where: str, table: type[Table[Any]], row: Any, problems: list[str]
+) -> Table[Any] | None:
+    """One row as an instance (checked by the constructor), or ``None`` and
+    its problems added to ``problems``."""
+    if not isinstance(row, dict):
+        problems.append(f"{where}: a row is an object; got {row!r}")
+        return None
     column_map = table._meta.column_map
-    instances: list[Table[Any]] = []
-    later: list[tuple[Table[Any], dict[str, Any]]] = []
-    problems: list[str] = []
-    for index, row in enumerate(section.rows):
-        where = f"{name}: table {table._meta.tablename!r}, row {index + 1}"
-        values: dict[str, Any] = {}
-        failed = False
-        for key, data in row.items():
-            column = column_map.get(key)
-            if column is None:
-                problems.append(f"{where}: {table.__name__} has no column {key!r}")
-                failed = True
-                continue
-            try:
-                values[key] = decode(column, data)
-            except (TypeError, ValueError) as error:
-                problems.append(f"{where}: {table.__name__}.{key} {error}")
-                failed = True
-        if failed:
+    values: dict[str, Any] = {}
+    failed = False
+    for key, data in row.items():
+        column = column_map.get(key)
+        if column is None:
+            problems.append(f"{where}: {table.__name__} has no column {key!r}")
+            failed = True
             continue
         try:
-            instance = table(**values)
+            values[key] = decode(column, data)
         except (TypeError, ValueError) as error:
-            problems.append(f"{where}: {error}")
-            continue
-        held = {fk._meta.name: instance.__dict__.get(fk._meta.name) for fk in deferred}
-        held = {key: value for key, value in held.items() if value is not None}
-        if held:
-            for key in held:
-                instance.__dict__[key] = None
-            later.append((instance, held))
-        instances.append(instance)
-    return instances, later, problems
+            problems.append(f"{where}: {table.__name__}.{key} {error}")
+            failed = True
+    if failed:
+        return None
+    try:
+        return table(**values)
+    except (TypeError, ValueError) as error:
+        problems.append(f"{where}: {error}")
+        return None
 
 
 def _key_condition(instance: Table[Any]) -> Condition:
@@ -449,6 +551,15 @@ def _key_condition(instance: Table[Any]) -> Condition:
         condition = step if condition is None else condition & step
     assert condition is not None
     return condition
+
+
+def _problems_error(name: str, problems: list[str]) -> FixtureError:
+    shown = problems[:50]
+    more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+    return FixtureError(
+        f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {name}; nothing was "
+        "loaded:\n" + "\n".join(f"  {p}" for p in shown) + more
+    )
 
 
 async def load(
@@ -464,65 +575,98 @@ async def load(
 
     ``source``: an open file, a ``Path``, the file's text, or its parsed data.
     ``tables``: the table classes the file's tables are matched to (by their
-    database names), e.g. a generated module's ``TABLES``. Every row is checked
-    before anything is written: all problems are reported together in one
-    ``FixtureError``, and nothing is written. A database error (a row that is
-    there already, without ``upsert``) rolls the whole load back and is raised
-    as the runtime's own exception. ``upsert=True``: a row whose primary key
-    exists is updated to the file's values instead.
+    database names), e.g. a generated module's ``TABLES``. Every row is
+    checked; the problems are reported together in one ``FixtureError``, and
+    nothing is written (the transaction is rolled back). A database error (a
+    row that is there already, without ``upsert``) rolls the whole load back
+    and is raised as the runtime's own exception. ``upsert=True``: a row whose
+    primary key exists is updated to the file's values instead.
+
+    A ``Path`` to a file that ``dump`` wrote (in foreign-key order) is read a
+    line at a time: memory holds one batch, not the file. Any other source,
+    or a file whose tables are out of order, is read whole.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1; got {batch_size}")
     given = list(tables)
-    name, data = _read(source)
+    name, data, layout = _read(source)
+    # Problems of the headers are reported with those of the rows (checked
+    # below, with nothing written once there is one).
     sections, problems = _sections(name, data, given)
     order = {table: position for position, table in enumerate(fk_order(given))}
-    sections.sort(key=lambda s: order[s.table])
-    plans: list[tuple[type[Table[Any]], list[Table[Any]]]] = []
-    later: list[tuple[Table[Any], dict[str, Any]]] = []
+    ordered = sorted(sections, key=lambda s: order[s.table])
+    if layout is not None and ordered != sections:
+        # Out of foreign-key order: the rows of a later table are needed first.
+        with layout.path.open(encoding="utf-8") as file:
+            sections, _ = _sections(name, _parse(name, file.read()), given)
+        ordered = sorted(sections, key=lambda s: order[s.table])
+    deferred: dict[type[Table[Any]], list[c.ForeignKey[Any, Any]]] = {}
     before: set[type[Table[Any]]] = set()
     deferrable = False
-    for section in sections:
+    for section in ordered:
         closing = _closing_keys(section.table, before)
-        deferred = [fk for fk in closing if fk._meta.null and not fk._deferrable]
+        deferred[section.table] = [fk for fk in closing if fk._meta.null and not fk._deferrable]
         deferrable = deferrable or any(fk._deferrable for fk in closing)
-        built, held, found = _build_rows(name, section, deferred)
-        problems += found
-        plans.append((section.table, built))
-        later += held
         before.add(section.table)
-    if problems:
-        shown = problems[:50]
-        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        raise FixtureError(
-            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {name}; nothing was "
-            "loaded:\n" + "\n".join(f"  {p}" for p in shown) + more
-        )
     db = _engine_of(given, engine)
     result = LoadResult()
+    later: list[tuple[Table[Any], dict[str, Any]]] = []
     async with db.transaction():
         if deferrable or not db.dialect.typed_storage:
             await _defer_checks(db)
-        for table, instances in plans:
-            written = 0
-            for start in range(0, len(instances), batch_size):
-                chunk = instances[start : start + batch_size]
-                query = table.insert(*chunk)
-                if upsert:
-                    query = _upsert(table, query)
-                await query.run(engine=db)
-                written += len(chunk)
+        for section in ordered:
+            table = section.table
+            tablename = table._meta.tablename
+            total = f"/{len(section.rows)}" if isinstance(section.rows, list) else ""
+            keys = deferred[table]
+            batch: list[Table[Any]] = []
+            count = 0
+
+            for index, row in enumerate(section.rows):
+                where = f"{name}: table {tablename!r}, row {index + 1}"
+                instance = _build_row(where, table, row, problems)
+                if instance is None or problems:
+                    continue  # after a problem, only look for more
+                held = {
+                    fk._meta.name: instance.__dict__[fk._meta.name]
+                    for fk in keys
+                    if instance.__dict__.get(fk._meta.name) is not None
+                }
+                if held:
+                    for key in held:
+                        instance.__dict__[key] = None
+                    later.append((instance, held))
+                batch.append(instance)
+                count += 1
+                if len(batch) == batch_size:
+                    await _insert(db, table, batch, upsert)
+                    batch = []
+                    if progress is not None:
+                        progress(f"{tablename}: {count}{total} rows")
+            if batch and not problems:
+                await _insert(db, table, batch, upsert)
                 if progress is not None:
-                    progress(f"{table._meta.tablename}: {written}/{len(instances)} rows")
-            result.rows[table._meta.tablename] = len(instances)
+                    progress(f"{tablename}: {count}{total} rows")
+            result.rows[tablename] = count
+        if problems:
+            raise _problems_error(name, problems)
         for row, values in later:
             row.__dict__.update(values)
             changes: dict[c.Column[Any] | str, object] = {k: v for k, v in values.items()}
             await type(row).update(changes).where(_key_condition(row)).run(engine=db)
         if db.dialect.typed_storage:
-            for table, _ in plans:
-                await _move_sequences(db, table)
+            for section in ordered:
+                await _move_sequences(db, section.table)
     return result
+
+
+async def _insert(
+    db: Engine, table: type[Table[Any]], rows: list[Table[Any]], upsert: bool
+) -> None:
+    query = table.insert(*rows)
+    if upsert:
+        query = _upsert(table, query)
+    await query.run(engine=db)
 
 
 def _upsert(table: type[Table[Any]], query: Any) -> Any:

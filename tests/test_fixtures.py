@@ -498,3 +498,65 @@ def test_the_cli_dumps_and_loads(
     assert "no table 'nope'" in capsys.readouterr().err
     assert main(["fixtures", "dump", *common, "--tables", "music.Manager", "--quiet"]) == 0
     assert json.loads(capsys.readouterr().out) == written
+
+
+async def test_a_dumped_file_is_read_a_line_at_a_time(db: Engine, tmp_path: Path) -> None:
+    """A ``Path`` to a file in ``dump``'s layout is inserted batch by batch as it
+    is read (progress comes before the end of the file is seen, without a total);
+    a bad row at its end still leaves nothing written."""
+    await create_tables(music.Manager, music.Band).run(engine=db)
+    await music.Manager.insert(*[music.Manager(name=f"m{i}") for i in range(45)]).run(engine=db)
+    path = tmp_path / "managers.json"
+    with path.open("w") as file:
+        await dump([music.Manager, music.Band], file, engine=db)
+    before = await _rows([music.Manager], db)
+    await music.Manager.delete(force=True).run(engine=db)
+    lines: list[str] = []
+    result = await load(
+        path, [music.Manager, music.Band], engine=db, batch_size=10, progress=lines.append
+    )
+    assert lines == [f"manager: {n} rows" for n in (10, 20, 30, 40, 45)]
+    assert result.rows == {"manager": 45, "band": 0}
+    _same(before, await _rows([music.Manager], db))
+
+    text = path.read_text().replace('"name": "m44"', '"name": "' + "x" * 60 + '"')
+    path.write_text(text)
+    await music.Manager.delete(force=True).run(engine=db)
+    lines.clear()
+    with pytest.raises(FixtureError, match="row 45: Manager.name holds at most 50"):
+        await load(
+            path, [music.Manager, music.Band], engine=db, batch_size=10, progress=lines.append
+        )
+    assert lines == [f"manager: {n} rows" for n in (10, 20, 30, 40)]  # read, then rolled back
+    assert await music.Manager.count().run(engine=db) == 0
+
+
+async def test_other_files_are_read_whole(db: Engine, tmp_path: Path) -> None:
+    """Indented JSON, and a file of the layout whose tables are out of
+    foreign-key order, load all the same."""
+    await create_tables(music.Manager, music.Band).run(engine=db)
+    data = {
+        "format": "piccolo-gen fixtures",
+        "version": 1,
+        "tables": [
+            {"table": "band", "rows": [{"id": 1, "name": "b", "manager": 1}]},
+            {"table": "manager", "rows": [{"id": 1, "name": "m"}]},
+        ],
+    }
+    indented = tmp_path / "indented.json"
+    indented.write_text(json.dumps(data, indent=2))
+    lines: list[str] = []
+    await load(indented, [music.Manager, music.Band], engine=db, progress=lines.append)
+    assert lines == ["manager: 1/1 rows", "band: 1/1 rows"]
+    text = await dump([music.Manager, music.Band], engine=db)
+    assert text is not None
+    lines = text.split("\n")
+    assert lines[3] == "]}," and lines[6:] == ["]}", "]}", ""]
+    reordered = tmp_path / "reordered.json"
+    reordered.write_text("\n".join([lines[0], *lines[4:6], "]},", *lines[1:3], "]}", "]}", ""]))
+    for table in (music.Band, music.Manager):
+        await table.delete(force=True).run(engine=db)
+    await load(reordered, [music.Manager, music.Band], engine=db)
+    assert await music.Band.select(music.Band.name, music.Band.manager.name).run(engine=db) == [
+        {"name": "b", "manager.name": "m"}
+    ]

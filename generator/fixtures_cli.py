@@ -60,7 +60,8 @@ def add_parser(commands: Any) -> None:
             "--tables",
             nargs="+",
             metavar="TABLE",
-            help="only these tables (database names, class names or module.Class)",
+            help="only these tables (database names, class names or module.Class); load "
+            "leaves the file's other tables out",
         )
         p.add_argument(
             "--batch-size",
@@ -94,11 +95,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.batch_size < 1:
             raise UsageError(f"--batch-size must be at least 1; got {args.batch_size}")
-        tables = select_tables(package_tables(_package(args)), args.tables)
+        every = package_tables(_package(args))
+        tables = select_tables(every, args.tables)
         engine = engine_from_url(args.database) if args.database else _found_engine()
         if name == "dump":
             return _dump(args, engine, tables)
-        return _load(args, engine, tables)
+        # With --tables, the file's other tables are left out.
+        skip = [t._meta.tablename for t in every if t not in tables]
+        return _load(args, engine, tables, skip)
     except UsageError as error:
         print(f"piccolo-gen fixtures {name}: {error}", file=sys.stderr)
         return 2
@@ -233,7 +237,9 @@ def _dump(args: argparse.Namespace, engine: Engine, tables: list[type[Table[Any]
     return 0
 
 
-def _load(args: argparse.Namespace, engine: Engine, tables: list[type[Table[Any]]]) -> int:
+def _load(
+    args: argparse.Namespace, engine: Engine, tables: list[type[Table[Any]]], skip: list[str]
+) -> int:
     from runtime.fixtures import load
 
     source: Any = sys.stdin if str(args.file) == "-" else args.file
@@ -245,6 +251,7 @@ def _load(args: argparse.Namespace, engine: Engine, tables: list[type[Table[Any]
                 tables,
                 engine=engine,
                 upsert=args.upsert,
+                skip=skip,
                 batch_size=args.batch_size,
                 progress=_progress(args),
             )

@@ -49,7 +49,7 @@ import io
 import json
 import math
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
@@ -390,10 +390,10 @@ class _Layout:
         """The headers, each with lazy ``rows`` (to be read in file order)."""
         reader = self._rows()
         next(reader)
-        entries = []
-        for header in self.headers:
-            entries.append({**header, "rows": _Lazy(reader)})
-        return entries
+        shared = _Shared(reader)
+        return [
+            {**header, "rows": _Lazy(shared, index)} for index, header in enumerate(self.headers)
+        ]
 
     def _rows(self) -> Iterator[Any]:
         # A generator over the whole file: rows of each section, then a marker
@@ -416,17 +416,37 @@ class _Layout:
 _END: Final = object()
 
 
-class _Lazy:
-    """The rows of one section of a ``_Layout`` file, read when iterated."""
+@dataclass
+class _Shared:
+    """The reader of a ``_Layout`` file and the section it is at."""
 
-    def __init__(self, reader: Iterator[Any]) -> None:
-        self.reader = reader
+    reader: Iterator[Any]
+    section: int = 0
 
-    def __iter__(self) -> Iterator[Any]:
+    def section_rows(self) -> Iterator[Any]:
         for row in self.reader:
             if row is _END:
-                return
+                break
             yield row
+        self.section += 1
+
+
+class _Lazy:
+    """The rows of one section of a ``_Layout`` file, read when iterated;
+    the sections before it that nobody read are skipped."""
+
+    def __init__(self, shared: _Shared, index: int) -> None:
+        self.shared = shared
+        self.index = index
+
+    def __iter__(self) -> Iterator[Any]:
+        shared = self.shared
+        if shared.section > self.index:
+            raise RuntimeError("the sections of a fixtures file are read in file order")
+        while shared.section < self.index:
+            for _ in shared.section_rows():
+                pass
+        yield from shared.section_rows()
 
 
 def _read(
@@ -458,9 +478,10 @@ def _parse(name: str, text: str) -> Any:
 
 
 def _sections(
-    name: str, data: Any, tables: Sequence[type[Table[Any]]]
+    name: str, data: Any, tables: Sequence[type[Table[Any]]], skip: Collection[str] = ()
 ) -> tuple[list[_Section], list[str]]:
-    """The file's tables matched to the table classes, and every problem found."""
+    """The file's tables matched to the table classes (but those named in
+    ``skip``), and every problem found."""
     problems: list[str] = []
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise FixtureError(f'{name}: not a fixtures file (no "format": {json.dumps(FORMAT)})')
@@ -481,6 +502,8 @@ def _sections(
             problems.append(f'{where}: an object with a "table" name')
             continue
         tablename = entry["table"]
+        if tablename in skip:
+            continue
         where = f"{name}: table {tablename!r}"
         table = by_name.get(tablename)
         if table is None:
@@ -568,6 +591,7 @@ async def load(
     *,
     engine: Engine | None = None,
     upsert: bool = False,
+    skip: Collection[str] = (),
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
 ) -> LoadResult:
@@ -580,7 +604,8 @@ async def load(
     nothing is written (the transaction is rolled back). A database error (a
     row that is there already, without ``upsert``) rolls the whole load back
     and is raised as the runtime's own exception. ``upsert=True``: a row whose
-    primary key exists is updated to the file's values instead.
+    primary key exists is updated to the file's values instead. ``skip``: the
+    database names of tables of the file to leave out.
 
     A ``Path`` to a file that ``dump`` wrote (in foreign-key order) is read a
     line at a time: memory holds one batch, not the file. Any other source,
@@ -592,13 +617,13 @@ async def load(
     name, data, layout = _read(source)
     # Problems of the headers are reported with those of the rows (checked
     # below, with nothing written once there is one).
-    sections, problems = _sections(name, data, given)
+    sections, problems = _sections(name, data, given, skip)
     order = {table: position for position, table in enumerate(fk_order(given))}
     ordered = sorted(sections, key=lambda s: order[s.table])
     if layout is not None and ordered != sections:
         # Out of foreign-key order: the rows of a later table are needed first.
         with layout.path.open(encoding="utf-8") as file:
-            sections, _ = _sections(name, _parse(name, file.read()), given)
+            sections, _ = _sections(name, _parse(name, file.read()), given, skip)
         ordered = sorted(sections, key=lambda s: order[s.table])
     deferred: dict[type[Table[Any]], list[c.ForeignKey[Any, Any]]] = {}
     before: set[type[Table[Any]]] = set()

@@ -147,63 +147,124 @@ def _key_column(column: c.Column[Any]) -> c.Column[Any]:
     return column._target_key() if isinstance(column, c.ForeignKey) else column
 
 
+Codec = Callable[[Any], Any]
+
+
+def _real_data(value: Any) -> Any:
+    number = float(value)
+    if math.isfinite(number):
+        return number
+    return "NaN" if number != number else ("Infinity" if number > 0 else "-Infinity")
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat()
+
+
+def _base64(value: Any) -> Any:
+    return base64.b64encode(bytes(value)).decode("ascii")
+
+
+def _member_value(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def encoder(column: c.Column[Any]) -> Codec | None:
+    """How a value of ``column`` (not ``None``, as the runtime reads it) becomes
+    JSON data; ``None`` when it is JSON data as it is. Resolved once per
+    column: a dump calls it for every value."""
+    column = _key_column(column)
+    if column._meta.choices is not None:
+        return _member_value
+    if isinstance(column, Array):
+        item = encoder(column.base_column)
+        if item is None:
+            return None
+        encode_item = item
+        return lambda value: [encode_item(v) for v in value]
+    if isinstance(column, c.Numeric):
+        return str
+    if isinstance(column, c.Real):
+        return _real_data
+    if isinstance(column, (c.Date, c.Time, c.Timestamp)):
+        return _iso
+    if isinstance(column, c.Interval):
+        return c.seconds_text
+    if isinstance(column, c.UUID):
+        return str
+    if isinstance(column, c.Bytea):
+        return _base64
+    return None
+
+
+def _number(data: Any) -> Any:
+    return decimal.Decimal(_text(data)) if isinstance(data, str) else data
+
+
+def _float(data: Any) -> Any:
+    return float(data) if isinstance(data, str) else data
+
+
+def _reader(parse: Callable[[str], Any]) -> Codec:
+    return lambda data: parse(_text(data))
+
+
+def _interval(data: Any) -> Any:
+    seconds = decimal.Decimal(_text(data)) if isinstance(data, str) else decimal.Decimal(data)
+    micro = int((seconds * 1_000_000).to_integral_value(decimal.ROUND_HALF_EVEN))
+    return datetime.timedelta(microseconds=micro)
+
+
+def _bytes(data: Any) -> Any:
+    return base64.b64decode(_text(data), validate=True)
+
+
+def decoder(column: c.Column[Any]) -> Codec | None:
+    """How JSON data (not ``null``) of ``column``, as ``encoder`` writes it,
+    becomes the Python value the constructor takes; ``None``: as it is."""
+    column = _key_column(column)
+    if column._meta.choices is not None:
+        return None  # the constructor makes the member of the value
+    if isinstance(column, Array):
+        item = decoder(column.base_column)
+
+        def decode_list(data: Any) -> Any:
+            if not isinstance(data, list):
+                raise TypeError(f"expects a list; got {data!r}")
+            if item is None:
+                return data
+            return [None if v is None else item(v) for v in data]
+
+        return decode_list
+    if isinstance(column, c.Numeric):
+        return _number
+    if isinstance(column, c.Real):
+        return _float
+    if isinstance(column, c.Timestamp):
+        return _reader(datetime.datetime.fromisoformat)
+    if isinstance(column, c.Date):
+        return _reader(datetime.date.fromisoformat)
+    if isinstance(column, c.Time):
+        return _reader(datetime.time.fromisoformat)
+    if isinstance(column, c.Interval):
+        return _interval
+    if isinstance(column, c.UUID):
+        return _reader(uuid.UUID)
+    if isinstance(column, c.Bytea):
+        return _bytes
+    return None
+
+
 def encode(column: c.Column[Any], value: Any) -> Any:
     """``value`` of ``column`` (as the runtime reads it) as JSON data."""
-    if value is None:
-        return None
-    column = _key_column(column)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(column, Array):
-        return [encode(column.base_column, item) for item in value]
-    if isinstance(column, c.Numeric):
-        return str(value)
-    if isinstance(column, c.Real):
-        number = float(value)
-        if math.isfinite(number):
-            return number
-        return "NaN" if number != number else ("Infinity" if number > 0 else "-Infinity")
-    if isinstance(column, (c.Date, c.Time, c.Timestamp)):
-        return value.isoformat()
-    if isinstance(column, c.Interval):
-        return c.seconds_text(value)
-    if isinstance(column, c.UUID):
-        return str(value)
-    if isinstance(column, c.Bytea):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    return value
+    code = encoder(column)
+    return value if value is None or code is None else code(value)
 
 
 def decode(column: c.Column[Any], data: Any) -> Any:
     """JSON ``data`` of ``column`` (as ``encode`` writes it) as the Python value."""
-    if data is None:
-        return None
-    column = _key_column(column)
-    if column._meta.choices is not None:
-        return data  # the constructor makes the member of the value
-    if isinstance(column, Array):
-        if not isinstance(data, list):
-            raise TypeError(f"expects a list; got {data!r}")
-        return [decode(column.base_column, item) for item in data]
-    if isinstance(column, c.Numeric):
-        return decimal.Decimal(_text(data)) if isinstance(data, str) else data
-    if isinstance(column, c.Real):
-        return float(data) if isinstance(data, str) else data
-    if isinstance(column, c.Timestamp):
-        return datetime.datetime.fromisoformat(_text(data))
-    if isinstance(column, c.Date):
-        return datetime.date.fromisoformat(_text(data))
-    if isinstance(column, c.Time):
-        return datetime.time.fromisoformat(_text(data))
-    if isinstance(column, c.Interval):
-        seconds = decimal.Decimal(_text(data)) if isinstance(data, str) else decimal.Decimal(data)
-        micro = int((seconds * 1_000_000).to_integral_value(decimal.ROUND_HALF_EVEN))
-        return datetime.timedelta(microseconds=micro)
-    if isinstance(column, c.UUID):
-        return uuid.UUID(_text(data))
-    if isinstance(column, c.Bytea):
-        return base64.b64decode(_text(data), validate=True)
-    return data
+    code = decoder(column)
+    return data if data is None or code is None else code(data)
 
 
 def _text(data: Any) -> str:
@@ -274,6 +335,7 @@ async def dump(
         text = json.dumps(header, ensure_ascii=False)
         target.write(text[:-1] + ', "rows": [')
         total = await table.count().run(engine=db)
+        encoders = [(col._meta.name, code) for col in columns if (code := encoder(col))]
         key = list(meta.key)
         query = table.select(exclude_secrets=False).order_by(*key).limit(batch_size)
         last: list[Any] | None = None
@@ -283,13 +345,18 @@ async def dump(
             rows = await batch_query.run(engine=db)
             if not rows:
                 break
+            # The key to continue after, before the rows' values are encoded.
+            last = [rows[-1][col._meta.name] for col in key]
             lines = []
             for row in rows:
-                encoded = {col._meta.name: encode(col, row[col._meta.name]) for col in columns}
-                lines.append(json.dumps(encoded, ensure_ascii=False, allow_nan=False))
+                for name, code in encoders:
+                    value = row[name]
+                    if value is not None:
+                        row[name] = code(value)
+                lines.append(json.dumps(row, ensure_ascii=False, allow_nan=False))
             target.write(("\n" if done == 0 else ",\n") + ",\n".join(lines))
             done += len(rows)
-            last = [rows[-1][col._meta.name] for col in key]
+
             if progress is not None:
                 progress(f"{meta.tablename}: {done}/{max(total, done)} rows")
             if len(rows) < batch_size:
@@ -537,24 +604,31 @@ def _sections(
 
 
 def _build_row(
-    where: str, table: type[Table[Any]], row: Any, problems: list[str]
+    where: str,
+    table: type[Table[Any]],
+    decoders: Mapping[str, Codec | None],
+    row: Any,
+    problems: list[str],
 ) -> Table[Any] | None:
     """One row as an instance (checked by the constructor), or ``None`` and
-    its problems added to ``problems``."""
+    its problems added to ``problems``. ``decoders``: each column's (see
+    ``decoder``), by attribute name."""
     if not isinstance(row, dict):
         problems.append(f"{where}: a row is an object; got {row!r}")
         return None
-    column_map = table._meta.column_map
     values: dict[str, Any] = {}
     failed = False
     for key, data in row.items():
-        column = column_map.get(key)
-        if column is None:
+        if key not in decoders:
             problems.append(f"{where}: {table.__name__} has no column {key!r}")
             failed = True
             continue
+        code = decoders[key]
+        if code is None or data is None:
+            values[key] = data
+            continue
         try:
-            values[key] = decode(column, data)
+            values[key] = code(data)
         except (TypeError, ValueError) as error:
             problems.append(f"{where}: {table.__name__}.{key} {error}")
             failed = True
@@ -644,12 +718,13 @@ async def load(
             tablename = table._meta.tablename
             total = f"/{len(section.rows)}" if isinstance(section.rows, list) else ""
             keys = deferred[table]
+            decoders = {col._meta.name: decoder(col) for col in table._meta.columns}
             batch: list[Table[Any]] = []
             count = 0
 
             for index, row in enumerate(section.rows):
                 where = f"{name}: table {tablename!r}, row {index + 1}"
-                instance = _build_row(where, table, row, problems)
+                instance = _build_row(where, table, decoders, row, problems)
                 if instance is None or problems:
                     continue  # after a problem, only look for more
                 held = {

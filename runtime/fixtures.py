@@ -123,10 +123,14 @@ def _composite_unmet(table: type[Table[Any]], waiting: list[type[Table[Any]]]) -
 
 
 def _closing_keys(
-    table: type[Table[Any]], before: set[type[Table[Any]]]
+    table: type[Table[Any]], before: set[type[Table[Any]]], loaded: set[type[Table[Any]]]
 ) -> list[c.ForeignKey[Any, Any]]:
-    """``table``'s foreign keys to a table not loaded before it (the keys closing a cycle)."""
-    return [fk for fk in table._meta.foreign_keys if fk.target() not in before]
+    """``table``'s foreign keys to a table of the load (``loaded``) that is not
+    loaded before it: itself, or a later table of a cycle. (A key to a table
+    the load has no rows for points at rows the database has.)"""
+    return [
+        fk for fk in table._meta.foreign_keys if fk.target() in loaded and fk.target() not in before
+    ]
 
 
 # -- values -------------------------------------------------------------------------------
@@ -701,9 +705,10 @@ async def load(
         ordered = sorted(sections, key=lambda s: order[s.table])
     deferred: dict[type[Table[Any]], list[c.ForeignKey[Any, Any]]] = {}
     before: set[type[Table[Any]]] = set()
+    loaded = {section.table for section in ordered}
     deferrable = False
     for section in ordered:
-        closing = _closing_keys(section.table, before)
+        closing = _closing_keys(section.table, before, loaded)
         deferred[section.table] = [fk for fk in closing if fk._meta.null and not fk._deferrable]
         deferrable = deferrable or any(fk._deferrable for fk in closing)
         before.add(section.table)
@@ -719,6 +724,8 @@ async def load(
             total = f"/{len(section.rows)}" if isinstance(section.rows, list) else ""
             keys = deferred[table]
             decoders = {col._meta.name: decoder(col) for col in table._meta.columns}
+            # The keys of the rows of this table so far, per self-reference.
+            own: dict[str, set[Any]] = {fk._meta.name: set() for fk in keys if fk.target() is table}
             batch: list[Table[Any]] = []
             count = 0
 
@@ -727,11 +734,18 @@ async def load(
                 instance = _build_row(where, table, decoders, row, problems)
                 if instance is None or problems:
                     continue  # after a problem, only look for more
+                values = instance.__dict__
                 held = {
-                    fk._meta.name: instance.__dict__[fk._meta.name]
+                    fk._meta.name: values[fk._meta.name]
                     for fk in keys
-                    if instance.__dict__.get(fk._meta.name) is not None
+                    if values.get(fk._meta.name) is not None
+                    # A self-reference to a row loaded already (a parent with
+                    # a smaller key, as a dump orders them) goes in as it is.
+                    and not (fk._meta.name in own and values[fk._meta.name] in own[fk._meta.name])
                 }
+                for fk in keys:
+                    if fk._meta.name in own:
+                        own[fk._meta.name].add(values.get(fk._target_key()._meta.name))
                 if held:
                     for key in held:
                         instance.__dict__[key] = None

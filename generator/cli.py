@@ -98,6 +98,43 @@ def _parser() -> argparse.ArgumentParser:
     from generator.migrate_cli import add_parser as add_migrations
 
     add_migrations(commands)
+    from generator.fixtures_cli import add_parser as add_fixtures
+
+    add_fixtures(commands)
+    playground = commands.add_parser(
+        "playground",
+        help="the example schema on SQLite, filled with data, in a REPL",
+        description=(
+            "Build the example music schema into a temporary package, create and fill its "
+            "tables (on a temporary SQLite file, or --database), and open IPython (when "
+            "installed: pip install 'piccolo-gen[playground]') or Python's console with the "
+            "tables imported. `await` works at the prompt."
+        ),
+    )
+    playground.add_argument(
+        "--database",
+        metavar="URL",
+        help="an empty database to use instead of a temporary SQLite file (its example "
+        "tables are dropped at the end unless --keep)",
+    )
+    playground.add_argument(
+        "--command",
+        "-c",
+        dest="code",
+        metavar="CODE",
+        help="run these statements instead of a REPL, printing each expression's value",
+    )
+    playground.add_argument(
+        "--repl",
+        choices=("auto", "ipython", "python"),
+        default="auto",
+        help="which REPL (default: IPython when installed, else Python's console)",
+    )
+    playground.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary folder (package and SQLite file) and the tables",
+    )
     commands.add_parser(
         "json-schema",
         help="print the JSON Schema of schema files, for editors",
@@ -127,6 +164,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from generator.migrate_cli import run as run_migrations
 
         return run_migrations(args)
+    if args.command == "playground":
+        if not _dependencies_present("playground", list(GENERATOR_DEPENDENCIES)):
+            return 1
+        return _playground(args)
+    if args.command == "fixtures":
+        from generator.fixtures_cli import run as run_fixtures
+
+        return run_fixtures(args)
     parser.print_help(sys.stderr)
     return 2
 
@@ -147,6 +192,25 @@ def _dependencies_present(command: str, modules: Sequence[str]) -> bool:
             file=sys.stderr,
         )
     return not missing
+
+
+def _playground(args: argparse.Namespace) -> int:
+    from generator.migrate_cli import UsageError
+    from generator.playground import run_playground
+    from runtime._errors import EngineError
+
+    try:
+        return run_playground(args.database, command=args.code, repl=args.repl, keep=args.keep)
+    except UsageError as exc:
+        print(f"piccolo-gen playground: {exc}", file=sys.stderr)
+        return 2
+    except EngineError as exc:
+        print(
+            f"piccolo-gen playground: {exc}\n(the playground creates its example tables: give "
+            "it an empty database)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _introspect(args: argparse.Namespace) -> int:

@@ -276,3 +276,17 @@ async def test_the_same_seed_builds_the_same_rows(tmp_path: Path, db: Engine) ->
 async def test_build_takes_table_classes() -> None:
     with pytest.raises(TypeError, match="takes a table class"):
         await build(music.Band(), persist=False)  # type: ignore[arg-type]
+
+
+async def test_a_user_table_gets_no_password_unless_given(db: Engine) -> None:
+    from tests.typing.auth_app import auth
+
+    await create_tables(*auth.TABLES).run(engine=db)
+    user = await build(auth.User, engine=db)
+    rows = await db.fetch_dicts('SELECT "username", "password" FROM "piccolo_user"')
+    assert rows == [{"username": user.username, "password": ""}]
+    # No password: no login, whatever is tried.
+    assert await auth.User.login(user.username, "").run(engine=db) is None
+    hashed = auth.User.hash_password("correct horse")
+    other = await build(auth.User, password=hashed, engine=db)
+    assert await auth.User.login(other.username, "correct horse").run(engine=db) == other.id

@@ -54,6 +54,7 @@ from runtime import (
     ForeignKeyViolation,
     PostgresEngine,
     SQLiteEngine,
+    check_schema,
     use_engine,
 )
 from runtime.migrations.drift import drift
@@ -121,6 +122,23 @@ ADOPTION_DRIFT = {
         "unique constraints of rental differ: rental_once (rental_date, inventory_id, customer_id)"
         " in the database, rental_rental_date_inventory_id_customer_id_key (rental_date,"
         " inventory_id, customer_id) in the migrations",
+    ],
+}
+
+
+#: What ``check_schema(*TABLES)`` (the application's check at startup) reports:
+#: no error, so the tables work on the database as it is; the defaults the
+#: database has instead of the tables' are warnings, the rest information.
+AT_STARTUP = {
+    "record_shop": [("warning", "default", "Invoice", "Total")],
+    "film_rental": [
+        ("warning", "default", "StaffNote", "Written At"),
+        ("warning", "default", "city", "last_update"),
+        ("warning", "default", "country", "last_update"),
+        ("warning", "default", "film", "last_update"),
+        ("info", "extra_column", "film", "fulltext"),
+        ("info", "extra_column", "film", "release_year"),
+        ("info", "unique_name", "rental", "rental_rental_date_inventory_id_customer_id_key"),
     ],
 }
 
@@ -691,6 +709,17 @@ async def test_adoption_drift(name: str, request: pytest.FixtureRequest) -> None
     with _imported(adopted) as (module, _):
         async with _bound(module, adopted.url) as db:
             assert await drift(db, desired) == ADOPTION_DRIFT[name]
+
+
+@pytest.mark.parametrize("name", ["record_shop", "film_rental"])
+async def test_check_at_startup(name: str, request: pytest.FixtureRequest) -> None:
+    adopted: Adopted = request.getfixturevalue(name)
+    with _imported(adopted) as (module, _):
+        async with _bound(module, adopted.url) as db:
+            report = await check_schema(*module.TABLES).run(engine=db)
+    assert report.ok
+    found = [(p.severity, p.kind, p.table, p.name) for p in report.problems]
+    assert found == AT_STARTUP[name]
 
 
 # -- 3. the build passes mypy --strict with the typed queries --------------------------

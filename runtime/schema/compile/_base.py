@@ -374,6 +374,7 @@ class Compiler:
                 if column.references is not None and column.references.table in later:
                     found.append((table, column))
         return found
+
     def enum_checks(self, table: Table, enums: Mapping[str, tuple[str, ...]]) -> list[Check]:
         """The checks this dialect writes for the enum columns of ``table`` (none
         where the database has enum types)."""

@@ -95,6 +95,7 @@ MODULE_IMPORTS: dict[str, str] = {
                 *_DYNAMIC_DEFAULTS.values(),
                 *("Array", "Check", "CompositeForeignKey", "ForeignKey", "Index", "M2M"),
                 "Serial",
+                "forward_key",
             }
         )
     },

@@ -828,10 +828,11 @@ class _Builder:
         attributes: Callable[[Iterable[str]], list[str] | None],
     ) -> None:
         """A foreign key over several columns, as an entry of ``foreign_keys``:
-        its attribute is the one its derived name was made from
-        (``play_count_entry_fkey``: ``entry``), else the target's snake_case
-        class name, and the constraint's own name is kept when it is not
-        the derived one."""
+        its attribute is snake_case of what its name holds between the table's
+        name and ``_fkey`` (``play_count_entry_fkey``: ``entry``; an unnamed
+        key's ``Refund_InvoiceId_LineNo_fkey``: ``invoice_id_line_no``), else
+        the target's snake_case class name, and the constraint's own name is
+        kept when it is not the one the attribute derives."""
         shown = f"foreign key {fk.name or '(unnamed)'} ({', '.join(fk.columns)}) -> {fk.table}"
         target = self.tables.get(fk.table)
         listed = attributes(fk.columns)
@@ -846,11 +847,11 @@ class _Builder:
             return
         taken = {c.key for c in table.columns if c.key is not None} | set(table.foreign_keys)
         prefix, suffix = f"{table.db.name}_", "_fkey"
-        derived = fk.name.removeprefix(prefix).removesuffix(suffix)
-        name: str | None = None
+        held = fk.name.removeprefix(prefix).removesuffix(suffix)
+        derived = _attribute_name(held) if held else ""
         if not (
-            derived.isidentifier()
-            and _naming.foreign_key_name(table.db.name, derived) == fk.name
+            held
+            and _naming.foreign_key_name(table.db.name, held) == fk.name
             and _python_problem(derived) is None
             and derived not in RESERVED_COLUMN_NAMES
             and derived not in taken
@@ -858,14 +859,13 @@ class _Builder:
             derived = snake_case(target.class_name).strip("_") or "key"
             while derived in taken or derived in RESERVED_COLUMN_NAMES:
                 derived += "_"
-            name = fk.name or None
         spec: Spec = {"columns": listed, "references": target.class_name}
         if fk.on_delete != "CASCADE":
             spec["on_delete"] = _ACTIONS[fk.on_delete]
         if fk.on_update != "CASCADE":
             spec["on_update"] = _ACTIONS[fk.on_update]
-        if name is not None and name != _naming.foreign_key_name(table.db.name, derived):
-            spec["name"] = name
+        if fk.name and fk.name != _naming.foreign_key_name(table.db.name, derived):
+            spec["name"] = fk.name
         table.foreign_keys[derived] = spec
 
     def ordered(self) -> list[_Table]:

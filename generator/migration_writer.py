@@ -63,8 +63,7 @@ def next_id(migrations: MigrationSet, slug: str) -> str:
 
 def auto_slug(operations: Sequence[Operation], *, first: bool) -> str:
     """A name for a migration of ``operations``: ``initial``, ``add_band_rating``, ..."""
-    created = (CreateTable, CreateEnum)
-    if first and operations and all(isinstance(op, created) for op in operations):
+    if first and operations and all(_creates(op, operations) for op in operations):
         return "initial"
     if not operations:
         return "empty"
@@ -88,6 +87,19 @@ def auto_slug(operations: Sequence[Operation], *, first: bool) -> str:
     if len(operations) > 1:
         name += "_and_more"
     return slugify(name)
+
+
+def _creates(op: Operation, operations: Sequence[Operation]) -> bool:
+    """Whether ``op`` is part of creating the schema: a table, an enum type, or
+    the foreign key that closes a cycle of them (added once both tables exist,
+    to a table made by ``operations``)."""
+    if isinstance(op, CreateTable | CreateEnum):
+        return True
+    return (
+        isinstance(op, AlterColumn)
+        and list(op.changes()) == ["references"]
+        and any(isinstance(o, CreateTable) and o.table.name == op.table for o in operations)
+    )
 
 
 def _imports(body: str, operations: Sequence[str] = ()) -> str:

@@ -97,6 +97,7 @@ MODULE_IMPORTS: dict[str, str] = {
                 # A user table's (auth: true) base, create_user's query, password column.
                 *("BaseUser", "CreateUser", "Password"),
                 "Serial",
+                "forward_key",
             }
         )
     },
@@ -134,6 +135,19 @@ class ResolvedColumn:
     #: A ``Secret``: ``select()`` leaves it out unless asked, so its key in
     #: the row type is ``NotRequired``.
     secret: bool = False
+    #: A foreign key to a table further down the module (one that closes a
+    #: cycle of foreign keys): declared through ``runtime.forward_key``, which
+    #: keeps pyright from reporting the join class as depending on itself.
+    forward: bool = False
+
+    @property
+    def callee(self) -> str:
+        """What the class attribute's value calls."""
+        return "forward_key" if self.forward else self.runtime_class
+
+    @property
+    def call_arguments(self) -> list[str]:
+        return [self.runtime_class, *self.arguments] if self.forward else self.arguments
 
     @property
     def update_type(self) -> str:
@@ -175,6 +189,14 @@ class ResolvedM2M:
     def runtime_class(self) -> str:
         return "M2M"
 
+    @property
+    def callee(self) -> str:
+        return self.runtime_class
+
+    @property
+    def call_arguments(self) -> list[str]:
+        return self.arguments
+
 
 @dataclass
 class ResolvedCompositeForeignKey:
@@ -190,6 +212,14 @@ class ResolvedCompositeForeignKey:
     @property
     def runtime_class(self) -> str:
         return "CompositeForeignKey"
+
+    @property
+    def callee(self) -> str:
+        return self.runtime_class
+
+    @property
+    def call_arguments(self) -> list[str]:
+        return self.arguments
 
 
 @dataclass
@@ -775,6 +805,12 @@ class _ModuleResolver:
         tables = {name: self.table(name, table) for name, table in spec.tables.items()}
         # Foreign-key order, ties in declaration order: create_tables(*TABLES).
         order = _fk_order(self.build.validated.same_module_dependencies(self.schema))
+        for position, name in enumerate(order):
+            for column in tables[name].columns:
+                if column.target is not None and column.target[0] == "":
+                    if order.index(column.target[1]) > position:
+                        column.forward = True
+                        self.runtime.add("forward_key")
         # Per table: the key to its primary key first, then those to its
         # other columns in declaration order, each non-null then nullable.
         joins = [

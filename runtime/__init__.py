@@ -52,6 +52,7 @@ from ._columns import (
     Timestamptz,
     TimestamptzNow,
     Varchar,
+    forward_key,
 )
 from ._composite import CompositeForeignKey
 from ._ddl import Check, CreateTable, DropTables, Index
@@ -196,6 +197,7 @@ __all__ = [
     "drop_tables",
     "engine_finder",
     "escape_like",
+    "forward_key",
     "run_sync",
     "use_engine",
 ]

@@ -22,7 +22,7 @@ import struct
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, ParamSpec, TypeVar, overload
 
 from ._dialect import Dialect
 from ._expr import IntegerOps, NumericOps, RealOps, TextOps
@@ -78,6 +78,8 @@ T = TypeVar("T")
 K = TypeVar("K")
 R = TypeVar("R")
 ColumnT = TypeVar("ColumnT", bound="Column[Any]")
+P = ParamSpec("P")
+J = TypeVar("J")
 # Any object, and any row type: see Column.__get__.
 _Obj = TypeVar("_Obj")
 _Row = TypeVar("_Row")
@@ -1463,3 +1465,21 @@ class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
             # Cache on this join object: the next access is a dict lookup.
             self.__dict__[name] = joined
             return joined
+
+
+def forward_key(join: Callable[P, J], *args: P.args, **kwargs: P.kwargs) -> J:
+    """``join(*args, **kwargs)``: a foreign key column of the join class ``join``.
+
+    Generated code declares a key to a table further down its module (the key
+    that closes a cycle of foreign keys) with it: ``manager: EmployeeJoin =
+    forward_key(EmployeeJoin, lambda: Employee, deferrable=True)``. The column
+    is the same as calling the class; the call goes through a function for
+    pyright, which, to decide whether a class body can end, looks at every call
+    in it: calling ``EmployeeJoin`` there means evaluating its base
+    ``ForeignKey[int, "Employee"]``, so the later ``Employee``, whose body calls
+    the join class of the first table in turn, and pyright reports "Class
+    definition for EmployeeJoin depends on itself" (depending on the order it
+    checks the files in). A function's declared return type ends that walk.
+    The arguments are checked against ``join``'s constructor all the same.
+    """
+    return join(*args, **kwargs)

@@ -46,7 +46,8 @@ book = { type = "foreign_key", references = "library.Book", null = true }
 """
 
 # Names piccolo-gen refuses (tests/cases/module_name_clash), renamed as its
-# messages suggest: they must build and pass the checkers.
+# messages suggest: they must build and pass the checkers (`Enum_`: runtime's
+# `Enum` is the column class of native enums).
 RENAMED = """\
 enums:
   Any_: {a: x}

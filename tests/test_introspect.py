@@ -55,6 +55,7 @@ from generator.state import schema_state
 from runtime import _naming, create_tables
 from runtime._engine import Engine, PostgresEngine, SQLiteEngine
 from runtime._naming import snake_case
+from runtime.migrations.drift import drift
 from runtime.schema import state
 from runtime.schema.compile import compiler_for
 from runtime.schema.compile._base import SQLDefault
@@ -781,6 +782,42 @@ async def test_hand_written_database(db: Engine, tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+#: A foreign key over two PascalCase columns without a name: SQLite keeps none,
+#: and PostgreSQL names it after its columns, as the reader does for SQLite.
+UNNAMED_KEY_OVER_TWO_COLUMNS = """
+CREATE TABLE "InvoiceLine" (
+    "InvoiceId" INTEGER NOT NULL,
+    "LineNo" INTEGER NOT NULL,
+    PRIMARY KEY ("InvoiceId", "LineNo")
+);
+CREATE TABLE "Refund" (
+    "RefundId" INTEGER PRIMARY KEY,
+    "InvoiceId" INTEGER NOT NULL,
+    "LineNo" INTEGER NOT NULL,
+    FOREIGN KEY ("InvoiceId", "LineNo") REFERENCES "InvoiceLine" ("InvoiceId", "LineNo")
+);
+"""
+
+
+async def test_unnamed_foreign_key_over_pascal_case_columns(db: Engine, tmp_path: Path) -> None:
+    """Its attribute is snake_case like every other (``invoice_id_line_no``, not
+    ``InvoiceId_LineNo``), and ``name:`` keeps the constraint's name, which the
+    attribute would derive otherwise: the file creates the database exactly."""
+    await _run_script(db, UNNAMED_KEY_OVER_TWO_COLUMNS)
+    result = await introspect(db)
+    assert (
+        "    foreign_keys:\n      invoice_id_line_no: {columns: [invoice_id, line_no], "
+        "references: InvoiceLine, on_delete: no_action, on_update: no_action, "
+        "name: Refund_InvoiceId_LineNo_fkey}\n"
+    ) in result.text, result.text
+    assert result.left_out == ()
+    path = tmp_path / "keys.yaml"
+    path.write_text(result.text)
+    rebuilt = schema_state([path])
+    assert isinstance(rebuilt, state.Schema), rebuilt
+    assert await drift(db, rebuilt) == []
 
 
 # -- the command line, and adopting the database ----------------------------------------

@@ -7,7 +7,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, overload
 
-from runtime import Column, Create, ForeignKey, Objects, Serial, Table, Update, Varchar
+from runtime import (
+    Column,
+    Create,
+    ForeignKey,
+    Objects,
+    Serial,
+    Table,
+    Update,
+    Varchar,
+    forward_key,
+)
 from typing_extensions import TypedDict
 
 __all__ = [
@@ -162,8 +172,8 @@ class Band(Table[BandRow], tablename="band"):
 
     id: Serial[int] = Serial(primary_key=True)
     name: Varchar[str] = Varchar(length=50)
-    headliner: ConcertNullableJoin = ConcertNullableJoin(
-        lambda: Concert, on_delete="set_null", null=True
+    headliner: ConcertNullableJoin = forward_key(
+        ConcertNullableJoin, lambda: Concert, on_delete="set_null", null=True
     )
     mentor: BandNullableJoin = BandNullableJoin(lambda: Band, null=True)
 
@@ -269,8 +279,8 @@ class Department(Table[DepartmentRow], tablename="department"):
 
     id: Serial[int] = Serial(primary_key=True)
     name: Varchar[str] = Varchar(length=50)
-    manager: EmployeeJoin = EmployeeJoin(
-        lambda: Employee, deferrable=True, initially_deferred=True
+    manager: EmployeeJoin = forward_key(
+        EmployeeJoin, lambda: Employee, deferrable=True, initially_deferred=True
     )
 
     if TYPE_CHECKING:

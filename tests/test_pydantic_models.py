@@ -8,10 +8,14 @@ refuse is what the schema says a column cannot hold.
 
 from __future__ import annotations
 
+import ast
 import datetime
 import decimal
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -253,3 +257,33 @@ def test_the_json_schemas_carry_the_schema() -> None:
         music_models.BandRead | None
     )
     assert ConcertRead.model_json_schema()["properties"]["starts"]["format"] == "date-time"
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add("." if node.level else (node.module or "").split(".")[0])
+    return names
+
+
+def test_table_modules_never_import_pydantic() -> None:
+    """The table modules import the runtime, the standard library and
+    typing_extensions; the models modules add pydantic, nothing else."""
+    stdlib = sys.stdlib_module_names
+    for path in sorted((REPO / "generated").glob("*.py")):
+        imports = _top_level_imports(path) - stdlib - {".", "__future__", "runtime"}
+        allowed = {"pydantic"} if path.stem.endswith("_models") else {"typing_extensions"}
+        assert imports <= allowed, path.name
+    code = (
+        "import sys, generated\n"
+        "from generated import composite, features, inventory, keys, music, shop\n"
+        "assert 'pydantic' not in sys.modules, sorted(m for m in sys.modules if 'pydantic' in m)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

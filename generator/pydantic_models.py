@@ -95,6 +95,15 @@ class ModelClass:
     #: Methods, each a block of lines (indented by four spaces).
     methods: list[str] = field(default_factory=list)
 
+    @property
+    def config_line(self) -> str:
+        """``model_config = ConfigDict(...)``, laid out.
+
+        Not ``defer_build=True``, which would make importing a module of a
+        thousand models cheap: FastAPI (0.165) fails on a deferred model as
+        a request body (``AttributeError: __pydantic_core_schema__``)."""
+        return layout.call_assignment("    ", "model_config", "ConfigDict", self.config)
+
 
 @dataclass
 class ModelsModule:

@@ -51,6 +51,7 @@ from generated.music_models import (
     TicketCreate,
     VenueRead,
 )
+from generator.cli import main
 from runtime import Engine, Table, create_tables, drop_tables, use_engine
 
 PAIRS = [
@@ -287,3 +288,54 @@ def test_table_modules_never_import_pydantic() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_switch_writes_and_removes_the_models_modules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.piccolo-gen]\nout = "out"\n')
+    schema = tmp_path / "schema"
+    schema.mkdir()
+    (schema / "music.yaml").write_text("tables:\n  Band:\n    columns:\n      name: {type: text}\n")
+    out = tmp_path / "out"
+    arguments = ["build", "--schema", str(schema), "--out", str(out)]
+    assert main([*arguments, "--pydantic"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "__init__.py",
+        "music.py",
+        "music_models.py",
+        "py.typed",
+    ]
+    assert main([*arguments, "--pydantic", "--check"]) == 0
+    assert main([*arguments, "--no-pydantic", "--check"]) == 1
+    assert main([*arguments, "--no-pydantic"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["__init__.py", "music.py", "py.typed"]
+    # Without the option, the project's configuration says (default: off).
+    assert main(["build", "--check"]) == 0
+    (tmp_path / "pyproject.toml").write_text('[tool.piccolo-gen]\nout = "out"\npydantic = true\n')
+    capsys.readouterr()
+    assert main(["build", "--check"]) == 1
+    assert "+++ b/out/music_models.py" in capsys.readouterr().out
+    assert main(["build", "--schema", str(schema), "--out", str(out), "--check"]) == 1
+
+
+def test_a_module_named_like_a_models_module_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = tmp_path / "schema"
+    schema.mkdir()
+    table = "tables:\n  T{}:\n    columns:\n      name: {{type: text}}\n"
+    (schema / "music.yaml").write_text(table.format(1))
+    (schema / "music_models.yaml").write_text(table.format(2))
+    out = tmp_path / "out"
+    arguments = ["build", "--schema", str(schema), "--out", str(out)]
+    capsys.readouterr()
+    assert main([*arguments, "--pydantic"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "music_models.yaml: module: the module 'music_models' has the name of the pydantic "
+        "models of 'music'; rename it or turn pydantic off",
+        "1 error; nothing was written",
+    ]
+    assert not out.exists()
+    assert main([*arguments, "--no-pydantic"]) == 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import datetime
 import decimal
+import os
 import subprocess
 import sys
 import uuid
@@ -339,3 +340,36 @@ def test_a_module_named_like_a_models_module_is_refused(
     ]
     assert not out.exists()
     assert main([*arguments, "--no-pydantic"]) == 0
+
+
+ANY_FREE_PROBE = """\
+from __future__ import annotations
+
+from generated.music import Band, BandRow
+from generated.music_models import BandCreate, BandRead, BandUpdate, BandWithManagerRead
+
+
+async def probe(row: BandRow) -> list[BandWithManagerRead]:
+    created = BandCreate.model_validate_json('{"name": "x"}')
+    band = created.instance()
+    await Band.insert(band)
+    read = BandRead.model_validate(band)
+    again = BandRead.model_validate(row)
+    BandUpdate(popularity=read.popularity + again.popularity).apply(band)
+    await band.save()
+    bands = await Band.objects(Band.manager).order_by(Band.id)
+    return [BandWithManagerRead.model_validate(b) for b in bands]
+"""
+
+
+def test_code_using_the_models_meets_no_any(tmp_path: Path) -> None:
+    """mypy's --disallow-any-expr: no expression of the probe (validation,
+    fields, instance(), apply(), prefetch) has a type containing Any."""
+    (tmp_path / "probe.py").write_text(ANY_FREE_PROBE)
+    command = [
+        *(sys.executable, "-m", "mypy", "--strict", "--disallow-any-expr"),
+        *("--no-incremental", "--config-file", os.devnull, "probe.py"),
+    ]
+    env = {**os.environ, "MYPYPATH": str(REPO)}
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

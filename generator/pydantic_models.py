@@ -72,6 +72,7 @@ RESERVED_FIELD_NAMES = frozenset(
         "Field",
         "JsonDict",
         "NaiveDatetime",
+        "TypeAlias",
         *MODEL_METHODS,
     }
 )

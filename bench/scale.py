@@ -151,3 +151,82 @@ def measure_scale(*, quick: bool, log: Callable[[str], None] = print) -> list[di
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return results
+
+
+def measure_models(tables: int, root: Path) -> dict[str, Any]:
+    """The synthetic schema of ``tables`` tables built with and without its
+    pydantic models (``--pydantic``): the size of each module, the build, a
+    cold ``mypy --strict`` over the package, and the models module's import."""
+    result: dict[str, Any] = {"tables": tables}
+    for models in (False, True):
+        folder = root / f"m{tables}{'_on' if models else '_off'}"
+        schema = folder / "schema"
+        schema.mkdir(parents=True)
+        (schema / "tables.yaml").write_text(schema_text(tables))
+        out = folder / PACKAGE
+        env = {**os.environ, "PYTHONPATH": str(REPO), "MYPYPATH": str(REPO)}
+        build = [
+            *(sys.executable, "-m", "generator", "build"),
+            *("--schema", str(schema), "--out", str(out)),
+            "--pydantic" if models else "--no-pydantic",
+        ]
+        key = "on" if models else "off"
+        result[f"build_{key}"] = _timed(build, folder, env)[0]
+        for path in sorted(out.glob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            result[f"{path.stem}_lines"] = len(text.splitlines())
+            result[f"{path.stem}_bytes"] = len(text.encode())
+        result[f"mypy_{key}"], failure = measure_mypy(folder, env)
+        if failure is not None:
+            result[f"mypy_{key}_failed"] = failure
+        if models:
+            probe = (
+                "import time, runtime, pydantic, synthetic.tables; start = time.perf_counter(); "
+                f"import {PACKAGE}.tables_models; print(time.perf_counter() - start)"
+            )
+            result["models_import"] = float(
+                _timed([sys.executable, "-B", "-c", probe], folder, env)[1]
+            )
+    return result
+
+
+def _main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scale",
+        description="Generator scale of the pydantic models (docs/pydantic.md): size and "
+        "mypy --strict time of the synthetic schema with the models off and on.",
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 250, 500])
+    sizes = parser.parse_args().sizes
+    root = Path(tempfile.mkdtemp(prefix="piccolo_gen_models_"))
+    rows = []
+    try:
+        for tables in sizes:
+            print(f"{tables} tables...", flush=True)
+            rows.append(measure_models(tables, root))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(
+        "| tables | tables.py lines (bytes) | tables_models.py lines (bytes) | lines per table, "
+        "models | mypy off (s) | mypy on (s) | mypy on per table (ms) | build on (s) "
+        "| models import (s) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['tables']} | {r['tables_lines']:,} ({r['tables_bytes']:,}) "
+            f"| {r['tables_models_lines']:,} ({r['tables_models_bytes']:,}) "
+            f"| {r['tables_models_lines'] / r['tables']:.1f} "
+            f"| {r['mypy_off'] or float('nan'):.1f} | {r['mypy_on'] or float('nan'):.1f} "
+            f"| {1e3 * (r['mypy_on'] or float('nan')) / r['tables']:.0f} "
+            f"| {r['build_on']:.1f} | {r['models_import']:.2f} |"
+        )
+        for key in ("mypy_off_failed", "mypy_on_failed"):
+            if key in r:
+                print(f"  {key}: {r[key]}")
+
+
+if __name__ == "__main__":
+    _main()

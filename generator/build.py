@@ -20,6 +20,7 @@ from generator import GENERATED_MARKER
 from generator.errors import GeneratorBug, SchemaError, SchemaErrors, display_path
 from generator.fmt import format_module
 from generator.load import SCHEMA_SUFFIXES, LoadedSchema, read_schema
+from generator.names import MODELS_SUFFIX
 from generator.resolve import ResolvedModule, resolve
 from generator.validate import ValidatedBuild, validate
 
@@ -29,6 +30,7 @@ __all__ = [
     "build",
     "collect_schema_files",
     "load_schemas",
+    "models_module_clashes",
     "plan_output",
     "render_files",
     "validate_schemas",
@@ -140,8 +142,12 @@ def validate_schemas(files: Sequence[Path]) -> tuple[ValidatedBuild | None, list
     return validated, []
 
 
-def render_files(modules: list[ResolvedModule], out_label: str) -> dict[str, str]:
+def render_files(
+    modules: list[ResolvedModule], out_label: str, *, pydantic: bool = False
+) -> dict[str, str]:
     """Every file of the generated package, by name: rendered, then formatted.
+
+    ``pydantic`` adds each module's pydantic models, ``<module>_models.py``.
 
     Raises ``GeneratorBug`` for generated code that black or ``ast`` rejects
     (and ``build`` reports a ``SchemaErrors`` from the renderer like the
@@ -152,12 +158,32 @@ def render_files(modules: list[ResolvedModule], out_label: str) -> dict[str, str
     from generator.render import render_package
 
     files: dict[str, str] = {}
-    for name, source in sorted(render_package(modules).items()):
+    package = render_package(modules, pydantic=True) if pydantic else render_package(modules)
+    for name, source in sorted(package.items()):
         if "/" in name or "\\" in name or not name.endswith(".py"):
             raise ValueError(f"render_package returned an unexpected file name: {name!r}")
         files[name] = format_module(source, origin=f"{out_label}/{name}")
     files["py.typed"] = ""
     return files
+
+
+def models_module_clashes(modules: Sequence[ResolvedModule]) -> list[SchemaError]:
+    """A schema module named like another's models module (``music_models``
+    beside ``music``), which ``pydantic`` would write over."""
+    names = {m.module for m in modules}
+    return [
+        SchemaError(
+            module.source,
+            None,
+            None,
+            "module",
+            f"the module {module.module!r} has the name of the pydantic models of "
+            f"{module.module.removesuffix(MODELS_SUFFIX)!r}; rename it or turn pydantic off",
+        )
+        for module in modules
+        if module.module.endswith(MODELS_SUFFIX)
+        and module.module.removesuffix(MODELS_SUFFIX) in names
+    ]
 
 
 @dataclass
@@ -265,19 +291,26 @@ def _diff(plan: Plan) -> str:
     )
 
 
-def build(schema_paths: Sequence[Path], out: Path, *, check: bool = False) -> int:
+def build(
+    schema_paths: Sequence[Path], out: Path, *, check: bool = False, pydantic: bool = False
+) -> int:
     """Run the whole pipeline and report on stdout/stderr; the exit status.
+
+    ``pydantic`` also writes the pydantic models of every module
+    (``<module>_models.py``, docs/pydantic.md).
 
     0: written (or, with ``check``, already up to date); 1: schema errors or
     a generator bug (nothing written) or, with ``check``, a stale output folder.
     """
     files, errors = collect_schema_files(schema_paths)
     modules, load_errors = load_schemas(files)
+    if pydantic:
+        load_errors.extend(models_module_clashes(modules))
     errors = sorted([*errors, *load_errors], key=SchemaError.sort_key)
     out_label = display_path(out)
     if not errors:
         try:
-            rendered = render_files(modules, out_label)
+            rendered = render_files(modules, out_label, pydantic=pydantic)
         except SchemaErrors as exc:
             errors = sorted(exc.errors, key=SchemaError.sort_key)
         except GeneratorBug as exc:

@@ -65,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="output package folder (default: the configured 'out')",
     )
+    build.add_argument(
+        "--pydantic",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also write <module>_models.py, pydantic models of the tables "
+        "(default: the configured 'pydantic', else no)",
+    )
     introspect = commands.add_parser(
         "introspect",
         help="write a schema file (YAML) from an existing database",
@@ -155,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(json_schema(), indent=2, sort_keys=True))
         return 0
     if args.command == "build":
-        return _build(args.schema, args.out, check=args.check)
+        return _build(args.schema, args.out, check=args.check, pydantic=args.pydantic)
     if args.command == "introspect":
         if not _dependencies_present("introspect", list(GENERATOR_DEPENDENCIES)):
             return 1
@@ -265,8 +272,12 @@ def _introspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build(schema: list[Path] | None, out: Path | None, *, check: bool) -> int:
-    if schema is None or out is None:
+def _build(
+    schema: list[Path] | None, out: Path | None, *, check: bool, pydantic: bool | None
+) -> int:
+    # The configuration gives what the options leave open: with --schema,
+    # --out and --[no-]pydantic all given, pyproject.toml is not read.
+    if schema is None or out is None or pydantic is None:
         try:
             config = load_config()
         except ConfigError as exc:
@@ -283,9 +294,10 @@ def _build(schema: list[Path] | None, out: Path | None, *, check: bool) -> int:
             return 1
         schema = schema or list(config.schema)
         out = out or config.out
+        pydantic = config.pydantic if pydantic is None else pydantic
     if not _dependencies_present("build", list(GENERATOR_DEPENDENCIES)):
         return 1
     # Imported here: `json-schema` and `--help` should not load black.
     from generator.build import build
 
-    return build(schema, out, check=check)
+    return build(schema, out, check=check, pydantic=pydantic)

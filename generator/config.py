@@ -26,7 +26,7 @@ DEFAULT_OUT = "generated"
 DEFAULT_MIGRATIONS = "migrations"
 #: The keys of ``[tool.piccolo-gen]``; any other is refused (a typo would
 #: otherwise build from the defaults without a word).
-KEYS = ("schema", "out", "migrations")
+KEYS = ("schema", "out", "migrations", "pydantic")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class Config:
     out: Path
     pyproject: Path | None
     migrations: Path | None = None
+    #: Whether ``build`` also writes ``<module>_models.py``, the pydantic
+    #: models of each module's tables (docs/pydantic.md).
+    pydantic: bool = False
 
     @property
     def migrations_folder(self) -> Path:
@@ -92,7 +95,8 @@ def load_config(start: Path | None = None) -> Config:
 
     The nearest file is the project's, even without the table (as for black
     and mypy); then, or with no file at all, the defaults apply: schemas in
-    ``schema/``, output in ``generated/``, migration files in ``migrations/``. A key other than those of
+    ``schema/``, output in ``generated/``, migration files in ``migrations/``, no
+    pydantic models. A key other than those of
     ``KEYS`` is an error, with a suggestion.
     """
     start = (start or Path.cwd()).resolve()
@@ -145,5 +149,15 @@ def load_config(start: Path | None = None) -> Config:
     migrations = table.get("migrations", DEFAULT_MIGRATIONS)
     if not isinstance(migrations, str) or not migrations:
         raise error("migrations", 'must be a path, e.g. "migrations"')
+    pydantic = table.get("pydantic", False)
+    if not isinstance(pydantic, bool):
+        raise error("pydantic", "must be true or false")
     root = pyproject.parent
-    return Config(root, tuple(root / s for s in schema), root / out, pyproject, root / migrations)
+    return Config(
+        root,
+        tuple(root / s for s in schema),
+        root / out,
+        pyproject,
+        root / migrations,
+        pydantic,
+    )

@@ -17,6 +17,7 @@ from runtime._naming import MAX_NAME_BYTES, fits, snake_case
 __all__ = [
     "GENERATED_SUFFIXES",
     "MAX_SQL_IDENTIFIER",
+    "MODELS_SUFFIX",
     "RESERVED_COLUMN_NAMES",
     "RESERVED_MODULE_NAMES",
     "identifier_problem",
@@ -88,6 +89,9 @@ GENERATED_SUFFIXES: Final[dict[str, str]] = {
     "Objects": "objects() class",
     "Prefetched": "prefetch row class",
 }
+
+#: The pydantic models of the module ``music`` are the module ``music_models``.
+MODELS_SUFFIX: Final = "_models"
 
 #: PostgreSQL silently truncates longer identifiers (NAMEDATALEN - 1 bytes),
 #: which would make two long names collide in the database only.

@@ -135,6 +135,11 @@ class ResolvedColumn:
     #: A ``Secret``: ``select()`` leaves it out unless asked, so its key in
     #: the row type is ``NotRequired``.
     secret: bool = False
+    #: The declaration (``None`` for the implicit ``id``), and its ``default``
+    #: as a Python expression when it declares one: for the pydantic models.
+    spec: ColumnSpec | None = None
+    default: str | None = None
+
     #: A foreign key to a table further down the module (one that closes a
     #: cycle of foreign keys): declared through ``runtime.forward_key``, which
     #: keeps pyright from reporting the join class as depending on itself.
@@ -519,8 +524,10 @@ class _ModuleResolver:
         for option in ("primary_key", "unique", "index", "required"):
             if getattr(spec, option):
                 arguments.append(f"{option}=True")
+        default = None
         if "default" in spec.model_fields_set:
-            arguments.append(f"default={self.default(table, name, spec)}")
+            default = self.default(table, name, spec)
+            arguments.append(f"default={default}")
         if spec.choices and spec.type != "enum":
             arguments.append(f"choices={spec.choices}")
         if spec.db_column_name:
@@ -544,6 +551,8 @@ class _ModuleResolver:
             target_column=to if spec.type == "foreign_key" else None,
             nullable=nullable,
             secret=spec.type == "secret",
+            spec=spec,
+            default=default,
         )
 
     def default(self, table: str, name: str, spec: ColumnSpec) -> str:

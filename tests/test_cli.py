@@ -65,7 +65,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         ("output", "unknown key 'output' - did you mean 'out'?"),
         ("ou_t", "unknown key 'ou_t' - did you mean 'out'?"),
         ("migration", "unknown key 'migration' - did you mean 'migrations'?"),
-        ('"odd key"', "unknown key 'odd key'; the keys are 'schema', 'out' and 'migrations'"),
+        (
+            '"odd key"',
+            "unknown key 'odd key'; the keys are 'schema', 'out', 'migrations' and 'pydantic'",
+        ),
     ],
 )
 def test_unknown_keys_are_refused_with_a_suggestion(
@@ -98,13 +101,32 @@ def test_unknown_keys_are_refused_with_a_suggestion(
 
 
 def test_every_key_the_configuration_knows_is_accepted(tmp_path: Path) -> None:
-    values = {"schema": '["defs"]', "out": '"pkg"', "migrations": '"db/migrations"'}
+    values = {
+        "schema": '["defs"]',
+        "out": '"pkg"',
+        "migrations": '"db/migrations"',
+        "pydantic": "true",
+    }
     assert set(values) == set(KEYS)
     table = "".join(f"{key} = {values[key]}\n" for key in KEYS)
     (tmp_path / "pyproject.toml").write_text(f"[tool.piccolo-gen]\n{table}", encoding="utf-8")
     config = load_config(tmp_path)
     assert (config.schema, config.out) == ((tmp_path / "defs",), tmp_path / "pkg")
     assert config.migrations_folder == tmp_path / "db" / "migrations"
+    assert config.pydantic is True
+
+
+def test_the_pydantic_switch_defaults_to_off_and_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.piccolo-gen]\n", encoding="utf-8")
+    assert load_config(tmp_path).pydantic is False
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.piccolo-gen]\npydantic = "yes"\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path)
+    assert str(raised.value.error).endswith(
+        ":2:12: tool.piccolo-gen.pydantic: must be true or false"
+    )
 
 
 def test_the_migrations_folder_defaults_and_is_checked(tmp_path: Path) -> None:

@@ -461,18 +461,18 @@ def _sweep_schema(module: str, lengths: range, *, reference: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _render(folder: Path) -> dict[str, list[Chunk]]:
+def _render(folder: Path, *, pydantic: bool = True) -> dict[str, list[Chunk]]:
     files, errors = collect_schema_files([folder])
     schemas, load_errors = load_schemas(files)
     assert not errors and not load_errors, [str(e) for e in [*errors, *load_errors]]
-    return render_package(schemas)
+    return render_package(schemas, pydantic=pydantic)
 
 
-def _assert_fast_is_black(folder: Path) -> dict[str, str]:
-    """Every module of ``folder`` formatted chunk by chunk equals black over
-    the whole module; the formatted modules by name."""
+def _assert_fast_is_black(folder: Path, *, pydantic: bool = True) -> dict[str, str]:
+    """Every module of ``folder`` (and its pydantic models) formatted chunk by
+    chunk equals black over the whole module; the formatted modules by name."""
     result = {}
-    for name, chunks in _render(folder).items():
+    for name, chunks in _render(folder, pydantic=pydantic).items():
         fast = format_module(chunks, origin=name, whole=False)
         assert fast == format_module(chunks, origin=name, whole=True), name
         result[name] = fast
@@ -487,12 +487,14 @@ def _write(folder: Path, files: dict[str, str]) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("schema", "generated"),
-    [("schema", "generated"), ("bench/schema", "bench/generated")],
+    ("schema", "generated", "pydantic"),
+    [("schema", "generated", True), ("bench/schema", "bench/generated", False)],
 )
-def test_the_project_schemas(schema: str, generated: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_project_schemas(
+    schema: str, generated: str, pydantic: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(REPO)  # the header names the schema file relative to it
-    formatted = _assert_fast_is_black(Path(schema))
+    formatted = _assert_fast_is_black(Path(schema), pydantic=pydantic)
     for name, text in formatted.items():
         assert (REPO / generated / name).read_text(encoding="utf-8") == text
 
@@ -500,8 +502,9 @@ def test_the_project_schemas(schema: str, generated: str, monkeypatch: pytest.Mo
 def test_the_synthetic_benchmark_schema_needs_no_black(tmp_path: Path) -> None:
     folder = _write(tmp_path / "schema", {"tables.yaml": schema_text(30)})
     _assert_fast_is_black(folder)
-    chunks = _render(folder)["tables.py"]
-    assert [chunk for chunk in chunks if needs_black(chunk)] == []
+    for name in ("tables.py", "tables_models.py"):
+        chunks = _render(folder)[name]
+        assert [chunk for chunk in chunks if needs_black(chunk)] == [], name
 
 
 def test_a_schema_made_to_stress_the_renderer(tmp_path: Path) -> None:

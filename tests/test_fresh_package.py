@@ -46,8 +46,10 @@ book = { type = "foreign_key", references = "library.Book", null = true }
 """
 
 # Names piccolo-gen refuses (tests/cases/module_name_clash), renamed as its
-# messages suggest: they must build and pass the checkers (`Enum_`: runtime's
-# `Enum` is the column class of native enums).
+# messages suggest: they must build and pass the checkers, with their
+# pydantic models too. ``json`` and ``instance`` are names the models
+# cannot use as attributes (BaseModel's, the create model's method): the
+# fields are ``json_`` and ``instance_`` with the column names as aliases.
 RENAMED = """\
 enums:
   Any_: {a: x}
@@ -61,6 +63,8 @@ tables:
       int_: {type: integer, db_column_name: int}
       kind: {type: varchar, length: 1, choices: Any_, default: a}
       level: {type: integer, choices: Enum_, default: b}
+      json: {type: json, null: true}
+      instance: {type: varchar, length: 5, default: abc}
   Mapping_:
     tablename: mapping
     columns:
@@ -77,7 +81,11 @@ from typing_extensions import assert_type
 
 from runtime import Varchar
 from {pkg}.library import Author, Book, BookRow, Genre, Loan
+from {pkg}.library_models import BookCreate, BookRead, BookUpdate
 from {pkg}.shelves import Shelf
+from {pkg}.shelves_models import ShelfRead, ShelfWithBookRead
+from {pkg}.renamed import Table_
+from {pkg}.renamed_models import Table_Create, Table_Read
 
 
 async def probe(book: Book, loan: Loan) -> None:
@@ -99,6 +107,19 @@ async def probe(book: Book, loan: Loan) -> None:
     )
     assert_type(await Book.select(Book.pages).output(as_list=True), list[int])
     assert_type(Author.count().run_sync(), int)
+    assert_type(BookRead.model_validate(book).editor, int | None)
+    assert_type(BookCreate(title="t", author=1).instance(), Book)
+    BookUpdate(pages=3).apply(book)
+    shelf = await Shelf.objects(Shelf.book).first()
+    if shelf is not None:
+        nested = ShelfWithBookRead.model_validate(shelf)
+        assert_type(nested.book, BookRead | None)
+        assert_type(ShelfRead.model_validate(shelf).book, int | None)
+    table = Table_Create(json="{{}}", instance="x").instance()
+    assert_type(table, Table_)
+    assert_type(Table_Read.model_validate(table).json_, str | None)
+    BookCreate(title="t")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    BookCreate(title="t", author=1, pages="x")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Author()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     Book(pages="x")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Book.select().where(Book.genre == "F")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
@@ -114,7 +135,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     (schema / "shelves.toml").write_text(SHELVES)
     (schema / "renamed.yaml").write_text(RENAMED)
     pkg = "fresh_models"
-    assert main(["build", "--schema", str(schema), "--out", str(root / pkg)]) == 0
+    assert main(["build", "--schema", str(schema), "--out", str(root / pkg), "--pydantic"]) == 0
     return root, pkg
 
 
@@ -123,9 +144,12 @@ def test_output_is_an_importable_package(package: tuple[Path, str]) -> None:
     assert sorted(p.name for p in (root / pkg).iterdir()) == [
         "__init__.py",
         "library.py",
+        "library_models.py",
         "py.typed",
         "renamed.py",
+        "renamed_models.py",
         "shelves.py",
+        "shelves_models.py",
     ]
     sys.path.insert(0, str(root))
     try:
@@ -196,6 +220,19 @@ def test_queries_run(package: tuple[Path, str], tmp_path: Path) -> None:
         print(Shelf.select(Shelf.label, Shelf.book.author.name, Shelf.book.editor.name).run_sync())
         print(Book.select(Book.genre).output(as_list=True).run_sync() == [Genre.fiction])
         print(Loan.select(Loan.book.title).output(as_list=True).run_sync())
+
+        from {pkg}.renamed import Table_
+        from {pkg}.renamed_models import Table_Create, Table_Read
+        from {pkg}.shelves_models import ShelfWithBookRead
+        shelf = Shelf.objects(Shelf.book).first().run_sync()
+        print(ShelfWithBookRead.model_validate(shelf).model_dump(include={{"label", "book"}}))
+        from {pkg} import renamed
+        use_engine(SQLiteEngine(path={str(tmp_path / "fresh.sqlite")!r}), *renamed.TABLES)
+        create_tables(*renamed.TABLES).run_sync()
+        table = Table_Create.model_validate({{"json": "[1]", "instance": "x"}}).instance()
+        Table_.insert(table).run_sync()
+        print(Table_Read.model_validate(table, from_attributes=True).model_dump(
+            by_alias=True, include={{"json_", "instance_"}}))
         """)
     result = _run([sys.executable, "-c", script], root)
     assert result.returncode == 0, result.stderr
@@ -203,4 +240,7 @@ def test_queries_run(package: tuple[Path, str], tmp_path: Path) -> None:
         "[{'label': 'A1', 'book.author.name': 'Ann', 'book.editor.name': 'Bob'}]",
         "True",
         "['T']",
+        "{'label': 'A1', 'book': {'id': 1, 'title': 'T', 'author': 1, 'editor': 2, 'genre': "
+        "<Genre.fiction: 'F'>, 'pages': 100}}",
+        "{'json': '[1]', 'instance': 'x'}",
     ]

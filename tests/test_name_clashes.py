@@ -13,29 +13,49 @@ import builtins
 from pathlib import Path
 
 from generator.load import load_file
+from generator.pydantic_models import RESERVED_FIELD_NAMES
 from generator.resolve import MODULE_IMPORTS
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = ROOT / "tests" / "cases" / "module_name_clash" / "schema.yaml"
 
 
-def _generated_modules() -> list[Path]:
+def _generated_modules(*, models: bool = False) -> list[Path]:
+    """The table modules, or with ``models`` the pydantic models modules."""
     modules = [*(ROOT / "generated").glob("*.py"), *(ROOT / "bench" / "generated").glob("*.py")]
-    return [path for path in modules if path.name != "__init__.py"]
+    return [
+        path
+        for path in modules
+        if path.name != "__init__.py" and path.stem.endswith("_models") == models
+    ]
 
 
-def test_every_name_a_generated_module_imports_is_listed() -> None:
+def _imported_names(paths: list[Path]) -> set[str]:
     imported: set[str] = set()
-    for path in _generated_modules():
+    for path in paths:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module not in ("__future__", None):
                 imported.update(alias.asname or alias.name for alias in node.names)
             elif isinstance(node, ast.Import):
                 imported.update(alias.asname or alias.name for alias in node.names)
+    return imported
+
+
+def test_every_name_a_generated_module_imports_is_listed() -> None:
+    imported = _imported_names(_generated_modules())
     # Runtime, typing and stdlib names of features.py, music.py, ... (the
     # relative imports of other generated modules are private ``_name``\\ s).
     assert len(imported) > 40
     assert imported <= set(MODULE_IMPORTS)
+
+
+def test_every_name_a_models_module_imports_is_refused_or_renamed() -> None:
+    """A models module's imports are names no column has (``MODULE_IMPORTS``)
+    or names a field takes with a trailing ``_`` (``RESERVED_FIELD_NAMES``,
+    docs/pydantic.md), so no field hides them in its class body."""
+    imported = _imported_names(_generated_modules(models=True))
+    assert {"BaseModel", "Field", "TimestampNow", "datetime"} <= imported
+    assert imported - set(MODULE_IMPORTS) <= RESERVED_FIELD_NAMES
 
 
 def test_every_builtin_the_annotations_use_is_listed() -> None:

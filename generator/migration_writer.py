@@ -30,8 +30,10 @@ from runtime.schema.operations import (
     AlterColumn,
     CreateEnum,
     CreateTable,
+    CreateView,
     DropColumn,
     DropTable,
+    DropView,
     Operation,
     RenameColumn,
     RenameTable,
@@ -63,7 +65,7 @@ def next_id(migrations: MigrationSet, slug: str) -> str:
 
 def auto_slug(operations: Sequence[Operation], *, first: bool) -> str:
     """A name for a migration of ``operations``: ``initial``, ``add_band_rating``, ..."""
-    created = (CreateTable, CreateEnum)
+    created = (CreateTable, CreateEnum, CreateView)
     if first and operations and all(isinstance(op, created) for op in operations):
         return "initial"
     if not operations:
@@ -83,6 +85,12 @@ def auto_slug(operations: Sequence[Operation], *, first: bool) -> str:
         name = f"drop_{op.name}"
     elif isinstance(op, RenameTable):
         name = f"rename_{op.old}_to_{op.new}"
+    elif isinstance(op, CreateView):
+        name = f"create_view_{op.view.name}"
+    elif isinstance(op, DropView):
+        # A changed view is dropped and created again.
+        again = any(isinstance(o, CreateView) and o.view.name == op.name for o in operations)
+        name = f"{'change' if again else 'drop'}_view_{op.name}"
     else:
         name = op.describe()
     if len(operations) > 1:

@@ -19,7 +19,15 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from generator.errors import SchemaError, closest, show, suggest
-from generator.model import COLUMN_TYPES, ENUM_TAGS, ColumnSpec, IndexSpec, SchemaFile, TableSpec
+from generator.model import (
+    COLUMN_TYPES,
+    ENUM_TAGS,
+    ColumnSpec,
+    IndexSpec,
+    SchemaFile,
+    TableSpec,
+    ViewSpec,
+)
 from generator.positions import NodePath, Positions, dotted
 
 __all__ = ["StructureResult", "check_structure"]
@@ -127,6 +135,12 @@ def _prune(data: dict[str, Any], path: NodePath) -> NodePath:
         case ("tables", str(table), *_):
             _delete(data, ("tables", table))
             return ("tables", table)
+        case ("views", str(view), "columns", str(column), *_):
+            _delete(data, ("views", view, "columns", column))
+            return ("views", view)
+        case ("views", str(view), *_):
+            _delete(data, ("views", view))
+            return ("views", view)
         case ("enums", str(enum), *_):
             _delete(data, ("enums", enum))
             return ("enums", enum)
@@ -154,7 +168,10 @@ def _model_at(loc: NodePath) -> type[BaseModel] | None:
         if model is SchemaFile and part == "tables" and rest:
             rest.pop(0)
             model = TableSpec
-        elif model is TableSpec and part == "columns" and rest:
+        elif model is SchemaFile and part == "views" and rest:
+            rest.pop(0)
+            model = ViewSpec
+        elif model in (TableSpec, ViewSpec) and part == "columns" and rest:
             rest.pop(0)
             model = ColumnSpec
         elif model is ColumnSpec and part == "of":
@@ -270,7 +287,11 @@ def _unknown_key(key: str, model: type[BaseModel] | None, value: object) -> str:
     if model is None:
         return f"unknown key {key!r}"
     options = list(model.model_fields)
-    what = {SchemaFile: "top-level key", TableSpec: "table option"}.get(model, "option")
+    what = {
+        SchemaFile: "top-level key",
+        TableSpec: "table option",
+        ViewSpec: "view option",
+    }.get(model, "option")
     message = f"unknown {what} {key!r}"
     hint = suggest(key, options)
     if hint:
@@ -288,6 +309,10 @@ def _missing(field: str, model: type[BaseModel] | None) -> str:
         return f"missing 'type'; every column needs one, e.g. {_COLUMN_EXAMPLE}"
     if model is TableSpec and field == "columns":
         return "missing 'columns'; a table needs a 'columns' mapping (it may be empty: columns: {})"
+    if model is ViewSpec and field == "columns":
+        return "missing 'columns'; a view needs the columns it gives, e.g. {name: {type: text}}"
+    if model is ViewSpec and field == "sql":
+        return "missing 'sql'; a view needs its SELECT, e.g. sql: SELECT name FROM band"
     return f"missing {field!r}"
 
 
@@ -295,7 +320,12 @@ def _not_a_mapping(path: NodePath, value: object) -> str:
     match path:
         case ():
             return "a schema file must be a mapping with 'tables' (and optionally 'module' and 'enums')"
-        case ("tables", _, "columns", _) | ("tables", _, "columns", _, "of"):
+        case (
+            ("tables", _, "columns", _)
+            | ("tables", _, "columns", _, "of")
+            | ("views", _, "columns", _)
+            | ("views", _, "columns", _, "of")
+        ):
             if isinstance(value, str) and value in COLUMN_TYPES:
                 return (
                     f"a column must be a mapping: write {{type: {value}}} instead of {show(value)}"
@@ -303,6 +333,8 @@ def _not_a_mapping(path: NodePath, value: object) -> str:
             return f"a column must be a mapping such as {_COLUMN_EXAMPLE}, not {show(value)}"
         case ("tables", _):
             return f"a table must be a mapping with 'columns', not {show(value)}"
+        case ("views", _):
+            return f"a view must be a mapping with 'sql' and 'columns', not {show(value)}"
         case ("enums", _):
             return f"an enum must be a mapping of member names to values, e.g. {{small: s, large: l}}, not {show(value)}"
         case _:

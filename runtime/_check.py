@@ -59,9 +59,19 @@ Severity = Literal["error", "warning", "info"]
 _ORDER: Final[dict[str, int]] = {"error": 0, "warning": 1, "info": 2}
 
 #: Differences that break the tables' queries or their types.
-#: (``enum``: an enum type with other values, which inserts or reads trip on.)
+#: (``enum``: an enum type with other values, which inserts or reads trip on;
+#: ``view``: a view without a declared column, or with another type.)
 _ERRORS: Final = frozenset(
-    {"missing_table", "missing_column", "type", "null", "primary_key", "enum"}
+    {
+        "missing_table",
+        "missing_column",
+        "type",
+        "null",
+        "primary_key",
+        "enum",
+        "missing_view",
+        "view",
+    }
 )
 #: Differences in what the database enforces or speeds up, when the tables declare it.
 _WARNINGS: Final = frozenset(

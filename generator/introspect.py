@@ -505,7 +505,8 @@ class _Builder:
         #: The native enum types, by the SQL type their columns have (``"mood"``),
         #: with the class name each is written under.
         self.enums: dict[str, tuple[str, DbEnum]] = {}
-        taken = {class_name(t.name) for t in (*schema.tables, *schema.views)}
+        taken = {class_name(t.name) for t in schema.tables}
+        taken |= {class_name(v.name) for v in schema.views}
         taken |= set(MODULE_IMPORTS)
         taken |= set(RESERVED_MODULE_NAMES)
         for enum in schema.enums:
@@ -1463,8 +1464,8 @@ async def introspect(
     tables = None if tables is None else list(tables)
     reading = await read_schema_notes(engine, tables=tables, schema=schema)
     excluded = set(exclude)
-    relations = [*reading.schema.tables, *reading.schema.views]
-    kept = reading.schema.only({r.name for r in relations if r.name not in excluded})
+    relations = [*(t.name for t in reading.schema.tables), *(v.name for v in reading.schema.views)]
+    kept = reading.schema.only({name for name in relations if name not in excluded})
     wanted = None if tables is None else set(tables)
     # Types and the like belong to no table: they are listed when the
     # whole database is read, not for a selection of tables.

@@ -284,8 +284,8 @@ class ValidatedBuild:
                     modules.add(self.m2m_target(schema, table, name).schema.module)
             for _name, ref in self.composite_foreign_keys(schema, table):
                 modules.add(ref.schema.module)
-        for view, spec in schema.spec.views.items():
-            for name, column in spec.columns.items():
+        for view, view_spec in schema.spec.views.items():
+            for name, column in view_spec.columns.items():
                 if column.type == "foreign_key":
                     modules.add(self.target(schema, view, name).schema.module)
         modules.discard(schema.module)

@@ -13,6 +13,7 @@ import datetime
 import decimal
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -385,9 +386,12 @@ class _Resolver:
         """
         todo: list[_JoinKey] = []
         for schema in self.schemas.values():
-            relations = [*schema.spec.tables.items(), *schema.spec.views.items()]
-            for table_name, table in relations:
-                for name, column in table.columns.items():
+            relations: list[tuple[str, Mapping[str, ColumnSpec]]] = [
+                *((n, t.columns) for n, t in schema.spec.tables.items()),
+                *((n, v.columns) for n, v in schema.spec.views.items()),
+            ]
+            for table_name, columns in relations:
+                for name, column in columns.items():
                     if column.type == "foreign_key":
                         ref = self.target(schema, table_name, name)
                         to = self.key_column(schema, table_name, name)

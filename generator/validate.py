@@ -17,7 +17,14 @@ from generator.column_checks import PRIMARY_KEY_TYPES, Checker, ColumnChecker
 from generator.config import source_label
 from generator.errors import SchemaError, join_words, suggest
 from generator.load import LoadedSchema
-from generator.model import ColumnSpec, NativeEnumSpec, TableSpec, ViewSpec, enum_type_name
+from generator.model import (
+    ColumnSpec,
+    NativeEnumSpec,
+    TableSpec,
+    ViewDialect,
+    ViewSpec,
+    enum_type_name,
+)
 from generator.names import (
     GENERATED_SUFFIXES,
     RESERVED_COLUMN_NAMES,
@@ -495,13 +502,17 @@ class _FileChecker(Checker):
                     at_key=True,
                 )
 
-    def check_view_sql(self, path: NodePath, name: str, sql: str | dict[str, str]) -> None:
+    def check_view_sql(
+        self, path: NodePath, name: str, sql: str | Mapping[ViewDialect, str]
+    ) -> None:
         if isinstance(sql, dict) and not sql:
             self.error(
                 path, "sql needs the SELECT of at least one database: {postgres: ..., sqlite: ...}"
             )
             return
-        texts = [(path, sql)] if isinstance(sql, str) else [((*path, d), t) for d, t in sql.items()]
+        texts: list[tuple[NodePath, str]] = (
+            [(path, sql)] if isinstance(sql, str) else [((*path, d), t) for d, t in sql.items()]
+        )
         for where, text in texts:
             if not text.strip():
                 self.error(where, f"view {name!r} needs its SELECT, e.g. SELECT name FROM band")

@@ -46,12 +46,12 @@ book = { type = "foreign_key", references = "library.Book", null = true }
 """
 
 # Names piccolo-gen refuses (tests/cases/module_name_clash), renamed as its
-# messages suggest: they must build and pass the checkers. So must `Enum`,
-# which generated code never binds (it uses `enum.StrEnum`).
+# messages suggest: they must build and pass the checkers (``Enum_``: the
+# runtime's ``Enum``, the class of native enum columns, is imported too).
 RENAMED = """\
 enums:
   Any_: {a: x}
-  Enum: {b: 1}
+  Enum_: {b: 1}
 tables:
   Table_:
     tablename: table
@@ -60,7 +60,7 @@ tables:
       datetime_: {type: timestamp, default: now, db_column_name: datetime}
       int_: {type: integer, db_column_name: int}
       kind: {type: varchar, length: 1, choices: Any_, default: a}
-      level: {type: integer, choices: Enum, default: b}
+      level: {type: integer, choices: Enum_, default: b}
   Mapping_:
     tablename: mapping
     columns:

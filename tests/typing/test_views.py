@@ -126,7 +126,7 @@ async def writes_are_type_errors(popular: PopularBand, band: Band) -> None:
     ConcertDay.refresh()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     BandConcerts.refresh(concurrently="yes")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     # Reading stays typed: a wrong value is an error as on a table.
-    PopularBand.popularity > "x"  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue, reportUnusedExpression]
+    _ = PopularBand.popularity > "x"  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue]
     # A table's write does not take a view's row.
     Band.insert(popular)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     assert band

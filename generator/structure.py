@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -26,6 +26,7 @@ from generator.model import (
     IndexSpec,
     SchemaFile,
     TableSpec,
+    ViewDialect,
     ViewSpec,
 )
 from generator.positions import NodePath, Positions, dotted
@@ -197,6 +198,10 @@ def _convert(
             # One message for the whole option, whatever is wrong inside it.
             grouped.setdefault((digits, "digits"), []).append(detail)
             continue
+        if path[:1] == ("views",) and path[2:3] == ("sql",):
+            # A view's sql is a string or a mapping by database: one message.
+            grouped.setdefault((path[:3], "sql"), []).append(detail)
+            continue
         kind = "type" if detail["type"] in _EXPECTED else detail["type"]
         missing_field = detail["loc"][len(path)] if detail["type"] == "missing" else ""
         grouped.setdefault((path, f"{kind}:{missing_field}"), []).append(detail)
@@ -215,6 +220,8 @@ def _message(path: NodePath, group: list[ErrorDetails], data: object) -> tuple[s
     value = detail["input"]
     name = path[-1] if path else ""
     parent = path[:-1]
+    if path[:1] == ("views",) and path[2:] == ("sql",):
+        return _sql_message(group, _value_at(data, path)), False
     if _digits_path(path) == path:
         return (
             f"digits must be [precision, scale], e.g. [10, 2], not {show(_value_at(data, path))}",
@@ -249,6 +256,27 @@ def _message(path: NodePath, group: list[ErrorDetails], data: object) -> tuple[s
             what = repr(dotted(path[-2:]))
         return f"{what} must be {expected}, not {show(value)}", False
     return str(detail["msg"]), False
+
+
+def _sql_message(group: list[ErrorDetails], value: object) -> str:
+    """The message for a view's ``sql`` of the wrong shape."""
+    if isinstance(value, dict):
+        dialects = list(get_args(ViewDialect))
+        for detail in group:
+            if detail["type"] == "literal_error":
+                found = str(detail["input"])
+                hint = suggest(found, dialects)
+                message = f"unknown database {show(detail['input'])} in sql"
+                return (
+                    f"{message} - {hint}" if hint else f"{message}; expected: {', '.join(dialects)}"
+                )
+        wrong = next((k for k, v in value.items() if not isinstance(v, str)), None)
+        if wrong is not None:
+            return f"sql.{wrong} must be the view's SELECT (a string), not {show(value[wrong])}"
+    return (
+        "sql must be the view's SELECT (a string) or one per database "
+        f"({{postgres: ..., sqlite: ...}}), not {show(value)}"
+    )
 
 
 def _digits_path(path: NodePath) -> NodePath | None:

@@ -380,7 +380,8 @@ class _FileChecker(Checker):
                     )
                     self.register(names, name, origin)
         for view in self.spec.views:
-            if identifier_problem(view) is None:
+            # A view whose own name clashes is reported once, not with its row type too.
+            if identifier_problem(view) is None and names[view].path == ("views", view):
                 row = view + "Row"
                 origin = _Origin(
                     f"the row type generated for view {view!r}",

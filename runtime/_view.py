@@ -69,8 +69,9 @@ def _refusal(what: str) -> Callable[..., NoReturn]:
     """A method that raises: a write of a view (see the module docstring)."""
 
     def refuse(self_or_cls: Any, *args: Any, **kwargs: Any) -> NoReturn:
-        view = self_or_cls if isinstance(self_or_cls, type) else type(self_or_cls)
-        raise _refused(view, what)
+        # The view class, its row, or its ``objects()`` query.
+        view = getattr(self_or_cls, "_table", None) or self_or_cls
+        raise _refused(view if isinstance(view, type) else type(view), what)
 
     refuse.__name__ = what
     refuse.__doc__ = f"Refused: a view is read-only (no {what}())."

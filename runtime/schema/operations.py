@@ -98,6 +98,8 @@ class CreateTable(Operation):
     def apply(self, schema: Schema) -> Schema:
         if schema.has(self.table.name):
             raise SchemaStateError(f"table {self.table.name!r} exists already")
+        if schema.has_view(self.table.name):
+            raise SchemaStateError(f"a view named {self.table.name!r} exists already")
         _check_targets(schema.put(self.table), self.table)
         return schema.put(self.table)
 
@@ -146,8 +148,8 @@ class RenameTable(Operation):
 
     def apply(self, schema: Schema) -> Schema:
         table = schema.table(self.old)
-        if schema.has(self.new):
-            raise SchemaStateError(f"table {self.new!r} exists already")
+        if schema.has(self.new) or schema.has_view(self.new):
+            raise SchemaStateError(f"a table or view named {self.new!r} exists already")
         renamed = replace(
             table,
             name=self.new,

@@ -57,6 +57,7 @@ from runtime.migrations import (
 from runtime.migrations import Table as TableState
 from runtime.migrations import View as ViewState
 from runtime.migrations.drift import differences
+from runtime.migrations.files import load_folder
 from runtime.migrations.lint import lint
 from runtime.migrations.runner import Runner
 from runtime.schema.compare import compare
@@ -797,3 +798,21 @@ async def test_a_generated_view_on_both_engines(db: Engine, tmp_path: Path) -> N
     player = await leaders[0].get_related(game.Leader.player).run(engine=db)
     assert player.name == "a"
     await assert_database_is(db, of_tables([*game.TABLES, *game.VIEWS]))
+
+
+async def test_squash_keeps_the_views(db: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    migrations = make_folder(
+        folder,
+        [CreateTable(BAND)],
+        [CreateView(TOP), CreateView(STATS)],
+        [CreateView(TOP_NAMES), DropView("vw_stats")],
+    )
+    state = migrations.state()
+    assert main(["migrations", "squash", "0003", "--folder", str(folder)]) == 0
+    squashed = load_folder(folder)
+    assert squashed.ids() == ["0003_squashed"]
+    assert squashed.state() == state
+    assert "CreateView(" in (folder / "0003_squashed.py").read_text()
+    await Runner(db, squashed).forwards()
+    await assert_database_is(db, state)

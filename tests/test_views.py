@@ -816,3 +816,62 @@ async def test_squash_keeps_the_views(db: Engine, tmp_path: Path) -> None:
     assert "CreateView(" in (folder / "0003_squashed.py").read_text()
     await Runner(db, squashed).forwards()
     await assert_database_is(db, state)
+
+
+ENUM_SCHEMA = """\
+enums:
+  Mood: {native: true, name: vw_mood, values: {sad: sad, happy: happy, glad: glad}}
+tables:
+  Person:
+    tablename: vw_person
+    columns:
+      name: {type: varchar, length: 20}
+      mood: {type: enum, choices: Mood, null: true}
+views:
+  Happy:
+    viewname: vw_happy
+    sql: SELECT name, mood FROM vw_person WHERE mood IS NOT NULL
+    columns:
+      name: {type: varchar, length: 20}
+      mood: {type: enum, choices: Mood}
+"""
+
+
+async def test_a_view_of_an_enum_column(db: Engine, tmp_path: Path) -> None:
+    """A view's column of a native enum type: its values are members, the
+    catalog types it with the enum type (PostgreSQL), and a value the type
+    loses is removed under the view (which is made again around it)."""
+    schema = tmp_path / "schema"
+    schema.mkdir()
+    (schema / "people.yaml").write_text(ENUM_SCHEMA)
+    package = f"vw_people_{db.dialect.name}"
+    assert main(["build", "--schema", str(schema), "--out", str(tmp_path / package)]) == 0
+    sys.path.insert(0, str(tmp_path))
+    try:
+        people = importlib.import_module(f"{package}.people")
+    finally:
+        sys.path.remove(str(tmp_path))
+    state = of_tables([*people.TABLES, *people.VIEWS])
+    assert state.view("vw_happy").columns[1] == ViewColumn("mood", Type("Enum", enum="vw_mood"))
+    folder = make_folder(tmp_path / "migrations", diff(Schema(), state).operations)
+    await Runner(db, folder).forwards()
+    await assert_database_is(db, state)
+    Person, Happy, Mood = people.Person, people.Happy, people.Mood
+    await Person.insert(Person(name="a", mood=Mood.happy), Person(name="b")).run(engine=db)
+    assert await Happy.select().run(engine=db) == [{"name": "a", "mood": Mood.happy}]
+    # The type loses a value no row holds: PostgreSQL makes the type again
+    # and converts its columns, which it refuses under a view.
+    smaller = Schema(
+        state.tables,
+        enums=(replace(state.enums[0], values=("sad", "happy")),),
+        views=state.views,
+    )
+    operations = diff(state, smaller).operations
+    assert isinstance(operations[0], DropView) and isinstance(operations[-1], CreateView)
+    folder = make_folder(tmp_path / "migrations", operations, start=2)
+    await Runner(db, folder).forwards()
+    await assert_database_is(db, smaller)
+    assert await Happy.objects().run(engine=db) != []
+    if db.dialect.name == "postgres":
+        result = await introspect(db)
+        assert "      mood: {type: enum, choices: VwMood, null: true}\n" in result.text

@@ -119,7 +119,8 @@ class View(Table[RowT], abstract=True):
         super(Table, cls).__init_subclass__(**kwargs)
         if abstract:
             return
-        if sql is None or not (sql if isinstance(sql, str) else all(sql.values())):
+        texts = [] if sql is None else [sql] if isinstance(sql, str) else list(sql.values())
+        if sql is None or not texts or not all(text.strip() for text in texts):
             raise TypeError(f"{cls.__name__}: a view needs its SQL (sql=...)")
         columns = [v for v in vars(cls).values() if isinstance(v, Column)]
         if not columns:

@@ -49,6 +49,7 @@ from runtime.migrations import (
     CreateView,
     DropView,
     Index,
+    RenameTable,
     Schema,
     Type,
     Unique,
@@ -875,3 +876,21 @@ async def test_a_view_of_an_enum_column(db: Engine, tmp_path: Path) -> None:
     if db.dialect.name == "postgres":
         result = await introspect(db)
         assert "      mood: {type: enum, choices: VwMood, null: true}\n" in result.text
+
+
+def test_a_table_renamed_and_changed_under_a_view() -> None:
+    """A table renamed and its column's type changed, the view's SQL naming
+    the new name: the view is dropped before the rename and created after
+    the change."""
+    old = Schema((BAND,), views=(TOP,))
+    renamed = TableState(
+        "vw_group",
+        columns=(*BAND.columns[:2], Column("popularity", Type("BigInt"), default=0)),
+        renamed_from="vw_band",
+    )
+    top = ViewState(
+        "vw_top", sql=TOP.sql_for("sqlite").replace("vw_band", "vw_group"), columns=TOP.columns
+    )
+    operations = diff(old, Schema((renamed,), views=(top,))).operations
+    assert operations[0] == DropView("vw_top") and operations[-1] == CreateView(top)
+    assert isinstance(operations[1], RenameTable)

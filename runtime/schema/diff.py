@@ -166,15 +166,19 @@ def _with_views(old: Schema, new: Schema, tables: Diff) -> Diff:
     with the views' drops before them and their creations after (see the
     module docstring)."""
     wanted = {v.name: v for v in new.views}
+    # The tables (by their names in ``old``) changed in a way no view survives.
     touched: set[str] = set()
     enums: set[str] = set()
+    was: dict[str, str] = {}  # a renamed table's new name -> its name in ``old``
     state = replace(old, views=())
     for op in tables.operations:
-        if isinstance(op, AlterColumn) and op.type is not UNCHANGED:
-            touched.add(op.table)
+        if isinstance(op, RenameTable):
+            was[op.new] = was.pop(op.old, op.old)
+        elif isinstance(op, AlterColumn) and op.type is not UNCHANGED:
+            touched.add(was.get(op.table, op.table))
         elif isinstance(op, DropEnumValue):
             enums.add(op.enum)
-            touched |= {t.name for t, _ in state.enum_users(op.enum)}
+            touched |= {was.get(t.name, t.name) for t, _ in state.enum_users(op.enum)}
         state = op.apply(state)
     relations = set(old.names()) | {v.name for v in old.views}
     doomed: list[View] = []

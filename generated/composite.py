@@ -39,6 +39,7 @@ __all__ = [
     "PlaylistJoin",
     "SongJoin",
     "TABLES",
+    "VIEWS",
 ]
 
 
@@ -419,3 +420,6 @@ if TYPE_CHECKING:
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
 TABLES = (Playlist, Song, PlaylistEntry, Play, Review, Cell)
+
+#: The views, in creation order: ``create_tables(*TABLES, *VIEWS)``.
+VIEWS = ()

@@ -57,6 +57,7 @@ __all__ = [
     "Account",
     "AccountRow",
     "TABLES",
+    "VIEWS",
 ]
 
 
@@ -600,3 +601,6 @@ if TYPE_CHECKING:
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
 TABLES = (Scalars, Nullables, Defaults, Account)
+
+#: The views, in creation order: ``create_tables(*TABLES, *VIEWS)``.
+VIEWS = ()

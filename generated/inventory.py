@@ -32,6 +32,7 @@ __all__ = [
     "PriceTierRow",
     "WarehouseJoin",
     "TABLES",
+    "VIEWS",
 ]
 
 
@@ -241,3 +242,6 @@ if TYPE_CHECKING:
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
 TABLES = (Warehouse, StockItem, PriceTier)
+
+#: The views, in creation order: ``create_tables(*TABLES, *VIEWS)``.
+VIEWS = ()

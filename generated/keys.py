@@ -44,6 +44,7 @@ __all__ = [
     "TokenRow",
     "ArtistJoin",
     "TABLES",
+    "VIEWS",
 ]
 
 
@@ -425,3 +426,6 @@ if TYPE_CHECKING:
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
 TABLES = (Artist, Country, Ticker, Station, Slot, Album, Edition, Token)
+
+#: The views, in creation order: ``create_tables(*TABLES, *VIEWS)``.
+VIEWS = ()

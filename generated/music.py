@@ -53,6 +53,7 @@ __all__ = [
     "VenueJoin",
     "ConcertJoin",
     "TABLES",
+    "VIEWS",
 ]
 
 
@@ -625,3 +626,6 @@ if TYPE_CHECKING:
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
 TABLES = (Manager, Band, Genre, GenreToBand, Venue, Concert, Ticket, Shirt)
+
+#: The views, in creation order: ``create_tables(*TABLES, *VIEWS)``.
+VIEWS = ()

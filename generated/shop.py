@@ -50,6 +50,7 @@ __all__ = [
     "CustomerByEmailJoin",
     "CustomerByEmailNullableJoin",
     "TABLES",
+    "VIEWS",
 ]
 
 
@@ -451,3 +452,6 @@ if TYPE_CHECKING:
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
 TABLES = (Category, Product, Customer, Order)
+
+#: The views, in creation order: ``create_tables(*TABLES, *VIEWS)``.
+VIEWS = ()

@@ -81,8 +81,11 @@ class Checker:
 class ColumnChecker(Checker):
     """The checks of the columns of one schema file."""
 
-    def check_column(self, table_name: str, name: str, column: ColumnSpec) -> None:
-        path: NodePath = ("tables", table_name, "columns", name)
+    def check_column(
+        self, table_name: str, name: str, column: ColumnSpec, *, section: str = "tables"
+    ) -> None:
+        """The checks of one column of a table (``section``: ``"views"``, of a view)."""
+        path: NodePath = (section, table_name, "columns", name)
         self.check_column_name(path, name, column)
         self.check_options(path, column, element=False)
         if column.renamed_from is not None and column.type != "m2m":

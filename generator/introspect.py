@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import yaml
+
 import runtime
 from generator.column_checks import PRIMARY_KEY_TYPES
 from generator.kinds import KINDS
@@ -54,7 +56,15 @@ from runtime.schema.checksql import column_names
 from runtime.schema.checksql import tokens as _check_tokens
 from runtime.schema.compile import compiler_for
 from runtime.schema.compile._base import Compiler, runtime_column
-from runtime.schema.database import DbColumn, DbCompositeForeignKey, DbEnum, DbSchema, DbTable
+from runtime.schema.database import (
+    DbColumn,
+    DbCompositeForeignKey,
+    DbEnum,
+    DbSchema,
+    DbTable,
+    DbView,
+    DbViewColumn,
+)
 from runtime.schema.read import Note, read_schema_notes
 from runtime.schema.state import Column as StateColumn
 from runtime.schema.state import ForeignKey, Type
@@ -175,6 +185,26 @@ class _Table:
             if column.db.name == db_name and column.key is not None:
                 return column.key
         return None
+
+
+@dataclass
+class _ViewColumn:
+    """A column of a view as the file writes it (``spec`` ``None``: left out)."""
+
+    db: DbViewColumn
+    key: str | None = None
+    spec: Spec | None = None
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _View:
+    db: DbView
+    class_name: str | None = None
+    columns: list[_ViewColumn] = field(default_factory=list)
+    #: Why the whole view is left out (``None``: it is written).
+    left_out: str | None = None
+    comments: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -475,7 +505,9 @@ class _Builder:
         #: The native enum types, by the SQL type their columns have (``"mood"``),
         #: with the class name each is written under.
         self.enums: dict[str, tuple[str, DbEnum]] = {}
-        taken = {class_name(t.name) for t in schema.tables} | set(MODULE_IMPORTS)
+        taken = {class_name(t.name) for t in schema.tables}
+        taken |= {class_name(v.name) for v in schema.views}
+        taken |= set(MODULE_IMPORTS)
         taken |= set(RESERVED_MODULE_NAMES)
         for enum in schema.enums:
             cls = enum_class_name(enum.name)
@@ -483,9 +515,104 @@ class _Builder:
                 cls += "_"
             taken.add(cls)
             self.enums['"' + enum.name.replace('"', '""') + '"'] = (cls, enum)
+        self.views = {v.name: _View(v) for v in schema.views}
         for note in notes:
             if note.table in self.tables:
                 self.tables[note.table].comments.append(note.what)
+            elif note.table in self.views:
+                self.views[note.table].comments.append(note.what)
+
+    def build_views(self) -> list[_View]:
+        """The views, by name, after ``build`` (their class names follow the tables')."""
+        classes = {t.class_name for t in self.tables.values() if t.class_name is not None}
+        for name in sorted(self.views):
+            view = self.views[name]
+            problem = sql_name_problem(name)
+            if problem is not None:
+                view.left_out = f"view {name!r}: {problem} (left out)"
+                continue
+            cls = class_name(name)
+            if _python_problem(cls) is not None:
+                cls = "V" + cls
+            if keyword.iskeyword(cls) or cls in MODULE_IMPORTS or cls in RESERVED_MODULE_NAMES:
+                cls += "_"
+            while cls in classes:
+                cls += "_"
+            classes.add(cls)
+            view.class_name = cls
+            self.view_columns(view)
+        return _views_in_order(list(self.views.values()))
+
+    def view_columns(self, view: _View) -> None:
+        """A view's columns: each of a type the language has, nullable (the
+        catalog cannot say), a unique or plain index of a materialized view as
+        the column's ``primary_key``, ``unique`` or ``index`` where it is the
+        one ``create_tables`` makes."""
+        name = view.db.name
+        indexes = {i.columns: i for i in view.db.indexes if len(i.columns) == 1}
+        used: set[str] = set()
+        for db in view.db.columns:
+            column = _ViewColumn(db)
+            view.columns.append(column)
+            problem = sql_name_problem(db.name)
+            if problem is not None:
+                column.comments.append(f"column {db.name!r}: {problem} (left out)")
+                continue
+            key = _attribute_name(db.name)
+            if (
+                _python_problem(key) is not None
+                or key in RESERVED_COLUMN_NAMES
+                or key in MODULE_IMPORTS
+                or key.casefold() in used
+            ):
+                key = key.lstrip("_") + "_"
+                while key.casefold() in used or _python_problem(key) is not None:
+                    key = "c_" + key
+            spec = self.view_column_spec(db, column)
+            if spec is None:
+                continue
+            index = indexes.pop((db.name,), None)
+            if index is not None:
+                option = _view_index_option(name, db.name, index.name, index.unique)
+                if option == "primary_key" and spec["type"] not in PRIMARY_KEY_TYPES:
+                    option = "unique"
+                if option is None:
+                    indexes[(db.name,)] = index
+                else:
+                    if option == "primary_key":
+                        spec.pop("null")
+                    spec[option] = True
+            used.add(key.casefold())
+            if key != db.name:
+                spec["db_column_name"] = db.name
+            column.key, column.spec = key, spec
+        for index in view.db.indexes:
+            if len(index.columns) != 1 or (index.columns in indexes):
+                unique = "unique " if index.unique else ""
+                listed = ", ".join(index.columns)
+                view.comments.append(f"{unique}index {index.name!r} ({listed}) (left out)")
+        if not any(c.spec is not None for c in view.columns):
+            view.left_out = f"view {name!r}: none of its columns can be written (left out)"
+
+    def view_column_spec(self, db: DbViewColumn, column: _ViewColumn) -> Spec | None:
+        if db.type is None:
+            column.comments.append(
+                f"column {db.name!r}: the database declares no type for it (left out;"
+                " add it with the type its values have)"
+            )
+            return None
+        if db.type in self.enums:
+            return {"type": "enum", "choices": self.enums[db.type][0], "null": True}
+        spec = _type_spec(db.type)
+        if spec is None or self.compiler.type_sql(StateColumn(db.name, _state_type(spec))) != (
+            db.type
+        ):
+            column.comments.append(f"column {db.name!r} of type {db.type} (left out)")
+            return None
+        if spec["type"] in ("serial", "bigserial"):
+            spec["type"] = "integer" if spec["type"] == "serial" else "bigint"
+        spec["null"] = True
+        return spec
 
     def build(self) -> list[_Table]:
         classes: set[str] = set()
@@ -917,6 +1044,47 @@ class _Builder:
         return done
 
 
+def _views_in_order(views: list[_View]) -> list[_View]:
+    """Views in an order where each follows the views its SQL names (the
+    order they are created in), ties by name."""
+    by_name = {v.db.name: v for v in views}
+    done: list[_View] = []
+    seen: set[str] = set()
+
+    def names(view: _View) -> set[str]:
+        found = set()
+        for kind, text in _check_tokens(view.db.sql):
+            if kind == "quoted":
+                found.add(text[1:-1].replace('""', '"'))
+            elif kind == "word":
+                found |= {n for n in by_name if n.casefold() == text.casefold()}
+        return found - {view.db.name}
+
+    def visit(view: _View) -> None:
+        if view.db.name in seen:
+            return
+        seen.add(view.db.name)
+        for name in sorted(names(view) & by_name.keys()):
+            visit(by_name[name])
+        done.append(view)
+
+    for name in sorted(by_name):
+        visit(by_name[name])
+    return done
+
+
+def _view_index_option(view: str, column: str, index: str, unique: bool) -> str | None:
+    """The option of a materialized view's column whose index ``create_tables``
+    makes under the name ``index`` (``None``: no option makes it)."""
+    if unique and index == _naming.primary_key_name(view):
+        return "primary_key"
+    if unique and index == _naming.unique_name(view, (column,)):
+        return "unique"
+    if not unique and index == _naming.index_name(view, (column,)):
+        return "index"
+    return None
+
+
 # -- the file ------------------------------------------------------------------------
 
 _PLAIN_SCALAR: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_ .:+-]*")
@@ -957,6 +1125,20 @@ def _key(key: object) -> str:
     return _scalar(key)
 
 
+def _text_block(text: str, indent: str) -> str:
+    """``text`` as a YAML value: a literal block (``|-``) for text of several
+    lines that reads back exactly so, else a quoted string."""
+    quoted = json.dumps(text, ensure_ascii=False)
+    if "\n" not in text:
+        return quoted
+    block = "|-\n" + "\n".join(indent + line if line else "" for line in text.split("\n"))
+    try:
+        read = yaml.safe_load("sql: " + block)
+    except yaml.YAMLError:
+        return quoted
+    return block if isinstance(read, dict) and read.get("sql") == text else quoted
+
+
 def _comment(text: str, indent: str) -> str:
     return f"{indent}# not expressible: {' '.join(text.split())}\n"
 
@@ -966,7 +1148,10 @@ def _literal(label: str) -> str:
 
 
 def _render(
-    tables: Sequence[_Table], header: Sequence[str], enums: Sequence[tuple[str, DbEnum]] = ()
+    tables: Sequence[_Table],
+    header: Sequence[str],
+    enums: Sequence[tuple[str, DbEnum]] = (),
+    views: Sequence[_View] = (),
 ) -> str:
     out = [f"# {line}\n" if line else "#\n" for line in header]
     if enums:
@@ -1017,6 +1202,27 @@ def _render(
             out.append("    checks:\n")
             for check_name, sql in checks.items():
                 out.append(f"      {_scalar(check_name)}: {json.dumps(sql, ensure_ascii=False)}\n")
+    if views:
+        out.append("views:\n" if any(v.left_out is None for v in views) else "views: {}\n")
+    for view in views:
+        for text in view.comments:
+            out.append(_comment(f"{view.db.name}: {text}", "  "))
+        if view.left_out is not None:
+            out.append(_comment(view.left_out, "  "))
+            continue
+        assert view.class_name is not None
+        out.append(f"  {view.class_name}:\n")
+        if snake_case(view.class_name) != view.db.name:
+            out.append(f"    viewname: {_scalar(view.db.name)}\n")
+        if view.db.materialized:
+            out.append("    materialized: true\n")
+        out.append(f"    sql: {_text_block(view.db.sql, '      ')}\n")
+        out.append("    columns:\n")
+        for view_column in view.columns:
+            for text in view_column.comments:
+                out.append(_comment(text, "      "))
+            if view_column.spec is not None and view_column.key is not None:
+                out.append(f"      {view_column.key}: {_scalar(view_column.spec)}\n")
     return "".join(out)
 
 
@@ -1068,9 +1274,10 @@ def _unwrapped(sql: str) -> str:
     return text
 
 
-def _summary(tables: Sequence[_Table]) -> list[str]:
+def _summary(tables: Sequence[_Table], views: Sequence[_View] = ()) -> list[str]:
     lines = []
-    for table in tables:
+    relations: list[_Table | _View] = [*tables, *views]
+    for table in relations:
         lines += [f"{table.db.name}: {' '.join(c.split())}" for c in table.comments]
         if table.left_out is not None:
             lines.append(table.left_out)
@@ -1093,12 +1300,16 @@ def _errors_of(text: str) -> list[tuple[list[str], str]]:
 
 
 def _settle(
-    tables: list[_Table], header: Sequence[str], enums: Sequence[tuple[str, DbEnum]] = ()
+    tables: list[_Table],
+    header: Sequence[str],
+    enums: Sequence[tuple[str, DbEnum]] = (),
+    views: Sequence[_View] = (),
 ) -> str:
     """Render, and leave out whatever the build refuses until it refuses nothing."""
     by_class = {t.class_name: t for t in tables if t.class_name is not None}
-    for _ in range(len(tables) + 10):
-        text = _render(tables, header, enums)
+    views_by_class = {v.class_name: v for v in views if v.class_name is not None}
+    for _ in range(len(tables) + len(views) + 10):
+        text = _render(tables, header, enums, views)
         errors = _errors_of(text)
         if not errors:
             return text
@@ -1106,6 +1317,9 @@ def _settle(
         written: dict[tuple[str, str], list[int]] = {}
         removed: set[tuple[str, str]] = set()
         for parts, message in errors:
+            if len(parts) > 1 and parts[0] == "views":
+                changed = _settle_view(views_by_class.get(parts[1]), parts, message) or changed
+                continue
             table = by_class.get(parts[1]) if len(parts) > 1 and parts[0] == "tables" else None
             if table is None or table.left_out is not None:
                 continue
@@ -1174,11 +1388,27 @@ def _settle(
     raise RuntimeError("the introspected file does not settle")
 
 
+def _settle_view(view: _View | None, parts: list[str], message: str) -> bool:
+    """Leave out the column of ``view`` (or the view) that the build refuses;
+    whether anything changed."""
+    if view is None or view.left_out is not None:
+        return False
+    if len(parts) > 3 and parts[2] == "columns":
+        column = next((c for c in view.columns if c.key == parts[3]), None)
+        if column is not None and column.spec is not None:
+            column.comments.append(f"column {column.db.name!r}: {message} (left out)")
+            column.spec = column.key = None
+            if not any(c.spec is not None for c in view.columns):
+                view.left_out = (
+                    f"view {view.db.name!r}: none of its columns can be written (left out)"
+                )
+            return True
+        return False
+    view.left_out = f"view {view.db.name!r}: {message} (left out)"
+    return True
+
+
 _PG_EXTRAS: Final = """
-SELECT '', CASE c.relkind WHEN 'v' THEN 'view ' ELSE 'materialized view ' END || c.relname
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')
-UNION ALL
 SELECT c.relname, 'trigger ' || t.tgname
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -1202,14 +1432,14 @@ ORDER BY 1, 2
 """
 
 _SQLITE_EXTRAS: Final = """
-SELECT CASE type WHEN 'trigger' THEN tbl_name ELSE '' END, type || ' ' || name
-FROM {schema}.sqlite_master WHERE type IN ('view', 'trigger')
+SELECT tbl_name, type || ' ' || name
+FROM {schema}.sqlite_master WHERE type = 'trigger'
 ORDER BY 1, 2
 """
 
 
 async def _extras(engine: Engine, schema: str) -> list[Note]:
-    """What the reader does not look at, since the model has no tables of it: views,
+    """What the reader does not look at, since the model has no tables of it:
     triggers, enum types, domains, sequences and functions of their own. A note of
     table ``""`` belongs to the file, not to a table."""
     if engine.dialect.name == "postgres":
@@ -1234,12 +1464,10 @@ async def introspect(
     tables = None if tables is None else list(tables)
     reading = await read_schema_notes(engine, tables=tables, schema=schema)
     excluded = set(exclude)
-    kept_tables = tuple(t for t in reading.schema if t.name not in excluded)
-    kept = DbSchema(reading.schema.dialect, kept_tables, reading.schema.enums).only(
-        {t.name for t in kept_tables}
-    )
+    relations = [*(t.name for t in reading.schema.tables), *(v.name for v in reading.schema.views)]
+    kept = reading.schema.only({name for name in relations if name not in excluded})
     wanted = None if tables is None else set(tables)
-    # Views, types and the like belong to no table: they are listed when the
+    # Types and the like belong to no table: they are listed when the
     # whole database is read, not for a selection of tables.
     extras = [
         n
@@ -1247,12 +1475,13 @@ async def introspect(
         if n.table not in excluded and (n.table in wanted if wanted is not None else True)
     ]
     notes = [n for n in reading.notes if n.table not in excluded]
-    read_names = {t.name for t in kept}
+    read_names = {t.name for t in kept} | {v.name for v in kept.views}
     # A relation the reader passed over whole (a partition, a foreign table).
     passed = [f"{n.table}: {n.what}" for n in notes if n.table not in read_names]
     notes += [n for n in extras if n.table]
     builder = _Builder(kept, notes)
     built = builder.build()
+    views = builder.build_views()
     # The enum types read are written: no note of them.
     read_enums = {f"enum type {e.name}" for e in kept.enums}
     extras = [n for n in extras if n.table or n.what not in read_enums]
@@ -1267,14 +1496,15 @@ async def introspect(
     header += [""] + [f"not expressible: {what}" for what in general] if general else []
     # The enum types in the order the file's columns first use them.
     used = [c.db.type for t in built for c in t.columns if c.db.type in builder.enums]
+    used += [c.db.type for v in views for c in v.columns if c.db.type in builder.enums]
     enums = [
         builder.enums[t]
         for t in sorted(
             builder.enums, key=lambda t: (t not in used, used.index(t) if t in used else 0)
         )
     ]
-    text = _settle(built, header, enums)
-    return Introspection(text, tuple(general + _summary(built)), tuple(missing))
+    text = _settle(built, header, enums, views)
+    return Introspection(text, tuple(general + _summary(built, views)), tuple(missing))
 
 
 def _unique_alone(table: DbTable, column: str) -> bool:

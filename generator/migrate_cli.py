@@ -495,7 +495,9 @@ def _squash(args: argparse.Namespace) -> int:
     if not _dependencies("squash"):
         return 1
     from generator.migration_writer import render_migration, write_atomically
-    from runtime.schema.operations import CreateTable, RunPython, RunSQL
+    from runtime.schema.diff import diff
+    from runtime.schema.operations import RunPython, RunSQL
+    from runtime.schema.state import Schema
 
     migrations = _load(args)
     end = migrations.position(args.id) + 1
@@ -524,7 +526,9 @@ def _squash(args: argparse.Namespace) -> int:
     text = render_migration(
         migration_id,
         None,
-        [CreateTable(t) for t in state.ordered()],
+        # The operations that make the state from nothing: its enum types,
+        # tables (the keys of a cycle after them) and views.
+        diff(Schema(), state).operations,
         replaces=ids,
         summary=f"{replaced[0].id} to {last.id}, squashed",
         note=note,

@@ -30,8 +30,10 @@ from runtime.schema.operations import (
     AlterColumn,
     CreateEnum,
     CreateTable,
+    CreateView,
     DropColumn,
     DropTable,
+    DropView,
     Operation,
     RenameColumn,
     RenameTable,
@@ -82,6 +84,12 @@ def auto_slug(operations: Sequence[Operation], *, first: bool) -> str:
         name = f"drop_{op.name}"
     elif isinstance(op, RenameTable):
         name = f"rename_{op.old}_to_{op.new}"
+    elif isinstance(op, CreateView):
+        name = f"create_view_{op.view.name}"
+    elif isinstance(op, DropView):
+        # A changed view is dropped and created again.
+        again = any(isinstance(o, CreateView) and o.view.name == op.name for o in operations)
+        name = f"{'change' if again else 'drop'}_view_{op.name}"
     else:
         name = op.describe()
     if len(operations) > 1:
@@ -90,10 +98,10 @@ def auto_slug(operations: Sequence[Operation], *, first: bool) -> str:
 
 
 def _creates(op: Operation, operations: Sequence[Operation]) -> bool:
-    """Whether ``op`` is part of creating the schema: a table, an enum type, or
+    """Whether ``op`` is part of creating the schema: a table, an enum type, a view, or
     the foreign key that closes a cycle of them (added once both tables exist,
     to a table made by ``operations``)."""
-    if isinstance(op, CreateTable | CreateEnum):
+    if isinstance(op, CreateTable | CreateEnum | CreateView):
         return True
     return (
         isinstance(op, AlterColumn)

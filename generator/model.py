@@ -31,6 +31,7 @@ __all__ = [
     "OnAction",
     "SchemaFile",
     "TableSpec",
+    "ViewSpec",
     "enum_members",
     "enum_type_name",
     "json_schema",
@@ -352,6 +353,48 @@ class NativeEnumSpec(BaseModel):
     )
 
 
+#: The dialects a view's SQL may be given for.
+ViewDialect: TypeAlias = Literal["postgres", "sqlite"]
+
+
+class ViewSpec(BaseModel):
+    """One view: becomes a read-only ``View`` subclass named after its key."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="View")
+
+    viewname: str | None = Field(
+        default=None,
+        description="Name of the view in the database; default: snake_case of the class name.",
+    )
+    help_text: str | None = Field(
+        default=None, description="Documentation, used as the class docstring."
+    )
+    materialized: bool = Field(
+        default=False,
+        description=(
+            "A materialized view (PostgreSQL): its rows are kept until refresh(). On "
+            "SQLite, which has none, it is created as a plain view."
+        ),
+    )
+    sql: str | dict[ViewDialect, str] = Field(
+        description=(
+            "The view's SELECT, one statement without ';': one text for both databases, "
+            "or {postgres: ..., sqlite: ...}. Its output columns are named as the "
+            "view's columns (their db_column_name); it may read the tables of any file "
+            "and the views listed before it."
+        )
+    )
+    columns: dict[str, ColumnSpec] = Field(
+        description=(
+            "The columns the view gives, by attribute name, in order: the column types of "
+            "tables (their declared types are what the view yields), with null, "
+            "help_text, db_column_name, choices; one may say primary_key: true; a "
+            "foreign_key (references) makes join paths to the table; unique and index "
+            "(materialized views only) make indexes. No implicit id."
+        )
+    )
+
+
 #: The union tags pydantic adds to the locations of enum errors (no key of a file).
 ENUM_TAGS = ("plain enum", "native enum")
 
@@ -397,6 +440,13 @@ class SchemaFile(BaseModel):
     tables: dict[str, TableSpec] = Field(
         default_factory=dict,
         description="Tables by class name (CamelCase), in declaration order.",
+    )
+    views: dict[str, ViewSpec] = Field(
+        default_factory=dict,
+        description=(
+            "Views by class name (CamelCase), in creation order (after every table): "
+            "read-only classes over SQL the database keeps."
+        ),
     )
 
 

@@ -74,6 +74,7 @@ RESERVED_COLUMN_NAMES: Final[frozenset[str]] = frozenset(
 #: what they are, for error messages.
 RESERVED_MODULE_NAMES: Final[dict[str, str]] = {
     "TABLES": "the module's list of tables",
+    "VIEWS": "the module's list of views",
     "__all__": "the module's list of exports",
 }
 

@@ -37,7 +37,7 @@ from .names import MODELS_SUFFIX
 
 if TYPE_CHECKING:
     from .model import ColumnSpec
-    from .resolve import ResolvedColumn, ResolvedModule, ResolvedTable
+    from .resolve import ResolvedColumn, ResolvedModule, ResolvedTable, ResolvedView
 
 __all__ = ["MODEL_METHODS", "ModelClass", "ModelsModule", "RESERVED_FIELD_NAMES", "models_module"]
 
@@ -292,7 +292,9 @@ class _Builder:
         self.pydantic.add("Field")
         return layout.call_assignment("    ", target, "Field", arguments)
 
-    def read_fields(self, table: ResolvedTable, retyped: dict[str, str]) -> list[str]:
+    def read_fields(
+        self, table: ResolvedTable | ResolvedView, retyped: dict[str, str]
+    ) -> list[str]:
         return [
             self.field_line(c, (retyped[c.name], []) if c.name in retyped else self.value_type(c))
             for c in table.columns
@@ -301,10 +303,11 @@ class _Builder:
 
     # -- models -----------------------------------------------------------------
 
-    def table_class(self, table: ResolvedTable) -> str:
+    def table_class(self, table: ResolvedTable | ResolvedView) -> str:
         return f"{self.alias}.{table.name}"
 
-    def read(self, table: ResolvedTable) -> ModelClass:
+    def read(self, table: ResolvedTable | ResolvedView) -> ModelClass:
+        """The read model: of a table, or of a view (a view has no other model)."""
         doc = (
             f"A ``{table.name}`` row: ``{table.name}Read.model_validate(row)`` takes a"
             f" ``{table.name}`` or a ``{table.row_name}``."
@@ -419,6 +422,7 @@ class _Builder:
             classes += [self.read(table), self.create(table), self.update(table)]
         for table in self.module.tables:
             classes += self.nested_reads(table)
+        classes += [self.read(view) for view in self.module.views]
         if self.module.tables:
             self.pydantic.add("JsonDict")
         return ModelsModule(

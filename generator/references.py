@@ -87,6 +87,8 @@ class Catalog:
             return TableRef(target, name)
         if target.is_incomplete(("tables", name)):
             return None
+        if name in target.spec.views:
+            return f"{reference!r} is a view; a foreign key or a joining table points at a table"
         if reference == "self":
             return "unknown table 'self'; to reference the table itself, write its name"
         # Candidates as they would be written here: bare names for this
@@ -270,8 +272,8 @@ class ValidatedBuild:
 
     def imported_modules(self, schema: LoadedSchema) -> list[str]:
         """The other modules the generated module of ``schema`` imports, sorted:
-        those of its foreign keys' targets, and of its m2m columns' joining
-        tables and other sides."""
+        those of its foreign keys' targets (of its tables' and views'), and of
+        its m2m columns' joining tables and other sides."""
         modules: set[str] = set()
         for table, spec in schema.spec.tables.items():
             for name, column in spec.columns.items():
@@ -282,6 +284,10 @@ class ValidatedBuild:
                     modules.add(self.m2m_target(schema, table, name).schema.module)
             for _name, ref in self.composite_foreign_keys(schema, table):
                 modules.add(ref.schema.module)
+        for view, view_spec in schema.spec.views.items():
+            for name, column in view_spec.columns.items():
+                if column.type == "foreign_key":
+                    modules.add(self.target(schema, view, name).schema.module)
         modules.discard(schema.module)
         return sorted(modules)
 

@@ -82,8 +82,10 @@ def render_module(module: ResolvedModule) -> list[Chunk]:
     top_level = [
         *(macros.enum_class(*enum) for enum in module.enums),
         *(macros.row_class(table) for table in module.tables),
+        *(macros.row_class(view) for view in module.views),
         *(macros.join_class(join) for join in module.joins),
         *(macros.table_class(table) for table in module.tables),
+        *(macros.view_class(view) for view in module.views),
     ]
     chunks.extend(Chunk("\n\n" + text) for text in top_level)
     for index, table in enumerate(module.tables):

@@ -13,6 +13,7 @@ import datetime
 import decimal
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ from .names import join_class_name, prefetch_class_name, snake_case
 
 if TYPE_CHECKING:
     from .load import LoadedSchema
-    from .model import ColumnSpec, SchemaFile, TableSpec
+    from .model import ColumnSpec, SchemaFile, TableSpec, ViewSpec
     from .references import ValidatedBuild
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "ResolvedM2M",
     "ResolvedTable",
     "ResolvedModule",
+    "ResolvedView",
     "JoinClass",
     "resolve",
 ]
@@ -96,6 +98,7 @@ MODULE_IMPORTS: dict[str, str] = {
                 *("Array", "Check", "CompositeForeignKey", "ForeignKey", "Index", "M2M"),
                 # A user table's (auth: true) base, create_user's query, password column.
                 *("BaseUser", "CreateUser", "Password"),
+                *("MaterializedView", "View"),
                 "Serial",
                 "forward_key",
             }
@@ -311,6 +314,28 @@ class ResolvedTable:
 
 
 @dataclass
+class ResolvedView:
+    """One view class and its row type."""
+
+    name: str
+    viewname: str
+    help_text: str | None
+    materialized: bool
+    columns: list[ResolvedColumn]
+    #: The ``sql=`` argument of the class statement, rendered (a string, or a
+    #: dict by dialect).
+    sql: str
+
+    @property
+    def row_name(self) -> str:
+        return f"{self.name}Row"
+
+    @property
+    def base(self) -> str:
+        return "MaterializedView" if self.materialized else "View"
+
+
+@dataclass
 class ResolvedModule:
     """Everything one generated module holds."""
 
@@ -327,11 +352,28 @@ class ResolvedModule:
     #: the schema's own terms next to the rendered ones.
     spec: SchemaFile
     exports: list[str] = field(default_factory=list)
+    #: The views, in declaration order (``VIEWS``).
+    views: list[ResolvedView] = field(default_factory=list)
+
+    @property
+    def table_imports(self) -> bool:
+        """Whether the module imports what table classes use (``Mapping``,
+        ``TYPE_CHECKING``, ...): unless it has views and no tables."""
+        return bool(self.tables) or not self.views
+
+    @property
+    def title(self) -> str:
+        """The module docstring's first words."""
+        if self.views:
+            return "Tables and views" if self.tables else "Views"
+        return "Tables"
 
     @property
     def typing_imports(self) -> list[str]:
         """Names imported from ``typing`` (``overload`` only where a table has
-        foreign keys to prefetch)."""
+        foreign keys to prefetch; none for a module of views only)."""
+        if not self.table_imports:
+            return []
         names = ["TYPE_CHECKING", "Any"]
         if any(t.objects_overloads for t in self.tables):
             names.append("overload")
@@ -347,7 +389,8 @@ class ResolvedModule:
         3.11; ``NotRequired`` comes from the same place for consistency.
         """
         names = ["TypedDict"]
-        if any(c.secret for t in self.tables for c in t.columns):
+        relations: list[ResolvedTable | ResolvedView] = [*self.tables, *self.views]
+        if any(c.secret for t in relations for c in t.columns):
             names.insert(0, "NotRequired")
         return names
 
@@ -404,8 +447,12 @@ class _Resolver:
         """
         todo: list[_JoinKey] = []
         for schema in self.schemas.values():
-            for table_name, table in schema.spec.tables.items():
-                for name, column in table.columns.items():
+            relations: list[tuple[str, Mapping[str, ColumnSpec]]] = [
+                *((n, t.columns) for n, t in schema.spec.tables.items()),
+                *((n, v.columns) for n, v in schema.spec.views.items()),
+            ]
+            for table_name, columns in relations:
+                for name, column in columns.items():
                     if column.type == "foreign_key":
                         ref = self.target(schema, table_name, name)
                         to = self.key_column(schema, table_name, name)
@@ -445,7 +492,9 @@ class _ModuleResolver:
     def __init__(self, build: _Resolver, schema: LoadedSchema) -> None:
         self.build = build
         self.schema = schema
-        self.runtime: set[str] = set(_ALWAYS_IMPORTED)
+        # A module of views only needs none of the tables' names.
+        spec = schema.spec
+        self.runtime: set[str] = set(_ALWAYS_IMPORTED if spec.tables or not spec.views else ())
         self.stdlib: set[str] = set()
         self.tables: dict[str, ResolvedTable] = {}
 
@@ -536,7 +585,8 @@ class _ModuleResolver:
             arguments.append(f"help_text={py_str(spec.help_text)}")
         # A column of a composite key: required like a key column (the
         # runtime's ``Table`` marks it so), and not an ``update()`` keyword.
-        in_key = name in (self.schema.spec.tables[table].primary_key or ())
+        tables = self.schema.spec.tables
+        in_key = table in tables and name in (tables[table].primary_key or ())
         return ResolvedColumn(
             name=name,
             runtime_class=runtime_class,
@@ -781,6 +831,23 @@ class _ModuleResolver:
             arguments.append(f"checks={_tuple(checks)}")
         return arguments
 
+    def view(self, name: str, spec: ViewSpec) -> ResolvedView:
+        """A view class: its columns as a table's (no implicit ``id``), its SQL
+        as the ``sql=`` argument."""
+        self.runtime.add("MaterializedView" if spec.materialized else "View")
+        if isinstance(spec.sql, str):
+            sql = py_str(spec.sql)
+        else:
+            sql = "{" + ", ".join(f"{py_str(d)}: {py_str(t)}" for d, t in spec.sql.items()) + "}"
+        return ResolvedView(
+            name=name,
+            viewname=spec.viewname or snake_case(name),
+            help_text=spec.help_text,
+            materialized=spec.materialized,
+            columns=[self.column(name, c, column) for c, column in spec.columns.items()],
+            sql=sql,
+        )
+
     def join_class(self, name: str, nullable: bool, to: str | None) -> JoinClass:
         """``ManagerJoin``: the columns of ``Manager`` seen through a foreign key
         (to its primary key, or to its column ``to``)."""
@@ -846,8 +913,11 @@ class _ModuleResolver:
         exports = [e[0] for e in enums]
         for name in order:
             exports += [name, f"{name}Row"]
+        views = [self.view(name, view) for name, view in spec.views.items()]
+        for view in views:
+            exports += [view.name, view.row_name]
         exports += [j.name for j in joins]
-        exports.append("TABLES")
+        exports += ["TABLES", "VIEWS"]
         return ResolvedModule(
             module=self.schema.module,
             source=source_label(self.schema.path),
@@ -859,6 +929,7 @@ class _ModuleResolver:
             module_imports=self.build.validated.imported_modules(self.schema),
             spec=spec,
             exports=exports,
+            views=views,
         )
 
 

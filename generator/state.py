@@ -386,16 +386,19 @@ def _store(path: Path, payload: bytes) -> None:
 
 def _run(sources: dict[str, str], modules: list[str], cache: Path | None = None) -> list[type[Any]]:
     """Run the generated package under a fresh name; its table classes, module by
-    module (each in its ``TABLES`` order). Nothing of it stays in ``sys.modules``."""
+    module (each in its ``TABLES`` order), then its view classes (each module's
+    ``VIEWS``). Nothing of it stays in ``sys.modules``."""
     name = f"_piccolo_gen_state_{secrets.token_hex(8)}"
     package = _Package(name, sources, cache)
     sys.meta_path.insert(0, package)
     try:
         importlib.import_module(name)
         tables: list[type[Any]] = []
+        views: list[type[Any]] = []
         for module in modules:
             tables.extend(sys.modules[f"{name}.{module}"].TABLES)
-        return tables
+            views.extend(sys.modules[f"{name}.{module}"].VIEWS)
+        return tables + views
     finally:
         sys.meta_path.remove(package)
         for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:

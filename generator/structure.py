@@ -13,13 +13,22 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from generator.errors import SchemaError, closest, show, suggest
-from generator.model import COLUMN_TYPES, ENUM_TAGS, ColumnSpec, IndexSpec, SchemaFile, TableSpec
+from generator.model import (
+    COLUMN_TYPES,
+    ENUM_TAGS,
+    ColumnSpec,
+    IndexSpec,
+    SchemaFile,
+    TableSpec,
+    ViewDialect,
+    ViewSpec,
+)
 from generator.positions import NodePath, Positions, dotted
 
 __all__ = ["StructureResult", "check_structure"]
@@ -127,6 +136,12 @@ def _prune(data: dict[str, Any], path: NodePath) -> NodePath:
         case ("tables", str(table), *_):
             _delete(data, ("tables", table))
             return ("tables", table)
+        case ("views", str(view), "columns", str(column), *_):
+            _delete(data, ("views", view, "columns", column))
+            return ("views", view)
+        case ("views", str(view), *_):
+            _delete(data, ("views", view))
+            return ("views", view)
         case ("enums", str(enum), *_):
             _delete(data, ("enums", enum))
             return ("enums", enum)
@@ -154,7 +169,10 @@ def _model_at(loc: NodePath) -> type[BaseModel] | None:
         if model is SchemaFile and part == "tables" and rest:
             rest.pop(0)
             model = TableSpec
-        elif model is TableSpec and part == "columns" and rest:
+        elif model is SchemaFile and part == "views" and rest:
+            rest.pop(0)
+            model = ViewSpec
+        elif model in (TableSpec, ViewSpec) and part == "columns" and rest:
             rest.pop(0)
             model = ColumnSpec
         elif model is ColumnSpec and part == "of":
@@ -180,6 +198,10 @@ def _convert(
             # One message for the whole option, whatever is wrong inside it.
             grouped.setdefault((digits, "digits"), []).append(detail)
             continue
+        if path[:1] == ("views",) and path[2:3] == ("sql",):
+            # A view's sql is a string or a mapping by database: one message.
+            grouped.setdefault((path[:3], "sql"), []).append(detail)
+            continue
         kind = "type" if detail["type"] in _EXPECTED else detail["type"]
         missing_field = detail["loc"][len(path)] if detail["type"] == "missing" else ""
         grouped.setdefault((path, f"{kind}:{missing_field}"), []).append(detail)
@@ -198,6 +220,8 @@ def _message(path: NodePath, group: list[ErrorDetails], data: object) -> tuple[s
     value = detail["input"]
     name = path[-1] if path else ""
     parent = path[:-1]
+    if path[:1] == ("views",) and path[2:] == ("sql",):
+        return _sql_message(group, _value_at(data, path)), False
     if _digits_path(path) == path:
         return (
             f"digits must be [precision, scale], e.g. [10, 2], not {show(_value_at(data, path))}",
@@ -232,6 +256,27 @@ def _message(path: NodePath, group: list[ErrorDetails], data: object) -> tuple[s
             what = repr(dotted(path[-2:]))
         return f"{what} must be {expected}, not {show(value)}", False
     return str(detail["msg"]), False
+
+
+def _sql_message(group: list[ErrorDetails], value: object) -> str:
+    """The message for a view's ``sql`` of the wrong shape."""
+    if isinstance(value, dict):
+        dialects = list(get_args(ViewDialect))
+        for detail in group:
+            if detail["type"] == "literal_error":
+                found = str(detail["input"])
+                hint = suggest(found, dialects)
+                message = f"unknown database {show(detail['input'])} in sql"
+                return (
+                    f"{message} - {hint}" if hint else f"{message}; expected: {', '.join(dialects)}"
+                )
+        wrong = next((k for k, v in value.items() if not isinstance(v, str)), None)
+        if wrong is not None:
+            return f"sql.{wrong} must be the view's SELECT (a string), not {show(value[wrong])}"
+    return (
+        "sql must be the view's SELECT (a string) or one per database "
+        f"({{postgres: ..., sqlite: ...}}), not {show(value)}"
+    )
 
 
 def _digits_path(path: NodePath) -> NodePath | None:
@@ -270,7 +315,11 @@ def _unknown_key(key: str, model: type[BaseModel] | None, value: object) -> str:
     if model is None:
         return f"unknown key {key!r}"
     options = list(model.model_fields)
-    what = {SchemaFile: "top-level key", TableSpec: "table option"}.get(model, "option")
+    what = {
+        SchemaFile: "top-level key",
+        TableSpec: "table option",
+        ViewSpec: "view option",
+    }.get(model, "option")
     message = f"unknown {what} {key!r}"
     hint = suggest(key, options)
     if hint:
@@ -288,6 +337,10 @@ def _missing(field: str, model: type[BaseModel] | None) -> str:
         return f"missing 'type'; every column needs one, e.g. {_COLUMN_EXAMPLE}"
     if model is TableSpec and field == "columns":
         return "missing 'columns'; a table needs a 'columns' mapping (it may be empty: columns: {})"
+    if model is ViewSpec and field == "columns":
+        return "missing 'columns'; a view needs the columns it gives, e.g. {name: {type: text}}"
+    if model is ViewSpec and field == "sql":
+        return "missing 'sql'; a view needs its SELECT, e.g. sql: SELECT name FROM band"
     return f"missing {field!r}"
 
 
@@ -295,7 +348,12 @@ def _not_a_mapping(path: NodePath, value: object) -> str:
     match path:
         case ():
             return "a schema file must be a mapping with 'tables' (and optionally 'module' and 'enums')"
-        case ("tables", _, "columns", _) | ("tables", _, "columns", _, "of"):
+        case (
+            ("tables", _, "columns", _)
+            | ("tables", _, "columns", _, "of")
+            | ("views", _, "columns", _)
+            | ("views", _, "columns", _, "of")
+        ):
             if isinstance(value, str) and value in COLUMN_TYPES:
                 return (
                     f"a column must be a mapping: write {{type: {value}}} instead of {show(value)}"
@@ -303,6 +361,8 @@ def _not_a_mapping(path: NodePath, value: object) -> str:
             return f"a column must be a mapping such as {_COLUMN_EXAMPLE}, not {show(value)}"
         case ("tables", _):
             return f"a table must be a mapping with 'columns', not {show(value)}"
+        case ("views", _):
+            return f"a view must be a mapping with 'sql' and 'columns', not {show(value)}"
         case ("enums", _):
             return f"an enum must be a mapping of member names to values, e.g. {{small: s, large: l}}, not {show(value)}"
         case _:

@@ -11,12 +11,20 @@ from __future__ import annotations
 import graphlib
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from generator.column_checks import PRIMARY_KEY_TYPES, Checker, ColumnChecker
 from generator.config import source_label
 from generator.errors import SchemaError, join_words, suggest
 from generator.load import LoadedSchema
-from generator.model import NativeEnumSpec, TableSpec, enum_type_name
+from generator.model import (
+    ColumnSpec,
+    NativeEnumSpec,
+    TableSpec,
+    ViewDialect,
+    ViewSpec,
+    enum_type_name,
+)
 from generator.names import (
     GENERATED_SUFFIXES,
     RESERVED_COLUMN_NAMES,
@@ -102,6 +110,25 @@ def _cycle_errors(build: ValidatedBuild) -> list[SchemaError]:
     return errors
 
 
+#: The column options a view's column refuses, and why.
+_NOT_IN_VIEWS: Final[Mapping[str, str]] = {
+    "default": "its values come from the view's SQL",
+    "required": "a view is read-only",
+    "on_delete": "a view has no constraints (its foreign keys are join paths)",
+    "on_update": "a view has no constraints (its foreign keys are join paths)",
+    "deferrable": "a view has no constraints (its foreign keys are join paths)",
+    "initially_deferred": "a view has no constraints (its foreign keys are join paths)",
+    "renamed_from": "a changed view is dropped and created again",
+}
+
+#: The column types a view's column cannot have, and what to write instead.
+_NOT_VIEW_TYPES: Final[Mapping[str, str]] = {
+    "serial": "a view's column is no serial (the database numbers rows of tables): use integer",
+    "bigserial": "a view's column is no bigserial (the database numbers rows of tables): use bigint",
+    "m2m": "a view has no m2m columns (they are a table's joining table)",
+}
+
+
 def _location(schema: LoadedSchema, path: NodePath, *, at_key: bool = True) -> str:
     line, col = schema.positions.locate(path, at_key=at_key)
     where = schema.file if line is None else f"{schema.file}:{line}"
@@ -146,29 +173,36 @@ def _module_errors(files: list[LoadedSchema]) -> Iterator[SchemaError]:
 
 
 def _tablename_errors(files: list[LoadedSchema]) -> Iterator[SchemaError]:
-    """Tables share one database, so their SQL names must differ across files."""
-    seen: dict[str, tuple[LoadedSchema, str]] = {}
+    """Tables and views share one database (one namespace of relations), so
+    their SQL names must differ across files."""
+    seen: dict[str, tuple[LoadedSchema, str, str]] = {}
     for schema in files:
-        for name, table in schema.spec.tables.items():
+        relations: list[tuple[str, str, str | None]] = [
+            ("table", name, table.tablename) for name, table in schema.spec.tables.items()
+        ]
+        relations += [("view", name, view.viewname) for name, view in schema.spec.views.items()]
+        for kind, name, given in relations:
             if identifier_problem(name) is not None:
                 continue  # the class name is already reported
-            tablename = table.tablename or snake_case(name)
-            first = seen.setdefault(tablename.casefold(), (schema, name))
-            if first == (schema, name):
+            dbname = given or snake_case(name)
+            first = seen.setdefault(dbname.casefold(), (schema, kind, name))
+            if first == (schema, kind, name):
                 continue
-            other_schema, other = first
+            other_schema, other_kind, other = first
             other_label = other if other_schema is schema else f"{other_schema.module}.{other}"
-            where = _location(other_schema, ("tables", other))
-            if table.tablename is not None:
+            where = _location(other_schema, (f"{other_kind}s", other))
+            option = "tablename" if kind == "table" else "viewname"
+            if given is not None:
                 yield schema.error(
-                    ("tables", name, "tablename"),
-                    f"database table name {tablename!r} is already used by table {other_label!r} ({where})",
+                    (f"{kind}s", name, option),
+                    f"database {kind} name {dbname!r} is already used by {other_kind} "
+                    f"{other_label!r} ({where})",
                 )
             else:
                 yield schema.error(
-                    ("tables", name),
-                    f"table {name!r} gets the database name {tablename!r}, already used by table "
-                    f"{other_label!r} ({where}); set 'tablename' to tell them apart",
+                    (f"{kind}s", name),
+                    f"{kind} {name!r} gets the database name {dbname!r}, already used by "
+                    f"{other_kind} {other_label!r} ({where}); set {option!r} to tell them apart",
                     at_key=True,
                 )
 
@@ -211,6 +245,8 @@ class _FileChecker(Checker):
             self.check_table(name, table)
             for column_name, column in table.columns.items():
                 columns.check_column(name, column_name, column)
+        for name, view in self.spec.views.items():
+            self.check_view(name, view, columns)
         return sorted([*self.errors, *columns.errors], key=SchemaError.sort_key)
 
     # -- enums
@@ -229,13 +265,14 @@ class _FileChecker(Checker):
         type_name = enum_type_name(name, enum)
         if enum.name is not None and (not enum.name or not _naming.fits(enum.name)):
             self.error((*path, "name"), f"the type name {enum.name!r} must be 1 to 63 bytes long")
-        tables = {t.tablename or snake_case(n): n for n, t in self.spec.tables.items()}
+        tables = {t.tablename or snake_case(n): f"table {n!r}" for n, t in self.spec.tables.items()}
+        tables |= {v.viewname or snake_case(n): f"view {n!r}" for n, v in self.spec.views.items()}
         if type_name in tables:
-            # A PostgreSQL table is also a type of its name.
+            # A PostgreSQL table (or view) is also a type of its name.
             self.error(
                 (*path, "name") if enum.name is not None else path,
-                f"native enum {name!r} has the type name {type_name!r}, the name of table "
-                f"{tables[type_name]!r}; give it another with name:",
+                f"native enum {name!r} has the type name {type_name!r}, the name of "
+                f"{tables[type_name]}; give it another with name:",
                 at_key=enum.name is None,
             )
         for other, spec in self.spec.enums.items():
@@ -302,7 +339,12 @@ class _FileChecker(Checker):
         for name, source in MODULE_IMPORTS.items():
             names[name] = _Origin(f"{source}, which the generated module uses", None, False)
         user: list[tuple[tuple[int, int], str, _Origin]] = []
-        for kind, section in (("table", self.spec.tables), ("enum", self.spec.enums)):
+        sections: tuple[tuple[str, Mapping[str, object]], ...] = (
+            ("table", self.spec.tables),
+            ("enum", self.spec.enums),
+            ("view", self.spec.views),
+        )
+        for kind, section in sections:
             for name in section:
                 if identifier_problem(name) is None:
                     path: NodePath = (f"{kind}s", name)
@@ -344,6 +386,17 @@ class _FileChecker(Checker):
                         f"the {description} {name!r} generated for table {table!r}",
                     )
                     self.register(names, name, origin)
+        for view in self.spec.views:
+            # A view whose own name clashes is reported once, not with its row type too.
+            if identifier_problem(view) is None and names[view].path == ("views", view):
+                row = view + "Row"
+                origin = _Origin(
+                    f"the row type generated for view {view!r}",
+                    ("views", view),
+                    False,
+                    f"the row type {row!r} generated for view {view!r}",
+                )
+                self.register(names, row, origin)
         return names
 
     def register(self, names: dict[str, _Origin], name: str, new: _Origin) -> None:
@@ -374,14 +427,20 @@ class _FileChecker(Checker):
             return (
                 f"name it '{name}_' and keep the database name with tablename: {snake_case(name)}"
             )
+        if kind == "views" and self.spec.views[name].viewname is None:
+            return f"name it '{name}_' and keep the database name with viewname: {snake_case(name)}"
         return f"name it '{name}_'"
 
     def check_column_names(self, names: Mapping[str, _Origin]) -> None:
         """A column is a class attribute: inside its table's class body it
         would hide a module-level name of the same name, which the generated
         annotations there may use (``uuid: uuid.UUID = ...`` in ``__init__``)."""
-        for table, spec in self.spec.tables.items():
-            for column, c in spec.columns.items():
+        classes: list[tuple[str, str, Mapping[str, ColumnSpec]]] = [
+            ("tables", table, spec.columns) for table, spec in self.spec.tables.items()
+        ]
+        classes += [("views", view, spec.columns) for view, spec in self.spec.views.items()]
+        for section, table, columns in classes:
+            for column, c in columns.items():
                 other = names.get(column)
                 if other is None or column.startswith("_") or identifier_problem(column):
                     continue  # fine, or reported with the column's other name checks
@@ -394,11 +453,118 @@ class _FileChecker(Checker):
                 )
                 label = other.label.removesuffix(", which the generated module uses")
                 self.error(
-                    ("tables", table, "columns", column),
+                    (section, table, "columns", column),
                     f"invalid column name: {column!r} would hide {label} inside class "
                     f"{table!r}, where the generated code may refer to it; name it '{column}_'{keep}",
                     at_key=True,
                 )
+
+    # -- views
+
+    def check_view(self, name: str, view: ViewSpec, columns: ColumnChecker) -> None:
+        """A view: its names, its SQL (not parsed: one statement, not empty),
+        and its columns, which take the column types of tables with the
+        options that mean something for a view (see ``_NOT_IN_VIEWS``)."""
+        path: NodePath = ("views", name)
+        problem = identifier_problem(name)
+        if problem is not None:
+            self.error(path, f"invalid view name: {problem}", at_key=True)
+        elif name.startswith("_"):
+            self.error(path, f"invalid view name: {_PRIVATE.format(name=name)}", at_key=True)
+        if view.viewname is not None:
+            db_problem = sql_name_problem(view.viewname)
+            if db_problem is not None:
+                self.error((*path, "viewname"), f"invalid viewname: {db_problem}")
+        elif problem is None:
+            db_problem = sql_name_problem(snake_case(name))
+            if db_problem is not None:
+                self.error(
+                    path,
+                    f"invalid database name (derived from the view name): {db_problem};"
+                    " set 'viewname'",
+                    at_key=True,
+                )
+        self.check_view_sql((*path, "sql"), name, view.sql)
+        if self.schema.is_incomplete(path):
+            return
+        if not view.columns:
+            self.error((*path, "columns"), f"view {name!r} needs at least one column")
+        keys = [c for c, spec in view.columns.items() if spec.primary_key]
+        for key in keys[1:]:
+            self.error(
+                (*path, "columns", key, "primary_key"),
+                f"two primary keys: {keys[0]!r} and {key!r}; a view has one at most",
+            )
+        used: dict[str, str] = {}
+        for column_name, column in view.columns.items():
+            column_path: NodePath = (*path, "columns", column_name)
+            if self.check_view_column(column_path, view, column):
+                columns.check_column(name, column_name, column, section="views")
+            db_name = column.db_column_name or column_name
+            other = used.setdefault(db_name.casefold(), column_name)
+            if other != column_name:
+                self.error(
+                    column_path,
+                    f"column {column_name!r} has the database name {db_name!r}, like column"
+                    f" {other!r}",
+                    at_key=True,
+                )
+
+    def check_view_sql(
+        self, path: NodePath, name: str, sql: str | Mapping[ViewDialect, str]
+    ) -> None:
+        if isinstance(sql, dict) and not sql:
+            self.error(
+                path, "sql needs the SELECT of at least one database: {postgres: ..., sqlite: ...}"
+            )
+            return
+        texts: list[tuple[NodePath, str]] = (
+            [(path, sql)] if isinstance(sql, str) else [((*path, d), t) for d, t in sql.items()]
+        )
+        for where, text in texts:
+            if not text.strip():
+                self.error(where, f"view {name!r} needs its SELECT, e.g. SELECT name FROM band")
+                continue
+            found = [t for kind, t in tokens(text.strip().removesuffix(";")) if kind == "other"]
+            if ";" in found:
+                self.error(where, f"view {name!r}: one SELECT statement, without ';'")
+
+    def check_view_column(self, path: NodePath, view: ViewSpec, column: ColumnSpec) -> bool:
+        """What a column of a view may not say; ``False`` when it says some of
+        it (its other checks would only repeat the consequences)."""
+        ok = True
+        for option in sorted(column.model_fields_set & _NOT_IN_VIEWS.keys()):
+            self.error(
+                (*path, option),
+                f"{option!r} does not apply to a view's column: {_NOT_IN_VIEWS[option]}",
+                at_key=True,
+            )
+            ok = False
+        if column.type in _NOT_VIEW_TYPES:
+            self.error((*path, "type"), _NOT_VIEW_TYPES[column.type])
+            ok = False
+        for option in ("unique", "index"):
+            if getattr(column, option) and not view.materialized:
+                self.error(
+                    (*path, option),
+                    f"{option}: true needs a materialized view (materialized: true);"
+                    " a plain view has no indexes",
+                    at_key=True,
+                )
+                ok = False
+        if column.primary_key:
+            allowed = (*PRIMARY_KEY_TYPES, "foreign_key")
+            if column.type not in allowed:
+                self.error(
+                    (*path, "type"),
+                    f"a view's primary key must be of type {join_words(allowed, 'or')},"
+                    f" not {column.type}",
+                )
+                ok = False
+            if column.null:
+                self.error((*path, "null"), "a primary key cannot be null", at_key=True)
+                ok = False
+        return ok
 
     # -- tables
 

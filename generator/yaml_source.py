@@ -298,13 +298,20 @@ def _kind_of_key(parent: NodePath) -> str:
     match parent:
         case ("tables",):
             return "table"
-        case ("tables", _, "columns"):
+        case ("views",):
+            return "view"
+        case ("tables", _, "columns") | ("views", _, "columns"):
             return "column"
         case ("enums",):
             return "enum"
         case ("enums", _):
             return "enum member"
-        case ("tables", _, "columns", _) | ("tables", _, "columns", _, "of", *_):
+        case (
+            ("tables", _, "columns", _)
+            | ("tables", _, "columns", _, "of", *_)
+            | ("views", _, "columns", _)
+            | ("views", _, "columns", _, "of", *_)
+        ):
             return "option"
         case _:
             return "key"

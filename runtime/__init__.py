@@ -89,6 +89,7 @@ from ._sql import Condition
 from ._sync import run_sync
 from ._table import Table
 from ._text import escape_like
+from ._view import MaterializedView, RefreshView, View, ViewObjects
 from ._write import Delete, Insert, Returning, Update
 
 __all__ = [
@@ -192,6 +193,10 @@ __all__ = [
     "UUID4",
     "Update",
     "Varchar",
+    "View",
+    "ViewObjects",
+    "MaterializedView",
+    "RefreshView",
     "check_schema",
     "create_tables",
     "drop_tables",

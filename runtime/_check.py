@@ -17,7 +17,9 @@ application, not to the schema's purity (docs/migrations.md, "At startup"):
              say: a missing table or column, another type, another
              nullability or primary key, and an extra column that is
              ``NOT NULL`` without a default (every insert of the tables
-             leaves it out, and fails);
+             leaves it out, and fails); a missing view, or one without a
+             declared column or with another type (view classes are
+             checked as tables are: ``check_schema(*TABLES, *VIEWS)``);
 ``warning``  the queries run, but the database does not enforce or speed
              up what the tables declare: a missing or different foreign
              key, unique constraint, check constraint or index (a missing
@@ -26,7 +28,7 @@ application, not to the schema's purity (docs/migrations.md, "At startup"):
              send their own defaults; raw SQL and other clients get the
              database's);
 ``info``     what the database has beyond the tables (extra columns,
-             indexes, constraints, foreign keys and defaults), an index or
+             indexes, constraints, foreign keys and defaults, and views), an index or
              constraint of another name over the same columns, and what the
              reader cannot model (an unnamed SQLite check, a trigger's table).
 
@@ -59,9 +61,19 @@ Severity = Literal["error", "warning", "info"]
 _ORDER: Final[dict[str, int]] = {"error": 0, "warning": 1, "info": 2}
 
 #: Differences that break the tables' queries or their types.
-#: (``enum``: an enum type with other values, which inserts or reads trip on.)
+#: (``enum``: an enum type with other values, which inserts or reads trip on;
+#: ``view``: a view without a declared column, or with another type.)
 _ERRORS: Final = frozenset(
-    {"missing_table", "missing_column", "type", "null", "primary_key", "enum"}
+    {
+        "missing_table",
+        "missing_column",
+        "type",
+        "null",
+        "primary_key",
+        "enum",
+        "missing_view",
+        "view",
+    }
 )
 #: Differences in what the database enforces or speeds up, when the tables declare it.
 _WARNINGS: Final = frozenset(

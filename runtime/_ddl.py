@@ -1,8 +1,11 @@
-"""DDL: ``CREATE TABLE`` (with indexes) and ``DROP TABLE`` of table classes.
+"""DDL: ``CREATE TABLE`` (with indexes) and ``DROP TABLE`` of table classes,
+and ``CREATE VIEW`` / ``DROP VIEW`` of view classes (``runtime.View``).
 
 The SQL comes from the dialect's DDL compiler (``runtime.schema.compile``),
 from the class's schema state: ``create_tables()``, ``alter()`` and the
-migrations write a table the same way."""
+migrations write a table the same way. Views are created after every table
+given (in the order given: a view may read the views before it) and dropped
+before them."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from . import _naming
 from ._dialect import Dialect
 from ._query import Query
 from .schema.compile import compiler_for
-from .schema.state import enums_of, table_of
+from .schema.state import enums_of, is_view, table_of, view_of
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -128,7 +131,8 @@ class _Script(Query[None]):
 
 
 class CreateTable(_Script):
-    """``CREATE TABLE`` for one or more tables, in the order given."""
+    """``CREATE TABLE`` for one or more tables, in the order given, then
+    ``CREATE VIEW`` for the views among them."""
 
     def __init__(self, tables: list[type[Table[Any]]], *, if_not_exists: bool) -> None:
         if not tables:
@@ -139,19 +143,27 @@ class CreateTable(_Script):
 
     def _statements(self, dialect: Dialect) -> list[str]:
         # The compiler adds the foreign keys that close a cycle after the tables.
+        compiler = compiler_for(dialect)
         tables = self._tables
         return [
             *create_enums_sql(tables, dialect, if_not_exists=self._if_not_exists),
-            *compiler_for(dialect).create_tables(
-                [table_of(t) for t in tables],
+            *compiler.create_tables(
+                [table_of(t) for t in tables if not is_view(t)],
                 if_not_exists=self._if_not_exists,
                 enums={e.name: e.values for e in enums_of(tables)},
+            ),
+            *(
+                sql
+                for t in tables
+                if is_view(t)
+                for sql in compiler.create_view(view_of(t), if_not_exists=self._if_not_exists)
             ),
         ]
 
 
 class DropTables(_Script):
-    """``DROP TABLE`` for one or more tables, in reverse foreign-key order."""
+    """``DROP TABLE`` for one or more tables, in reverse foreign-key order,
+    after ``DROP VIEW`` for the views among them (in reverse order)."""
 
     def __init__(self, tables: list[type[Table[Any]]], *, if_exists: bool) -> None:
         if not tables:
@@ -162,10 +174,12 @@ class DropTables(_Script):
 
     def _statements(self, dialect: Dialect) -> list[str]:
         compiler = compiler_for(dialect)
+        views = [view_of(t) for t in reversed(self._tables) if is_view(t)]
+        statements = [compiler.drop_view(v, if_exists=self._if_exists) for v in views]
         # In reverse of the given (creation) order; a cycle is cut first.
-        statements = compiler.drop_tables(
-            [table_of(t) for t in self._tables], if_exists=self._if_exists
-        )
+        tables = [table_of(t) for t in self._tables if not is_view(t)]
+        if tables:
+            statements += compiler.drop_tables(tables, if_exists=self._if_exists)
         # The enum types of the tables go too, unless a table left has one.
         for enum_type in enums_of(self._tables):
             statements += compiler.drop_unused_enum(enum_type.name)

@@ -81,6 +81,10 @@ class Dialect:
     #: column is checked text: ordering and ``<`` go through its position
     #: (``CASE col WHEN 'a' THEN 0 ...``), so both engines agree.
     native_enums: bool = True
+    #: Whether the database has materialized views (PostgreSQL's ``CREATE
+    #: MATERIALIZED VIEW``, ``REFRESH MATERIALIZED VIEW``). SQLite has none: a
+    #: materialized view is created as a plain view there, always current.
+    materialized_views: bool = True
 
     def placeholder(self, index: int) -> str:
         """The bound-parameter marker for the ``index``-th parameter (1-based)."""
@@ -124,6 +128,7 @@ SQLITE: Final = Dialect(
     row_locks_and_distinct_on=False,
     offset_needs_limit=True,
     native_enums=False,
+    materialized_views=False,
     runs_scripts=False,
     advisory_locks=False,
     alters_in_place=False,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._objects import Objects, Refresh, Related
     from ._query import Query, RowLoad
     from ._select import CountQuery, Exists, Raw
+    from ._view import ViewDefinition
     from ._write import Delete, Insert, Update
 
 __all__ = ["Table", "TableMeta"]
@@ -173,6 +174,8 @@ class TableMeta:
     key: tuple[Column[Any], ...] = ()
     #: Foreign keys over several columns (``CompositeForeignKey`` attributes).
     composite_foreign_keys: tuple[CompositeForeignKey[Any], ...] = ()
+    #: A view's SQL and kind (``runtime._view``); ``None`` for a table.
+    view: ViewDefinition | None = None
 
 
 class Table(TableRole, Generic[RowT]):
@@ -192,9 +195,12 @@ class Table(TableRole, Generic[RowT]):
         unique: tuple[tuple[str, ...], ...] = (),
         checks: tuple[Check, ...] = (),
         primary_key: tuple[str, ...] = (),
+        abstract: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
+        if abstract:
+            return  # a base of other classes (``runtime.View``), no table itself
         columns = [v for v in vars(cls).values() if isinstance(v, Column)]
         primary = [c for c in columns if c._meta.primary_key]
         if len(primary) > 1:

@@ -177,12 +177,13 @@ def test_json_schema_command(capsys: pytest.CaptureFixture[str]) -> None:
     schema = json.loads(capsys.readouterr().out)
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert schema["additionalProperties"] is False
-    assert set(schema["properties"]) == {"module", "enums", "tables"}
+    assert set(schema["properties"]) == {"module", "enums", "tables", "views"}
     column = schema["$defs"]["ColumnSpec"]
     assert set(column["properties"]) == set(ColumnSpec.model_fields)
     assert column["properties"]["type"]["enum"] == list(COLUMN_TYPES)
     assert all(prop.get("description") for prop in column["properties"].values())
     assert schema["$defs"]["TableSpec"]["required"] == ["columns"]
+    assert schema["$defs"]["ViewSpec"]["required"] == ["sql", "columns"]
 
 
 def test_json_schema_covers_the_keys_of_a_valid_schema() -> None:

@@ -6,7 +6,8 @@ The oracle is the round trip: every schema file of the project
 introspected, and the file built again. Three things must hold:
 
 - the introspected file creates exactly the database it was read from:
-  ``lower(state of the file) == read_schema(database)``, with no exception;
+  ``lower(state of the file) == read_schema(database)``, with no exception
+  (its views: ``compare`` finds no difference, see ``runtime.schema.compare``);
 - its state equals the original schema's state, up to the documented
   exceptions (``_as_database_keeps``): what no database holds (a primary
   key's default, which the DDL never writes), and types a dialect cannot tell
@@ -26,6 +27,15 @@ introspected, and the file built again. Three things must hold:
   and a default that is the type's zero default anyway (``default: now`` on a
   timestamp, ``default: 0`` on an integer: the database cannot tell them from
   no default).
+
+Views (``_views_stripped``): the SQL is the database's own spelling
+(PostgreSQL deparses it; SQLite keeps the dialect's text as written); what
+only the code holds goes (help texts, ``null``, which no catalog keeps for a
+view's column, foreign keys, which are join paths and no constraint, and the
+key of a plain view); SQLite has no materialized views (read as plain ones,
+without their indexes) and types no view column that is not a table's
+column (introspect leaves such a column out, and says so: the only lines of
+``left_out`` a round trip may have).
 """
 
 from __future__ import annotations
@@ -50,15 +60,17 @@ import pytest
 from generator.build import collect_schema_files, load_schemas, render_files, validate_schemas
 from generator.introspect import _python_value, _state_type, _zero_default, introspect
 from generator.load import read_schema as load_file
-from generator.model import ColumnSpec, SchemaFile, TableSpec
+from generator.model import ColumnSpec, SchemaFile, TableSpec, ViewSpec
 from generator.state import schema_state
 from runtime import _naming, create_tables
 from runtime._engine import Engine, PostgresEngine, SQLiteEngine
 from runtime._naming import snake_case
 from runtime.migrations.drift import drift
 from runtime.schema import state
+from runtime.schema.compare import compare
 from runtime.schema.compile import compiler_for
 from runtime.schema.compile._base import SQLDefault
+from runtime.schema.database import DbSchema
 from runtime.schema.read import read_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,7 +208,7 @@ def _as_database_keeps(schema: state.Schema, dialect: str) -> state.Schema:
                 default = SQLDefault(default) if default is not None else None
             columns.append(replace(column, type=type_, default=default))
         tables.append(replace(table, columns=tuple(columns)))
-    return state.Schema(tuple(tables))
+    return replace(schema, tables=tuple(tables))
 
 
 def _sql_defaults(schema: state.Schema, dialect: str) -> state.Schema:
@@ -214,7 +226,7 @@ def _sql_defaults(schema: state.Schema, dialect: str) -> state.Schema:
             else:
                 columns.append(column)
         tables.append(replace(table, columns=tuple(columns)))
-    return state.Schema(tuple(tables))
+    return replace(schema, tables=tuple(tables))
 
 
 def _zero(spec: ColumnSpec) -> bool:
@@ -384,6 +396,53 @@ def _code_only_stripped(specs: list[SchemaFile], order: list[str], dialect: str)
     return SchemaFile(tables={name: tables[name] for name in order})
 
 
+#: Column types whose values a view column of a foreign key holds (the key's).
+_KEY_TYPES = {"serial": "integer", "bigserial": "bigint"}
+
+
+def _views_stripped(
+    specs: list[SchemaFile], read: DbSchema, order: list[str], dialect: str
+) -> dict[str, ViewSpec]:
+    """The project files' views as the database keeps them (see the module doc)."""
+    views: dict[str, ViewSpec] = {}
+    tables = {name: table for spec in specs for name, table in spec.tables.items()}
+    for spec in specs:
+        for name, view in spec.views.items():
+            found = read.view(view.viewname or snake_case(name))
+            typed = {c.name for c in found.columns if c.type is not None}
+            materialized = view.materialized and dialect == "postgres"
+            columns: dict[str, ColumnSpec] = {}
+            for key, column in view.columns.items():
+                if (column.db_column_name or key) not in typed:
+                    continue  # SQLite declares no type for it
+                changes: dict[str, Any] = {"help_text": None, "null": True}
+                if column.type == "foreign_key":
+                    assert column.references is not None
+                    target = tables[column.references.split(".")[-1]]
+                    key_spec = next(
+                        (c for c in target.columns.values() if c.primary_key),
+                        ColumnSpec(type="serial"),
+                    )
+                    kind = _KEY_TYPES.get(key_spec.type, key_spec.type)
+                    changes |= {"type": kind, "references": None, "length": key_spec.length}
+                    changes["digits"] = key_spec.digits
+                if not materialized:
+                    changes |= {"primary_key": False, "unique": False, "index": False}
+                if column.primary_key and materialized:
+                    changes["null"] = False
+                changes.update(_read_as(column.model_copy(update=changes), dialect))
+                columns[key] = column.model_copy(update=changes)
+            views[name] = view.model_copy(
+                update={
+                    "help_text": None,
+                    "materialized": materialized,
+                    "sql": found.sql,
+                    "columns": columns,
+                }
+            )
+    return {name: views[name] for name in order}
+
+
 def _yaml(spec: SchemaFile) -> str:
     from generator.introspect import _scalar
 
@@ -411,6 +470,18 @@ def _yaml(spec: SchemaFile) -> str:
         if table.checks:
             lines.append("    checks:")
             lines += [f"      {n}: {json.dumps(sql)}" for n, sql in table.checks.items()]
+    if spec.views:
+        lines.append("views:")
+    for name, view in spec.views.items():
+        lines.append(f"  {name}:")
+        if view.viewname:
+            lines.append(f"    viewname: {view.viewname}")
+        if view.materialized:
+            lines.append("    materialized: true")
+        lines.append(f"    sql: {json.dumps(view.sql)}")
+        lines.append("    columns:")
+        for key, column in view.columns.items():
+            lines.append(f"      {key}: {_scalar(column.model_dump(exclude_defaults=True))}")
     return "\n".join(lines) + "\n"
 
 
@@ -420,12 +491,17 @@ def _generated(path: Path) -> str:
     return render_files(modules, "out")[f"{path.stem}.py"]
 
 
-def _classes_in_order(text: str) -> list[str]:
-    return [
-        line.strip().rstrip(":")
-        for line in text.splitlines()
-        if line.startswith("  ") and not line.startswith("   ") and line.strip().endswith(":")
-    ]
+def _classes_in_order(text: str, section: str = "tables") -> list[str]:
+    """The classes of ``section`` (``tables`` or ``views``) of a file, in order."""
+    found: list[str] = []
+    current = ""
+    for line in text.splitlines():
+        if line and not line.startswith((" ", "#")):
+            current = line.split(":")[0]
+        elif line.startswith("  ") and not line.startswith("   ") and line.strip().endswith(":"):
+            if current == section:
+                found.append(line.strip().rstrip(":"))
+    return found
 
 
 def _kinds(files: list[Path]) -> set[str]:
@@ -464,11 +540,22 @@ async def test_round_trip(
     files = ROUND_TRIPS[name]
     modules = built[name]
     tables = [t for m in modules for t in m.TABLES]
-    await create_tables(*tables).run(engine=db)
-    original = state.of_tables(tables)
+    views = [v for m in modules for v in m.VIEWS]
+    await create_tables(*tables, *views).run(engine=db)
+    original = state.of_tables([*tables, *views])
+    read = await read_schema(db)
+    assert len(read.views) == len(views)
 
     result = await introspect(db)
-    assert result.left_out == ()
+    # What SQLite declares no type for (a view's column of an expression);
+    # PostgreSQL types them all.
+    untyped = {(v.name, c.name) for v in read.views for c in v.columns if c.type is None}
+    assert dialect == "sqlite" or not untyped
+    assert sorted(result.left_out) == sorted(
+        f"{view}: column {column!r}: the database declares no type for it (left out; add it"
+        " with the type its values have)"
+        for view, column in untyped
+    )
     path = tmp_path / "introspected" / f"{Path(name).name}.yaml"
     path.parent.mkdir()
     path.write_text(result.text)
@@ -477,12 +564,21 @@ async def test_round_trip(
 
     # 1. The file creates the database it was read from.
     compiler = compiler_for(dialect)
-    assert compiler.lower(rebuilt) == await read_schema(db)
-    assert compiler.lower(rebuilt) == compiler.lower(original)
+    lowered = compiler.lower(rebuilt)
+    assert replace(lowered, views=()) == replace(read, views=())
+    assert compare(lowered, read) == []
+    assert replace(lowered, views=()) == replace(compiler.lower(original), views=())
+    # Its views are the original's, less the columns SQLite declares no type for.
+    assert lowered.views == tuple(
+        replace(v, columns=tuple(c for c in v.columns if (v.name, c.name) not in untyped))
+        for v in compiler.lower(original).views
+    )
 
-    # 2. Its state is the original's, up to what the database cannot tell apart.
+    # 2. Its state is the original's, up to what the database cannot tell apart
+    # (the views' SQL and columns: compared in 1.).
     expected = _sql_defaults(_as_database_keeps(original, dialect), dialect)
-    assert _sql_defaults(_as_database_keeps(rebuilt, dialect), dialect) == expected
+    rebuilt_kept = _sql_defaults(_as_database_keeps(rebuilt, dialect), dialect)
+    assert replace(rebuilt_kept, views=()) == replace(expected, views=())
 
     # 3. The generated code, up to what only the code holds and the types
     # the dialect cannot tell apart (``READ_AS``).
@@ -494,7 +590,10 @@ async def test_round_trip(
     stripped = tmp_path / "original" / f"{Path(name).name}.yaml"
     stripped.parent.mkdir()
     order = _classes_in_order(result.text)
-    stripped.write_text(_yaml(_code_only_stripped(specs, order, dialect)))
+    tables_only = _code_only_stripped(specs, order, dialect)
+    view_order = _classes_in_order(result.text, "views")
+    stripped_views = _views_stripped(specs, read, view_order, dialect)
+    stripped.write_text(_yaml(tables_only.model_copy(update={"views": stripped_views})))
     assert _generated(path) == _generated(stripped)
 
 
@@ -567,7 +666,6 @@ CREATE TRIGGER customer_touch BEFORE UPDATE ON "Customer"
 
 #: What the PostgreSQL file must say it leaves out (each a comment).
 PG_LEFT_OUT = [
-    "view big_invoices",
     "measurement: is a partitioned table; not read",
     "measurement_2024: is a partition; not read",
     "trigger customer_touch",
@@ -634,7 +732,6 @@ END;
 """
 
 SQLITE_LEFT_OUT = [
-    "view artist_albums",
     "trigger album_touch",
     "column 'Born' of type DATETIME",
     "column 'rating' of type INT",
@@ -682,6 +779,12 @@ PG_EXPECTED = [
     "      line_no: {type: integer}\n",
     "      invoice_id_line_no: {columns: [invoice_id, line_no], references: InvoiceLine, "
     "on_delete: no_action, on_update: no_action}\n",
+    # A view: its SQL as PostgreSQL deparses it, its columns typed by the catalog.
+    "views:\n  BigInvoices:\n    sql: |-\n      SELECT invoice.invoice_id,\n",
+    "        WHERE (invoice.total > (100)::numeric)\n    columns:\n"
+    "      invoice_id: {type: bigint, null: true}\n",
+    "      tags: {type: array, of: {type: text}, null: true}\n"
+    "      # not expressible: column 'address' of type inet (left out)\n",
 ]
 SQLITE_EXPECTED = [
     "      genre_name: {type: text, null: true, db_column_name: Genre Name}\n",
@@ -707,6 +810,10 @@ SQLITE_EXPECTED = [
     "      track_id: {type: integer, db_column_name: TrackId}\n",
     "    foreign_keys:\n      playlist_id_track_id: {columns: [playlist_id, track_id], "
     "references: PlaylistTrack, on_delete: no_action, on_update: no_action}\n",
+    # A view: its SQL as SQLite keeps it, its columns typed as the tables' are.
+    'views:\n  ArtistAlbums:\n    sql: "SELECT \\"Artist\\".\\"Name\\", \\"Album\\".\\"Title\\" FROM'
+    ' \\"Artist\\" JOIN \\"Album\\" USING (\\"ArtistId\\")"\n    columns:\n'
+    "      name: {type: varchar, length: 120, null: true, db_column_name: Name}\n",
 ]
 
 
@@ -765,6 +872,10 @@ async def test_hand_written_database(db: Engine, tmp_path: Path) -> None:
         # The checks it writes are the database's, as the database reads them.
         assert set(table.checks) <= set(database.checks), table.name
     assert sum(len(t.checks) for t in compiler.lower(rebuilt)) == (2 if postgres else 1)
+    # Its view gives the columns it writes, of the types it writes.
+    assert len(rebuilt.views) == 1
+    view_differences = [d for d in compare(compiler.lower(rebuilt), read) if "view" in d.kind]
+    assert view_differences == []
 
     # It builds, and the generated module passes mypy --strict.
     out = tmp_path / "legacy_pkg"

@@ -53,7 +53,7 @@ from generated.music_models import (
     VenueRead,
 )
 from generator.cli import main
-from runtime import Engine, Table, create_tables, drop_tables, use_engine
+from runtime import Engine, MaterializedView, Table, create_tables, drop_tables, use_engine
 
 PAIRS = [
     (music, music_models),
@@ -113,6 +113,31 @@ async def _same_from_instance_and_row(table: type[Table[Any]], models: Any) -> N
         assert from_instance == read.model_validate(row), table.__name__
         # The row as select() gives it, secrets left out in both.
         assert from_instance.model_dump(by_alias=True) == row, table.__name__
+
+
+async def test_views_have_read_models(db: Engine) -> None:
+    """A view has a read model only (it takes no writes), checked like a table's."""
+    from generated import reports, reports_models
+
+    assert {name.removesuffix("Read") for name in reports_models.__all__} == {
+        view.__name__ for view in reports.VIEWS
+    }
+    use_engine(db, *reports.VIEWS)
+    await create_tables(*reports.VIEWS)
+    try:
+        for view in reports.VIEWS:
+            if isinstance(view, type) and issubclass(view, MaterializedView):
+                await view.refresh()
+            read = _read_model(reports_models, view)
+            instances = await view.objects().order_by(*view._meta.columns)
+            rows = await view.select().order_by(*view._meta.columns)
+            assert rows, view.__name__
+            for instance, row in zip(instances, rows, strict=True):
+                assert read.model_validate(instance).model_dump() == row
+                assert read.model_validate(row).model_dump() == row
+    finally:
+        await drop_tables(*reports.VIEWS, if_exists=True)
+        use_engine(None, *reports.VIEWS)
 
 
 async def test_values_of_every_type_come_through(db: Engine) -> None:

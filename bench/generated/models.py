@@ -20,7 +20,15 @@ from runtime import (
 )
 from typing_extensions import TypedDict
 
-__all__ = ["Manager", "ManagerRow", "Band", "BandRow", "ManagerNullableJoin", "TABLES"]
+__all__ = [
+    "Manager",
+    "ManagerRow",
+    "Band",
+    "BandRow",
+    "ManagerNullableJoin",
+    "TABLES",
+    "VIEWS",
+]
 
 
 class ManagerRow(TypedDict):
@@ -154,3 +162,6 @@ if TYPE_CHECKING:
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
 TABLES = (Manager, Band)
+
+#: The views, in creation order: ``create_tables(*TABLES, *VIEWS)``.
+VIEWS = ()

@@ -30,6 +30,7 @@ from ..schema.operations import (
     AlterColumn,
     CreateEnum,
     CreateTable,
+    CreateView,
     DropCheck,
     DropColumn,
     DropEnum,
@@ -37,6 +38,7 @@ from ..schema.operations import (
     DropIndex,
     DropTable,
     DropUnique,
+    DropView,
     IrreversibleError,
     Operation,
     RenameColumn,
@@ -56,6 +58,8 @@ from ..schema.state import (
     Table,
     Type,
     Unique,
+    View,
+    ViewColumn,
 )
 from ._base import HISTORY_TABLE, Migration, MigrationDB, MigrationError
 
@@ -74,6 +78,7 @@ __all__ = [
     "CompositeForeignKey",
     "CreateEnum",
     "CreateTable",
+    "CreateView",
     "DateNow",
     "DropCheck",
     "DropColumn",
@@ -82,6 +87,7 @@ __all__ = [
     "DropIndex",
     "DropTable",
     "DropUnique",
+    "DropView",
     "DynamicDefault",
     "EnumType",
     "ForeignKey",
@@ -103,4 +109,6 @@ __all__ = [
     "TimestamptzNow",
     "Type",
     "Unique",
+    "View",
+    "ViewColumn",
 ]

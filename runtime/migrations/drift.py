@@ -11,6 +11,7 @@ not the schema's, and is left out.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import groupby
 
 from .._engine_base import Engine
@@ -27,16 +28,15 @@ __all__ = ["comparable", "differences", "drift"]
 async def drift(engine: Engine, state: Schema) -> list[str]:
     """What differs between the database of ``engine`` and ``state`` (empty: nothing)."""
     read = await read_schema(engine)
-    read = DbSchema(
-        read.dialect, tuple(t for t in read.tables if t.name != HISTORY_TABLE), read.enums
-    )
+    read = replace(read, tables=tuple(t for t in read.tables if t.name != HISTORY_TABLE))
     expected = compiler_for(engine.dialect.name).lower(state)
     return differences(expected, read)
 
 
 def differences(expected: DbSchema, actual: DbSchema) -> list[str]:
     """One line per difference, naming the table and column: missing tables,
-    extra tables, then each table's lines in order."""
+    extra tables, then each table's lines in order, then the enum types and
+    the views."""
     found = compare(expected, actual)
     tables = [_line(d) for d in found if d.kind in ("missing_table", "extra_table")]
     rest = [d for d in found if d.kind not in ("missing_table", "extra_table")]
@@ -86,6 +86,12 @@ def _line(d: Difference) -> str:
         return f"check {d.name} of {t} is in the database, but no migration adds it ({d.found})"
     if kind == "enum":
         return f"enum type {d.name} is {d.found or 'missing'} in the database, {d.expected or 'none'} in the migrations"
+    if kind == "missing_view":
+        return f"view {d.name} is missing from the database ({d.expected})"
+    if kind == "extra_view":
+        return f"view {d.name} is in the database, but no migration creates it ({d.found})"
+    if kind == "view":
+        return f"view {d.name} differs: {d.found} in the database, {d.expected} in the migrations"
     if kind == "check":
         return f"check {d.name} of {t} differs: {d.found} in the database, {d.expected} in the migrations"
     prefix = f"indexes of {t} differ" if "index" in kind else f"unique constraints of {t} differ"

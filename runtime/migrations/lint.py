@@ -8,7 +8,8 @@ Each finding has a kind, a code and a subject (``drop-column band.title``):
 ``data``          whether it succeeds depends on the rows: ``NOT NULL``
                   without a default on an existing table, a new unique
                   constraint or unique index, a new check constraint, a
-                  type change that casts.
+                  type change that casts, a materialized view (its query
+                  runs when it is created).
 ``locking``       on PostgreSQL it holds a lock that stops writes (or
                   reads) for as long as the table takes: an index built
                   without ``CONCURRENTLY`` on an existing table, a type
@@ -39,6 +40,7 @@ from ..schema.operations import (
     AddUnique,
     AlterColumn,
     CreateTable,
+    CreateView,
     DropColumn,
     DropEnumValue,
     DropTable,
@@ -303,6 +305,17 @@ def _lint_one(op: Operation, state: Schema, existing: set[str]) -> list[Finding]
                 f"{op.enum}.{op.value}",
                 f"removing a value fails if a row holds it (columns of the type: {users}); "
                 "on PostgreSQL the type is made again and its columns rewritten",
+            )
+        )
+    elif isinstance(op, CreateView) and op.view.materialized and op.view.reads(existing):
+        out.append(
+            Finding(
+                "data",
+                "materialized-view",
+                op.view.name,
+                "PostgreSQL runs its query when the view is created (and whenever a change"
+                " creates it again): as slow as the query, and it fails if a row makes the"
+                " query fail",
             )
         )
     elif isinstance(op, CreateTable):

@@ -28,6 +28,7 @@ from .database import (
     DbSchema,
     DbTable,
     DbUnique,
+    DbView,
 )
 
 __all__ = ["COLUMN_FIELDS", "Difference", "Kind", "comparable", "compare"]
@@ -42,7 +43,15 @@ __all__ = ["COLUMN_FIELDS", "Difference", "Kind", "comparable", "compare"]
 #: constraint of the same name with another expression (compared by
 #: ``DbCheck.key``, which PostgreSQL's deparsed spelling does not change);
 #: ``enum``: an enum type (``name``; no table) missing, extra or with other
-#: values (``expected``/``found``: ``ENUM ('a', 'b')``, ``None`` where absent).
+#: values (``expected``/``found``: ``ENUM ('a', 'b')``, ``None`` where absent);
+#: ``missing_view`` / ``extra_view``: a view (``name``; no table) on one side
+#: only; ``view``: one on both sides whose kind (materialized or not), columns
+#: or indexes differ (``expected``/``found``: ``VIEW (name VARCHAR(50), n
+#: BIGINT)``). A view's columns are those the schema declares, by name: a
+#: column the database's view has beyond them is no difference (its SQL may
+#: give more than the class reads), nor a type the database does not declare
+#: (SQLite types only a view column that is a table's column). Its SQL is not
+#: compared (PostgreSQL keeps only its own rewrite of it).
 Kind = Literal[
     "missing_table",
     "extra_table",
@@ -65,6 +74,9 @@ Kind = Literal[
     "extra_check",
     "check",
     "enum",
+    "missing_view",
+    "extra_view",
+    "view",
 ]
 
 #: The kinds of a column on both sides, in the order a column's are listed.
@@ -113,6 +125,8 @@ class Difference:
             return f"the foreign keys over several columns of {self.table}"
         if kind == "enum":
             return f"enum type {self.name}"
+        if kind in ("missing_view", "extra_view", "view"):
+            return f"view {self.name}"
         return f"column {self.table}.{self.name}"
 
     def __str__(self) -> str:
@@ -129,7 +143,7 @@ class Difference:
             return line
         if kind in ("index", "index_name", "unique", "unique_name"):
             return f"{where} is {self.found} in the database"
-        if kind in ("check", "enum"):
+        if kind in ("check", "enum", "view"):
             return f"{where} is {self.found} in the database, expected {self.expected}"
         return f"{where}: {self.found_text}, expected {self.expected_text}"
 
@@ -176,6 +190,7 @@ def comparable(schema: DbSchema) -> DbSchema:
             for t in schema.tables
         ),
         schema.enums,
+        schema.views,
     )
 
 
@@ -196,7 +211,44 @@ def compare(expected: DbSchema, found: DbSchema) -> list[Difference]:
     for name in sorted(want_enums.keys() | have_enums.keys()):
         if want_enums.get(name) != have_enums.get(name):
             out.append(Difference("enum", "", name, want_enums.get(name), have_enums.get(name)))
+    want_views = {v.name: v for v in expected.views}
+    have_views = {v.name: v for v in found.views}
+    for name in sorted(want_views.keys() - have_views.keys()):
+        out.append(Difference("missing_view", "", name, expected=_view_sql(want_views[name])))
+    for name in sorted(have_views.keys() - want_views.keys()):
+        out.append(Difference("extra_view", "", name, found=_view_sql(have_views[name])))
+    for name in sorted(want_views.keys() & have_views.keys()):
+        w, h = want_views[name], have_views[name]
+        if not _same_view(w, h):
+            out.append(Difference("view", "", name, _view_sql(w), _view_sql(h, like=w)))
     return out
+
+
+def _same_view(want: DbView, have: DbView) -> bool:
+    """Whether ``have`` is the view ``want`` says (see ``Kind``: its declared
+    columns there, of their types where the database declares one)."""
+    columns = {c.name: c for c in have.columns}
+    for column in want.columns:
+        found = columns.get(column.name)
+        if found is None:
+            return False
+        if found.type is not None and column.type is not None and found.type != column.type:
+            return False
+    return want.materialized == have.materialized and want.indexes == have.indexes
+
+
+def _view_sql(view: DbView, *, like: DbView | None = None) -> str:
+    """``MATERIALIZED VIEW (name VARCHAR(50), n BIGINT) INDEXES (...)``; ``like``:
+    of a found view, only the columns ``like`` declares (and those missing)."""
+    columns = view.columns
+    if like is not None:
+        declared = {c.name for c in like.columns}
+        columns = tuple(c for c in columns if c.name in declared)
+    listed = ", ".join(c.name if c.type is None else f"{c.name} {c.type}" for c in columns)
+    text = f"{'MATERIALIZED VIEW' if view.materialized else 'VIEW'} ({listed})"
+    if view.indexes:
+        text += " INDEXES (" + ", ".join(map(_group_sql, view.indexes)) + ")"
+    return text
 
 
 def _enum_sql(values: tuple[str, ...]) -> str:

@@ -22,7 +22,7 @@ empty string there).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .checksql import comparison_key
 
@@ -36,6 +36,8 @@ __all__ = [
     "DbSchema",
     "DbTable",
     "DbUnique",
+    "DbView",
+    "DbViewColumn",
 ]
 
 
@@ -152,17 +154,50 @@ class DbEnum:
 
 
 @dataclass(frozen=True, slots=True)
+class DbViewColumn:
+    """A column of a view: its name and its SQL type, ``None`` where the
+    database keeps none (SQLite types only a view column that is a column
+    of a table; an expression's column has no declared type)."""
+
+    name: str
+    type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DbView:
+    """A view: its columns in order, whether it is materialized and, if so,
+    its indexes (sorted). ``sql`` is its SELECT, as our DDL wrote it or as the
+    database gives it back (PostgreSQL keeps a parse tree and deparses it);
+    not compared, as no spelling of it is the database's own."""
+
+    name: str
+    columns: tuple[DbViewColumn, ...]
+    materialized: bool = False
+    indexes: tuple[DbIndex, ...] = ()
+    sql: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(
+            self, "indexes", tuple(sorted(self.indexes, key=lambda i: (i.name, i.columns)))
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class DbSchema:
-    """Tables by name (sorted), as a database of one dialect holds them, and the
-    enum types their columns use (PostgreSQL; sorted by name)."""
+    """Tables by name (sorted), as a database of one dialect holds them, the
+    enum types their columns use (PostgreSQL; sorted by name) and the views
+    (sorted by name)."""
 
     dialect: str
     tables: tuple[DbTable, ...]
     enums: tuple[DbEnum, ...] = ()
+    views: tuple[DbView, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tables", tuple(sorted(self.tables, key=lambda t: t.name)))
         object.__setattr__(self, "enums", tuple(sorted(self.enums, key=lambda e: e.name)))
+        object.__setattr__(self, "views", tuple(sorted(self.views, key=lambda v: v.name)))
 
     def __iter__(self) -> Iterator[DbTable]:
         return iter(self.tables)
@@ -173,13 +208,26 @@ class DbSchema:
                 return table
         raise KeyError(name)
 
+    def view(self, name: str) -> DbView:
+        for view in self.views:
+            if view.name == name:
+                return view
+        raise KeyError(name)
+
     def only(self, names: set[str]) -> DbSchema:
-        """The same schema with only the tables named (to ignore others in a database)."""
+        """The same schema with only the tables and views named (to ignore
+        others in a database)."""
         tables = tuple(t for t in self.tables if t.name in names)
-        return DbSchema(self.dialect, tables, _used_enums(self.enums, tables))
+        views = tuple(v for v in self.views if v.name in names)
+        enums = _used_enums(self.enums, tables, views)
+        return replace(self, tables=tables, enums=enums, views=views)
 
 
-def _used_enums(enums: tuple[DbEnum, ...], tables: tuple[DbTable, ...]) -> tuple[DbEnum, ...]:
-    """The enum types of ``enums`` that a column of ``tables`` has (its type is the quoted name)."""
-    types = {c.type for t in tables for c in t.columns}
+def _used_enums(
+    enums: tuple[DbEnum, ...], tables: tuple[DbTable, ...], views: tuple[DbView, ...] = ()
+) -> tuple[DbEnum, ...]:
+    """The enum types of ``enums`` that a column of ``tables`` or ``views`` has
+    (its type is the quoted name)."""
+    types: set[str | None] = {c.type for t in tables for c in t.columns}
+    types |= {c.type for v in views for c in v.columns}
     return tuple(e for e in enums if '"' + e.name.replace('"', '""') + '"' in types)

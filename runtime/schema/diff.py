@@ -19,6 +19,18 @@ aside), each one valid on the state it meets:
 7. new indexes, unique and check constraints, once their columns exist and the
    names they take are free.
 
+Views are neither renamed nor altered: one that is new is created, one that
+is gone is dropped, and one that changed (its SQL, kind, columns or
+indexes) is dropped and created again. Drops come first and creations
+last, around every other operation, so that a view never stands in the way
+of a change to what it reads and is created once all of it exists. A view
+that did not change is dropped and created again too when the operations
+change a column of a table it reads in a way the database refuses under a
+view (PostgreSQL: a column's type, or the enum type of a column, is
+changed), or when it reads a view that is dropped and created again.
+Which tables and views a view reads is told from the identifiers of its
+SQL (``View.reads``): never fewer than it reads.
+
 An enum type whose values the new state orders otherwise is refused
 (``SchemaStateError``): neither database can reorder the values in place, and
 a rebuild would change what every comparison and ``ORDER BY`` of its
@@ -46,6 +58,7 @@ from typing import Literal
 
 from .. import _naming
 from .operations import (
+    UNCHANGED,
     AddCheck,
     AddColumn,
     AddEnumValue,
@@ -54,6 +67,7 @@ from .operations import (
     AlterColumn,
     CreateEnum,
     CreateTable,
+    CreateView,
     DropCheck,
     DropColumn,
     DropEnum,
@@ -61,11 +75,12 @@ from .operations import (
     DropIndex,
     DropTable,
     DropUnique,
+    DropView,
     Operation,
     RenameColumn,
     RenameTable,
 )
-from .state import Column, Schema, SchemaStateError, Table
+from .state import Column, Schema, SchemaStateError, Table, View
 
 __all__ = ["Diff", "HintEffect", "diff", "hint_effect", "renames"]
 
@@ -142,7 +157,54 @@ def renames(
 
 def diff(old: Schema, new: Schema) -> Diff:
     """The operations that turn ``old`` into ``new``, and hints about possible renames."""
-    return _Differ(old, new).run()
+    tables = _Differ(replace(old, views=()), replace(new, views=())).run()
+    return _with_views(old, new, tables)
+
+
+def _with_views(old: Schema, new: Schema, tables: Diff) -> Diff:
+    """``tables`` (the operations between the states without their views)
+    with the views' drops before them and their creations after (see the
+    module docstring)."""
+    wanted = {v.name: v for v in new.views}
+    # The tables (by their names in ``old``) changed in a way no view survives.
+    touched: set[str] = set()
+    enums: set[str] = set()
+    was: dict[str, str] = {}  # a renamed table's new name -> its name in ``old``
+    state = replace(old, views=())
+    for op in tables.operations:
+        if isinstance(op, RenameTable):
+            was[op.new] = was.pop(op.old, op.old)
+        elif isinstance(op, AlterColumn) and op.type is not UNCHANGED:
+            touched.add(was.get(op.table, op.table))
+        elif isinstance(op, DropEnumValue):
+            enums.add(op.enum)
+            touched |= {was.get(t.name, t.name) for t, _ in state.enum_users(op.enum)}
+        state = op.apply(state)
+    relations = set(old.names()) | {v.name for v in old.views}
+    doomed: list[View] = []
+    for view in old.views:
+        reads = view.reads(relations)
+        if (
+            wanted.get(view.name) != view
+            or reads & touched
+            or reads & {v.name for v in doomed}
+            or any(c.type.enum in enums for c in view.columns)
+        ):
+            doomed.append(view)
+    operations: list[Operation] = [DropView(v.name) for v in reversed(doomed)]
+    operations += tables.operations
+    gone = {v.name for v in doomed}
+    kept = {v.name for v in old.views} - gone
+    operations += [CreateView(v) for v in new.views if v.name not in kept]
+    after = old
+    for op in operations:
+        after = op.apply(after)
+    if after != new:
+        raise SchemaStateError(
+            "the differ's operations do not lead to the new state; this is a bug in "
+            "piccolo-gen: please report it with the two states"
+        )
+    return Diff(operations, tables.hints)
 
 
 class _Differ:

@@ -34,6 +34,7 @@ from .state import (
     Table,
     Type,
     Unique,
+    View,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ __all__ = [
     "AlterColumn",
     "CreateEnum",
     "CreateTable",
+    "CreateView",
     "DropCheck",
     "DropColumn",
     "DropEnum",
@@ -56,6 +58,7 @@ __all__ = [
     "DropIndex",
     "DropTable",
     "DropUnique",
+    "DropView",
     "IrreversibleError",
     "Operation",
     "RenameColumn",
@@ -95,6 +98,8 @@ class CreateTable(Operation):
     def apply(self, schema: Schema) -> Schema:
         if schema.has(self.table.name):
             raise SchemaStateError(f"table {self.table.name!r} exists already")
+        if schema.has_view(self.table.name):
+            raise SchemaStateError(f"a view named {self.table.name!r} exists already")
         _check_targets(schema.put(self.table), self.table)
         return schema.put(self.table)
 
@@ -143,8 +148,8 @@ class RenameTable(Operation):
 
     def apply(self, schema: Schema) -> Schema:
         table = schema.table(self.old)
-        if schema.has(self.new):
-            raise SchemaStateError(f"table {self.new!r} exists already")
+        if schema.has(self.new) or schema.has_view(self.new):
+            raise SchemaStateError(f"a table or view named {self.new!r} exists already")
         renamed = replace(
             table,
             name=self.new,
@@ -512,6 +517,12 @@ class DropEnum(Operation):
     def apply(self, schema: Schema) -> Schema:
         schema.enum(self.name)
         users = [f"{t.name}.{c.name}" for t, c in schema.enum_users(self.name)]
+        users += [
+            f"{v.name}.{c.name}"
+            for v in schema.views
+            for c in v.columns
+            if c.type.enum == self.name
+        ]
         if users:
             raise SchemaStateError(
                 f"enum type {self.name!r} is the type of {', '.join(users)}; drop those first"
@@ -653,6 +664,56 @@ def _check_enums(schema: Schema, table: Table) -> None:
             raise SchemaStateError(
                 f"{table.name}.{column.name} has the enum type {name!r}, which does not exist"
             )
+
+
+# -- views -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class CreateView(Operation):
+    """Create a view (``CREATE [MATERIALIZED] VIEW ... AS <sql>``; on SQLite a
+    materialized view is a plain one). Its SQL is not read: the tables and
+    views it reads must exist when it runs, which the differ sees to by
+    creating views after every table and in the schema's order. A changed
+    view is dropped and created again (``DropView``, ``CreateView``)."""
+
+    view: View
+
+    def apply(self, schema: Schema) -> Schema:
+        name = self.view.name
+        if schema.has_view(name) or schema.has(name):
+            raise SchemaStateError(f"a table or view named {name!r} exists already")
+        for column in self.view.columns:
+            enum = column.type.enum
+            if enum is not None and not schema.has_enum(enum):
+                raise SchemaStateError(
+                    f"{name}.{column.name} has the enum type {enum!r}, which does not exist"
+                )
+        return schema.put_view(self.view)
+
+    def inverse(self, before: Schema) -> Operation:
+        return DropView(self.view.name)
+
+    def describe(self) -> str:
+        kind = "materialized view" if self.view.materialized else "view"
+        return f"create {kind} {self.view.name}"
+
+    def __repr__(self) -> str:
+        return f"CreateView({self.view!r})"
+
+
+@dataclass(frozen=True)
+class DropView(Operation):
+    name: str
+
+    def apply(self, schema: Schema) -> Schema:
+        return schema.without_view(self.name)
+
+    def inverse(self, before: Schema) -> Operation:
+        return CreateView(before.view(self.name))
+
+    def describe(self) -> str:
+        return f"drop view {self.name}"
 
 
 # -- data --------------------------------------------------------------------------

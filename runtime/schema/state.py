@@ -5,6 +5,12 @@ which the generator reaches from the schema files), the replay of migration
 files (``runtime.migrations``), and a live database (``runtime.schema.read``,
 at the level of SQL, after ``runtime.schema.compile`` lowers a state to it).
 
+Views (``View``) are part of a schema too: a name, the SQL the database
+keeps (one text for every dialect, or one per dialect), whether it is
+materialized, the columns it gives and their types, and the indexes of a
+materialized view. Their SQL is the schema's word, never parsed: a view is
+created after the tables and dropped before them.
+
 Everything here is dialect-neutral and holds only what the database holds:
 names are database names (``tablename``, ``db_column_name``), a column's
 type is its runtime class name with its parameters, its default the value
@@ -26,6 +32,7 @@ import datetime
 import decimal
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -38,6 +45,7 @@ from .._columns import DynamicDefault
 from .._columns import ForeignKey as _RuntimeFK
 from .._columns import Serial as _Serial
 from .._composite import CompositeForeignKey as _RuntimeCompositeFK
+from .checksql import tokens as _sql_tokens
 
 if TYPE_CHECKING:
     from .._table import Table as _RuntimeTable
@@ -57,7 +65,11 @@ __all__ = [
     "Table",
     "Type",
     "Unique",
+    "View",
+    "ViewColumn",
+    "is_view",
     "of_tables",
+    "view_of",
 ]
 
 #: The column classes a state's types name, by class name (``Type("Varchar")``).
@@ -453,14 +465,131 @@ class Table:
         return "\n".join(lines)
 
 
+#: A view's SQL: one text for every dialect, or one per dialect name
+#: (``{"postgres": ..., "sqlite": ...}``).
+ViewSQL = str | Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ViewColumn:
+    """A column a view gives: its name and the type of its values (a view
+    column has no default, constraint or nullability of its own)."""
+
+    name: str
+    type: Type
+
+    def __repr__(self) -> str:
+        return f"ViewColumn({self.name!r}, {self.type!r})"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class View:
+    """A view: SQL the database keeps and runs whenever the view is read
+    (``materialized``: runs once, keeps the rows until refreshed; PostgreSQL
+    only, a plain view on SQLite), the columns it gives (those the schema
+    declares, by name; its SQL may give more), and, of a materialized view,
+    its indexes (what ``REFRESH MATERIALIZED VIEW CONCURRENTLY`` needs)."""
+
+    name: str
+    sql: ViewSQL
+    columns: tuple[ViewColumn, ...]
+    materialized: bool = False
+    indexes: tuple[Index, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "indexes", tuple(self.indexes))
+        if not isinstance(self.sql, str):
+            object.__setattr__(self, "sql", dict(sorted(self.sql.items())))
+        texts = [self.sql] if isinstance(self.sql, str) else list(self.sql.values())
+        if not texts or not all(t.strip() for t in texts):
+            raise SchemaStateError(f"view {self.name!r} has no SQL")
+        if not self.columns:
+            raise SchemaStateError(f"view {self.name!r} has no columns")
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            twice = next(n for n in names if names.count(n) > 1)
+            raise SchemaStateError(f"view {self.name!r} has two columns {twice!r}")
+        if self.indexes and not self.materialized:
+            raise SchemaStateError(f"view {self.name!r} is not materialized: it has no indexes")
+        for index in self.indexes:
+            for name in index.columns:
+                if name not in names:
+                    raise SchemaStateError(
+                        f"{index.name!r} of view {self.name!r} names no column {name!r}"
+                    )
+
+    def sql_for(self, dialect: str) -> str:
+        """The view's SQL on ``dialect``."""
+        if isinstance(self.sql, str):
+            return self.sql
+        if dialect not in self.sql:
+            raise SchemaStateError(
+                f"view {self.name!r} has no SQL for {dialect} (it has: {', '.join(self.sql)})"
+            )
+        return self.sql[dialect]
+
+    def column(self, name: str) -> ViewColumn:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise SchemaStateError(f"view {self.name!r} has no column {name!r}")
+
+    def reads(self, names: AbstractSet[str]) -> set[str]:
+        """Those of ``names`` (tables or views) that the view's SQL may read:
+        each that an identifier of it names (in any dialect's text; a bare
+        word matched without case). Never fewer than it reads, sometimes more."""
+        texts = [self.sql] if isinstance(self.sql, str) else list(self.sql.values())
+        quoted: set[str] = set()
+        bare: set[str] = set()
+        for text in texts:
+            for kind, token in _sql_tokens(text):
+                if kind == "quoted":
+                    quoted.add(token[1:-1].replace('""', '"'))
+                elif kind == "word":
+                    bare.add(token.casefold())
+        return {n for n in names if n in quoted or n.casefold() in bare}
+
+    def _compared(self) -> tuple[object, ...]:
+        return (
+            self.name,
+            self.sql,
+            self.columns,
+            self.materialized,
+            sorted(self.indexes, key=lambda i: (i.name, i.columns, i.unique)),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, View):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.columns, self.materialized))
+
+    def __repr__(self) -> str:
+        lines = [f"View(\n    {self.name!r},\n    sql={self.sql!r},\n    columns=("]
+        lines += [f"        {c!r}," for c in self.columns]
+        lines.append("    ),")
+        if self.materialized:
+            lines.append("    materialized=True,")
+        if self.indexes:
+            lines.append(f"    indexes={self.indexes!r},")
+        lines.append(")")
+        return "\n".join(lines)
+
+
 @dataclass(frozen=True, slots=True)
 class Schema:
     """The tables of a database, in an order where each table follows those it
-    references (cycles aside)."""
+    references (cycles aside), its enum types and its views."""
 
     tables: tuple[Table, ...] = ()
     #: The native enum types the columns name (``EnumType``), in creation order.
     enums: tuple[EnumType, ...] = ()
+    #: The views, in creation order (after every table; a view may read
+    #: the views before it).
+    views: tuple[View, ...] = ()
     #: The tables by name: the differ and the operations look tables up by
     #: name all the time, and a schema may have hundreds.
     _by_name: dict[str, Table] = field(init=False, repr=False, compare=False)
@@ -476,17 +605,51 @@ class Schema:
         object.__setattr__(self, "enums", tuple(self.enums))
         if len({e.name for e in self.enums}) != len(self.enums):
             raise SchemaStateError("two enum types of one name")
+        object.__setattr__(self, "views", tuple(self.views))
+        views = [v.name for v in self.views]
+        if len(set(views)) != len(views):
+            twice = sorted({n for n in views if views.count(n) > 1})
+            raise SchemaStateError(f"two views named {twice[0]!r}")
+        # A view and a table share the namespace of relations.
+        both = sorted(set(views) & by_name.keys())
+        if both:
+            raise SchemaStateError(f"{both[0]!r} is the name of a table and of a view")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Schema):
             return NotImplemented
         key = lambda t: t.name  # noqa: E731
-        return sorted(self.tables, key=key) == sorted(other.tables, key=key) and sorted(
-            self.enums, key=key
-        ) == sorted(other.enums, key=key)
+        return (
+            sorted(self.tables, key=key) == sorted(other.tables, key=key)
+            and sorted(self.enums, key=key) == sorted(other.enums, key=key)
+            and sorted(self.views, key=key) == sorted(other.views, key=key)
+        )
 
     def __hash__(self) -> int:
-        return hash((frozenset(self.tables), frozenset(self.enums)))
+        return hash((frozenset(self.tables), frozenset(self.enums), frozenset(self.views)))
+
+    def view(self, name: str) -> View:
+        """The view ``name``."""
+        for found in self.views:
+            if found.name == name:
+                return found
+        raise SchemaStateError(f"there is no view {name!r}")
+
+    def has_view(self, name: str) -> bool:
+        return any(v.name == name for v in self.views)
+
+    def put_view(self, view: View) -> Schema:
+        """This schema with ``view`` replacing the view of its name in place,
+        or added at the end."""
+        if self.has_view(view.name):
+            return replace(
+                self, views=tuple(view if v.name == view.name else v for v in self.views)
+            )
+        return replace(self, views=(*self.views, view))
+
+    def without_view(self, name: str) -> Schema:
+        self.view(name)
+        return replace(self, views=tuple(v for v in self.views if v.name != name))
 
     def enum(self, name: str) -> EnumType:
         """The enum type ``name``."""
@@ -694,10 +857,47 @@ def enums_of(tables: Iterable[type[_RuntimeTable[Any]]]) -> tuple[EnumType, ...]
     return tuple(found.values())
 
 
+def view_of(view: type[_RuntimeTable[Any]]) -> View:
+    """The state of one view class (``runtime._view``)."""
+    meta = view._meta
+    definition = meta.view
+    if definition is None:
+        raise SchemaStateError(f"{view.__name__} is a table, not a view")
+    indexes: list[Index] = []
+    if definition.materialized:
+        # A materialized view's key and unique columns have unique indexes
+        # (what REFRESH ... CONCURRENTLY needs), its indexed columns plain ones.
+        for column in meta.columns:
+            name = column._meta.db_name
+            if column._meta.primary_key:
+                indexes.append(Index(_naming.primary_key_name(meta.tablename), (name,), True))
+            elif column._meta.unique:
+                indexes.append(Index(_naming.unique_name(meta.tablename, (name,)), (name,), True))
+            elif column._meta.index:
+                indexes.append(Index(_naming.index_name(meta.tablename, (name,)), (name,)))
+    return View(
+        name=meta.tablename,
+        sql=definition.sql,
+        columns=tuple(ViewColumn(c._meta.db_name, _type_of(c)) for c in meta.columns),
+        materialized=definition.materialized,
+        indexes=tuple(indexes),
+    )
+
+
+def is_view(cls: type[_RuntimeTable[Any]]) -> bool:
+    """Whether ``cls`` is a view class (``runtime.View``) rather than a table."""
+    return cls._meta.view is not None
+
+
 def of_tables(tables: Iterable[type[_RuntimeTable[Any]]]) -> Schema:
-    """The state of a set of table classes, in dependency order."""
+    """The state of a set of table classes, in dependency order; the view
+    classes among them (``runtime.View``) are its views, in the order given."""
     tables = list(tables)
-    return Schema(tuple(table_of(t) for t in tables), enums=enums_of(tables)).ordered()
+    return Schema(
+        tuple(table_of(t) for t in tables if not is_view(t)),
+        enums=enums_of(tables),
+        views=tuple(view_of(t) for t in tables if is_view(t)),
+    ).ordered()
 
 
 def renamed(table: Table, **changes: Any) -> Table:

@@ -35,8 +35,20 @@ from ..database import (
     DbSchema,
     DbTable,
     DbUnique,
+    DbView,
+    DbViewColumn,
 )
-from ..state import COLUMN_CLASSES, Check, CompositeForeignKey, EnumType, Index, Schema, Table, Type
+from ..state import (
+    COLUMN_CLASSES,
+    Check,
+    CompositeForeignKey,
+    EnumType,
+    Index,
+    Schema,
+    Table,
+    Type,
+    View,
+)
 from ..state import Column as StateColumn
 
 __all__ = [
@@ -397,6 +409,50 @@ class Compiler:
     def drop_table(self, name: str, *, if_exists: bool = False) -> str:
         return f"DROP TABLE {'IF EXISTS ' if if_exists else ''}{Dialect.quote(name)}"
 
+    # -- views -------------------------------------------------------------
+
+    def materialized(self, view: View) -> bool:
+        """Whether ``view`` is a materialized view here (a plain one on a
+        dialect without them)."""
+        return view.materialized and self.dialect.materialized_views
+
+    def create_view(self, view: View, *, if_not_exists: bool = False) -> list[str]:
+        """``CREATE [MATERIALIZED] VIEW "name" AS <sql>`` and, of a materialized
+        view, its indexes. The SQL is the view's for this dialect, as written
+        (without a trailing ``;``); its column names are the view's."""
+        quote = Dialect.quote
+        kind = "MATERIALIZED VIEW" if self.materialized(view) else "VIEW"
+        guard = "IF NOT EXISTS " if if_not_exists else ""
+        sql = view.sql_for(self.dialect.name).strip().removesuffix(";").rstrip()
+        statements = [f"CREATE {kind} {guard}{quote(view.name)} AS {sql}"]
+        if self.materialized(view):
+            statements += [self.index_sql(view.name, i, guard=guard) for i in view.indexes]
+        return statements
+
+    def drop_view(self, view: View, *, if_exists: bool = False) -> str:
+        """``DROP [MATERIALIZED] VIEW "name"`` (its indexes go with it)."""
+        kind = "MATERIALIZED VIEW" if self.materialized(view) else "VIEW"
+        return f"DROP {kind} {'IF EXISTS ' if if_exists else ''}{Dialect.quote(view.name)}"
+
+    def lower_view(self, view: View) -> DbView:
+        """``view`` as this dialect's ``create_view`` makes it: the columns the
+        state declares (its SQL may give more), with their SQL types."""
+        materialized = self.materialized(view)
+        return DbView(
+            view.name,
+            tuple(
+                DbViewColumn(c.name, self.type_sql(StateColumn(c.name, c.type)))
+                for c in view.columns
+            ),
+            materialized,
+            (
+                tuple(DbIndex(i.name, i.columns, i.unique) for i in view.indexes)
+                if materialized
+                else ()
+            ),
+            sql=view.sql if isinstance(view.sql, str) else view.sql.get(self.dialect.name, ""),
+        )
+
     # -- lowering ----------------------------------------------------------
 
     def unique_constraint_name(self, table: str, column: str) -> str:
@@ -476,6 +532,7 @@ class Compiler:
             self.dialect.name,
             tuple(self.lower_table(t, values) for t in schema.tables),
             self.lower_enums(schema),
+            tuple(self.lower_view(v) for v in schema.views),
         )
 
     # -- operations --------------------------------------------------------
@@ -503,6 +560,10 @@ class Compiler:
             return list(self.create_table(op.table, enums=before.enum_values()))
         if isinstance(op, ops.DropTable):
             return [self.drop_table(op.name)]
+        if isinstance(op, ops.CreateView):
+            return list(self.create_view(op.view))
+        if isinstance(op, ops.DropView):
+            return [self.drop_view(before.view(op.name))]
         if isinstance(op, ops.RunSQL):
             return [op.sql_for(self.dialect.name)]
         if isinstance(op, ops.RunPython):

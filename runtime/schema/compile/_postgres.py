@@ -9,7 +9,7 @@ from ... import _naming
 from ..._dialect import POSTGRES, Dialect
 from .. import operations as ops
 from ..database import DbEnum
-from ..state import Column, EnumType, Schema, Table
+from ..state import Column, EnumType, Schema, Table, View
 from ._base import Compiler, Step, renamed_names
 
 __all__ = ["PostgresCompiler"]
@@ -33,6 +33,18 @@ class PostgresCompiler(Compiler):
             f"DO $$BEGIN DROP TYPE IF EXISTS {Dialect.quote(name)}; "
             "EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END$$"
         ]
+
+    def create_view(self, view: View, *, if_not_exists: bool = False) -> list[str]:
+        if not if_not_exists or view.materialized:
+            return super().create_view(view, if_not_exists=if_not_exists)
+        # CREATE VIEW has no IF NOT EXISTS (CREATE OR REPLACE would change a
+        # view that is there): the statement in a block that ignores the clash,
+        # dollar-quoted with a tag the view's SQL cannot close early.
+        (sql,) = super().create_view(view)
+        tag = "$piccolo_gen$"
+        while tag in sql:
+            tag = tag[:-1] + "_$"
+        return [f"DO {tag}BEGIN {sql}; EXCEPTION WHEN duplicate_table THEN NULL; END{tag}"]
 
     def lower_enums(self, schema: Schema) -> tuple[DbEnum, ...]:
         return tuple(DbEnum(e.name, e.values) for e in schema.enums)

@@ -1,4 +1,4 @@
-"""The reader: a live database's tables as ``runtime.schema.database`` models them.
+"""The reader: a live database's tables and views as ``runtime.schema.database`` models them.
 
 ``await read_schema(engine)`` gives the ``DbSchema`` of the database, in the
 spelling our DDL writes (see ``runtime.schema.database``), so that it
@@ -54,6 +54,8 @@ _READERS: Final = {"postgres": postgres.read_engine, "sqlite": sqlite.read_engin
 _EXISTS: Final = {"postgres": postgres.table_exists, "sqlite": sqlite.table_exists}
 #: The readers of the enum types a database's columns have (SQLite has none).
 _ENUM_READERS: Final = {"postgres": postgres.read_enums}
+#: The readers of a database's views.
+_VIEW_READERS: Final = {"postgres": postgres.read_views, "sqlite": sqlite.read_views}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +95,10 @@ async def read_schema_notes(
     found, notes = await reader(engine, wanted, schema)
     enum_reader = _ENUM_READERS.get(dialect)
     enums = () if enum_reader is None else tuple(await enum_reader(engine, wanted, schema))
+    views, view_notes = await _VIEW_READERS[dialect](engine, wanted, schema)
+    notes += view_notes
     return Reading(
-        DbSchema(dialect, tuple(found), enums),
+        DbSchema(dialect, tuple(found), enums, tuple(views)),
         tuple(sorted(notes, key=lambda n: (n.table, n.what))),
     )
 

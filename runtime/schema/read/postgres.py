@@ -31,9 +31,9 @@ import decimal
 import math
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from ..._columns import decimal_text, seconds_text
 from ..database import (
@@ -45,13 +45,15 @@ from ..database import (
     DbIndex,
     DbTable,
     DbUnique,
+    DbView,
+    DbViewColumn,
 )
 from ._common import Fetch, Note, skipped
 
 if TYPE_CHECKING:
     from ..._engine_base import Engine
 
-__all__ = ["db_default", "db_type", "read", "read_enums"]
+__all__ = ["db_default", "db_type", "read", "read_enums", "read_views"]
 
 # -- types ---------------------------------------------------------------------
 
@@ -405,9 +407,9 @@ WHERE n.nspname = $1 AND c.relkind = 'r' AND {_WANTED}
 ORDER BY c.relname, con.conname
 """
 
-_INDEXES: Final = f"""
+_INDEXES_OF: Final = """
 SELECT c.relname, ic.relname, i.indisunique,
-       {_NAMES_OF.format(keys="i.indkey::int2[]", table="i.indrelid")},
+       {names},
        i.indnkeyatts, i.indnatts, i.indpred IS NOT NULL, i.indexprs IS NOT NULL,
        am.amname, i.indoption::int2[], pg_get_indexdef(i.indexrelid)
 FROM pg_index i
@@ -415,12 +417,29 @@ JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_am am ON am.oid = ic.relam
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relkind = 'r' AND {_WANTED}
+WHERE n.nspname = $1 AND c.relkind = '{kind}' AND {wanted}
   AND NOT EXISTS (
       SELECT 1 FROM pg_constraint con
       WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
         AND con.contype IN ('p', 'u', 'x'))
 ORDER BY c.relname, ic.relname
+"""
+#: The indexes of the tables, and those of the materialized views.
+_INDEX_NAMES: Final = _NAMES_OF.format(keys="i.indkey::int2[]", table="i.indrelid")
+_INDEXES: Final = _INDEXES_OF.format(kind="r", wanted=_WANTED, names=_INDEX_NAMES)
+_VIEW_INDEXES: Final = _INDEXES_OF.format(kind="m", wanted=_WANTED, names=_INDEX_NAMES)
+
+#: The views and materialized views, each with its SELECT (as PostgreSQL
+#: deparses it) and its columns, their types and whether a type is an enum's.
+_VIEWS: Final = f"""
+SELECT c.relname, c.relkind::text, pg_get_viewdef(c.oid), a.attname,
+       format_type(a.atttypid, a.atttypmod), t.typtype::text, t.typname
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_type t ON t.oid = a.atttypid
+WHERE n.nspname = $1 AND c.relkind IN ('v', 'm') AND {_WANTED}
+ORDER BY c.relname, a.attnum
 """
 
 #: The enum types the columns of the tables read have (of any schema), each
@@ -434,7 +453,7 @@ WHERE t.typtype = 'e' AND t.oid IN (
     SELECT a.atttypid FROM pg_attribute a
     JOIN pg_class c ON c.oid = a.attrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = $1 AND c.relkind = 'r' AND {_WANTED}
+    WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'm') AND {_WANTED}
       AND a.attnum > 0 AND NOT a.attisdropped)
 ORDER BY t.typname
 """
@@ -647,6 +666,9 @@ def _index(table: _Table, row: Sequence[Any], notes: list[Note]) -> None:
     table.indexes.append(DbIndex(name, tuple(columns[:key_count]), bool(unique)))
 
 
+#: What a reader of the catalog gives: relations and notes.
+_Read = TypeVar("_Read")
+
 #: The settings PostgreSQL prints constants by (in ``pg_get_expr``), and the
 #: values the PostgreSQL reader parses: the defaults of a server.
 _OUTPUT_STYLES: Final = {
@@ -665,6 +687,50 @@ async def read_enums(engine: Engine, wanted: frozenset[str] | None, schema: str)
     return [DbEnum(row[0], tuple(row[2])) for row in rows]
 
 
+async def _views(
+    fetch: Fetch, wanted: frozenset[str] | None, schema: str
+) -> tuple[list[DbView], list[Note]]:
+    names = None if wanted is None else sorted(wanted)
+    notes: list[Note] = []
+    found: dict[str, tuple[bool, str, list[DbViewColumn]]] = {}
+    for name, kind, sql, column, formatted, typtype, typname in await fetch(
+        _VIEWS, (schema, names)
+    ):
+        # PostgreSQL deparses the SELECT as one statement, with its ``;``.
+        text = (sql or "").strip().removesuffix(";").rstrip()
+        _, _, columns = found.setdefault(name, (kind == "m", text, []))
+        if column is None:
+            continue
+        # Our DDL names an enum type quoted, as the tables' reader spells it.
+        quoted = '"' + typname.replace('"', '""') + '"' if typtype == "e" else None
+        columns.append(DbViewColumn(column, quoted or db_type(formatted)))
+    indexes: dict[str, _Table] = {}
+    for row in await fetch(_VIEW_INDEXES, (schema, names)):
+        if row[0] in found:
+            _index(indexes.setdefault(row[0], _Table(row[0], [], [], [])), row, notes)
+    return [
+        DbView(
+            name,
+            tuple(columns),
+            materialized,
+            tuple(indexes[name].indexes) if name in indexes else (),
+            sql=text,
+        )
+        for name, (materialized, text, columns) in found.items()
+    ], notes
+
+
+async def read_views(
+    engine: Engine, wanted: frozenset[str] | None, schema: str
+) -> tuple[list[DbView], list[Note]]:
+    """The views and materialized views of ``schema`` (those named in
+    ``wanted``, or all), read in the output styles the tables are read in
+    (a constant of a view's SELECT is deparsed in them), and the notes on
+    their indexes."""
+    async with engine.transaction():
+        return await _read_with_styles(engine._fetch_built, wanted, schema, _views)
+
+
 async def read_engine(
     engine: Engine, wanted: frozenset[str] | None, schema: str
 ) -> tuple[list[DbTable], list[Note]]:
@@ -674,19 +740,22 @@ async def read_engine(
     its settings alone), so that a session or server with other styles reads
     the same."""
     async with engine.transaction():
-        return await _read_with_styles(engine._fetch_built, wanted, schema)
+        return await _read_with_styles(engine._fetch_built, wanted, schema, read)
 
 
 async def _read_with_styles(
-    fetch: Fetch, wanted: frozenset[str] | None, schema: str
-) -> tuple[list[DbTable], list[Note]]:
+    fetch: Fetch,
+    wanted: frozenset[str] | None,
+    schema: str,
+    reader: Callable[[Fetch, frozenset[str] | None, str], Awaitable[_Read]],
+) -> _Read:
     names = list(_OUTPUT_STYLES)
     listed = ", ".join(f"current_setting('{name}')" for name in names)
     (found,) = await fetch(f"SELECT {listed}", ())
     current = dict(zip(names, found, strict=True))
     changed = [n for n in names if not _same_style(n, current[n], _OUTPUT_STYLES[n])]
     await _set(fetch, {name: _OUTPUT_STYLES[name] for name in changed})
-    result = await read(fetch, wanted, schema)
+    result = await reader(fetch, wanted, schema)
     await _set(fetch, {name: current[name] for name in changed})
     return result
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from ... import _naming
+from ..._errors import DatabaseError
+from ..checksql import tokens
 from ..database import (
     DbCheck,
     DbColumn,
@@ -29,13 +31,15 @@ from ..database import (
     DbIndex,
     DbTable,
     DbUnique,
+    DbView,
+    DbViewColumn,
 )
 from ._common import Fetch, Note, skipped
 
 if TYPE_CHECKING:
     from ..._engine_base import Engine
 
-__all__ = ["db_default", "db_type", "read", "unique_names"]
+__all__ = ["db_default", "db_type", "read", "read_views", "unique_names", "view_body"]
 
 
 def db_type(declared: str) -> str:
@@ -424,6 +428,78 @@ def _composite_foreign_key(
             name, columns, target, tuple(to), on_delete.upper(), on_update.upper()
         )
     )
+
+
+_VIEWS: Final = """
+SELECT m.name, m.sql FROM {schema}.sqlite_master m WHERE m.type = 'view' ORDER BY m.name
+"""
+
+_VIEW_COLUMNS: Final = """
+SELECT m.name, p.name, p.type
+FROM {schema}.sqlite_master m, pragma_table_info(m.name, ?) p
+WHERE m.type = 'view'
+ORDER BY m.name, p.cid
+"""
+
+
+def view_body(create_sql: str) -> str:
+    """The SELECT of a ``CREATE VIEW`` statement as SQLite keeps it: what
+    follows the first ``AS`` outside parentheses (after the name and any
+    column list)."""
+    depth, position = 0, 0
+    for kind, text in tokens(create_sql):
+        position += len(text)
+        if text == "(":
+            depth += 1
+        elif text == ")":
+            depth -= 1
+        elif kind == "word" and text.upper() == "AS" and depth == 0:
+            return create_sql[position:].strip().removesuffix(";").rstrip()
+    return create_sql
+
+
+async def read_views(
+    engine: Engine, wanted: frozenset[str] | None, schema: str
+) -> tuple[list[DbView], list[Note]]:
+    """The views of database ``schema`` (those named in ``wanted``, or all),
+    each with its SELECT and its columns: typed where SQLite declares a type
+    (a column of a table), ``None`` where it has none (an expression). A view
+    that does not compile (it reads a table that is gone) is left out, with
+    a note."""
+    fetch = engine._fetch_built
+    database = "main" if schema == "public" else schema
+    quoted = '"' + database.replace('"', '""') + '"'
+    views = {
+        name: sql
+        for name, sql in await fetch(_VIEWS.format(schema=quoted), ())
+        if wanted is None or name in wanted
+    }
+    notes: list[Note] = []
+    columns: dict[str, list[DbViewColumn]] = {name: [] for name in views}
+    try:
+        rows = await fetch(_VIEW_COLUMNS.format(schema=quoted), (database,))
+    except DatabaseError:
+        # One view that does not compile fails the statement over all: read
+        # each on its own, to tell which.
+        rows = []
+        for name in views:
+            try:
+                rows += [
+                    (name, *row)
+                    for row in await fetch(
+                        "SELECT name, type FROM pragma_table_info(?, ?)", (name, database)
+                    )
+                ]
+            except DatabaseError as exc:
+                notes.append(Note(name, f"is a view that does not compile ({exc}); not read"))
+                del columns[name]
+    for name, column, declared in rows:
+        if name in columns:
+            columns[name].append(DbViewColumn(column, db_type(declared) if declared else None))
+    return [
+        DbView(name, tuple(found), sql=view_body(views[name] or ""))
+        for name, found in columns.items()
+    ], notes
 
 
 async def read_engine(

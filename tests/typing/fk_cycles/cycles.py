@@ -39,6 +39,7 @@ __all__ = [
     "DepartmentJoin",
     "EmployeeJoin",
     "TABLES",
+    "VIEWS",
 ]
 
 
@@ -465,3 +466,6 @@ if TYPE_CHECKING:
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
 TABLES = (Venue, Band, Concert, Department, Employee)
+
+#: The views, in creation order: ``create_tables(*TABLES, *VIEWS)``.
+VIEWS = ()

@@ -8,7 +8,7 @@ For each database:
    SQL (every key, check and enum respected; the rows of the foreign-key cycle
    in one transaction, whose deferred keys are checked at its end);
 2. ``piccolo-gen introspect`` writes the schema file: what it leaves out is
-   exactly ``LEFT_OUT`` (views apart, in ``NOT_EXPRESSIBLE_VIEWS``), in the
+   exactly ``LEFT_OUT`` (views apart, in ``VIEWS_LEFT_OUT``), in the
    summary on standard error and as comments, and the key facts of the file
    are asserted (composite keys, the foreign key over two columns, native
    enums, the deferrable cycle, the real names of spaced tables and columns);
@@ -71,12 +71,16 @@ DOCS = ROOT / "docs" / "existing-databases.md"
 SEED = 1979
 UTC = datetime.UTC
 
-#: Views and materialized views are not in the schema language yet: introspect
-#: names them as left out. When views land, this is the one place to change
-#: (the file then has them, and the queries may read them).
-NOT_EXPRESSIBLE_VIEWS = {
-    "record_shop": ["view Track Sales"],
-    "film_rental": ["materialized view sales_by_store", "view film_list"],
+#: What introspect leaves out of the views (which it writes into ``views:``):
+#: on SQLite, a column that is an expression, whose type the catalog does not
+#: declare; on PostgreSQL, the materialized view's unique index, whose name is
+#: not the one ``create_tables`` gives (``sales_by_store_store_id_key``).
+VIEWS_LEFT_OUT = {
+    "record_shop": [
+        "Track Sales: column 'Sold': the database declares no type for it"
+        " (left out; add it with the type its values have)"
+    ],
+    "film_rental": ["sales_by_store: unique index 'sales_by_store_store_id' (store_id) (left out)"],
 }
 
 #: Everything else introspect leaves out, as the summary on standard error says
@@ -126,6 +130,10 @@ ADOPTION_DRIFT = {
         "unique constraints of rental differ: rental_once (rental_date, inventory_id, customer_id)"
         " in the database, rental_rental_date_inventory_id_customer_id_key (rental_date,"
         " inventory_id, customer_id) in the migrations",
+        "view sales_by_store differs: MATERIALIZED VIEW (store_id INTEGER, total_sales NUMERIC,"
+        " payments BIGINT) INDEXES (UNIQUE sales_by_store_store_id (store_id)) in the database,"
+        " MATERIALIZED VIEW (store_id INTEGER, total_sales NUMERIC, payments BIGINT) in the"
+        " migrations",
     ],
 }
 
@@ -560,7 +568,7 @@ _fresh = itertools.count()
 @pytest.mark.parametrize("name", ["record_shop", "film_rental"])
 def test_left_out(name: str, request: pytest.FixtureRequest) -> None:
     adopted: Adopted = request.getfixturevalue(name)
-    expected = NOT_EXPRESSIBLE_VIEWS[adopted.name] + LEFT_OUT[adopted.name]
+    expected = VIEWS_LEFT_OUT[adopted.name] + LEFT_OUT[adopted.name]
     assert sorted(adopted.summary) == sorted(expected)
     # Each is a comment of the file too, at its place (a table's things above it).
     comments = [
@@ -783,7 +791,9 @@ def test_type_checkers(name: str, request: pytest.FixtureRequest) -> None:
         timeout=600,
     )
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
-    assert "Success: no issues found in 3 source files" in mypy.stdout, mypy.stdout
+    # The package's __init__, its module and its pydantic models (the build
+    # reads this project's configuration: pydantic = true), and the queries.
+    assert "Success: no issues found in 4 source files" in mypy.stdout, mypy.stdout
     # And pyright, which reads the package first (the order in which the join
     # classes of a cycle seemed to depend on themselves: runtime.forward_key).
     shutil.copy(queries, adopted.root / queries.name)
@@ -807,7 +817,7 @@ def test_type_checkers(name: str, request: pytest.FixtureRequest) -> None:
         timeout=600,
     )
     report = json.loads(pyright.stdout)
-    assert report["summary"]["filesAnalyzed"] == 3, report
+    assert report["summary"]["filesAnalyzed"] == 4, report
     assert report["generalDiagnostics"] == [], report
 
 

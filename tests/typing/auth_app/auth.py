@@ -26,7 +26,7 @@ from runtime import (
 )
 from typing_extensions import NotRequired, TypedDict
 
-__all__ = ["User", "UserRow", "UserJoin", "UserNullableJoin", "TABLES"]
+__all__ = ["User", "UserRow", "UserJoin", "UserNullableJoin", "TABLES", "VIEWS"]
 
 
 class UserRow(TypedDict):
@@ -196,3 +196,6 @@ if TYPE_CHECKING:
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
 TABLES = (User,)
+
+#: The views, in creation order: ``create_tables(*TABLES, *VIEWS)``.
+VIEWS = ()

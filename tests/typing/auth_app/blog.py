@@ -12,7 +12,7 @@ from typing_extensions import TypedDict
 
 from . import auth as _auth
 
-__all__ = ["Post", "PostRow", "TABLES"]
+__all__ = ["Post", "PostRow", "TABLES", "VIEWS"]
 
 
 class PostRow(TypedDict):
@@ -116,3 +116,6 @@ if TYPE_CHECKING:
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
 TABLES = (Post,)
+
+#: The views, in creation order: ``create_tables(*TABLES, *VIEWS)``.
+VIEWS = ()

@@ -26,7 +26,7 @@ from runtime import (
 )
 from typing_extensions import NotRequired, TypedDict
 
-__all__ = ["Member", "MemberRow", "TABLES"]
+__all__ = ["Member", "MemberRow", "TABLES", "VIEWS"]
 
 
 class MemberRow(TypedDict):
@@ -120,3 +120,6 @@ if TYPE_CHECKING:
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
 TABLES = (Member,)
+
+#: The views, in creation order: ``create_tables(*TABLES, *VIEWS)``.
+VIEWS = ()

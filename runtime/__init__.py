@@ -88,7 +88,7 @@ from ._sql import Condition
 from ._sync import run_sync
 from ._table import Table
 from ._text import escape_like
-from ._write import Delete, Insert, Returning, Update
+from ._write import BulkInsert, Delete, Insert, Returning, Update
 
 __all__ = [
     "OWASP_ARGON2",
@@ -149,6 +149,7 @@ __all__ = [
     "Frozen",
     "GetOrCreate",
     "Insert",
+    "BulkInsert",
     "Integer",
     "Interval",
     "JSON",

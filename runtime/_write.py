@@ -362,7 +362,7 @@ def _hashable(value: object) -> object:
     return value
 
 
-def _checked_rows(table: type[TableT], rows: list[TableT], method: str) -> list[TableT]:
+def _checked_rows(table: type[Table[Any]], rows: list[TableT], method: str) -> list[TableT]:
     """``rows``, refused unless each is an instance of ``table`` whose null
     values are allowed (the constructor checked the others)."""
     named = [(column, column._meta.name) for column in table._meta.columns]
@@ -377,7 +377,7 @@ def _checked_rows(table: type[TableT], rows: list[TableT], method: str) -> list[
 
 
 def _column_groups(
-    table: type[TableT], rows: list[TableT]
+    table: type[Table[Any]], rows: list[TableT]
 ) -> list[tuple[list[Column[Any]], list[TableT]]]:
     """``rows`` grouped by the columns they give values for (a serial key
     given or not), each group with its columns in the table's order."""

@@ -2,7 +2,7 @@
 
     python -m bench                 # the full run; rewrites docs/benchmarks.{md,png}
     python -m bench --quick         # fewer repetitions and smaller sizes; prints only
-    python -m bench --only W2 W3    # some workloads (W1..W6, W5f, M1, G = generator scale)
+    python -m bench --only W2 W3    # some workloads (W1..W6, W5f, B1, M1, G = generator scale)
     python -m bench --rows 20000    # another table size
     python -m bench --profile W2    # profile piccolo-gen on workloads (pyinstrument)
 
@@ -28,7 +28,7 @@ from bench.database import REPO, Databases, open_databases, pg_grow, pg_trim
 from bench.harness import Cell
 
 ROWS = 10_000
-ALL_KEYS = ("W1", "W2", "W3", "W4", "W5", "W5f", "W6", "M1", "G")
+ALL_KEYS = ("W1", "W2", "W3", "W4", "W5", "W5f", "W6", "B1", "M1", "G")
 LIST_RESULTS = {"W1", "W2", "W6"}
 
 
@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         w4_rows=1_000,
         w5_iterations=1_000 if quick else 10_000,
         m1_rows=20_000 if quick else 100_000,
+        b1_rows=20_000 if quick else 100_000,
     )
     reps = args.reps or (3 if quick else 7)
     if args.profile is not None:
@@ -203,7 +204,7 @@ async def _workload(
 ) -> None:
     params = run.params
     print(f"{label}:", end="", flush=True)
-    cleanup = key == "W4"
+    cleanup = key in ("W4", "B1")
     runnable: dict[str, Any] = {}
     for contender in run.contenders:
         name = contender.name
@@ -257,6 +258,8 @@ async def _workload(
 def _check(key: str, result: Any, params: Params) -> str | None:
     if key in LIST_RESULTS and len(result) != params.rows:
         raise AssertionError(f"{key} gave {len(result)} rows, expected {params.rows}")
+    if key == "B1" and result != params.b1_rows:
+        raise AssertionError(f"B1 loaded {result} rows, expected {params.b1_rows}")
     if key == "W4" and result is not None:
         ids = list(result)
         if len(ids) != params.w4_rows or any(i is None for i in ids):

@@ -23,6 +23,7 @@ RATIO_ROWS = [
     ("W2 pg", "ms"),
     ("W3 pg", "us"),
     ("W4 pg", "ms"),
+    ("B1 pg", "ms"),
     ("W6 pg", "ms"),
     ("W1 sqlite", "ms"),
     ("W2 sqlite", "ms"),
@@ -34,6 +35,7 @@ WORKLOADS = {
     "W4": "insert 1,000 rows in one call, ids returned",
     "W5": "build + compile a select with a join, a two-term where, order_by, limit (no database)",
     "W5f": "the same query frozen (no database)",
+    "B1": "bulk load of 100,000 rows in one call (no ids returned)",
     "W6": "band.name + manager.name of every band (LEFT JOIN)",
     "M1": "peak memory of W2 at 100,000 rows (tracemalloc)",
 }
@@ -47,6 +49,7 @@ RATIO_TARGETS = [
     ("W6 pg", "<= 1.15x raw dict(r)", 1.15),
     ("W3 pg", "<= 1.5x raw fetchrow (held connection)", 1.5),
     ("W4 pg", "<= 1.3x raw executemany", 1.3),
+    ("B1 pg", "<= 1.2x raw copy_records_to_table", 1.2),
 ]
 TIME_TARGETS = [("W5", "<= 10 us", 10e-6), ("W5f", "<= 1 us", 1e-6)]
 

@@ -90,7 +90,7 @@ from ._sync import run_sync
 from ._table import Table
 from ._text import escape_like
 from ._view import MaterializedView, RefreshView, View, ViewObjects
-from ._write import Delete, Insert, Returning, Update
+from ._write import BulkInsert, Delete, Insert, Returning, Update
 
 __all__ = [
     "OWASP_ARGON2",
@@ -151,6 +151,7 @@ __all__ = [
     "Frozen",
     "GetOrCreate",
     "Insert",
+    "BulkInsert",
     "Integer",
     "Interval",
     "JSON",

@@ -132,6 +132,22 @@ class Engine(abc.ABC):
         """``batches()`` of a statement the query layer built."""
         return self.batches(sql, params, size)
 
+    def _bulk_insert_built(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> Awaitable[None]:
+        """Insert ``rows`` (values in the driver's representation, in the order
+        of ``columns``, database names) into ``table`` at once, atomically
+        (``insert_many()``). By default one ``INSERT`` run for every row
+        (``executemany``); PostgreSQL overrides it with ``COPY``."""
+        quote = self.dialect.quote
+        if self.dialect.numbered_params:
+            marks = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+        else:
+            marks = ", ".join("?" * len(columns))
+        names = ", ".join(map(quote, columns))
+        sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})"
+        return self._executemany_built(sql, rows)
+
     @abc.abstractmethod
     def transaction(self) -> Transaction:
         """A new transaction, to use as ``async with engine.transaction():``.

@@ -318,6 +318,16 @@ _PG_INTEGRITY: Final[dict[str, type[IntegrityError]]] = {
 }
 #: SQLSTATE classes (https://www.postgresql.org/docs/current/errcodes-appendix.html),
 #: grouped as psycopg groups them into the PEP 249 classes.
+#: The names asyncpg gives its prepared statements.
+_ASYNCPG_STATEMENT: Final = re.compile(r'prepared statement "__asyncpg_')
+_POOLER_HINT: Final = (
+    "\nHINT: the connection's session changed between statements, as it does "
+    "behind a connection pooler in transaction pooling mode (PgBouncer's "
+    "pool_mode = transaction), which cannot keep named prepared statements; "
+    'create the engine with PostgresEngine(config, pooler="transaction") '
+    "(see docs/scaling.md)"
+)
+
 _PG_CLASSES: Final[dict[str, type[DatabaseError]]] = {
     "22": DataError,
     "23": IntegrityError,
@@ -373,7 +383,12 @@ def from_asyncpg(exc: Exception) -> DatabaseError | None:
         lost = "closed" in message
         kind: type[DatabaseError] = OperationalError if lost else DatabaseError
         return kind(message)
-    if sqlstate == "42P01" and (found := _RELATION_MISSING.search(message.split("\n")[0])):
+    if sqlstate in ("26000", "42P05") and _ASYNCPG_STATEMENT.search(message):
+        # asyncpg's own prepared statement, gone or already there: the
+        # session changed under the connection, which is what a pooler in
+        # transaction mode does (asyncpg#837).
+        message = message.split("\n")[0] + _POOLER_HINT
+    elif sqlstate == "42P01" and (found := _RELATION_MISSING.search(message.split("\n")[0])):
         return _missing(message, found[1], None, sqlstate)
     if sqlstate == "42703":
         first = message.split("\n")[0]

@@ -84,13 +84,20 @@ from ._engine_base import Engine, EngineError, Transaction, TransactionError
 from ._errors import OperationalError, from_asyncpg
 from ._pool import Pool, PoolConnection, close_shielded
 
-__all__ = ["PostgresEngine", "PostgresIsolationLevel", "PostgresTransaction"]
+__all__ = ["PostgresEngine", "PostgresIsolationLevel", "PostgresPooler", "PostgresTransaction"]
 
 _R = TypeVar("_R")
 
 #: The isolation levels of ``BEGIN ISOLATION LEVEL ...``.
 PostgresIsolationLevel = Literal["read_committed", "repeatable_read", "serializable"]
 _ISOLATION_LEVELS: Final = get_args(PostgresIsolationLevel)
+
+#: What stands between the engine and the server: ``"transaction"`` is a
+#: pooler in transaction pooling mode (PgBouncer's ``pool_mode =
+#: transaction``), which hands each transaction (and each statement outside
+#: one) to any of its server connections.
+PostgresPooler = Literal["transaction"]
+_POOLERS: Final = get_args(PostgresPooler)
 
 #: ``start_connection_pool()`` keywords that configure the pool itself (as
 #: ``asyncpg.create_pool()`` names them); the others go to ``asyncpg.connect()``.
@@ -123,6 +130,9 @@ class _Connection(PoolConnection, Protocol):
     async def fetch(self, query: str, *args: object) -> list[_Record]: ...
     async def execute(self, query: str, *args: object) -> str: ...
     async def executemany(self, command: str, args: Iterable[Sequence[object]]) -> None: ...
+    async def copy_records_to_table(
+        self, table_name: str, *, records: Iterable[Sequence[object]], columns: Sequence[str]
+    ) -> str: ...
     def cursor(self, query: str, *args: object) -> _CursorFactory: ...
 
 
@@ -175,6 +185,11 @@ async def _reset_session(conn: _Connection) -> None:
     ``server_settings`` included), keeping asyncpg's statement cache."""
     if await conn.execute(_RESET_SESSION) != "SELECT 0":
         await conn.execute(_DEALLOCATE_SQL_PREPARED)
+
+
+async def _no_reset(conn: _Connection) -> None:
+    """The reset behind a transaction pooler: none (the next statement waits
+    for a pending cancel request, as after any cancellation)."""
 
 
 def _raise_database_error(error: Exception, conn: _Connection | None = None) -> NoReturn:
@@ -284,6 +299,21 @@ class PostgresEngine(Engine):
     ``host``, ``port``, ``user``, ``password``, ``database``, or a ``dsn``
     URL, and so on; what it leaves out comes from the ``PG*`` environment
     variables, as with libpq.
+
+    ``pooler="transaction"``: the server is reached through a pooler in
+    transaction pooling mode (PgBouncer's ``pool_mode = transaction``), where
+    consecutive transactions of one connection may run on different server
+    sessions. The engine then keeps no state in the session between
+    transactions: no named prepared statements (asyncpg's statement cache is
+    off: ``statement_cache_size=0``, each statement is prepared unnamed
+    within its own round trips) and no session reset after raw SQL (it would
+    reach whichever server session the pooler picks, not the one the SQL ran
+    on). Raw SQL that sets session state (``SET``, ``SET ROLE``, ``LISTEN``,
+    session advisory locks, ``PREPARE``, temporary tables) does not belong
+    there; inside a transaction, ``SET LOCAL`` and transaction-level locks
+    work. Without the option, such a pooler makes queries fail with a
+    ``ProgrammingError`` about a missing or duplicate prepared statement,
+    whose message names the option (see docs/scaling.md).
     """
 
     dialect = POSTGRES
@@ -292,9 +322,24 @@ class PostgresEngine(Engine):
         self,
         config: Mapping[str, Any] | None = None,
         extra_nodes: Mapping[str, PostgresEngine] | None = None,
+        *,
+        pooler: PostgresPooler | None = None,
     ) -> None:
+        if pooler is not None and pooler not in _POOLERS:
+            raise ValueError(f"pooler must be one of {', '.join(_POOLERS)} or None, not {pooler!r}")
+        config = dict(config or {})
+        if pooler is not None:
+            if config.get("statement_cache_size", 0) != 0:
+                raise ValueError(
+                    f"pooler={pooler!r} needs statement_cache_size=0 (named prepared "
+                    f"statements do not survive a transaction there); config has "
+                    f"{config['statement_cache_size']!r}"
+                )
+            config["statement_cache_size"] = 0
         #: Keyword arguments of ``asyncpg.connect()`` (for every connection, pooled or not).
-        self.config: dict[str, Any] = dict(config or {})
+        self.config: dict[str, Any] = config
+        #: The pooler between the engine and the server (``pooler=``), if any.
+        self.pooler: PostgresPooler | None = pooler
         #: Other servers (read replicas) by name: ``query.run(node="read_1")``.
         self.extra_nodes: dict[str, PostgresEngine] = dict(extra_nodes or {})
         for name, node in self.extra_nodes.items():
@@ -308,6 +353,8 @@ class PostgresEngine(Engine):
 
     def __repr__(self) -> str:
         shown = {key: value for key, value in self.config.items() if key != "password"}
+        if self.pooler is not None:
+            return f"PostgresEngine(config={shown!r}, pooler={self.pooler!r})"
         return f"PostgresEngine(config={shown!r})"
 
     # -- queries ------------------------------------------------------------
@@ -359,6 +406,14 @@ class PostgresEngine(Engine):
         self, sql: str, params: Sequence[object], size: int
     ) -> AsyncGenerator[list[Sequence[Any]], None]:
         return self._batches(sql, params, size, raw=False)
+
+    async def _bulk_insert_built(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        # COPY ... FROM STDIN (binary), one statement: atomic on its own.
+        await self._call(
+            lambda db: db.copy_records_to_table(table, records=rows, columns=columns), raw=False
+        )
 
     async def _batches(
         self, sql: str, params: Sequence[object], size: int, *, raw: bool
@@ -449,6 +504,10 @@ class PostgresEngine(Engine):
         Queries on this loop use the pool from now on; queries on other loops
         use direct connections.
         """
+        if self.pooler is not None and pool_kwargs.get("statement_cache_size", 0) != 0:
+            raise TypeError(
+                f"start_connection_pool(): pooler={self.pooler!r} needs statement_cache_size=0"
+            )
         if self._pool is not None:
             if self._pool_loop is not None and not self._pool_loop.is_closed():
                 raise EngineError(
@@ -474,9 +533,10 @@ class PostgresEngine(Engine):
                 f"start_connection_pool(): asyncpg.connect() rejects the connection "
                 f"keywords ({error}); the pool options are {', '.join(sorted(_POOL_OPTIONS))}"
             ) from None
-        pool: Pool[_Connection] = Pool(
-            lambda: _connect(connect_kwargs), reset=_reset_session, **options
-        )
+        # Behind a transaction pooler the session is not the connection's own
+        # (see the class docstring): nothing to reset.
+        reset = _reset_session if self.pooler is None else _no_reset
+        pool: Pool[_Connection] = Pool(lambda: _connect(connect_kwargs), reset=reset, **options)
         await pool.open()
         self._pool, self._pool_loop = pool, asyncio.get_running_loop()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ._query import Query, RowLoad
     from ._select import CountQuery, Exists, Raw
     from ._view import ViewDefinition
-    from ._write import Delete, Insert, Update
+    from ._write import BulkInsert, Delete, Insert, Update
 
 __all__ = ["Table", "TableMeta"]
 
@@ -429,6 +429,15 @@ class Table(TableRole, Generic[RowT]):
     def insert(cls, *rows: Self) -> Insert[Self]:
         """``INSERT`` the given instances; their primary keys are filled in."""
         return _write.Insert(cls, list(rows))
+
+    @classmethod
+    def insert_many(cls, rows: Iterable[Self]) -> BulkInsert:
+        """Insert many instances at once, the fast way: ``COPY`` on
+        PostgreSQL, ``executemany`` in one transaction on SQLite. The rows
+        are checked as ``insert()`` checks them, before any SQL runs; the
+        result is the number of rows inserted. Primary keys are not filled
+        in (see docs/scaling.md, "Bulk loads")."""
+        return _write.BulkInsert(cls, rows)
 
     if TYPE_CHECKING:
         # Generated classes add one typed keyword argument per column.

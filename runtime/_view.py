@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from ._alter import Alter
     from ._engine import Engine
     from ._objects import GetOrCreate
-    from ._write import Delete, Insert, Update
+    from ._write import BulkInsert, Delete, Insert, Update
 
 __all__ = ["MaterializedView", "RefreshView", "View", "ViewDefinition", "ViewObjects"]
 
@@ -171,6 +171,11 @@ class View(Table[RowT], abstract=True):
         def insert(cls, *, a_view_is_read_only: Never) -> Insert[Any]: ...  # type: ignore[override]
 
         @classmethod
+        def insert_many(  # type: ignore[override]
+            cls, *, a_view_is_read_only: Never
+        ) -> BulkInsert: ...
+
+        @classmethod
         def update(cls, *, a_view_is_read_only: Never) -> Update: ...  # type: ignore[override]
 
         @classmethod
@@ -196,6 +201,7 @@ class View(Table[RowT], abstract=True):
             return ViewObjects(cls, prefetch)
 
         insert = classmethod(_refusal("insert"))
+        insert_many = classmethod(_refusal("insert_many"))
         update = classmethod(_refusal("update"))
         delete = classmethod(_refusal("delete"))
         alter = classmethod(_refusal("alter"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
@@ -39,7 +39,7 @@ T9 = TypeVar("T9")
 T10 = TypeVar("T10")
 TableT = TypeVar("TableT", bound="Table[Any]")
 
-__all__ = ["Insert", "Update", "Delete", "Returning", "OnConflictAction"]
+__all__ = ["BulkInsert", "Insert", "Update", "Delete", "Returning", "OnConflictAction"]
 
 OnConflictAction = Literal["DO NOTHING", "DO UPDATE"]
 
@@ -362,6 +362,40 @@ def _hashable(value: object) -> object:
     return value
 
 
+def _checked_rows(table: type[Table[Any]], rows: list[TableT], method: str) -> list[TableT]:
+    """``rows``, refused unless each is an instance of ``table`` whose null
+    values are allowed (the constructor checked the others)."""
+    named = [(column, column._meta.name) for column in table._meta.columns]
+    for row in rows:
+        if type(row) is not table:
+            raise TypeError(f"{table.__name__}.{method}() takes {table.__name__} rows; got {row!r}")
+        values = row.__dict__
+        for column, name in named:
+            if values.get(name) is None and name in values:
+                column._check(None)  # raises for a non-null column
+    return rows
+
+
+def _column_groups(
+    table: type[Table[Any]], rows: list[TableT]
+) -> list[tuple[list[Column[Any]], list[TableT]]]:
+    """``rows`` grouped by the columns they give values for (a serial key
+    given or not), each group with its columns in the table's order."""
+    groups: dict[tuple[str, ...], tuple[list[Column[Any]], list[TableT]]] = {}
+    all_names = [c._meta.name for c in table._meta.columns]
+    for row in rows:
+        # The key alone per row (names are cheaper than columns); the
+        # columns once per group.
+        values = row.__dict__
+        key = tuple([name for name in all_names if name in values])
+        group = groups.get(key)
+        if group is None:
+            columns = [c for c in table._meta.columns if c._meta.name in values]
+            group = groups[key] = (columns, [])
+        group[1].append(row)
+    return list(groups.values())
+
+
 class Insert(_Returns, Query[list[TableT]]):
     """``INSERT`` rows; the result is the same instances, primary keys filled in.
 
@@ -376,18 +410,7 @@ class Insert(_Returns, Query[list[TableT]]):
         self._rows = self._checked(rows)
 
     def _checked(self, rows: list[TableT]) -> list[TableT]:
-        table = self._table
-        named = [(column, column._meta.name) for column in table._meta.columns]
-        for row in rows:
-            if type(row) is not table:
-                raise TypeError(
-                    f"{table.__name__}.insert() takes {table.__name__} rows; got {row!r}"
-                )
-            values = row.__dict__
-            for column, name in named:
-                if values.get(name) is None and name in values:
-                    column._check(None)  # raises for a non-null column
-        return rows
+        return _checked_rows(self._table, rows, "insert")
 
     def add(self, *rows: TableT) -> Self:
         """More rows to insert."""
@@ -450,20 +473,8 @@ class Insert(_Returns, Query[list[TableT]]):
         pk = table._meta.primary_key
         quote = dialect.quote
         conflict = self._on_conflict
-        groups: dict[tuple[str, ...], tuple[list[Column[Any]], list[TableT]]] = {}
-        all_names = [c._meta.name for c in table._meta.columns]
-        for row in self._rows:
-            # The key alone per row (names are cheaper than columns); the
-            # columns once per group.
-            values = row.__dict__
-            key = tuple([name for name in all_names if name in values])
-            group = groups.get(key)
-            if group is None:
-                columns = [c for c in table._meta.columns if c._meta.name in values]
-                group = groups[key] = (columns, [])
-            group[1].append(row)
         statements = []
-        for columns, rows in groups.values():
+        for columns, rows in _column_groups(table, self._rows):
             fill_pk = isinstance(pk, Serial) and all(c is not pk for c in columns)
             match: list[Column[Any]] = []
             if conflict is not None:
@@ -584,6 +595,64 @@ class Insert(_Returns, Query[list[TableT]]):
             if candidates:
                 pairs.append((candidates.pop(0), record))
         return pairs
+
+
+class BulkInsert(Query[int]):
+    """Insert many rows at once (``Table.insert_many()``): ``COPY`` on
+    PostgreSQL, one ``INSERT`` run per row in one transaction
+    (``executemany``) on SQLite. The rows are checked as ``insert()`` checks
+    them, all before any SQL; the result is how many rows were inserted.
+    Primary keys are not filled in (``insert()`` does that)."""
+
+    def __init__(self, table: type[TableT], rows: Iterable[TableT]) -> None:
+        self._table = table
+        self._rows: list[Any] = _checked_rows(table, list(rows), "insert_many")
+
+    def _batches(self, dialect: Dialect) -> list[tuple[list[str], list[tuple[object, ...]]]]:
+        """Per group of rows with the same columns: the columns' database
+        names, and the rows' values in the driver's representation."""
+        batches = []
+        for columns, rows in _column_groups(self._table, self._rows):
+            encoders = [(col._meta.name, _value_encoder(col, dialect)) for col in columns]
+            values = [
+                tuple([encode(row.__dict__[name]) for name, encode in encoders]) for row in rows
+            ]
+            batches.append(([col._meta.db_name for col in columns], values))
+        return batches
+
+    def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
+        quote = dialect.quote
+        batches = self._batches(dialect)
+        if not batches:
+            return "", []
+        names = ", ".join(map(quote, batches[0][0]))
+        target = quote(self._table._meta.tablename)
+        if dialect.name == "postgres":
+            return f"COPY {target} ({names}) FROM STDIN (FORMAT binary)", []
+        marks = ", ".join("?" * len(batches[0][0]))
+        return f"INSERT INTO {target} ({names}) VALUES ({marks})", list(batches[0][1][0])
+
+    async def _run(self, engine: Engine) -> int:
+        batches = self._batches(engine.dialect)
+        if len(batches) > 1 and not engine.transaction_exists():
+            async with engine.transaction():
+                await self._load(engine, batches)
+        else:
+            await self._load(engine, batches)
+        return len(self._rows)
+
+    async def _load(
+        self, engine: Engine, batches: list[tuple[list[str], list[tuple[object, ...]]]]
+    ) -> None:
+        table = self._table._meta.tablename
+        for columns, values in batches:
+            if columns:
+                await engine._bulk_insert_built(table, columns, values)
+                continue
+            # Rows giving no value at all (every column has a default).
+            sql = f"INSERT INTO {engine.dialect.quote(table)} DEFAULT VALUES"
+            for _ in values:
+                await engine._execute_built(sql)
 
 
 # -- UPDATE and DELETE -----------------------------------------------------------------

@@ -6,6 +6,12 @@ session by ``_pg.find_server()`` (``PICCOLO_GEN_TEST_PG``, else 127.0.0.1:5432,
 else a throwaway cluster); the session gets a fresh database of its own,
 dropped at the end. Without any server, PostgreSQL tests are skipped with the
 reason, except under CI (``CI`` set), where they fail.
+
+With ``PICCOLO_GEN_TEST_PGBOUNCER=1`` the PostgreSQL fixtures go through a
+PgBouncer in transaction pooling mode (``_pgbouncer``, started once per
+session in front of the server): ``pg_dsn`` and the fresh databases are URLs
+through it, and their engines are made with ``pooler="transaction"``
+(``make_pg_engine``).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import _pg
+import _pgbouncer
 import pytest
 
 from runtime._engine import Engine, PostgresEngine, SQLiteEngine
@@ -40,26 +47,64 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(f"PostgreSQL unavailable: {reason}")
 
 
+#: Whether the PostgreSQL fixtures go through PgBouncer (see the module doc).
+THROUGH_PGBOUNCER = os.environ.get(_pgbouncer.ENV_VAR, "") not in ("", "0")
+
+
+def make_pg_engine(url: str) -> PostgresEngine:
+    """An engine on ``url`` as the fixtures make it (``pooler="transaction"``
+    when they go through PgBouncer)."""
+    if THROUGH_PGBOUNCER:
+        return PostgresEngine(config={"dsn": url}, pooler="transaction")
+    return PostgresEngine(config={"dsn": url})
+
+
 @pytest.fixture(scope="session")
-def pg_dsn() -> Iterator[str]:
-    """URL of a database created for this test session on a real PostgreSQL server."""
+def pg_server() -> Iterator[_pg.PgServer]:
+    """The PostgreSQL server of the session (found or started)."""
     try:
         server = _pg.find_server()
     except _pg.PgUnavailable as error:
         unavailable(str(error))
-    database = f"piccolo_gen_test_{os.getpid()}"
     try:
-        _pg.create_database(server.dsn, database)
-        yield _pg.with_database(server.dsn, database)
-        _pg.drop_database(server.dsn, database)
+        yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(pg_server: _pg.PgServer) -> Iterator[_pgbouncer.PgBouncer]:
+    """A PgBouncer in transaction pooling mode in front of the session's server."""
+    try:
+        bouncer = _pgbouncer.start(pg_server.dsn)
+    except _pg.PgUnavailable as error:
+        unavailable(str(error))
+    try:
+        yield bouncer
+    finally:
+        bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(pg_server: _pg.PgServer, request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of a database created for this test session on a real PostgreSQL
+    server (through PgBouncer with ``PICCOLO_GEN_TEST_PGBOUNCER=1``)."""
+    database = f"piccolo_gen_test_{os.getpid()}"
+    _pg.create_database(pg_server.dsn, database)
+    try:
+        if THROUGH_PGBOUNCER:
+            bouncer: _pgbouncer.PgBouncer = request.getfixturevalue("pgbouncer")
+            yield bouncer.url(database)
+        else:
+            yield _pg.with_database(pg_server.dsn, database)
+    finally:
+        _pg.drop_database(pg_server.dsn, database)
 
 
 @pytest.fixture
 async def pg_engine(pg_dsn: str) -> AsyncIterator[PostgresEngine]:
     """A PostgresEngine on the session's database (no pool); closed afterwards."""
-    engine = PostgresEngine(config={"dsn": pg_dsn})
+    engine = make_pg_engine(pg_dsn)
     yield engine
     await engine.close()
 
@@ -91,7 +136,7 @@ def fresh_pg_database(server: str) -> Iterator[str]:
 async def fresh_postgres(server: str) -> AsyncIterator[PostgresEngine]:
     """An engine on a PostgreSQL database made for one test (dropped afterwards)."""
     with fresh_pg_database(server) as url:
-        engine = PostgresEngine(config={"dsn": url})
+        engine = make_pg_engine(url)
         try:
             yield engine
         finally:

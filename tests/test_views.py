@@ -223,6 +223,7 @@ async def test_writes_raise_before_any_sql(db: Engine) -> None:
     assert row is not None
     attempts: list[Any] = [
         lambda: PopularBand.insert(row),
+        lambda: PopularBand.insert_many([row]),
         lambda: PopularBand.update({PopularBand.popularity: 1}, force=True),
         lambda: PopularBand.delete(force=True),
         lambda: PopularBand.alter(),

@@ -9,7 +9,7 @@ from bench.harness import Work
 
 #: Workloads per database phase. W5/W5f need no database; they run in the
 #: PostgreSQL phase (SQL compiled for PostgreSQL).
-PG_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W5f", "W6")
+PG_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W5f", "W6", "B1")
 SQLITE_WORKLOADS = ("W1", "W2")
 
 #: The W5 query: a join, a two-term where, order_by and limit.
@@ -25,6 +25,8 @@ class Params:
     w4_rows: int
     w5_iterations: int
     m1_rows: int
+    #: Rows B1 loads in one call (100,000).
+    b1_rows: int = 100_000
 
     @property
     def w5_peer_iterations(self) -> int:

@@ -151,4 +151,13 @@ class PiccoloGen(Contender):
         async def w6() -> list[Any]:
             return await Band.select(Band.name, Band.manager.name).run(engine=db)
 
-        return {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W5f": w5f, "W6": w6, "M1": w2}
+        load = new_band_values(params.b1_rows)
+
+        async def b1() -> int:
+            rows = [Band(name=n, manager=m, popularity=p) for n, m, p in load]
+            return await Band.insert_many(rows).run(engine=db)
+
+        return {
+            "W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W5f": w5f, "W6": w6, "B1": b1,
+            "M1": w2,
+        }  # fmt: skip

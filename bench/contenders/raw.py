@@ -30,6 +30,7 @@ class RawLimit(Contender):
     notes = {
         "W3": "asyncpg fetchrow on one held connection",
         "W4": "asyncpg executemany (no ids returned)",
+        "B1": "asyncpg copy_records_to_table (COPY, binary)",
     }
 
     def __init__(self) -> None:
@@ -74,10 +75,18 @@ class RawLimit(Contender):
         async def w4() -> None:
             await pool.executemany(INSERT_BAND, values)
 
+        load = new_band_values(params.b1_rows)
+
+        async def b1() -> int:
+            await pool.copy_records_to_table(
+                "band", records=load, columns=["name", "manager", "popularity"]
+            )
+            return len(load)
+
         async def w6() -> list[dict[str, Any]]:
             return [dict(r) for r in await pool.fetch(SELECT_NAMES)]
 
-        return {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W6": w6, "M1": w2}
+        return {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W6": w6, "B1": b1, "M1": w2}
 
     def _sqlite(self) -> dict[str, Work]:
         lite = self.lite

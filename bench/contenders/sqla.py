@@ -119,6 +119,7 @@ class SQLAlchemyCore(_SQLAlchemy):
         "W1": "conn.execute(select(band)).mappings().all() (RowMapping, not dict)",
         "W3": "conn.execute(select(band).where(id == i)) on one held connection",
         "W4": "conn.execute(insert().returning(id), [dicts]) (insertmanyvalues)",
+        "B1": "conn.execute(insert(), [dicts]) in conn.begin() (executemany)",
         "W5": "build + compile(dialect)",
         "W5f": "cache key of a prebuilt statement (what a run computes before its compiled-cache lookup)",
     }
@@ -179,4 +180,14 @@ class SQLAlchemyCore(_SQLAlchemy):
             async with eng.connect() as conn:
                 return list((await conn.execute(stmt)).mappings().all())
 
-        return {"W1": w1, "W3": w3, "W4": w4, "W5": w5, "W5f": w5f, "W6": w6}
+        load = [
+            {"name": n, "manager": m, "popularity": p}
+            for n, m, p in new_band_values(params.b1_rows)
+        ]
+
+        async def b1() -> int:
+            async with eng.begin() as conn:
+                await conn.execute(insert(band), load)
+            return len(load)
+
+        return {"W1": w1, "W3": w3, "W4": w4, "W5": w5, "W5f": w5f, "W6": w6, "B1": b1}

@@ -17,6 +17,7 @@ class TortoiseORM(Contender):
     notes = {
         "W3": "Band.get(id=i)",
         "W4": "Band.bulk_create(rows): ids are NOT returned",
+        "B1": "Band.bulk_create(rows)",
         "W5": "build + .sql()",
     }
 
@@ -74,4 +75,11 @@ class TortoiseORM(Contender):
         async def w6() -> list[Any]:
             return await Band.all().values("name", "manager__name")
 
-        return {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "M1": w2}
+        load = new_band_values(params.b1_rows)
+
+        async def b1() -> int:
+            rows = [Band(name=n, manager_id=m, popularity=p) for n, m, p in load]
+            await Band.bulk_create(rows)
+            return len(rows)
+
+        return {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "B1": b1, "M1": w2}

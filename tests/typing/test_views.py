@@ -110,6 +110,7 @@ async def counts_and_refresh() -> None:
 async def writes_are_type_errors(popular: PopularBand, band: Band) -> None:
     PopularBand.insert(popular)  # type: ignore[arg-type, call-arg]  # pyright: ignore[reportCallIssue]
     PopularBand.insert()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    PopularBand.insert_many([popular])  # type: ignore[arg-type, call-arg]  # pyright: ignore[reportCallIssue]
     PopularBand.update(popularity=1, force=True)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     PopularBand.update({PopularBand.popularity: 1})  # type: ignore[arg-type, call-arg]  # pyright: ignore[reportCallIssue]
     PopularBand.delete(force=True)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]

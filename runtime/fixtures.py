@@ -52,7 +52,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, overload
 
 from . import _columns as c
 from ._array import Array
@@ -307,6 +307,24 @@ def _after(key: Sequence[c.Column[Any]], last: Sequence[Any]) -> Condition:
     return condition
 
 
+@overload
+async def dump(
+    tables: Iterable[type[Table[Any]]],
+    out: None = None,
+    *,
+    engine: Engine | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> str: ...
+@overload
+async def dump(
+    tables: Iterable[type[Table[Any]]],
+    out: IO[str],
+    *,
+    engine: Engine | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> None: ...
 async def dump(
     tables: Iterable[type[Table[Any]]],
     out: IO[str] | None = None,

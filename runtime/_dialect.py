@@ -85,6 +85,10 @@ class Dialect:
     #: MATERIALIZED VIEW``, ``REFRESH MATERIALIZED VIEW``). SQLite has none: a
     #: materialized view is created as a plain view there, always current.
     materialized_views: bool = True
+    #: Whether bulk loads (``insert_many()``) stream rows with ``COPY ... FROM
+    #: STDIN`` (PostgreSQL, asyncpg's ``copy_records_to_table``); elsewhere
+    #: they run one ``INSERT`` per row (``executemany``) in one transaction.
+    copies_rows: bool = True
 
     def placeholder(self, index: int) -> str:
         """The bound-parameter marker for the ``index``-th parameter (1-based)."""
@@ -129,6 +133,7 @@ SQLITE: Final = Dialect(
     offset_needs_limit=True,
     native_enums=False,
     materialized_views=False,
+    copies_rows=False,
     runs_scripts=False,
     advisory_locks=False,
     alters_in_place=False,

@@ -627,7 +627,7 @@ class BulkInsert(Query[int]):
             return "", []
         names = ", ".join(map(quote, batches[0][0]))
         target = quote(self._table._meta.tablename)
-        if dialect.name == "postgres":
+        if dialect.copies_rows:
             return f"COPY {target} ({names}) FROM STDIN (FORMAT binary)", []
         marks = ", ".join("?" * len(batches[0][0]))
         return f"INSERT INTO {target} ({names}) VALUES ({marks})", list(batches[0][1][0])

@@ -93,6 +93,9 @@ class Objects(_Ordered[list[TableT]], Generic[TableT]):
         (see ``Select.batch``)."""
         return Batch(self, _check_size(batch_size), engine, node)
 
+    def _read_only(self) -> bool:
+        return self._lock is None  # FOR UPDATE locks rows on the primary
+
     def _batch_converter(self, dialect: Dialect) -> Callable[[list[Sequence[Any]]], list[Any]]:
         return self._loader(dialect)
 
@@ -423,3 +426,6 @@ class Related(Query[R]):
             return None  # type: ignore[return-value]  # R includes None for a nullable key
         found = await self._objects()._run(engine)
         return cast(R, found)
+
+    def _read_only(self) -> bool:
+        return True

@@ -54,12 +54,14 @@ class Query(Generic[ResultT]):
         """Run the query on ``engine`` (default: the table's engine).
 
         ``node`` names one of the engine's extra nodes (a read replica of a
-        ``PostgresEngine(extra_nodes=...)``) to run on instead.
+        ``PostgresEngine(extra_nodes=...)``) for a read to run on; writes and
+        queries inside a transaction run on the primary (see
+        ``PostgresEngine``'s ``read_policy``).
         """
         target = engine or self._engine()
-        if node is not None:
-            target = target.get_node(node)
         try:
+            if node is not None or target._routes:
+                return await target._routed(self, node)
             return await self._run(target)
         except CheckViolation as exc:
             # SQLite names the check but not its table: a check of the table
@@ -73,6 +75,13 @@ class Query(Generic[ResultT]):
 
     async def _run(self, engine: Engine) -> ResultT:
         raise NotImplementedError
+
+    def _read_only(self) -> bool | None:
+        """Whether the query only reads, so that it may run on a read replica:
+        ``False`` for writes and locking reads (they run on the primary),
+        ``None`` when the SQL is not the query layer's (``raw()``: it runs on
+        the primary unless ``node=`` names a node)."""
+        return False
 
     def __await__(self) -> Generator[Any, None, ResultT]:
         return self.run().__await__()
@@ -420,6 +429,9 @@ class First(Query[R | None], Generic[R]):
         rows = await self._query._run(engine)
         return rows[0] if rows else None
 
+    def _read_only(self) -> bool | None:
+        return self._query._read_only()
+
 
 class Callback(Query[ResultT]):
     """A query whose result goes through a function (see ``Query.callback``)."""
@@ -439,3 +451,6 @@ class Callback(Query[ResultT]):
         if inspect.isawaitable(result):
             result = await result
         return cast(ResultT, result)
+
+    def _read_only(self) -> bool | None:
+        return self._query._read_only()

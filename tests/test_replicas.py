@@ -1,8 +1,10 @@
-"""Read replicas: ``PostgresEngine(extra_nodes=...)`` and ``run(node=...)``.
+"""Read replicas: ``PostgresEngine(extra_nodes=...)`` and ``run(node=...)``,
+the routing rules without a standby.
 
-No real replica is available to the test-suite, so the extra node is a
-second engine on the same server with its own ``application_name``; a query
-shows which connection it ran on by reading that setting back.
+Here an extra node is a second engine on the same server with its own
+``application_name``; a query shows which connection it ran on by reading
+that setting back. tests/test_streaming_replica.py runs the same rules
+against a real hot standby (lag, fallback, read-your-writes).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from generated.music import Band, Manager
-from runtime import EngineError, create_tables, drop_tables, use_engine
+from runtime import EngineError, ProgrammingError, create_tables, drop_tables, use_engine
 from runtime._engine import PostgresEngine, SQLiteEngine
 
 APPLICATION = "SELECT current_setting('application_name') AS app"
@@ -64,14 +66,42 @@ async def test_orm_queries_on_a_node_see_the_main_servers_data(cluster: Postgres
     assert await Band.count().run(node="read_2") == 1
 
 
-async def test_node_queries_run_outside_the_main_transaction(cluster: PostgresEngine) -> None:
+async def test_queries_inside_a_transaction_run_on_the_primary(cluster: PostgresEngine) -> None:
     async with cluster.transaction():
         await Manager.insert(Manager(name="Uncommitted"))
-        assert await Manager.count() == 1
-        # The replica is another server (here: another connection): it does
-        # not see the transaction's uncommitted rows.
-        assert await Manager.count().run(node="read_1") == 0
+        # node= is for reads outside a transaction: inside one, a read must
+        # see the transaction's own rows, which only its connection can.
+        assert await Manager.count().run(node="read_1") == 1
+        assert await Band.raw(APPLICATION).run(node="read_1") == [{"app": "main"}]
         assert cluster.get_node("read_1").transaction_exists() is False
+    assert await Band.raw(APPLICATION).run(node="read_1") == [{"app": "read_1"}]
+
+
+async def test_writes_run_on_the_primary_whatever_node_says(pg_dsn: str) -> None:
+    # The node refuses writes, as a hot standby does.
+    read_only = PostgresEngine(
+        config={"dsn": pg_dsn, "server_settings": {"default_transaction_read_only": "on"}}
+    )
+    main = PostgresEngine(config={"dsn": pg_dsn}, extra_nodes={"read_1": read_only})
+    use_engine(main, Manager)
+    try:
+        await drop_tables(Manager, if_exists=True)
+        await create_tables(Manager)
+        with pytest.raises(ProgrammingError, match="read-only transaction"):
+            await read_only.execute("INSERT INTO manager (name) VALUES ('x')")
+        await Manager.insert(Manager(name="Written")).run(node="read_1")
+        await Manager.update({Manager.name: "Renamed"}, force=True).run(node="read_1")
+        # Reads go to the node; a locking read is a write's first step: primary.
+        assert await Manager.select(Manager.name).output(as_list=True).run(node="read_1") == [
+            "Renamed"
+        ]
+        async with main.transaction():
+            await Manager.select().lock_rows().run(node="read_1")
+        assert Manager.select().lock_rows()._read_only() is False
+        assert Manager.objects().lock_rows()._read_only() is False
+    finally:
+        await drop_tables(Manager, if_exists=True)
+        use_engine(None, Manager)
 
 
 async def test_unknown_node(cluster: PostgresEngine) -> None:

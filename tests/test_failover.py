@@ -62,7 +62,7 @@ async def test_queries_fail_for_the_outage_only_then_reach_the_promoted_standby(
         await Manager.insert(Manager(name="Before"))
         lsn = (await engine.fetch("SELECT pg_current_wal_insert_lsn()::text"))[0][0]
         deadline = time.monotonic() + 10
-        replayed = "SELECT pg_last_wal_replay_lsn() >= '%s'::pg_lsn" % lsn
+        replayed = f"SELECT pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn"
         while _pg.query(pair.standby.dsn, replayed) != [[True]]:
             assert time.monotonic() < deadline
             await asyncio.sleep(0.02)

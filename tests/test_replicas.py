@@ -14,7 +14,14 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from generated.music import Band, Manager
-from runtime import EngineError, ProgrammingError, create_tables, drop_tables, use_engine
+from runtime import (
+    EngineError,
+    ProgrammingError,
+    ReadPolicy,
+    create_tables,
+    drop_tables,
+    use_engine,
+)
 from runtime._engine import PostgresEngine, SQLiteEngine
 
 APPLICATION = "SELECT current_setting('application_name') AS app"
@@ -139,3 +146,32 @@ async def test_sqlite_has_no_nodes(sqlite_engine: SQLiteEngine) -> None:
             Band.raw("SELECT 1").run_sync(node="read_1")
     finally:
         use_engine(None, Band)
+
+
+def test_read_policy_is_checked() -> None:
+    node = PostgresEngine(config={"host": "standby"})
+    with pytest.raises(ValueError, match="names 'read_9', which extra_nodes does not hold"):
+        PostgresEngine(extra_nodes={"read_1": node}, read_policy=ReadPolicy(nodes=["read_9"]))
+    with pytest.raises(ValueError, match="read_policy needs extra_nodes"):
+        PostgresEngine(read_policy=ReadPolicy())
+    with pytest.raises(TypeError, match="read_policy must be a ReadPolicy"):
+        PostgresEngine(extra_nodes={"read_1": node}, read_policy={"max_lag": 1})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not a str"):
+        ReadPolicy(nodes="read_1")
+    for bad in (-1, float("nan"), float("inf"), True, "1"):
+        with pytest.raises(ValueError, match="must be a finite number >= 0"):
+            ReadPolicy(max_lag=bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="read_your_writes"):
+            ReadPolicy(read_your_writes=bad)  # type: ignore[arg-type]
+    assert ReadPolicy(nodes=["read_1"]).nodes == ("read_1",)
+    routed = PostgresEngine(extra_nodes={"read_1": node}, read_policy=ReadPolicy(max_lag=2))
+    assert routed.read_policy == ReadPolicy(max_lag=2)
+    assert PostgresEngine().read_policy is None
+    assert PostgresEngine(extra_nodes={"read_1": node}).read_policy == ReadPolicy(nodes=())
+
+
+async def test_replication_lag_of_an_unknown_node(cluster: PostgresEngine) -> None:
+    with pytest.raises(EngineError, match="no extra node 'read_9'"):
+        await cluster.replication_lag("read_9")
+    # Not a standby: nothing to replay.
+    assert await cluster.replication_lag("read_1") == 0.0

@@ -76,6 +76,7 @@ from ._errors import (
 from ._m2m import M2M, M2MAddRelated, M2MGetRelated, M2MRemoveRelated, M2MRows, M2MSelect
 from ._objects import Create, GetOrCreate, Objects, Refresh, Related
 from ._query import Callback, First, Query
+from ._replicas import ReadPolicy, ReplicaFallbackWarning
 from ._select import (
     Batch,
     CountQuery,
@@ -169,9 +170,11 @@ __all__ = [
     "PostgresEngine",
     "Query",
     "Raw",
+    "ReadPolicy",
     "Real",
     "Refresh",
     "Related",
+    "ReplicaFallbackWarning",
     "Returning",
     "SQLiteEngine",
     "SchemaProblem",

@@ -29,7 +29,7 @@ import enum
 import inspect
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Sequence
 from types import TracebackType
-from typing import Any, ClassVar, Protocol, Self, TypeAlias, cast
+from typing import Any, ClassVar, Protocol, Self, TypeAlias, TypeVar, cast
 
 from . import _sync
 from ._dialect import Dialect
@@ -59,6 +59,17 @@ class TransactionState(enum.Enum):
     #: connection was discarded (top level) or the outer transaction is in an
     #: unknown state (nested) and should be rolled back.
     FAILED = "failed"
+
+
+_R = TypeVar("_R")
+_R_co = TypeVar("_R_co", covariant=True)
+
+
+class _Routable(Protocol[_R_co]):
+    """What an engine's routing needs of a query."""
+
+    def _read_only(self) -> bool | None: ...
+    def _run(self, engine: Any, /) -> Awaitable[_R_co]: ...
 
 
 class Engine(abc.ABC):
@@ -167,6 +178,19 @@ class Engine(abc.ABC):
     def atomic(self) -> Atomic:
         """Collect queries with ``add()`` and run them later in one transaction."""
         return Atomic(self)
+
+    #: Whether queries go through ``_routed()`` (an engine with extra nodes):
+    #: else they run on the engine itself, unless ``node=`` is given.
+    _routes: bool = False
+
+    async def _choose(self, node: str | None, read: bool | None) -> Engine:
+        """The engine a query runs on: this one, or the extra node ``node``
+        (``read``: see ``Query._read_only()``). Engines with replicas override it."""
+        return self if node is None else self.get_node(node)
+
+    async def _routed(self, query: _Routable[_R], node: str | None) -> _R:
+        """Run ``query`` on the engine ``_choose()`` picks."""
+        return await query._run(await self._choose(node, query._read_only()))
 
     def get_node(self, name: str) -> Engine:
         """The engine of the extra node ``name``, for ``query.run(node=name)``.

@@ -380,7 +380,9 @@ def from_asyncpg(exc: Exception) -> DatabaseError | None:
     if sqlstate is None:
         # asyncpg's client-side errors (InterfaceError, InternalClientError):
         # "connection is closed" is a lost connection; the rest is misuse.
-        lost = "closed" in message
+        # No host fit target_session_attrs: during a failover, none is the
+        # primary yet; a connection failure too.
+        lost = "closed" in message or type(exc).__name__ == "TargetServerAttributeNotMatched"
         kind: type[DatabaseError] = OperationalError if lost else DatabaseError
         return kind(message)
     if sqlstate in ("26000", "42P05") and _ASYNCPG_STATEMENT.search(message):

@@ -406,6 +406,9 @@ class M2MGetRelated(Query[list[TargetT]], Generic[TargetT]):
         target: type[TargetT] = self._table  # type: ignore[assignment]
         return _table_load(target, engine.dialect).objects(target, rows)
 
+    def _read_only(self) -> bool:
+        return True
+
 
 class M2MRemoveRelated(Query[None]):
     """Unlink rows from one row (the rows themselves stay)."""

@@ -93,6 +93,9 @@ class Objects(_Ordered[list[TableT]], Generic[TableT]):
         (see ``Select.batch``)."""
         return Batch(self, _check_size(batch_size), engine, node)
 
+    def _read_only(self) -> bool:
+        return self._lock is None  # FOR UPDATE locks rows on the primary
+
     def _batch_converter(self, dialect: Dialect) -> Callable[[list[Sequence[Any]]], list[Any]]:
         return self._loader(dialect)
 
@@ -108,22 +111,21 @@ class Objects(_Ordered[list[TableT]], Generic[TableT]):
         load = _table_load(table, dialect)
         if not self._prefetch:
             return lambda rows: load.objects(table, rows)
-        width = len(table._meta.columns)
         parts = []
-        start = width
+        start = len(table._meta.columns)
         for fk in self._prefetch:
             target = fk.target()
             columns = target._meta.columns
             key = start + columns.index(fk._target_key())
             end = start + len(columns)
-            parts.append((fk._meta.name, target, _table_load(target, dialect), start, end, key))
+            parts.append((fk._meta.name, target, _table_load(target, dialect), start, key))
             start = end
 
         def convert(rows: Sequence[Sequence[Any]]) -> list[TableT]:
-            rows = [tuple(row) for row in rows]
-            result = load.objects(table, [row[:width] for row in rows])
-            for name, target, target_load, begin, end, key in parts:
-                related = target_load.objects(target, [row[begin:end] for row in rows])
+            # Each loader reads its own positions of the wide rows: no copies.
+            result = load.objects_at(table, rows, 0)
+            for name, target, target_load, begin, key in parts:
+                related = target_load.objects_at(target, rows, begin)
                 for obj, other, row in zip(result, related, rows):
                     # A null key (or a LEFT JOIN that found nothing) reads as None.
                     obj.__dict__[name] = other if row[key] is not None else None
@@ -423,3 +425,6 @@ class Related(Query[R]):
             return None  # type: ignore[return-value]  # R includes None for a nullable key
         found = await self._objects()._run(engine)
         return cast(R, found)
+
+    def _read_only(self) -> bool:
+        return True

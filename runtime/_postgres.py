@@ -83,6 +83,7 @@ from ._dialect import POSTGRES
 from ._engine_base import Engine, EngineError, Transaction, TransactionError
 from ._errors import OperationalError, from_asyncpg
 from ._pool import Pool, PoolConnection, close_shielded
+from ._replicas import ReadPolicy, Router
 
 __all__ = ["PostgresEngine", "PostgresIsolationLevel", "PostgresPooler", "PostgresTransaction"]
 
@@ -298,6 +299,16 @@ class PostgresEngine(Engine):
     ``config`` holds the keyword arguments of ``asyncpg.connect()``:
     ``host``, ``port``, ``user``, ``password``, ``database``, or a ``dsn``
     URL, and so on; what it leaves out comes from the ``PG*`` environment
+    variables, as with libpq. Several hosts (``host=[a, b], port=[p, q]``)
+    with ``target_session_attrs="read-write"`` follow a failover: new
+    connections go to whichever host is the primary now.
+
+    ``extra_nodes``: read replicas by name, for ``query.run(node="...")``;
+    ``read_policy`` (a :class:`ReadPolicy`) sends reads to them without
+    ``node=``, bounds their lag and pins a context that wrote to the primary
+    for a while (see ``runtime._replicas``). Writes and queries inside a
+    transaction always run on this engine, the primary.
+
     variables, as with libpq.
 
     ``pooler="transaction"``: the server is reached through a pooler in
@@ -322,6 +333,7 @@ class PostgresEngine(Engine):
         self,
         config: Mapping[str, Any] | None = None,
         extra_nodes: Mapping[str, PostgresEngine] | None = None,
+        read_policy: ReadPolicy | None = None,
         *,
         pooler: PostgresPooler | None = None,
     ) -> None:
@@ -345,6 +357,10 @@ class PostgresEngine(Engine):
         for name, node in self.extra_nodes.items():
             if not isinstance(node, PostgresEngine):
                 raise TypeError(f"extra_nodes[{name!r}] must be a PostgresEngine, not {node!r}")
+        if read_policy is not None and not self.extra_nodes:
+            raise ValueError("read_policy needs extra_nodes to send reads to")
+        self._router = Router(self, self.extra_nodes, read_policy) if self.extra_nodes else None
+        self._routes = self._router is not None
         self._current: contextvars.ContextVar[PostgresTransaction | None] = contextvars.ContextVar(
             f"piccolo_gen_postgres_transaction_{id(self)}", default=None
         )
@@ -465,6 +481,30 @@ class PostgresEngine(Engine):
                     _raise_database_error(error, conn)
         async with _Lease(self, raw=raw) as conn:
             return await operation(conn)
+
+    async def _choose(self, node: str | None, read: bool | None) -> PostgresEngine:
+        if self._router is None:
+            return self if node is None else self.get_node(node)
+        return await self._router.choose(node, read)
+
+    async def _routed(self, query: Any, node: str | None) -> Any:
+        if self._router is None:
+            return await super()._routed(query, node)
+        return await self._router.run(query, node)
+
+    @property
+    def read_policy(self) -> ReadPolicy | None:
+        """How reads are routed to the extra nodes (``None`` without extra nodes)."""
+        return None if self._router is None else self._router.policy
+
+    async def replication_lag(self, node: str) -> float | None:
+        """Seconds the extra node ``node`` lags behind in replaying the
+        primary's changes: 0 when it replayed all it received, else the time
+        since the last transaction it replayed (``None``: none replayed yet).
+        Raises ``OperationalError`` when the node cannot be reached."""
+        self.get_node(node)  # an unknown name is an error
+        assert self._router is not None  # there are extra nodes
+        return await self._router.lag(node)
 
     def get_node(self, name: str) -> PostgresEngine:
         """The engine of the extra node ``name`` (see ``extra_nodes``)."""
@@ -652,6 +692,9 @@ class PostgresTransaction(Transaction):
 
     async def _commit(self) -> None:
         await self._run_control("COMMIT")
+        router = self.engine._router
+        if router is not None:
+            router.wrote()  # the read-your-writes window starts at the commit
 
     async def _rollback(self) -> None:
         await self._run_control("ROLLBACK")

@@ -171,6 +171,9 @@ class Select(_Ordered[list[R]], Generic[R, C]):
     def _selected(self) -> list[Column[Any]]:
         return self._columns if self._columns is not None else self._table._meta.columns
 
+    def _read_only(self) -> bool:
+        return self._lock is None  # FOR UPDATE locks rows on the primary
+
     def distinct(self, *, on: Sequence[Column[Any] | str] | None = None) -> Self:
         """``SELECT DISTINCT``; with ``on=[...]``, PostgreSQL's ``DISTINCT ON (...)``
         (one row per distinct value of those columns: the first in ``order_by()``)."""
@@ -441,6 +444,7 @@ class _Batchable(Protocol):
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]: ...
     def _engine(self) -> Engine: ...
+    def _read_only(self) -> bool | None: ...
     def _batch_converter(self, dialect: Dialect) -> Callable[[list[Sequence[Any]]], list[Any]]: ...
 
 
@@ -476,8 +480,9 @@ class Batch(Generic[ItemT]):
 
     async def _iterate(self) -> AsyncGenerator[list[ItemT], None]:
         engine = self._engine or self._query._engine()
-        if self._node is not None:
-            engine = engine.get_node(self._node)
+        if self._node is not None or engine._routes:
+            # No fallback once rows were read: the node is chosen up front.
+            engine = await engine._choose(self._node, self._query._read_only())
         sql, params = self._query._sql(engine.dialect)
         convert = self._query._batch_converter(engine.dialect)
         batches = engine._batches_built(sql, params, self._batch_size)
@@ -527,6 +532,9 @@ class SelectJSON(Query[str]):
         rows = await self._select._run(engine)
         return json.dumps(rows, default=_json_default)
 
+    def _read_only(self) -> bool | None:
+        return self._select._read_only()
+
 
 class Frozen(Query[ResultT]):
     """A query whose SQL is compiled once per dialect and then reused."""
@@ -562,15 +570,21 @@ class Frozen(Query[ResultT]):
         # Query.run() inlined (one coroutine instead of two): a frozen query
         # exists to be run often, so its per-run overhead is what it is for.
         target = engine or self._engine()
-        if node is not None:
-            target = target.get_node(node)
+        if node is not None or target._routes:
+            return await target._routed(self, node)
         dialect = target.dialect
         sql, params, convert = self._cache.get(dialect.name) or self._compiled(dialect)
         result: ResultT = convert(await target._fetch_built(sql, params))
         return result
 
     async def _run(self, engine: Engine) -> ResultT:
-        return await self.run(engine=engine)
+        dialect = engine.dialect
+        sql, params, convert = self._cache.get(dialect.name) or self._compiled(dialect)
+        result: ResultT = convert(await engine._fetch_built(sql, params))
+        return result
+
+    def _read_only(self) -> bool | None:
+        return self._query._read_only()
 
 
 class CountQuery(_Filtered[int]):
@@ -624,6 +638,9 @@ class CountQuery(_Filtered[int]):
         rows = await engine._fetch_built(sql, params)
         return int(rows[0][0])
 
+    def _read_only(self) -> bool:
+        return True
+
 
 class Exists(_Filtered[bool]):
     """Whether any row matches."""
@@ -641,6 +658,9 @@ class Exists(_Filtered[bool]):
         sql, params = self._sql(engine.dialect)
         rows = await engine._fetch_built(sql, params)
         return bool(rows[0][0])
+
+    def _read_only(self) -> bool:
+        return True
 
 
 class Raw(Query[list[dict[str, Any]]]):
@@ -666,3 +686,6 @@ class Raw(Query[list[dict[str, Any]]]):
     async def _run(self, engine: Engine) -> list[dict[str, Any]]:
         sql, params = self._sql(engine.dialect)
         return await engine.fetch_dicts(sql, params)
+
+    def _read_only(self) -> bool | None:
+        return None  # any SQL: the primary, unless node= says otherwise

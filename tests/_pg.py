@@ -11,6 +11,10 @@
    temporary directory, trust authentication, on a free port of 127.0.0.1,
    stopped and deleted at the end of the session.
 
+:class:`StreamingPair` starts a primary and a hot standby of it (made with
+``pg_basebackup -R``), streaming, each on a free port, for the replica and
+failover tests.
+
 Each step is blocking and runs its asyncpg calls on a private event loop in a
 thread of its own, so it never meddles with the event loops of the tests.
 """
@@ -38,10 +42,12 @@ __all__ = [
     "ENV_VAR",
     "PgServer",
     "PgUnavailable",
+    "StreamingPair",
     "TempCluster",
     "create_database",
     "drop_database",
     "find_server",
+    "process_runs",
     "query",
     "with_database",
 ]
@@ -186,11 +192,16 @@ class TempCluster:
     ``postgres`` system user, who then owns the directory.
     """
 
-    def __init__(self) -> None:
+    #: Server settings of a throwaway cluster: no durability, for speed.
+    FAST: dict[str, str] = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
         self.root: Path | None = None
         self.port: int | None = None
         self._as_root = os.geteuid() == 0
         self._bindir: Path | None = None
+        #: ``-c name=value`` settings of the server.
+        self.settings = dict(self.FAST if settings is None else settings)
 
     @property
     def dsn(self) -> str:
@@ -201,13 +212,8 @@ class TempCluster:
 
     def start(self) -> str:
         """initdb and start the cluster; return its DSN. Raises ``PgUnavailable``."""
-        self._bindir = _bindir()
-        if self._as_root and not _user_exists(SYSTEM_USER):
-            raise PgUnavailable(f"running as root and there is no {SYSTEM_USER!r} user")
-        self.root = Path(tempfile.mkdtemp(prefix="piccolo_gen_pg_"))
-        if self._as_root:
-            shutil.chown(self.root, SYSTEM_USER, SYSTEM_USER)
-        data = self.root / "data"
+        self._make_root()
+        data = self._data()
         try:
             self._run(
                 "initdb", "-D", str(data), "-U", "postgres", "-A", "trust",
@@ -220,14 +226,62 @@ class TempCluster:
             raise
         return self.dsn
 
+    def start_standby_of(self, primary: TempCluster) -> str:
+        """Make this cluster a hot standby of ``primary`` (``pg_basebackup -R``:
+        a copy of its data directory plus ``standby.signal`` and the
+        ``primary_conninfo`` to stream from it) and start it; return its DSN."""
+        if primary.port is None:
+            raise RuntimeError("the primary is not running")
+        self._make_root()
+        try:
+            self._run(
+                "pg_basebackup", "-D", str(self._data()), "-h", "127.0.0.1",
+                "-p", str(primary.port), "-U", "postgres", "-R", "-X", "stream",
+                "-c", "fast", "--no-sync",
+            )  # fmt: skip
+            self.port = _free_port()
+            self.start_server()
+        except PgUnavailable:
+            self.stop()
+            raise
+        return self.dsn
+
+    def promote(self) -> None:
+        """End recovery: the standby becomes a primary (``pg_ctl promote``)."""
+        self._run("pg_ctl", "-D", str(self._data()), "-w", "-t", "60", "promote")
+
+    def stop_immediately(self) -> None:
+        """Stop the server as a crash would (``-m immediate``: no checkpoint,
+        sessions cut), keeping the cluster."""
+        self._run("pg_ctl", "-D", str(self._data()), "-m", "immediate", "-w", "-t", "30", "stop")
+
+    def pid(self) -> int | None:
+        """The postmaster's pid, while it runs."""
+        try:
+            return int((self._data() / "postmaster.pid").read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError, RuntimeError):
+            return None
+
+    def _make_root(self) -> None:
+        self._bindir = _bindir()
+        if self._as_root and not _user_exists(SYSTEM_USER):
+            raise PgUnavailable(f"running as root and there is no {SYSTEM_USER!r} user")
+        self.root = Path(tempfile.mkdtemp(prefix="piccolo_gen_pg_"))
+        if self._as_root:
+            shutil.chown(self.root, SYSTEM_USER, SYSTEM_USER)
+
+    def _data(self) -> Path:
+        if self.root is None:
+            raise RuntimeError("the cluster was not created (or was deleted)")
+        return self.root / "data"
+
     def start_server(self) -> None:
         """Start the server of the cluster (again, after ``stop_server()``),
         on the same port; return when it accepts connections."""
         if self.root is None or self.port is None:
             raise RuntimeError("the cluster was not created (or was deleted)")
-        options = (
-            f"-h 127.0.0.1 -p {self.port} -k {self.root} "
-            "-F -c synchronous_commit=off -c full_page_writes=off"
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.root} " + " ".join(
+            f"-c {name}={value}" for name, value in sorted(self.settings.items())
         )
         self._run(
             "pg_ctl", "-D", str(self.root / "data"), "-l", str(self.root / "server.log"),
@@ -292,6 +346,16 @@ def _as_user(user: str, command: list[str]) -> list[str]:
     return ["su", user, "-s", "/bin/sh", "-c", shlex.join(command)]
 
 
+def process_runs(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (a container's init
+    may leave the servers' exited processes unreaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
 def _kill_postmaster(data: Path) -> None:
     """Last resort when ``pg_ctl stop`` failed: signal the postmaster we started."""
     try:
@@ -299,6 +363,60 @@ def _kill_postmaster(data: Path) -> None:
         os.kill(pid, signal.SIGQUIT)
     except (OSError, ValueError, IndexError):
         pass
+
+
+class StreamingPair:
+    """A primary and a hot standby streaming from it, both throwaway clusters.
+
+    The primary keeps full page writes (a base backup needs them) but no
+    fsync; ``wal_level=replica``, WAL senders and ``hot_standby`` are set
+    explicitly, and ``initdb -A trust`` lets replication connections from
+    127.0.0.1 in. ``start()`` returns once the standby is in recovery and
+    the primary reports it streaming.
+    """
+
+    SETTINGS: dict[str, str] = {
+        "fsync": "off",
+        "synchronous_commit": "off",
+        "wal_level": "replica",
+        "max_wal_senders": "5",
+        "hot_standby": "on",
+        # Status reports every second, so pg_stat_replication follows closely.
+        "wal_receiver_status_interval": "1",
+    }
+
+    def __init__(self) -> None:
+        self.primary = TempCluster(self.SETTINGS)
+        self.standby = TempCluster(self.SETTINGS)
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start both and wait until the standby streams. Raises ``PgUnavailable``."""
+        try:
+            self.primary.start()
+            self.standby.start_standby_of(self.primary)
+            self.wait_streaming(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_streaming(self, timeout: float = 30.0) -> None:
+        """Wait until the standby is in recovery and the primary streams to it."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            recovering = query(self.standby.dsn, "SELECT pg_is_in_recovery()")[0][0]
+            states = query(self.primary.dsn, "SELECT state FROM pg_stat_replication")
+            if recovering and [row[0] for row in states] == ["streaming"]:
+                return
+            if time.monotonic() > deadline:
+                raise PgUnavailable(f"the standby does not stream: {states}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop both servers (those that still run) and delete the directories."""
+        for cluster in (self.standby, self.primary):
+            cluster.stop()
 
 
 @dataclass

@@ -1,8 +1,10 @@
-"""Read replicas: ``PostgresEngine(extra_nodes=...)`` and ``run(node=...)``.
+"""Read replicas: ``PostgresEngine(extra_nodes=...)`` and ``run(node=...)``,
+the routing rules without a standby.
 
-No real replica is available to the test-suite, so the extra node is a
-second engine on the same server with its own ``application_name``; a query
-shows which connection it ran on by reading that setting back.
+Here an extra node is a second engine on the same server with its own
+``application_name``; a query shows which connection it ran on by reading
+that setting back. tests/test_streaming_replica.py runs the same rules
+against a real hot standby (lag, fallback, read-your-writes).
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from generated.music import Band, Manager
-from runtime import EngineError, create_tables, drop_tables, use_engine
+from runtime import (
+    EngineError,
+    ProgrammingError,
+    ReadPolicy,
+    create_tables,
+    drop_tables,
+    use_engine,
+)
 from runtime._engine import PostgresEngine, SQLiteEngine
 
 APPLICATION = "SELECT current_setting('application_name') AS app"
@@ -64,14 +73,42 @@ async def test_orm_queries_on_a_node_see_the_main_servers_data(cluster: Postgres
     assert await Band.count().run(node="read_2") == 1
 
 
-async def test_node_queries_run_outside_the_main_transaction(cluster: PostgresEngine) -> None:
+async def test_queries_inside_a_transaction_run_on_the_primary(cluster: PostgresEngine) -> None:
     async with cluster.transaction():
         await Manager.insert(Manager(name="Uncommitted"))
-        assert await Manager.count() == 1
-        # The replica is another server (here: another connection): it does
-        # not see the transaction's uncommitted rows.
-        assert await Manager.count().run(node="read_1") == 0
+        # node= is for reads outside a transaction: inside one, a read must
+        # see the transaction's own rows, which only its connection can.
+        assert await Manager.count().run(node="read_1") == 1
+        assert await Band.raw(APPLICATION).run(node="read_1") == [{"app": "main"}]
         assert cluster.get_node("read_1").transaction_exists() is False
+    assert await Band.raw(APPLICATION).run(node="read_1") == [{"app": "read_1"}]
+
+
+async def test_writes_run_on_the_primary_whatever_node_says(pg_dsn: str) -> None:
+    # The node refuses writes, as a hot standby does.
+    read_only = PostgresEngine(
+        config={"dsn": pg_dsn, "server_settings": {"default_transaction_read_only": "on"}}
+    )
+    main = PostgresEngine(config={"dsn": pg_dsn}, extra_nodes={"read_1": read_only})
+    use_engine(main, Manager)
+    try:
+        await drop_tables(Manager, if_exists=True)
+        await create_tables(Manager)
+        with pytest.raises(ProgrammingError, match="read-only transaction"):
+            await read_only.execute("INSERT INTO manager (name) VALUES ('x')")
+        await Manager.insert(Manager(name="Written")).run(node="read_1")
+        await Manager.update({Manager.name: "Renamed"}, force=True).run(node="read_1")
+        # Reads go to the node; a locking read is a write's first step: primary.
+        assert await Manager.select(Manager.name).output(as_list=True).run(node="read_1") == [
+            "Renamed"
+        ]
+        async with main.transaction():
+            await Manager.select().lock_rows().run(node="read_1")
+        assert Manager.select().lock_rows()._read_only() is False
+        assert Manager.objects().lock_rows()._read_only() is False
+    finally:
+        await drop_tables(Manager, if_exists=True)
+        use_engine(None, Manager)
 
 
 async def test_unknown_node(cluster: PostgresEngine) -> None:
@@ -109,3 +146,32 @@ async def test_sqlite_has_no_nodes(sqlite_engine: SQLiteEngine) -> None:
             Band.raw("SELECT 1").run_sync(node="read_1")
     finally:
         use_engine(None, Band)
+
+
+def test_read_policy_is_checked() -> None:
+    node = PostgresEngine(config={"host": "standby"})
+    with pytest.raises(ValueError, match="names 'read_9', which extra_nodes does not hold"):
+        PostgresEngine(extra_nodes={"read_1": node}, read_policy=ReadPolicy(nodes=["read_9"]))
+    with pytest.raises(ValueError, match="read_policy needs extra_nodes"):
+        PostgresEngine(read_policy=ReadPolicy())
+    with pytest.raises(TypeError, match="read_policy must be a ReadPolicy"):
+        PostgresEngine(extra_nodes={"read_1": node}, read_policy={"max_lag": 1})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not a str"):
+        ReadPolicy(nodes="read_1")
+    for bad in (-1, float("nan"), float("inf"), True, "1"):
+        with pytest.raises(ValueError, match="must be a finite number >= 0"):
+            ReadPolicy(max_lag=bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="read_your_writes"):
+            ReadPolicy(read_your_writes=bad)  # type: ignore[arg-type]
+    assert ReadPolicy(nodes=["read_1"]).nodes == ("read_1",)
+    routed = PostgresEngine(extra_nodes={"read_1": node}, read_policy=ReadPolicy(max_lag=2))
+    assert routed.read_policy == ReadPolicy(max_lag=2)
+    assert PostgresEngine().read_policy is None
+    assert PostgresEngine(extra_nodes={"read_1": node}).read_policy == ReadPolicy(nodes=())
+
+
+async def test_replication_lag_of_an_unknown_node(cluster: PostgresEngine) -> None:
+    with pytest.raises(EngineError, match="no extra node 'read_9'"):
+        await cluster.replication_lag("read_9")
+    # Not a standby: nothing to replay.
+    assert await cluster.replication_lag("read_1") == 0.0

@@ -25,7 +25,11 @@ __all__ = [
     "ManagerRow",
     "Band",
     "BandRow",
+    "Gig",
+    "GigRow",
+    "ManagerJoin",
     "ManagerNullableJoin",
+    "BandJoin",
     "TABLES",
     "VIEWS",
 ]
@@ -47,11 +51,37 @@ class BandRow(TypedDict):
     popularity: int
 
 
+class GigRow(TypedDict):
+    """A row of ``Gig`` as ``select()`` returns it."""
+
+    id: int
+    headliner: int
+    support: int
+    manager: int
+    fee: int
+
+
+class ManagerJoin(ForeignKey[int, "Manager"]):
+    """``Manager``'s columns reached through a foreign key."""
+
+    id: Serial[int]
+    name: Varchar[str]
+
+
 class ManagerNullableJoin(ForeignKey[int | None, "Manager | None"]):
     """``Manager``'s columns reached through a nullable foreign key."""
 
     id: Serial[int | None]
     name: Varchar[str | None]
+
+
+class BandJoin(ForeignKey[int, "Band"]):
+    """``Band``'s columns reached through a foreign key."""
+
+    id: Serial[int]
+    name: Varchar[str]
+    manager: ManagerNullableJoin
+    popularity: Integer[int]
 
 
 class Manager(Table[ManagerRow], tablename="manager"):
@@ -128,6 +158,62 @@ class Band(Table[BandRow], tablename="band"):
         def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
 
 
+class Gig(Table[GigRow], tablename="gig"):
+    """The ``gig`` table."""
+
+    id: Serial[int] = Serial(primary_key=True)
+    headliner: BandJoin = BandJoin(lambda: Band)
+    support: BandJoin = BandJoin(lambda: Band)
+    manager: ManagerJoin = ManagerJoin(lambda: Manager)
+    fee: Integer[int] = Integer(default=0)
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            id: int = ...,
+            headliner: int | Band = ...,
+            support: int | Band = ...,
+            manager: int | Manager = ...,
+            fee: int = ...,
+        ) -> None: ...
+
+        @classmethod
+        def update(
+            cls,
+            values: Mapping[Column[Any] | str, object] | None = None,
+            /,
+            *,
+            force: bool = False,
+            headliner: int | Column[int] = ...,
+            support: int | Column[int] = ...,
+            manager: int | Column[int] = ...,
+            fee: int | Column[int] = ...,
+        ) -> Update: ...
+
+        @overload
+        @classmethod
+        def objects(cls) -> GigObjects: ...
+        @overload
+        @classmethod
+        def objects(cls, prefetch: BandJoin, /) -> Objects[GigPrefetched]: ...
+        @overload
+        @classmethod
+        def objects(cls, prefetch: ManagerJoin, /) -> Objects[GigWithManager]: ...
+        @overload
+        @classmethod
+        def objects(
+            cls,
+            p1: BandJoin | ManagerJoin,
+            p2: BandJoin | ManagerJoin,
+            /,
+            *more: BandJoin | ManagerJoin,
+        ) -> Objects[GigPrefetched]: ...
+        @classmethod
+        def objects(cls, *prefetch: ForeignKey[Any, Any]) -> Any: ...
+
+
 if TYPE_CHECKING:
     # Classes for the type checkers only: at run time ``objects()`` gives
     # ``Objects`` of the table class itself.
@@ -159,9 +245,34 @@ if TYPE_CHECKING:
 
         manager: Manager | None  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
 
+    class GigObjects(Objects[Gig]):
+        """``Gig.objects()``, with ``create()`` taking the constructor's keywords."""
+
+        def create(
+            self,
+            *,
+            id: int = ...,
+            headliner: int | Band = ...,
+            support: int | Band = ...,
+            manager: int | Manager = ...,
+            fee: int = ...,
+        ) -> Create[Gig]: ...
+
+    class GigWithManager(Gig):
+        """``Gig`` rows of ``Gig.objects(Gig.manager)``: ``manager`` holds the related row."""
+
+        manager: Manager  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    class GigPrefetched(Gig):
+        """``Gig`` rows of ``Gig.objects(...)`` prefetching several keys (or a key sharing its join class): each key holds its value or, when prefetched, the related row."""
+
+        headliner: int | Band  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+        support: int | Band  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+        manager: int | Manager  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleVariableOverride]
+
 
 #: The tables in foreign-key order: ``create_tables(*TABLES)``.
-TABLES = (Manager, Band)
+TABLES = (Manager, Band, Gig)
 
 #: The views, in creation order: ``create_tables(*TABLES, *VIEWS)``.
 VIEWS = ()

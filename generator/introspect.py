@@ -558,16 +558,7 @@ class _Builder:
             if problem is not None:
                 column.comments.append(f"column {db.name!r}: {problem} (left out)")
                 continue
-            key = _attribute_name(db.name)
-            if (
-                _python_problem(key) is not None
-                or key in RESERVED_COLUMN_NAMES
-                or key in MODULE_IMPORTS
-                or key.casefold() in used
-            ):
-                key = key.lstrip("_") + "_"
-                while key.casefold() in used or _python_problem(key) is not None:
-                    key = "c_" + key
+            key = _free_attribute(db.name, used)
             spec = self.view_column_spec(db, column)
             if spec is None:
                 continue
@@ -674,16 +665,7 @@ class _Builder:
             if problem is not None:
                 column.comments.append(f"column {db.name!r}: {problem} (left out)")
                 continue
-            key = _attribute_name(db.name)
-            if (
-                _python_problem(key) is not None
-                or key in RESERVED_COLUMN_NAMES
-                or key in MODULE_IMPORTS
-                or key.casefold() in used
-            ):
-                key = key.lstrip("_") + "_"
-                while key.casefold() in used or _python_problem(key) is not None:
-                    key = "c_" + key
+            key = _free_attribute(db.name, used)
             spec = self.column_spec(table, db, column)
             if spec is None:
                 continue
@@ -1071,6 +1053,23 @@ def _views_in_order(views: list[_View]) -> list[_View]:
     for name in sorted(by_name):
         visit(by_name[name])
     return done
+
+
+def _free_attribute(db_name: str, used: set[str]) -> str:
+    """The attribute of the column ``db_name``: its snake_case, with a trailing
+    underscore (and ``c_`` prefixes) where that is no Python name, a reserved
+    one, or one ``used`` (casefolded) holds already."""
+    key = _attribute_name(db_name)
+    if (
+        _python_problem(key) is not None
+        or key in RESERVED_COLUMN_NAMES
+        or key in MODULE_IMPORTS
+        or key.casefold() in used
+    ):
+        key = key.lstrip("_") + "_"
+        while key.casefold() in used or _python_problem(key) is not None:
+            key = "c_" + key
+    return key
 
 
 def _view_index_option(view: str, column: str, index: str, unique: bool) -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -366,9 +365,8 @@ def _encoded_values(column: Column[Any], dialect: Dialect, values: list[Any]) ->
     changed: tuple[type, ...] | None = None
     if encode is None:
         if not column._as_is_on(dialect):
-            # ``_to_db(value, dialect)``: the bound method mapped over the
-            # values, no Python frame of our own per value.
-            return list(map(column._to_db, values, itertools.repeat(dialect)))
+            # ``_to_db`` of each value, or of the column at once where it can.
+            return column._to_db_many(values, dialect)
         encode, changed = _plain_to_db, (enum.Enum,)
     elif (
         isinstance(column, ForeignKey)

@@ -17,6 +17,7 @@ import copy
 import datetime
 import decimal
 import enum
+import itertools
 import json
 import struct
 import uuid
@@ -361,6 +362,10 @@ class Column(ColumnRole, Generic[T]):
             return value.value
         return value
 
+    def _to_db_many(self, values: list[Any], dialect: Dialect) -> list[Any]:
+        """``_to_db`` of each of ``values`` (a bulk load's column)."""
+        return list(map(self._to_db, values, itertools.repeat(dialect)))
+
     def _as_is_on(self, dialect: Dialect) -> bool:
         """Whether ``_to_db`` gives every value as it is on ``dialect`` (an
         enum member as its value): inserts then skip the call per value.
@@ -622,6 +627,14 @@ class _TextColumn(TextOps[T], Column[T]):
 
     def _as_is_on(self, dialect: Dialect) -> bool:
         return dialect.text_holds_nul and type(self)._to_db is _TextColumn._to_db
+
+    def _to_db_many(self, values: list[Any], dialect: Dialect) -> list[Any]:
+        # All text and no NUL among it (one search over the joined text, in
+        # C): every value is as it is; else each goes through _to_db.
+        if type(self)._to_db is _TextColumn._to_db and set(map(type, values)) <= {str}:
+            if "\x00" not in "".join(values):
+                return values
+        return super()._to_db_many(values, dialect)
 
     def _zero(self) -> object:
         return ""

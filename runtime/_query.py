@@ -145,6 +145,8 @@ class RowLoad:
         self._at: dict[int, _Loader | None] = {}
 
     def dicts(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        if not rows:
+            return []  # no comprehension frame for an empty result
         keys = self.keys
         result = [dict(zip(keys, row)) for row in rows]
         if self.decoders:

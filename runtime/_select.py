@@ -544,6 +544,8 @@ class Frozen(Query[ResultT]):
         self._query = query
         #: dialect name -> (sql, params, rows -> result)
         self._cache: dict[str, tuple[str, list[object], Callable[[Any], Any]]] = {}
+        self._last_dialect: Dialect | None = None
+        self._last: tuple[str, list[object], Callable[[Any], Any]] = ("", [], list)
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
         return self._query._sql(dialect)
@@ -562,6 +564,7 @@ class Frozen(Query[ResultT]):
                 return query._convert(rows, load)
 
         cached = self._cache[dialect.name] = (sql, params, convert)
+        self._last_dialect, self._last = dialect, cached
         return cached
 
     async def run(self, *, engine: Engine | None = None, node: str | None = None) -> ResultT:
@@ -572,8 +575,12 @@ class Frozen(Query[ResultT]):
         target = engine or self._engine()
         if node is not None or target._routes:
             return await target._routed(self, node)
+        # The last dialect's entry, held apart: a run on it skips the dict.
         dialect = target.dialect
-        sql, params, convert = self._cache.get(dialect.name) or self._compiled(dialect)
+        if dialect is self._last_dialect:
+            sql, params, convert = self._last
+        else:
+            sql, params, convert = self._cache.get(dialect.name) or self._compiled(dialect)
         result: ResultT = convert(await target._fetch_built(sql, params))
         return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
@@ -76,6 +77,23 @@ def _first_init(self: Table[Any], /, **kwargs: Any) -> None:
     init(self, **kwargs)
 
 
+#: Types whose values cannot change: a default of one is shared by every row.
+_IMMUTABLE = (type(None), bool, int, float, str, bytes)
+
+
+def _constant_default(column: Column[Any]) -> bool:
+    """Whether ``column._default_value()`` gives the same immutable value on
+    every call: a static default (not a ``DynamicDefault``) whose value is
+    ``None``, a number, text, bytes or an enum member, from a column class
+    that keeps ``Column._default_value``."""
+    if type(column)._default_value is not Column._default_value:
+        return False
+    if isinstance(column._meta.default, _columns.DynamicDefault):
+        return False
+    value = column._default_value()
+    return type(value) in _IMMUTABLE or isinstance(value, enum.Enum)
+
+
 def _straight_init(cls: type[Table[Any]]) -> Any:
     """``Table.__init__`` for ``cls`` as one straight-line function: a keyword
     parameter per column, each checked and stored in declaration order.
@@ -101,6 +119,10 @@ def _straight_init(cls: type[Table[Any]]) -> Any:
         elif column is pk and isinstance(column, Serial):
             # numbered by the database on insert
             body.append(f"    if {name} is not __M: __v[{name!r}] = __c{i}({name})")
+        elif _constant_default(column):
+            # The same immutable value every time: taken once, not called per row.
+            namespace[f"__k{i}"] = column._default_value()
+            body.append(f"    __v[{name!r}] = __k{i} if {name} is __M else __c{i}({name})")
         else:
             body.append(f"    __v[{name!r}] = __d{i}() if {name} is __M else __c{i}({name})")
     parameters = "".join(f", {name}=__M" for name in names)

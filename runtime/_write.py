@@ -354,6 +354,65 @@ def _value_encoder(column: Column[Any], dialect: Dialect) -> Callable[[Any], obj
     return lambda value: to_db(value, dialect)
 
 
+def _encoded_values(column: Column[Any], dialect: Dialect, values: list[Any]) -> list[Any]:
+    """``values`` of ``column`` in the driver's representation (``_value_encoder``
+    per value), the list itself when no value needs encoding: a column
+    encoded as it is but for enum members (``_plain_to_db``), or a foreign
+    key to such a key (encoded but for enum members and related rows), whose
+    values include neither, which their types tell at once."""
+    # The cases of _value_encoder, each with what its values may skip.
+    encode = _encoder(column, dialect)
+    changed: tuple[type, ...] | None = None
+    if encode is None:
+        if not column._as_is_on(dialect):
+            # ``_to_db`` of each value, or of the column at once where it can.
+            return column._to_db_many(values, dialect)
+        encode, changed = _plain_to_db, (enum.Enum,)
+    elif (
+        isinstance(column, ForeignKey)
+        and type(column)._to_db is ForeignKey._to_db
+        and column._target_key()._as_is_on(dialect)
+    ):
+        changed = (enum.Enum, TableRole)
+    if changed is not None and not any(
+        issubclass(kind, changed) for kind in set(map(type, values))
+    ):
+        return values
+    return list(map(encode, values))
+
+
+def _checked_groups(
+    table: type[Table[Any]], rows: list[TableT], method: str
+) -> list[tuple[list[Column[Any]], list[TableT]]]:
+    """``_checked_rows`` and ``_column_groups`` in one pass over the rows:
+    each row checked as ``_checked_rows`` checks it, the rows grouped as
+    ``_column_groups`` groups them."""
+    named = [(column, column._meta.name) for column in table._meta.columns]
+    # By the row's keys as they are (cheap: C), then by its columns in the
+    # table's order (once per distinct key order).
+    by_keys: dict[tuple[str, ...], tuple[list[Column[Any]], list[TableT]]] = {}
+    by_columns: dict[tuple[str, ...], tuple[list[Column[Any]], list[TableT]]] = {}
+    for row in rows:
+        if type(row) is not table:
+            raise TypeError(f"{table.__name__}.{method}() takes {table.__name__} rows; got {row!r}")
+        values = row.__dict__
+        if None in values.values():
+            for column, name in named:
+                if values.get(name) is None and name in values:
+                    column._check(None)  # raises for a non-null column
+        key = tuple(values)
+        group = by_keys.get(key)
+        if group is None:
+            names = tuple([name for _, name in named if name in values])
+            group = by_columns.get(names)
+            if group is None:
+                columns = [column for column, name in named if name in values]
+                group = by_columns[names] = (columns, [])
+            by_keys[key] = group
+        group[1].append(row)
+    return list(by_columns.values())
+
+
 def _hashable(value: object) -> object:
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
@@ -606,17 +665,23 @@ class BulkInsert(Query[int]):
 
     def __init__(self, table: type[TableT], rows: Iterable[TableT]) -> None:
         self._table = table
-        self._rows: list[Any] = _checked_rows(table, list(rows), "insert_many")
+        self._rows: list[Any] = list(rows)
+        # Checked and grouped here, in one pass; the values are read at run.
+        self._groups = _checked_groups(table, self._rows, "insert_many")
 
     def _batches(self, dialect: Dialect) -> list[tuple[list[str], list[tuple[object, ...]]]]:
         """Per group of rows with the same columns: the columns' database
         names, and the rows' values in the driver's representation."""
         batches = []
-        for columns, rows in _column_groups(self._table, self._rows):
-            encoders = [(col._meta.name, _value_encoder(col, dialect)) for col in columns]
-            values = [
-                tuple([encode(row.__dict__[name]) for name, encode in encoders]) for row in rows
+        for columns, rows in self._groups:
+            dicts = [row.__dict__ for row in rows]
+            # Column by column: one encoder over a column's values (in C
+            # where the encoder is a method), none where it would change nothing.
+            encoded = [
+                _encoded_values(col, dialect, list(map(itemgetter(col._meta.name), dicts)))
+                for col in columns
             ]
+            values: list[tuple[object, ...]] = list(zip(*encoded)) if encoded else [()] * len(rows)
             batches.append(([col._meta.db_name for col in columns], values))
         return batches
 

@@ -138,3 +138,16 @@ def test_prints_its_statement() -> None:
     assert str(Band.insert_many([Band(name="a")])) == (
         'COPY "band" ("name", "manager", "popularity") FROM STDIN (FORMAT binary)'
     )
+
+
+async def test_text_with_nul_is_refused_where_the_database_cannot_hold_it(tables: Engine) -> None:
+    # The same as insert() on each engine: SQLite stores NUL, PostgreSQL's text cannot.
+    rows = [Band(name="a"), Band(name="b\x00c")]
+    if tables.dialect.text_holds_nul:
+        assert await Band.insert_many(rows).run() == 2
+        read = await tables.fetch("SELECT name FROM band ORDER BY name")
+        assert [r[0] for r in read] == ["a", "b\x00c"]
+    else:
+        with pytest.raises(ValueError, match="Band.name: postgres text cannot hold NUL"):
+            await Band.insert_many(rows).run()
+        assert await tables.fetch("SELECT name FROM band") == []

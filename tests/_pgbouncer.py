@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import _pg
 
@@ -98,15 +99,19 @@ class PgBouncer:
             f"logfile = {self.root / 'pgbouncer.log'}\n"
         )
         command = [self.program, "-q", str(self.root / "pgbouncer.ini")]
+        # PgBouncer refuses to run as root: as root, the process is started as
+        # the system user itself (not through runuser, which would stand
+        # between stop()'s signal and PgBouncer and leave it running).
+        user: dict[str, Any] = {}
         if os.geteuid() == 0:
             shutil.chown(self.root, _pg.SYSTEM_USER, _pg.SYSTEM_USER)
             for name in ("users.txt", "pgbouncer.ini"):
                 shutil.chown(self.root / name, _pg.SYSTEM_USER, _pg.SYSTEM_USER)
-            command = _pg._as_user(_pg.SYSTEM_USER, command)
+            user = {"user": _pg.SYSTEM_USER, "group": _pg.SYSTEM_USER, "extra_groups": []}
         try:
             with open(self.root / "stderr.txt", "wb") as stderr:
                 self._process = subprocess.Popen(
-                    command, stdout=subprocess.DEVNULL, stderr=stderr, cwd=self.root
+                    command, stdout=subprocess.DEVNULL, stderr=stderr, cwd=self.root, **user
                 )
         except OSError as error:
             raise _pg.PgUnavailable(f"pgbouncer failed to start: {error}") from error
@@ -130,8 +135,8 @@ class PgBouncer:
         """Stop PgBouncer and delete its directory. Idempotent."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
-            # runuser passes SIGTERM on to pgbouncer ("safe shutdown" waits for
-            # clients; SIGINT is the immediate one).
+            # SIGINT: PgBouncer's immediate shutdown (SIGTERM's "safe
+            # shutdown" waits for clients).
             process.send_signal(signal.SIGINT)
             try:
                 process.wait(timeout=10)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import _pg
 import _pgbouncer
@@ -164,3 +165,32 @@ async def test_insert_many_copies_through_pgbouncer(
     assert await Band.insert_many(rows).run(engine=bounced) == 500
     direct = _pg.query(database[0], "SELECT name, popularity FROM band ORDER BY popularity")
     assert direct == [[f"b{n}", n] for n in range(500)]
+
+
+def _processes_naming(text: str) -> list[int]:
+    """The processes whose command line holds ``text`` (zombies left out)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if text in command and _pg.process_runs(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+def test_stop_ends_the_pgbouncer_process(pg_server: _pg.PgServer) -> None:
+    """No PgBouncer the tests started outlives stop() (it is started as the
+    system user itself, so the signal reaches it), and its directory goes."""
+    bouncer = _pgbouncer.start(pg_server.dsn)
+    config = str(bouncer.root / "pgbouncer.ini")
+    assert _processes_naming(config)
+    assert _pg.query(bouncer.url("postgres"), "SELECT 1")[0][0] == 1
+    bouncer.stop()
+    deadline = time.monotonic() + 5
+    while _processes_naming(config) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_naming(config) == []
+    assert not bouncer.root.exists()

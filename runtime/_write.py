@@ -381,38 +381,6 @@ def _encoded_values(column: Column[Any], dialect: Dialect, values: list[Any]) ->
     return list(map(encode, values))
 
 
-def _checked_groups(
-    table: type[Table[Any]], rows: list[TableT], method: str
-) -> list[tuple[list[Column[Any]], list[TableT]]]:
-    """``_checked_rows`` and ``_column_groups`` in one pass over the rows:
-    each row checked as ``_checked_rows`` checks it, the rows grouped as
-    ``_column_groups`` groups them."""
-    named = [(column, column._meta.name) for column in table._meta.columns]
-    # By the row's keys as they are (cheap: C), then by its columns in the
-    # table's order (once per distinct key order).
-    by_keys: dict[tuple[str, ...], tuple[list[Column[Any]], list[TableT]]] = {}
-    by_columns: dict[tuple[str, ...], tuple[list[Column[Any]], list[TableT]]] = {}
-    for row in rows:
-        if type(row) is not table:
-            raise TypeError(f"{table.__name__}.{method}() takes {table.__name__} rows; got {row!r}")
-        values = row.__dict__
-        if None in values.values():
-            for column, name in named:
-                if values.get(name) is None and name in values:
-                    column._check(None)  # raises for a non-null column
-        key = tuple(values)
-        group = by_keys.get(key)
-        if group is None:
-            names = tuple([name for _, name in named if name in values])
-            group = by_columns.get(names)
-            if group is None:
-                columns = [column for column, name in named if name in values]
-                group = by_columns[names] = (columns, [])
-            by_keys[key] = group
-        group[1].append(row)
-    return list(by_columns.values())
-
-
 def _hashable(value: object) -> object:
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
@@ -429,9 +397,10 @@ def _checked_rows(table: type[Table[Any]], rows: list[TableT], method: str) -> l
         if type(row) is not table:
             raise TypeError(f"{table.__name__}.{method}() takes {table.__name__} rows; got {row!r}")
         values = row.__dict__
-        for column, name in named:
-            if values.get(name) is None and name in values:
-                column._check(None)  # raises for a non-null column
+        if None in values.values():  # in C: most rows hold no None
+            for column, name in named:
+                if values.get(name) is None and name in values:
+                    column._check(None)  # raises for a non-null column
     return rows
 
 
@@ -440,19 +409,24 @@ def _column_groups(
 ) -> list[tuple[list[Column[Any]], list[TableT]]]:
     """``rows`` grouped by the columns they give values for (a serial key
     given or not), each group with its columns in the table's order."""
-    groups: dict[tuple[str, ...], tuple[list[Column[Any]], list[TableT]]] = {}
-    all_names = [c._meta.name for c in table._meta.columns]
+    named = [(column, column._meta.name) for column in table._meta.columns]
+    # By the row's keys as they are (cheap: C), then by its columns in the
+    # table's order (once per distinct key order).
+    by_keys: dict[tuple[str, ...], tuple[list[Column[Any]], list[TableT]]] = {}
+    by_columns: dict[tuple[str, ...], tuple[list[Column[Any]], list[TableT]]] = {}
     for row in rows:
-        # The key alone per row (names are cheaper than columns); the
-        # columns once per group.
         values = row.__dict__
-        key = tuple([name for name in all_names if name in values])
-        group = groups.get(key)
+        key = tuple(values)
+        group = by_keys.get(key)
         if group is None:
-            columns = [c for c in table._meta.columns if c._meta.name in values]
-            group = groups[key] = (columns, [])
+            names = tuple([name for _, name in named if name in values])
+            group = by_columns.get(names)
+            if group is None:
+                columns = [column for column, name in named if name in values]
+                group = by_columns[names] = (columns, [])
+            by_keys[key] = group
         group[1].append(row)
-    return list(groups.values())
+    return list(by_columns.values())
 
 
 class Insert(_Returns, Query[list[TableT]]):
@@ -666,8 +640,8 @@ class BulkInsert(Query[int]):
     def __init__(self, table: type[TableT], rows: Iterable[TableT]) -> None:
         self._table = table
         self._rows: list[Any] = list(rows)
-        # Checked and grouped here, in one pass; the values are read at run.
-        self._groups = _checked_groups(table, self._rows, "insert_many")
+        # Checked and grouped here; the values are read at run.
+        self._groups = _column_groups(table, _checked_rows(table, self._rows, "insert_many"))
 
     def _batches(self, dialect: Dialect) -> list[tuple[list[str], list[tuple[object, ...]]]]:
         """Per group of rows with the same columns: the columns' database

@@ -15,10 +15,14 @@ query (``Gig.objects(Gig.headliner, Gig.support, Gig.manager)``), against the
 same SQL run on a held asyncpg connection with hand-written construction of
 plain ``__slots__`` objects. Target: <= 1.3x.
 
-``b2(dsn, ...)`` takes any server: the PgBouncer variant points it at the
-bouncer (``connect_kwargs={"statement_cache_size": 0}`` for transaction
-pooling). A measurement that fails prints "failed" and why, never a figure or
-"met".
+``--pgbouncer`` runs B2 a second time through a PgBouncer in transaction
+pooling mode started in front of the server (tests/_pgbouncer.py; Debian's
+package, installed when absent and running as root), every contender set up
+as its documentation says for transaction pooling: asyncpg, Piccolo and
+Tortoise with ``statement_cache_size=0``, SQLAlchemy with its prepared
+statement cache off and unique statement names, piccolo-gen with
+``pooler="transaction"``. A measurement that fails prints "failed" and why,
+never a figure or "met".
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -44,8 +49,11 @@ B3_TARGET = 1.3
 
 #: One operation of B2: ``op(key, write)``.
 Op = Callable[[int, bool], Awaitable[object]]
-#: name -> async factory (dsn, pool size, connect kwargs) -> (op, close)
-Setup = Callable[[str, int, dict[str, Any]], Awaitable[tuple[Op, Callable[[], Awaitable[None]]]]]
+#: name -> async factory (dsn, pool size, behind a transaction pooler) -> (op, close)
+Setup = Callable[[str, int, bool], Awaitable[tuple[Op, Callable[[], Awaitable[None]]]]]
+
+#: asyncpg's setting for a transaction pooler: no named prepared statements.
+NO_STATEMENT_CACHE = {"statement_cache_size": 0}
 
 SELECT_BAND = "SELECT id, name, manager, popularity FROM band WHERE id = $1"
 UPDATE_BAND = "UPDATE band SET popularity = popularity + 1 WHERE id = $1"
@@ -54,9 +62,10 @@ UPDATE_BAND = "UPDATE band SET popularity = popularity + 1 WHERE id = $1"
 # -- B2 contenders ----------------------------------------------------------------
 
 
-async def _raw(dsn: str, size: int, kwargs: dict[str, Any]) -> tuple[Op, Any]:
+async def _raw(dsn: str, size: int, pooled: bool) -> tuple[Op, Any]:
     import asyncpg  # type: ignore[import-untyped]
 
+    kwargs = NO_STATEMENT_CACHE if pooled else {}
     pool = await asyncpg.create_pool(dsn, min_size=size, max_size=size, **kwargs)
 
     async def op(key: int, write: bool) -> object:
@@ -69,12 +78,12 @@ async def _raw(dsn: str, size: int, kwargs: dict[str, Any]) -> tuple[Op, Any]:
     return op, pool.close
 
 
-async def _gen(dsn: str, size: int, kwargs: dict[str, Any]) -> tuple[Op, Any]:
+async def _gen(dsn: str, size: int, pooled: bool) -> tuple[Op, Any]:
     from runtime import PostgresEngine, use_engine
 
     models = load_models()
     Band = models.Band
-    engine = PostgresEngine(config={"dsn": dsn, **kwargs})
+    engine = PostgresEngine(config={"dsn": dsn}, pooler="transaction" if pooled else None)
     use_engine(engine, *models.TABLES)
     await engine.start_connection_pool(min_size=size, max_size=size)
 
@@ -89,11 +98,12 @@ async def _gen(dsn: str, size: int, kwargs: dict[str, Any]) -> tuple[Op, Any]:
     return op, engine.close
 
 
-async def _piccolo(dsn: str, size: int, kwargs: dict[str, Any]) -> tuple[Op, Any]:
+async def _piccolo(dsn: str, size: int, pooled: bool) -> tuple[Op, Any]:
     from piccolo.engine.postgres import PostgresEngine
 
     from bench.contenders.piccolo_orm import make_tables
 
+    kwargs = NO_STATEMENT_CACHE if pooled else {}
     engine = PostgresEngine(config={"dsn": dsn, **kwargs}, log_queries=False)
     await engine.start_connection_pool(min_size=size, max_size=size)
     _, Band = make_tables(engine)
@@ -109,14 +119,25 @@ async def _piccolo(dsn: str, size: int, kwargs: dict[str, Any]) -> tuple[Op, Any
     return op, engine.close_connection_pool
 
 
-async def _sqlalchemy(dsn: str, size: int, kwargs: dict[str, Any]) -> tuple[Op, Any]:
+async def _sqlalchemy(dsn: str, size: int, pooled: bool) -> tuple[Op, Any]:
+    from uuid import uuid4
+
     from sqlalchemy import update
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     from bench.contenders.sqla import Band
 
     url = "postgresql+asyncpg://" + dsn.split("://", 1)[1]
-    engine = create_async_engine(url, pool_size=size, max_overflow=0, connect_args=kwargs)
+    connect_args: dict[str, Any] = {}
+    if pooled:
+        # SQLAlchemy's asyncpg dialect documents this for PgBouncer: its own
+        # statement cache off, and statement names unique across clients.
+        url += "?prepared_statement_cache_size=0"
+        connect_args = {
+            **NO_STATEMENT_CACHE,
+            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__",
+        }
+    engine = create_async_engine(url, pool_size=size, max_overflow=0, connect_args=connect_args)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     async def op(key: int, write: bool) -> object:
@@ -130,7 +151,7 @@ async def _sqlalchemy(dsn: str, size: int, kwargs: dict[str, Any]) -> tuple[Op, 
     return op, engine.dispose
 
 
-async def _tortoise(dsn: str, size: int, kwargs: dict[str, Any]) -> tuple[Op, Any]:
+async def _tortoise(dsn: str, size: int, pooled: bool) -> tuple[Op, Any]:
     from tortoise import Tortoise
     from tortoise.expressions import F
     from tortoise.transactions import in_transaction
@@ -138,6 +159,8 @@ async def _tortoise(dsn: str, size: int, kwargs: dict[str, Any]) -> tuple[Op, An
     from bench.contenders import _tortoise_models as models
 
     url = "asyncpg://" + dsn.split("://", 1)[1] + f"?minsize={size}&maxsize={size}"
+    if pooled:
+        url += "&statement_cache_size=0"
     await Tortoise.init(
         db_url=url, modules={"models": [models.__name__]}, _enable_global_fallback=True
     )
@@ -183,14 +206,15 @@ async def b2(
     tasks: int = 200,
     pool: int = 10,
     seconds: float = 20.0,
-    connect_kwargs: dict[str, Any] | None = None,
+    pooled: bool = False,
     contenders: dict[str, Setup] | None = None,
 ) -> dict[str, float | str]:
-    """B2 on ``dsn``: ops/s per contender, or the reason it failed."""
+    """B2 on ``dsn``: ops/s per contender, or the reason it failed
+    (``pooled``: ``dsn`` is a transaction pooler's)."""
     results: dict[str, float | str] = {}
     for name, setup in (contenders or B2_CONTENDERS).items():
         try:
-            op, close = await setup(dsn, pool, dict(connect_kwargs or {}))
+            op, close = await setup(dsn, pool, pooled)
             try:
                 await _drive(op, tasks, min(1.0, seconds), rows)  # warm up
                 started = time.perf_counter()
@@ -306,8 +330,12 @@ async def b3(dsn: str, *, rows: int, repeats: int = 7) -> dict[str, float | str]
 # -- the report ---------------------------------------------------------------------
 
 
-def _print_b2(results: dict[str, float | str], tasks: int, pool: int, seconds: float) -> None:
-    print(f"B2: {tasks} tasks, pool of {pool}, {seconds:g} s, {READ_SHARE:.0%} by-key reads")
+def _print_b2(
+    results: dict[str, float | str], tasks: int, pool: int, seconds: float, where: str
+) -> None:
+    print(
+        f"B2 {where}: {tasks} tasks, pool of {pool}, {seconds:g} s, {READ_SHARE:.0%} by-key reads"
+    )
     raw = results.get("raw asyncpg (asyncpg.Pool)")
     for name, value in results.items():
         if isinstance(value, str):
@@ -344,6 +372,23 @@ def _print_b3(results: dict[str, float | str]) -> None:
         print("  target: not measured (a measurement failed)")
 
 
+def _b2_through_pgbouncer(dsn: str, seconds: float, shape: dict[str, int]) -> None:
+    import _pg  # tests/_pg.py, on the path through bench.database
+    import _pgbouncer
+
+    try:
+        bouncer = _pgbouncer.start(dsn)
+    except _pg.PgUnavailable as error:
+        print(f"B2 through PgBouncer: failed: {error}")
+        return
+    try:
+        url = bouncer.url(urllib.parse.urlsplit(dsn).path.lstrip("/"))
+        results = asyncio.run(b2(url, seconds=seconds, pooled=True, **shape))
+        _print_b2(results, shape["tasks"], shape["pool"], seconds, "through PgBouncer")
+    finally:
+        bouncer.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scaleout", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -352,6 +397,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument(
+        "--pgbouncer", action="store_true", help="B2 also through PgBouncer (transaction pooling)"
+    )
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="piccolo_gen_scaleout_"))
     databases = open_databases(args.rows, workdir)
@@ -361,10 +409,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         dsn = databases.pg_dsn
         if "B2" in args.only:
-            results = asyncio.run(
-                b2(dsn, rows=args.rows, tasks=args.tasks, pool=args.pool, seconds=args.seconds)
-            )
-            _print_b2(results, args.tasks, args.pool, args.seconds)
+            shape = {"rows": args.rows, "tasks": args.tasks, "pool": args.pool}
+            results = asyncio.run(b2(dsn, seconds=args.seconds, **shape))
+            _print_b2(results, args.tasks, args.pool, args.seconds, "direct")
+            if args.pgbouncer:
+                _b2_through_pgbouncer(dsn, args.seconds, shape)
         if "B3" in args.only:
             _print_b3(asyncio.run(b3(dsn, rows=args.rows)))
     finally:

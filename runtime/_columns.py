@@ -23,7 +23,17 @@ import struct
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, ParamSpec, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Final,
+    Generic,
+    Literal,
+    ParamSpec,
+    TypeVar,
+    overload,
+)
 
 from ._dialect import Dialect
 from ._expr import IntegerOps, NumericOps, RealOps, TextOps
@@ -212,6 +222,18 @@ class ColumnMeta:
         return ".".join([*(fk._meta.name for fk in self.path), self.name])
 
 
+#: The types a column guard tests for, each by ``type(v) is __<name>``.
+_GUARDED_TYPES: Final = (str, int, bool)
+
+#: The names column guards use (``Column._guard``), bound where a guard is
+#: compiled: no column can shadow them (names starting ``__`` are refused).
+GUARD_NAMES: Final[dict[str, object]] = {
+    "__type": type,
+    "__len": len,
+    **{f"__{t.__name__}": t for t in _GUARDED_TYPES},
+}
+
+
 class Column(ColumnRole, Generic[T]):
     """A table column whose Python value type is ``T``."""
 
@@ -355,6 +377,38 @@ class Column(ColumnRole, Generic[T]):
 
     def _normalise(self, value: Any) -> Any:
         return value
+
+    def _guard(self, v: str) -> str | None:
+        """A Python expression over the variable ``v``, true only for a value
+        that ``_check`` returns as it is without raising, or ``None`` when
+        there is none. The table's straight-line constructor stores a value
+        the guard admits without calling ``_check`` (half of a row's
+        construction time); every other value still goes through ``_check``.
+        The expression names builtins only as ``GUARD_NAMES`` binds them."""
+        value = self._value_guard(v)
+        if value is None:
+            return None
+        return f"({v} is None or {value})" if self._meta.null else value
+
+    def _value_guard(self, v: str) -> str | None:
+        """``_guard()`` for values other than None: known only for the
+        ``_check`` and ``_normalise`` written here (a column class overriding
+        either gets no guard unless it says otherwise)."""
+        if type(self)._check is not Column._check or self._meta.choices is not None:
+            return None
+        if len(self._py_types) != 1 or self._py_types[0] not in _GUARDED_TYPES:
+            return None
+        # type() is exact: a subclass of str or int (a bool, an enum member)
+        # goes through _check.
+        exact = f"__type({v}) is __{self._py_types[0].__name__}"
+        normalise = type(self)._normalise
+        if normalise is Column._normalise:
+            return exact
+        if isinstance(self, Varchar) and normalise is Varchar._normalise:
+            return f"{exact} and __len({v}) <= {int(self.length)}"
+        if isinstance(self, _IntegerColumn) and normalise is _IntegerColumn._normalise:
+            return f"{exact} and {int(self._min)} <= {v} <= {int(self._max)}"
+        return None
 
     def _to_db(self, value: Any, dialect: Dialect) -> object:
         """A checked value in the driver's representation for ``dialect``."""
@@ -1407,6 +1461,16 @@ class ForeignKey(ForeignKeyRole, Column[K], Generic[K, R]):
         if column is None:
             raise TypeError(f"{self._label()}: {target.__name__} has no column {self._to!r}")
         return column
+
+    def _value_guard(self, v: str) -> str | None:
+        # A value other than None (and not a row) is the target key's.
+        if type(self)._check is not ForeignKey._check:
+            return None
+        try:
+            target = self._target_key()
+        except Exception:  # not resolvable yet: every value goes through _check
+            return None
+        return target._value_guard(v)
 
     def _check(self, value: object) -> Any:
         if isinstance(value, TableRole):

@@ -27,7 +27,7 @@ import asyncio
 import contextvars
 import enum
 import inspect
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self, TypeAlias, TypeVar, cast
 
@@ -99,7 +99,7 @@ class Engine(abc.ABC):
         """Run a statement, discarding any rows."""
 
     @abc.abstractmethod
-    async def executemany(self, sql: str, params: Sequence[Sequence[object]]) -> None:
+    async def executemany(self, sql: str, params: Iterable[Sequence[object]]) -> None:
         """Run a statement once per parameter row, atomically (all rows or none)."""
 
     async def batches(
@@ -129,11 +129,18 @@ class Engine(abc.ABC):
         """``fetch()`` of a statement the query layer built."""
         return self.fetch(sql, params)
 
+    async def _fetch_converted(
+        self, sql: str, params: Sequence[object], convert: Callable[[list[Sequence[Any]]], _R]
+    ) -> _R:
+        """``convert(await self._fetch_built(sql, params))``, in one coroutine
+        where an engine overrides it (frozen queries run through it)."""
+        return convert(await self._fetch_built(sql, params))
+
     def _execute_built(self, sql: str, params: Sequence[object] = ()) -> Awaitable[None]:
         """``execute()`` of a statement the query layer built."""
         return self.execute(sql, params)
 
-    def _executemany_built(self, sql: str, params: Sequence[Sequence[object]]) -> Awaitable[None]:
+    def _executemany_built(self, sql: str, params: Iterable[Sequence[object]]) -> Awaitable[None]:
         """``executemany()`` of a statement the query layer built."""
         return self.executemany(sql, params)
 
@@ -144,7 +151,7 @@ class Engine(abc.ABC):
         return self.batches(sql, params, size)
 
     def _bulk_insert_built(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
     ) -> Awaitable[None]:
         """Insert ``rows`` (values in the driver's representation, in the order
         of ``columns``, database names) into ``table`` at once, atomically

@@ -393,7 +393,7 @@ class PostgresEngine(Engine):
         """Run a statement, discarding any rows."""
         await self._call(lambda db: db.execute(sql, *params), raw=True)
 
-    async def executemany(self, sql: str, params: Sequence[Sequence[object]]) -> None:
+    async def executemany(self, sql: str, params: Iterable[Sequence[object]]) -> None:
         """Run a statement once per parameter row, atomically (asyncpg ``executemany``)."""
         await self._call(lambda db: db.executemany(sql, params), raw=True)
 
@@ -412,10 +412,15 @@ class PostgresEngine(Engine):
     async def _fetch_built(self, sql: str, params: Sequence[object] = ()) -> list[Sequence[Any]]:
         return _rows(await self._call(lambda db: db.fetch(sql, *params), raw=False))
 
+    async def _fetch_converted(
+        self, sql: str, params: Sequence[object], convert: Callable[[list[Sequence[Any]]], _R]
+    ) -> _R:
+        return convert(_rows(await self._call(lambda db: db.fetch(sql, *params), raw=False)))
+
     async def _execute_built(self, sql: str, params: Sequence[object] = ()) -> None:
         await self._call(lambda db: db.execute(sql, *params), raw=False)
 
-    async def _executemany_built(self, sql: str, params: Sequence[Sequence[object]]) -> None:
+    async def _executemany_built(self, sql: str, params: Iterable[Sequence[object]]) -> None:
         await self._call(lambda db: db.executemany(sql, params), raw=False)
 
     def _batches_built(
@@ -424,7 +429,7 @@ class PostgresEngine(Engine):
         return self._batches(sql, params, size, raw=False)
 
     async def _bulk_insert_built(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
     ) -> None:
         # COPY ... FROM STDIN (binary), one statement: atomic on its own.
         await self._call(

@@ -8,6 +8,7 @@ from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
     Callable,
+    Coroutine,
     Generator,
     Sequence,
 )
@@ -567,22 +568,26 @@ class Frozen(Query[ResultT]):
         self._last_dialect, self._last = dialect, cached
         return cached
 
-    async def run(self, *, engine: Engine | None = None, node: str | None = None) -> ResultT:
+    def run(
+        self, *, engine: Engine | None = None, node: str | None = None
+    ) -> Coroutine[Any, Any, ResultT]:
         """Run the query on ``engine`` (default: the table's engine); ``node``: see
-        ``Query.run()``."""
-        # Query.run() inlined (one coroutine instead of two): a frozen query
-        # exists to be run often, so its per-run overhead is what it is for.
+        ``Query.run()``. Await the result as with any query."""
+        # Not a coroutine function: the coroutine returned is the engine's own
+        # (fetch and convert in one), one coroutine per run where Query.run()
+        # has two. A frozen query exists to be run often, so its per-run
+        # overhead is what it is for. An error finding the engine is raised
+        # by this call rather than by the await.
         target = engine or self._engine()
         if node is not None or target._routes:
-            return await target._routed(self, node)
+            return target._routed(self, node)
         # The last dialect's entry, held apart: a run on it skips the dict.
         dialect = target.dialect
         if dialect is self._last_dialect:
             sql, params, convert = self._last
         else:
             sql, params, convert = self._cache.get(dialect.name) or self._compiled(dialect)
-        result: ResultT = convert(await target._fetch_built(sql, params))
-        return result
+        return target._fetch_converted(sql, params, convert)
 
     async def _run(self, engine: Engine) -> ResultT:
         dialect = engine.dialect

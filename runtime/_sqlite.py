@@ -49,7 +49,7 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from typing import Any, Final, Literal, TypeVar, get_args
 
 from . import _numeric
@@ -131,7 +131,7 @@ def _execute(conn: sqlite3.Connection, sql: str, params: Sequence[object]) -> No
     conn.execute(sql, params).close()
 
 
-def _executemany(conn: sqlite3.Connection, sql: str, params: Sequence[Sequence[object]]) -> None:
+def _executemany(conn: sqlite3.Connection, sql: str, params: Iterable[Sequence[object]]) -> None:
     if conn.in_transaction:
         conn.executemany(sql, params).close()
         return
@@ -211,7 +211,7 @@ class SQLiteEngine(Engine):
         """Run a statement, discarding any rows."""
         await self._call(_execute, sql, params)
 
-    async def executemany(self, sql: str, params: Sequence[Sequence[object]]) -> None:
+    async def executemany(self, sql: str, params: Iterable[Sequence[object]]) -> None:
         """Run a statement once per parameter row, atomically (``cursor.executemany``)."""
         await self._call(_executemany, sql, params)
 
@@ -220,6 +220,11 @@ class SQLiteEngine(Engine):
     _fetch_built = fetch
     _execute_built = execute
     _executemany_built = executemany
+
+    async def _fetch_converted(
+        self, sql: str, params: Sequence[object], convert: Callable[[list[Sequence[Any]]], _R]
+    ) -> _R:
+        return convert(await self._call(_fetch, sql, params))
 
     async def batches(
         self, sql: str, params: Sequence[object], size: int

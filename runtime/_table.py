@@ -108,23 +108,31 @@ def _straight_init(cls: type[Table[Any]]) -> Any:
     names = [column._meta.name for column in columns]
     if not all(name.isidentifier() and not name.startswith("__") for name in names):
         return None
-    namespace: dict[str, Any] = {"__M": MISSING, "__needs": _needs, "__unknown": _unknown}
+    namespace: dict[str, Any] = {
+        "__M": MISSING,
+        "__needs": _needs,
+        "__unknown": _unknown,
+        **_columns.GUARD_NAMES,
+    }
     body = []
     for i, (name, column) in enumerate(zip(names, columns)):
         namespace[f"__c{i}"] = column._check
         namespace[f"__d{i}"] = column._default_value
+        # The value as given when the column's guard admits it, else checked.
+        guard = column._guard(name)
+        given = f"__c{i}({name})" if guard is None else f"({name} if {guard} else __c{i}({name}))"
         if column._meta.required:
             body.append(f"    if {name} is __M: __needs(__self, {name!r})")
-            body.append(f"    __v[{name!r}] = __c{i}({name})")
+            body.append(f"    __v[{name!r}] = {given}")
         elif column is pk and isinstance(column, Serial):
             # numbered by the database on insert
-            body.append(f"    if {name} is not __M: __v[{name!r}] = __c{i}({name})")
+            body.append(f"    if {name} is not __M: __v[{name!r}] = {given}")
         elif _constant_default(column):
             # The same immutable value every time: taken once, not called per row.
             namespace[f"__k{i}"] = column._default_value()
-            body.append(f"    __v[{name!r}] = __k{i} if {name} is __M else __c{i}({name})")
+            body.append(f"    __v[{name!r}] = __k{i} if {name} is __M else {given}")
         else:
-            body.append(f"    __v[{name!r}] = __d{i}() if {name} is __M else __c{i}({name})")
+            body.append(f"    __v[{name!r}] = __d{i}() if {name} is __M else {given}")
     parameters = "".join(f", {name}=__M" for name in names)
     source = "\n".join(
         [

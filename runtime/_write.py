@@ -392,30 +392,49 @@ def _hashable(value: object) -> object:
 def _checked_rows(table: type[Table[Any]], rows: list[TableT], method: str) -> list[TableT]:
     """``rows``, refused unless each is an instance of ``table`` whose null
     values are allowed (the constructor checked the others)."""
-    named = [(column, column._meta.name) for column in table._meta.columns]
-    for row in rows:
-        if type(row) is not table:
-            raise TypeError(f"{table.__name__}.{method}() takes {table.__name__} rows; got {row!r}")
-        values = row.__dict__
-        if None in values.values():  # in C: most rows hold no None
-            for column, name in named:
-                if values.get(name) is None and name in values:
-                    column._check(None)  # raises for a non-null column
+    _column_groups(table, rows, method)
     return rows
 
 
 def _column_groups(
-    table: type[Table[Any]], rows: list[TableT]
+    table: type[Table[Any]], rows: Iterable[TableT], checked_for: str | None = None
 ) -> list[tuple[list[Column[Any]], list[TableT]]]:
     """``rows`` grouped by the columns they give values for (a serial key
-    given or not), each group with its columns in the table's order."""
+    given or not), each group with its columns in the table's order.
+
+    With ``checked_for`` (the method's name, for the message), each row is
+    checked in the same pass as ``_checked_rows()`` says."""
+    return _grouped(table, rows, checked_for, dicts=False)
+
+
+def _grouped(
+    table: type[Table[Any]], rows: Iterable[TableT], checked_for: str | None, *, dicts: bool
+) -> list[tuple[list[Column[Any]], list[Any]]]:
+    """``_column_groups()``, holding each row's ``__dict__`` in place of the
+    row with ``dicts``: rows read from an iterator are then freed as they
+    are read (a dict of plain values is no work for the garbage collector,
+    a row is)."""
     named = [(column, column._meta.name) for column in table._meta.columns]
+    # The columns for which None is refused (a nullable column or a serial
+    # key take it): checked only in a row holding some None.
+    strict = [(column, name) for column, name in named if _refuses_none(column)]
     # By the row's keys as they are (cheap: C), then by its columns in the
     # table's order (once per distinct key order).
-    by_keys: dict[tuple[str, ...], tuple[list[Column[Any]], list[TableT]]] = {}
-    by_columns: dict[tuple[str, ...], tuple[list[Column[Any]], list[TableT]]] = {}
+    by_keys: dict[tuple[str, ...], tuple[list[Column[Any]], list[Any]]] = {}
+    by_columns: dict[tuple[str, ...], tuple[list[Column[Any]], list[Any]]] = {}
     for row in rows:
-        values = row.__dict__
+        if checked_for is not None:
+            if type(row) is not table:
+                raise TypeError(
+                    f"{table.__name__}.{checked_for}() takes {table.__name__} rows; got {row!r}"
+                )
+            values = row.__dict__
+            if None in values.values():  # in C: most rows hold no None
+                for column, name in strict:
+                    if name in values and values[name] is None:
+                        column._check(None)  # raises
+        else:
+            values = row.__dict__
         key = tuple(values)
         group = by_keys.get(key)
         if group is None:
@@ -425,8 +444,16 @@ def _column_groups(
                 columns = [column for column, name in named if name in values]
                 group = by_columns[names] = (columns, [])
             by_keys[key] = group
-        group[1].append(row)
+        group[1].append(values if dicts else row)
     return list(by_columns.values())
+
+
+def _refuses_none(column: Column[Any]) -> bool:
+    try:
+        column._check(None)
+    except (TypeError, ValueError):
+        return True
+    return False
 
 
 class Insert(_Returns, Query[list[TableT]]):
@@ -639,23 +666,26 @@ class BulkInsert(Query[int]):
 
     def __init__(self, table: type[TableT], rows: Iterable[TableT]) -> None:
         self._table = table
-        self._rows: list[Any] = list(rows)
-        # Checked and grouped here; the values are read at run.
-        self._groups = _column_groups(table, _checked_rows(table, self._rows, "insert_many"))
+        # Checked and grouped here, in one pass over ``rows`` (an iterator is
+        # read once); the values are read from the rows' dicts at run.
+        self._groups = _grouped(table, rows, "insert_many", dicts=True)
+        self._count = sum(len(group) for _, group in self._groups)
 
-    def _batches(self, dialect: Dialect) -> list[tuple[list[str], list[tuple[object, ...]]]]:
+    def _batches(self, dialect: Dialect) -> list[tuple[list[str], Iterable[tuple[object, ...]]]]:
         """Per group of rows with the same columns: the columns' database
-        names, and the rows' values in the driver's representation."""
+        names, and the rows' values in the driver's representation. The
+        columns are encoded here (what could fail does, before any SQL); the
+        rows are tuples made one at a time as the driver sends them (no list
+        of a tuple per row for the garbage collector to walk)."""
         batches = []
-        for columns, rows in self._groups:
-            dicts = [row.__dict__ for row in rows]
+        for columns, dicts in self._groups:
             # Column by column: one encoder over a column's values (in C
             # where the encoder is a method), none where it would change nothing.
             encoded = [
                 _encoded_values(col, dialect, list(map(itemgetter(col._meta.name), dicts)))
                 for col in columns
             ]
-            values: list[tuple[object, ...]] = list(zip(*encoded)) if encoded else [()] * len(rows)
+            values: Iterable[tuple[object, ...]] = zip(*encoded) if encoded else [()] * len(dicts)
             batches.append(([col._meta.db_name for col in columns], values))
         return batches
 
@@ -669,7 +699,7 @@ class BulkInsert(Query[int]):
         if dialect.copies_rows:
             return f"COPY {target} ({names}) FROM STDIN (FORMAT binary)", []
         marks = ", ".join("?" * len(batches[0][0]))
-        return f"INSERT INTO {target} ({names}) VALUES ({marks})", list(batches[0][1][0])
+        return f"INSERT INTO {target} ({names}) VALUES ({marks})", list(next(iter(batches[0][1])))
 
     async def _run(self, engine: Engine) -> int:
         batches = self._batches(engine.dialect)
@@ -678,10 +708,10 @@ class BulkInsert(Query[int]):
                 await self._load(engine, batches)
         else:
             await self._load(engine, batches)
-        return len(self._rows)
+        return self._count
 
     async def _load(
-        self, engine: Engine, batches: list[tuple[list[str], list[tuple[object, ...]]]]
+        self, engine: Engine, batches: list[tuple[list[str], Iterable[tuple[object, ...]]]]
     ) -> None:
         table = self._table._meta.tablename
         for columns, values in batches:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -101,6 +102,32 @@ async def test_defaults_foreign_keys_and_mixed_columns(tables: Engine) -> None:
     ]
     assert read[2][0] == 100
     assert await Band.insert_many(iter([])).run(engine=tables) == 0
+
+
+async def test_rows_from_an_iterator_are_freed_as_they_are_read(tables: Engine) -> None:
+    # A large load from a generator keeps the rows' values, not the rows:
+    # no row is left for the garbage collector once insert_many() returns.
+    made: list[weakref.ref[Band]] = []
+
+    def bands() -> Iterator[Band]:
+        for n in range(200):
+            band = Band(name=f"g{n}", popularity=n % 7)
+            made.append(weakref.ref(band))
+            yield band
+
+    query = Band.insert_many(bands())
+    assert len(made) == 200 and all(ref() is None for ref in made)
+    assert await query.run(engine=tables) == 200
+    read = await tables.fetch("SELECT name, popularity FROM band ORDER BY popularity, name")
+    assert [tuple(r) for r in read] == sorted(
+        ((f"g{n}", n % 7) for n in range(200)), key=lambda r: (r[1], r[0])
+    )
+    # A row held by its caller is read when the query runs, as insert() reads it.
+    held = Band(name="held")
+    later = Band.insert_many([held])
+    held.popularity = 9
+    assert await later.run(engine=tables) == 1
+    assert (await tables.fetch("SELECT popularity FROM band WHERE name = 'held'"))[0][0] == 9
 
 
 async def test_bad_rows_are_refused_before_any_sql(db: Engine) -> None:

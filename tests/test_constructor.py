@@ -4,7 +4,12 @@ columns), values, defaults and errors alike."""
 
 from __future__ import annotations
 
+import datetime
 import decimal
+import enum
+import importlib
+import os
+import random
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +18,9 @@ import pytest
 
 from generated.music import Band, Concert, Manager
 from generated.shop import Product
-from runtime import UUID4, ForeignKey, Integer, Serial, Table, Text, Varchar
+from runtime import UUID4, Column, ForeignKey, Integer, Serial, Table, Text, Varchar
+from runtime._columns import GUARD_NAMES
+from runtime._table import _constant_default
 
 
 class Gadget(Table[Any], tablename="gadget"):
@@ -116,3 +123,113 @@ def test_the_constructor_is_made_by_the_first_row() -> None:
         == "test_the_constructor_is_made_by_the_first_row.<locals>.Fresh.__init__"
     )
     assert fresh(name="b").__dict__ == {"name": "b", "_saved": False}
+
+
+# -- column guards: the constructor's fast path -----------------------------------
+
+#: Seeded random constructions per table; PICCOLO_GEN_CONSTRUCTOR_CASES=5000 for a long run.
+RANDOM_CASES = int(os.environ.get("PICCOLO_GEN_CONSTRUCTOR_CASES", "200"))
+
+
+class _Word(str):
+    pass
+
+
+class _Number(int):
+    pass
+
+
+class _Mood(enum.Enum):
+    HAPPY = "happy"
+
+
+def _value_pool(rng: random.Random) -> list[object]:
+    """Values of every kind a column may be given, near every boundary a
+    guard tests (lengths, integer ranges)."""
+    edges = [2**15, 2**31, 2**63]
+    ints = [0, 1, -1, True, False, _Number(3)]
+    for edge in edges:
+        ints += [edge - 1, edge, -edge, -edge - 1]
+    texts = ["", "a", "happy", _Word("word"), "x" * rng.randint(0, 300), "é" * rng.randint(0, 60)]
+    texts += ["y" * n for n in (1, 4, 5, 6, 49, 50, 51, 99, 100, 101, 255, 256)]
+    others: list[object] = [
+        None, 1.5, decimal.Decimal("2.5"), b"b", [1], {"a": 1}, _Mood.HAPPY, uuid.uuid4(),
+        datetime.date(2024, 1, 2), datetime.datetime(2024, 1, 2, 3, 4),
+    ]  # fmt: skip
+    return ints + texts + others
+
+
+def _all_tables() -> list[type[Table[Any]]]:
+    tables: list[type[Table[Any]]] = [Gadget, Tagged]
+    for name in ("composite", "features", "inventory", "keys", "music", "shop"):
+        tables += importlib.import_module(f"generated.{name}").TABLES
+    return tables
+
+
+def _all_columns() -> list[Column[Any]]:
+    return [column for table in _all_tables() for column in table._meta.columns]
+
+
+def _compiled_guard(column: Column[Any]) -> Callable[[object], bool] | None:
+    guard = column._guard("v")
+    if guard is None:
+        return None
+    check: Callable[[object], bool] = eval(f"lambda v: {guard}", dict(GUARD_NAMES))
+    return check
+
+
+def test_a_guard_admits_only_values_the_check_returns_as_they_are() -> None:
+    rng = random.Random(20261202)
+    pool = _value_pool(rng)
+    guarded = 0
+    for column in _all_columns():
+        check = _compiled_guard(column)
+        if check is None:
+            continue
+        guarded += 1
+        for value in pool:
+            if check(value):
+                assert column._check(value) is value, (column, value)
+    assert guarded >= 40  # the common columns have a guard (the fast path is used)
+
+
+def test_the_common_columns_have_guards_and_overridden_checks_have_none() -> None:
+    assert Band._meta.column_map["name"]._guard("v") == "__type(v) is __str and __len(v) <= 50"
+    assert Band._meta.column_map["manager"]._guard("v") == (
+        "(v is None or __type(v) is __int and -2147483648 <= v <= 2147483647)"
+    )
+
+    class Shouting(Varchar[str]):
+        def _normalise(self, value: Any) -> Any:
+            return super()._normalise(value).upper()
+
+    class Checked(Integer[int]):
+        def _check(self, value: object) -> Any:
+            return super()._check(value) + 1
+
+    assert Shouting(length=5)._guard("v") is None
+    assert Checked()._guard("v") is None
+    assert Varchar(length=5, choices=_Mood)._guard("v") is None
+    # A subclass of str is not admitted: the guard tests the exact type.
+    check = _compiled_guard(Varchar(length=5))
+    assert check is not None and check("abc") and not check(_Word("abc"))
+
+
+@pytest.mark.parametrize("table", _all_tables(), ids=lambda t: t.__name__)
+def test_random_rows_build_the_same_with_both_constructors(table: type[Table[Any]]) -> None:
+    rng = random.Random(f"constructor-{table.__name__}")
+    pool = _value_pool(rng)
+    names = [column._meta.name for column in table._meta.columns]
+    # Defaults made per row (uuid4, now()) differ between any two rows.
+    dynamic = {c._meta.name for c in table._meta.columns if not _constant_default(c)}
+    for _ in range(RANDOM_CASES):
+        kwargs = {name: rng.choice(pool) for name in names if rng.random() < 0.8}
+        fast = _outcome(lambda: table(**kwargs))  # noqa: B023 - called at once
+        general = _outcome(lambda: _general(table, **kwargs))  # noqa: B023
+        for outcome in (fast, general):
+            if outcome[0] == "ok":
+                values = outcome[1]
+                assert isinstance(values, dict)
+                for name in dynamic - kwargs.keys():
+                    values.pop(name, None)  # a fresh value per row
+        assert fast == general, kwargs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
@@ -392,49 +392,47 @@ def _hashable(value: object) -> object:
 def _checked_rows(table: type[Table[Any]], rows: list[TableT], method: str) -> list[TableT]:
     """``rows``, refused unless each is an instance of ``table`` whose null
     values are allowed (the constructor checked the others)."""
-    _column_groups(table, rows, method)
-    return rows
+    return list(_checking(table, rows, method))
+
+
+def _checking(table: type[Table[Any]], rows: Iterable[TableT], method: str) -> Iterator[TableT]:
+    """``rows`` one at a time, each checked as ``_checked_rows()`` says."""
+    # The columns for which None is refused (a nullable column or a serial
+    # key take it): looked at only in a row holding some None.
+    strict = [(c, c._meta.name) for c in table._meta.columns if _refuses_none(c)]
+    for row in rows:
+        if type(row) is not table:
+            raise TypeError(f"{table.__name__}.{method}() takes {table.__name__} rows; got {row!r}")
+        values = row.__dict__
+        if None in values.values():  # in C: most rows hold no None
+            for column, name in strict:
+                if name in values and values[name] is None:
+                    column._check(None)  # raises
+        yield row
 
 
 def _column_groups(
-    table: type[Table[Any]], rows: Iterable[TableT], checked_for: str | None = None
+    table: type[Table[Any]], rows: Iterable[TableT]
 ) -> list[tuple[list[Column[Any]], list[TableT]]]:
     """``rows`` grouped by the columns they give values for (a serial key
-    given or not), each group with its columns in the table's order.
-
-    With ``checked_for`` (the method's name, for the message), each row is
-    checked in the same pass as ``_checked_rows()`` says."""
-    return _grouped(table, rows, checked_for, dicts=False)
+    given or not), each group with its columns in the table's order."""
+    return _grouped(table, rows, dicts=False)
 
 
 def _grouped(
-    table: type[Table[Any]], rows: Iterable[TableT], checked_for: str | None, *, dicts: bool
+    table: type[Table[Any]], rows: Iterable[TableT], *, dicts: bool
 ) -> list[tuple[list[Column[Any]], list[Any]]]:
     """``_column_groups()``, holding each row's ``__dict__`` in place of the
     row with ``dicts``: rows read from an iterator are then freed as they
     are read (a dict of plain values is no work for the garbage collector,
     a row is)."""
     named = [(column, column._meta.name) for column in table._meta.columns]
-    # The columns for which None is refused (a nullable column or a serial
-    # key take it): checked only in a row holding some None.
-    strict = [(column, name) for column, name in named if _refuses_none(column)]
     # By the row's keys as they are (cheap: C), then by its columns in the
     # table's order (once per distinct key order).
     by_keys: dict[tuple[str, ...], tuple[list[Column[Any]], list[Any]]] = {}
     by_columns: dict[tuple[str, ...], tuple[list[Column[Any]], list[Any]]] = {}
     for row in rows:
-        if checked_for is not None:
-            if type(row) is not table:
-                raise TypeError(
-                    f"{table.__name__}.{checked_for}() takes {table.__name__} rows; got {row!r}"
-                )
-            values = row.__dict__
-            if None in values.values():  # in C: most rows hold no None
-                for column, name in strict:
-                    if name in values and values[name] is None:
-                        column._check(None)  # raises
-        else:
-            values = row.__dict__
+        values = row.__dict__
         key = tuple(values)
         group = by_keys.get(key)
         if group is None:
@@ -668,7 +666,7 @@ class BulkInsert(Query[int]):
         self._table = table
         # Checked and grouped here, in one pass over ``rows`` (an iterator is
         # read once); the values are read from the rows' dicts at run.
-        self._groups = _grouped(table, rows, "insert_many", dicts=True)
+        self._groups = _grouped(table, _checking(table, rows, "insert_many"), dicts=True)
         self._count = sum(len(group) for _, group in self._groups)
 
     def _batches(self, dialect: Dialect) -> list[tuple[list[str], Iterable[tuple[object, ...]]]]:

@@ -8,7 +8,8 @@ it is the column reached through that join (``Band.manager.name``).
 Speed: a column is a *non-data* descriptor at run time (no ``__set__``), so an
 instance's values live in its ``__dict__`` and ``band.name`` is a plain
 attribute lookup. ``__set__`` exists only for the type checkers, which then
-reject ``band.popularity = "x"``.
+reject ``band.popularity = "x"``; at run time ``Table.__setattr__`` checks an
+assigned value as the constructor checks it (reads stay plain lookups).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import weakref
 from collections.abc import (
@@ -537,6 +538,10 @@ class SelectJSON(Query[str]):
         return self._select._read_only()
 
 
+def _never_bound() -> Coroutine[Any, Any, Any]:
+    raise AssertionError("a frozen query is bound to an engine before its first call")
+
+
 class Frozen(Query[ResultT]):
     """A query whose SQL is compiled once per dialect and then reused."""
 
@@ -545,8 +550,15 @@ class Frozen(Query[ResultT]):
         self._query = query
         #: dialect name -> (sql, params, rows -> result)
         self._cache: dict[str, tuple[str, list[object], Callable[[Any], Any]]] = {}
-        self._last_dialect: Dialect | None = None
-        self._last: tuple[str, list[object], Callable[[Any], Any]] = ("", [], list)
+        #: The engine of the last unrouted run and that run's call of it (its
+        #: ``_fetch_converted`` with the compiled entry bound), in one tuple
+        #: replaced whole (threads never see one engine with another's call):
+        #: a run on the same engine is one identity test and one call. It
+        #: holds the engine until a run on another one.
+        self._binding: tuple[Engine | None, Callable[[], Coroutine[Any, Any, Any]]] = (
+            None,
+            _never_bound,
+        )
 
     def _sql(self, dialect: Dialect) -> tuple[str, list[object]]:
         return self._query._sql(dialect)
@@ -565,7 +577,6 @@ class Frozen(Query[ResultT]):
                 return query._convert(rows, load)
 
         cached = self._cache[dialect.name] = (sql, params, convert)
-        self._last_dialect, self._last = dialect, cached
         return cached
 
     def run(
@@ -579,15 +590,18 @@ class Frozen(Query[ResultT]):
         # overhead is what it is for. An error finding the engine is raised
         # by this call rather than by the await.
         target = engine or self._engine()
+        binding = self._binding
+        if binding[0] is target and node is None:
+            return binding[1]()
         if node is not None or target._routes:
+            # Not bound: the node is chosen per run (an engine's routes are
+            # fixed when it is made).
             return target._routed(self, node)
-        # The last dialect's entry, held apart: a run on it skips the dict.
         dialect = target.dialect
-        if dialect is self._last_dialect:
-            sql, params, convert = self._last
-        else:
-            sql, params, convert = self._cache.get(dialect.name) or self._compiled(dialect)
-        return target._fetch_converted(sql, params, convert)
+        entry = self._cache.get(dialect.name) or self._compiled(dialect)
+        call = functools.partial(target._fetch_converted, *entry)
+        self._binding = (target, call)
+        return call()
 
     async def _run(self, engine: Engine) -> ResultT:
         dialect = engine.dialect

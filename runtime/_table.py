@@ -311,6 +311,17 @@ class Table(TableRole, Generic[RowT]):
                 _unknown(self, kwargs)
             values["_saved"] = False
 
+        def __setattr__(self, name: str, value: Any) -> None:
+            # A column's value is checked and normalised as the constructor
+            # does it (``row.popularity = "x"`` raises here, not in the
+            # database, and the row keeps its value); the checkers type the
+            # assignment by the column's ``__set__``. Other attributes are
+            # set as usual. The runtime writes values through ``__dict__``.
+            column = self._meta.column_map.get(name)
+            if column is not None:
+                value = column._check(value)
+            object.__setattr__(self, name, value)
+
     def __repr__(self) -> str:
         values = self.__dict__
         shown = " ".join(f"{c._meta.name}={values.get(c._meta.name)!r}" for c in self._meta.key)

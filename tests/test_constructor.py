@@ -233,3 +233,52 @@ def test_random_rows_build_the_same_with_both_constructors(table: type[Table[Any
                 for name in dynamic - kwargs.keys():
                     values.pop(name, None)  # a fresh value per row
         assert fast == general, kwargs
+
+
+# -- assignment: the constructor's check ---------------------------------------------
+
+
+def _assigned(row: Table[Any], name: str, value: object) -> tuple[str, object]:
+    try:
+        setattr(row, name, value)
+    except (TypeError, ValueError) as exc:
+        return type(exc).__name__, str(exc)
+    return "ok", row.__dict__[name]
+
+
+def _checked(column: Column[Any], value: object) -> tuple[str, object]:
+    try:
+        return "ok", column._check(value)
+    except (TypeError, ValueError) as exc:
+        return type(exc).__name__, str(exc)
+
+
+@pytest.mark.parametrize("table", _all_tables(), ids=lambda t: t.__name__)
+def test_an_assigned_value_is_checked_as_the_constructor_checks_it(
+    table: type[Table[Any]],
+) -> None:
+    # The oracle is the column's own check: an assignment stores exactly what
+    # it returns, or raises what it raises and leaves the row as it was.
+    rng = random.Random(f"assignment-{table.__name__}")
+    pool = _value_pool(rng)
+    row = object.__new__(table)
+    refused = 0
+    for column in table._meta.columns:
+        name = column._meta.name
+        for value in pool:
+            before = dict(row.__dict__)
+            outcome = _assigned(row, name, value)
+            assert outcome == _checked(column, value), (table, name, value)
+            if outcome[0] != "ok":
+                refused += 1
+                assert row.__dict__ == before
+    assert refused > 0  # the pool holds values every column refuses
+
+
+def test_attributes_that_are_not_columns_are_set_as_usual() -> None:
+    band = Band(name="Pythonistas")
+    band.note = "x"  # type: ignore[attr-defined]
+    assert band.__dict__["note"] == "x"
+    with pytest.raises(TypeError, match="expects str"):
+        band.name = 1  # type: ignore[assignment]
+    assert band.name == "Pythonistas"

@@ -4,12 +4,20 @@ give the same results as the general ones, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from generated import music
 from generated.music import Band, Manager, Shirt, Size
-from runtime import Engine, create_tables, drop_tables, use_engine
+from runtime import (
+    Engine,
+    PostgresEngine,
+    SQLiteEngine,
+    create_tables,
+    drop_tables,
+    use_engine,
+)
 
 
 @pytest.fixture
@@ -62,6 +70,32 @@ async def test_frozen_query_repeats_its_result_in_each_output(db: Engine) -> Non
         assert await as_dicts == [{"name": "Pythonistas"}, {"name": "Rustaceans"}]
         assert await as_list.run() == ["Pythonistas", "Rustaceans"]
         assert await as_tuples.run(engine=db) == [("Pythonistas",), ("Rustaceans",)]
+
+
+async def test_a_frozen_query_runs_on_whichever_engine_it_is_given(
+    pg_engine: PostgresEngine, sqlite_engine: SQLiteEngine, tmp_path: Path
+) -> None:
+    # A frozen query binds itself to the engine of its last run: runs that
+    # alternate between engines (two of one dialect among them) must each
+    # read their own database. The oracle is the same query not frozen.
+    other = SQLiteEngine(tmp_path / "other.sqlite")
+    engines: list[Engine] = [pg_engine, sqlite_engine, other]
+    try:
+        for number, engine in enumerate(engines):
+            await drop_tables(*music.TABLES, if_exists=True).run(engine=engine)
+            await create_tables(*music.TABLES).run(engine=engine)
+            await Band.insert(*(Band(name=f"{number}-{i}") for i in range(number + 1))).run(
+                engine=engine
+            )
+        query = Band.select(Band.name).order_by(Band.name)
+        frozen = query.freeze()
+        for engine in [*engines, *reversed(engines), other, other, pg_engine]:
+            assert await frozen.run(engine=engine) == await query.run(engine=engine)
+        assert [len(await frozen.run(engine=e)) for e in engines] == [1, 2, 3]
+    finally:
+        for engine in engines:
+            await drop_tables(*music.TABLES, if_exists=True).run(engine=engine)
+        await other.close()
 
 
 async def test_insert_mixes_related_rows_keys_and_enum_values(db: Engine) -> None:

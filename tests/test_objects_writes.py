@@ -87,6 +87,34 @@ async def test_create_refuses_bad_values_before_the_database(db: Engine) -> None
     assert await Band.count() == 3
 
 
+async def test_assigned_values_are_checked_before_the_database(db: Engine) -> None:
+    # A new row and a saved one: a bad value raises at the assignment, the
+    # row keeps its value, and save() writes only checked values (SQLite
+    # would store "many" in an INTEGER column as it is).
+    fresh = Band(name="Fresh", popularity=3)
+    saved = await Band.objects().get(Band.name == "Pythonistas")
+    assert saved is not None
+    for row in (fresh, saved):
+        before = dict(row.__dict__)
+        with pytest.raises(TypeError, match="expects int; got str"):
+            row.popularity = "many"  # type: ignore[assignment]
+        with pytest.raises(ValueError, match="is not nullable"):
+            row.name = None  # type: ignore[assignment]
+        with pytest.raises(ValueError, match="out of range"):
+            row.popularity = 2**40
+        with pytest.raises(ValueError, match="the related row has not been saved"):
+            row.manager = Manager(name="Unsaved")
+        assert row.__dict__ == before
+        row.popularity = 42
+        # A related row (typed: the key only) is stored as its key, as the constructor does.
+        row.manager = await Manager.objects().get(Manager.name == "Graydon")  # type: ignore[assignment]
+        assert row.manager == 2
+        await row.save()
+    assert await Band.select(Band.name, Band.manager, Band.popularity).where(
+        Band.name.is_in(["Fresh", "Pythonistas"])
+    ).order_by(Band.name).output(as_tuples=True) == [("Fresh", 2, 42), ("Pythonistas", 2, 42)]
+
+
 async def test_refresh_reloads_all_or_some_columns(db: Engine) -> None:
     band = await Band.objects().get(Band.name == "Pythonistas")
     assert band is not None

@@ -16,6 +16,7 @@ REGISTRY = [
     ("bench.contenders.raw", "RawLimit", "raw driver (the limit)"),
     ("bench.contenders.raw", "RawPool", "raw driver, pool + RETURNING"),
     ("bench.contenders.gen", "PiccoloGen", "piccolo-gen"),
+    ("bench.contenders.gen", "PiccoloGenStream", "piccolo-gen, rows from a generator"),
     ("bench.contenders.piccolo_orm", "PiccoloORM", "Piccolo"),
     ("bench.contenders.sqla", "SQLAlchemyORM", "SQLAlchemy ORM"),
     ("bench.contenders.sqla", "SQLAlchemyCore", "SQLAlchemy Core"),

@@ -187,6 +187,22 @@ async def writes() -> None:
     assert_type(await Band.delete(force=True), None)
 
 
+def assignments(band: Band, manager: Manager, concert: Concert) -> None:
+    # An attribute is typed as it reads: a foreign key takes its key. (At run
+    # time a related row is taken too and stored as its key, as the
+    # constructor does; typing that would let pyright narrow the attribute to
+    # the row on assignment, which it is not.)
+    assert_type(band.manager, int | None)
+    band.popularity = 3
+    band.manager = manager.id
+    band.manager = None
+    concert.band_1 = band.id
+    band.manager = manager  # type: ignore[assignment]  # pyright: ignore[reportAttributeAccessIssue]
+    band.manager = "x"  # type: ignore[assignment]  # pyright: ignore[reportAttributeAccessIssue]
+    concert.band_1 = None  # type: ignore[assignment]  # pyright: ignore[reportAttributeAccessIssue]
+    band.name = None  # type: ignore[assignment]  # pyright: ignore[reportAttributeAccessIssue]
+
+
 def negatives(band: Band) -> None:
     Band(name=1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Band(nme="x")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]

@@ -313,10 +313,18 @@ class Compiler:
         name = _named(_naming.primary_key_name(table.name), table.name, "pkey")
         return " ".join([*name, f"PRIMARY KEY ({listed})"])
 
-    def composite_foreign_key_sql(self, table: str, fk: CompositeForeignKey) -> str:
-        """``FOREIGN KEY ("a", "b") REFERENCES "t" ("x", "y") ...``, a table constraint."""
+    def composite_foreign_key_sql(
+        self, table: str, fk: CompositeForeignKey, *, named: bool = False
+    ) -> str:
+        """``FOREIGN KEY ("a", "b") REFERENCES "t" ("x", "y") ...``, a table
+        constraint (``named``: with its ``CONSTRAINT "name"`` even where
+        PostgreSQL would choose that name itself)."""
         quote = Dialect.quote
-        name = _named(fk.name, table, *fk.columns, "fkey")
+        name = (
+            [f"CONSTRAINT {quote(fk.name)}"]
+            if named
+            else _named(fk.name, table, *fk.columns, "fkey")
+        )
         return " ".join(
             [
                 *name,
@@ -343,25 +351,41 @@ class Compiler:
         A foreign key to a table created later in the list closes a cycle of
         foreign keys: where the dialect cannot name a table before it exists,
         the table is created without that constraint, and it is added once
-        all tables exist (``ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY``).
+        all tables exist (``ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY``),
+        a key over one column or over several alike.
         """
-        later = {t.name for t in tables}
+        if self.forward_references:
+            return [
+                statement
+                for table in tables
+                for statement in self.create_table(table, if_not_exists=if_not_exists, enums=enums)
+            ]
+        closing_keys = self.cycle_closing(tables)
         statements: list[str] = []
-        closing: list[str] = []
         for table in tables:
-            later.discard(table.name)
-            columns = []
-            for column in table.columns:
-                ref = column.references
-                if ref is not None and ref.table in later and not self.forward_references:
-                    closing.append(
-                        self.add_foreign_key_sql(table.name, column, if_not_exists=if_not_exists)
-                    )
-                    column = replace(column, references=None)
-                columns.append(column)
-            statements += self.create_table(
-                replace(table, columns=tuple(columns)), if_not_exists=if_not_exists, enums=enums
+            mine = [key for owner, key in closing_keys if owner is table]
+            columns = tuple(
+                replace(column, references=None) if any(column is k for k in mine) else column
+                for column in table.columns
             )
+            kept = tuple(fk for fk in table.foreign_keys if not any(fk is k for k in mine))
+            statements += self.create_table(
+                replace(table, columns=columns, foreign_keys=kept),
+                if_not_exists=if_not_exists,
+                enums=enums,
+            )
+        closing = [
+            (
+                self.add_foreign_key_sql(table.name, key, if_not_exists=if_not_exists)
+                if isinstance(key, StateColumn)
+                else self.add_constraint_sql(
+                    table.name,
+                    self.composite_foreign_key_sql(table.name, key, named=True),
+                    if_not_exists=if_not_exists,
+                )
+            )
+            for table, key in closing_keys
+        ]
         return statements + closing
 
     def add_foreign_key_sql(
@@ -370,21 +394,32 @@ class Compiler:
         """``ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY`` of ``column``'s reference."""
         raise AlterError(f"{self.dialect.name} cannot add a foreign key to an existing table")
 
+    def add_constraint_sql(
+        self, table: str, constraint: str, *, if_not_exists: bool = False
+    ) -> str:
+        """``ALTER TABLE table ADD constraint`` (``CONSTRAINT "name" ...``);
+        ``if_not_exists``: nothing where it is there already."""
+        raise AlterError(f"{self.dialect.name} cannot add a constraint to an existing table")
+
     def drop_tables(self, tables: _Seq[Table], *, if_exists: bool = False) -> list[str]:
         """``DROP TABLE`` of ``tables``, given in creation order: in reverse, the
         foreign keys that close a cycle (to a table later in the list) first."""
         return [self.drop_table(t.name, if_exists=if_exists) for t in reversed(tables)]
 
     @staticmethod
-    def cycle_closing(tables: _Seq[Table]) -> list[tuple[Table, StateColumn]]:
-        """The foreign keys of ``tables`` (in creation order) to a table later in the list."""
+    def cycle_closing(
+        tables: _Seq[Table],
+    ) -> list[tuple[Table, StateColumn | CompositeForeignKey]]:
+        """The foreign keys of ``tables`` (in creation order) to a table later
+        in the list: a column's reference, or a key over several columns."""
         later = {t.name for t in tables}
-        found = []
+        found: list[tuple[Table, StateColumn | CompositeForeignKey]] = []
         for table in tables:
             later.discard(table.name)
             for column in table.columns:
                 if column.references is not None and column.references.table in later:
                     found.append((table, column))
+            found += [(table, fk) for fk in table.foreign_keys if fk.table in later]
         return found
 
     def enum_checks(self, table: Table, enums: Mapping[str, tuple[str, ...]]) -> list[Check]:

@@ -225,10 +225,17 @@ class PostgresCompiler(Compiler):
     ) -> str:
         quote = Dialect.quote
         constraint = quote(_naming.foreign_key_name(table, column.name))
-        sql = (
-            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {constraint}"
-            f" FOREIGN KEY ({quote(column.name)})" + self.references_sql(column)
+        return self.add_constraint_sql(
+            table,
+            f"CONSTRAINT {constraint} FOREIGN KEY ({quote(column.name)})"
+            + self.references_sql(column),
+            if_not_exists=if_not_exists,
         )
+
+    def add_constraint_sql(
+        self, table: str, constraint: str, *, if_not_exists: bool = False
+    ) -> str:
+        sql = f"ALTER TABLE {Dialect.quote(table)} ADD {constraint}"
         if not if_not_exists:
             return sql
         # PostgreSQL has no ADD CONSTRAINT IF NOT EXISTS: a table that was
@@ -242,8 +249,12 @@ class PostgresCompiler(Compiler):
         guard = "IF EXISTS " if if_exists else ""
         steps = [
             f"ALTER TABLE {guard}{quote(table.name)} DROP CONSTRAINT {guard}"
-            + quote(_naming.foreign_key_name(table.name, column.name))
-            for table, column in self.cycle_closing(tables)
+            + quote(
+                _naming.foreign_key_name(table.name, key.name)
+                if isinstance(key, Column)
+                else key.name
+            )
+            for table, key in self.cycle_closing(tables)
         ]
         return steps + super().drop_tables(tables, if_exists=if_exists)
 

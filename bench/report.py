@@ -7,6 +7,7 @@ import importlib.metadata
 import os
 import platform
 import sqlite3
+import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,10 +109,20 @@ def median(run: Run, name: str, label: str, mode: str) -> float | None:
 
 
 def ratio(run: Run, name: str, label: str, mode: str) -> float | None:
-    mine, limit = median(run, name, label, mode), median(run, LIMIT, label, mode)
-    if mine is None or not limit:
+    """``name`` against the limit: the median of the repetitions' ratios.
+
+    Each repetition runs every contender in turn, so the two times of one
+    repetition share the machine's state of that moment; a shared machine
+    drifts between repetitions by more than the differences measured. With
+    unequal counts of times (a contender that failed part-way), the ratio of
+    the medians."""
+    mine, limit = run.cells.get((name, label, mode)), run.cells.get((LIMIT, label, mode))
+    if mine is None or limit is None or mine.median is None or not limit.median:
         return None
-    return mine / limit
+    if len(mine.times) == len(limit.times) and all(limit.times):
+        scale = limit.per / mine.per  # ratios of per-operation times
+        return statistics.median(m / t * scale for m, t in zip(mine.times, limit.times))
+    return mine.median / limit.median
 
 
 def memory_ratio(run: Run, name: str) -> float | None:
@@ -356,7 +367,9 @@ def notes(run: Run) -> list[str]:
 
 
 def console(run: Run) -> str:
-    parts = ["Ratios against the limit (median time / limit's median; GC off / GC on):"]
+    parts = [
+        "Ratios against the limit (median of the repetitions' time / limit's time; GC off / GC on):"
+    ]
     parts += ratio_table(run) + [""] + time_table(run) + [""] + target_table(run) + [""]
     parts += scale_table(run) + [""] + notes(run)
     parts.append(f"\n{run.reps} repetitions per GC mode; run took {run.seconds:.0f} s")
@@ -391,7 +404,8 @@ def write(run: Run, docs: Path) -> None:
         "",
         "This machine has 2 cores and is shared: absolute times move by 10-20% from run to",
         "run, so read the ratios, which compare contenders measured in the same repetitions",
-        "(each repetition runs every contender in turn).",
+        "(each repetition runs every contender in turn; a ratio is the median of the",
+        "repetitions' ratios, the times in the tables are medians).",
         "",
         "## Workloads",
         "",
@@ -402,7 +416,7 @@ def write(run: Run, docs: Path) -> None:
         "",
         "## Ratios against the limit",
         "",
-        "Median time divided by the limit's median in the same mode, GC off / GC on",
+        "Per repetition, the time divided by the limit's in the same mode; the median of those, GC off / GC on",
         "(lower is better; 1.00 is the raw driver). The limit is asyncpg or sqlite3 with",
         "hand-written SQL, rows as `dict(record)` (W1, W6) or a plain `__slots__` class (W2, W3);",
         "W3's limit is `fetchrow` on one held connection, W4's is `executemany`. The row",

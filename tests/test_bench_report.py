@@ -17,7 +17,7 @@ import pytest
 from bench.cli import Run
 from bench.contenders.base import Params
 from bench.harness import Cell
-from bench.report import OURS, console, scale_table, target_table, verdict
+from bench.report import OURS, console, ratio, scale_table, target_table, verdict
 from bench.scale import PACKAGE, measure_mypy
 
 
@@ -85,6 +85,24 @@ def test_a_workload_that_failed_is_not_met() -> None:
     assert _target(run, "W5 <= 10 us").endswith("| failed: RuntimeError: boom |")
     run.memory = {OURS: "MemoryError: out", "raw driver (the limit)": 100}
     assert _target(run, "M1").endswith("| failed: MemoryError: out |")
+
+
+def test_a_ratio_is_the_median_of_the_repetitions_ratios() -> None:
+    # The machine drifts between repetitions: repetition by repetition ours
+    # is 1.5x, 1.1x and 1.0x the limit (median 1.1), while the medians of
+    # the times alone would say 1.0x.
+    run = _run()
+    limit = "raw driver (the limit)"
+    run.cells[(limit, "B1 pg", "off")] = Cell(times=[1.0, 3.0, 2.0])
+    run.cells[(OURS, "B1 pg", "off")] = Cell(times=[1.5, 3.3, 2.0])
+    assert ratio(run, OURS, "B1 pg", "off") == pytest.approx(1.1)
+    # Per-operation counts are divided out; with a repetition missing, the
+    # ratio of the medians.
+    run.cells[(limit, "W3 pg", "off")] = Cell(times=[2.0, 4.0, 3.0], per=2)
+    run.cells[(OURS, "W3 pg", "off")] = Cell(times=[3.0, 4.4, 3.0], per=1)
+    assert ratio(run, OURS, "W3 pg", "off") == pytest.approx(2 * 1.1)
+    run.cells[(OURS, "W3 pg", "off")] = Cell(times=[3.0, 4.4], per=1)
+    assert ratio(run, OURS, "W3 pg", "off") == pytest.approx(3.7 / 1.5)
 
 
 @pytest.fixture

@@ -187,4 +187,3 @@ class PiccoloGenStream(PiccoloGen):
             return await Band.insert_many(rows).run(engine=db)
 
         return {"B1": b1}
-

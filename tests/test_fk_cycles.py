@@ -505,3 +505,62 @@ async def test_a_key_over_several_columns_that_closes_a_cycle_is_added_after_the
     await drop_tables(*order).run(engine=db)
     assert await read_schema(db) == compiler_for(db.dialect).lower(state.Schema())
     assert entry.region == 1
+
+
+#: A cycle of a key over two columns (``Pick.entry``, written first) and a
+#: key over one column (``Entry.pick``): the migration must close it with
+#: the one-column key, which can be added once both tables exist.
+COMPOSITE_CYCLE = """\
+tables:
+  Pick:
+    columns:
+      region: {type: integer, null: true}
+      number: {type: integer, null: true}
+    foreign_keys:
+      entry: {columns: [region, number], references: Entry}
+  Entry:
+    primary_key: [region, number]
+    columns:
+      region: {type: integer}
+      number: {type: integer}
+      pick: {type: foreign_key, references: Pick, null: true}
+"""
+
+
+def test_a_migration_closes_a_cycle_with_the_key_over_one_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    import asyncio
+
+    from generator.cli import main
+    from generator.migrate_cli import engine_from_url
+    from generator.state import schema_state
+
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    schema = tmp_path / "schema" / "picks.yaml"
+    schema.parent.mkdir()
+    schema.write_text(COMPOSITE_CYCLE)
+    monkeypatch.chdir(tmp_path)
+    database = ["--database", database_url]
+    desired = schema_state([schema.parent])
+    assert isinstance(desired, state.Schema), desired
+    assert [t.name for t in desired.ordered()] == ["entry", "pick"]
+
+    async def read_back() -> object:
+        engine = engine_from_url(database_url)
+        try:
+            return await read_schema(engine)
+        finally:
+            await engine.close()
+
+    assert main(["migrations", "new", "--auto"]) == 0
+    text = (tmp_path / "db_migrations" / "0001_initial.py").read_text()
+    assert text.startswith(
+        '"""Create table entry; create table pick; alter column entry.pick (references).'
+    )
+    assert main(["migrations", "forwards", *database]) == 0
+    dialect = database_url.split(":")[0].replace("postgresql", "postgres")
+    assert asyncio.run(read_back()) == compiler_for(dialect).lower(desired)
+    assert main(["migrations", "check", *database]) == 0
+    assert main(["migrations", "backwards", "zero", *database]) == 0
+    assert asyncio.run(_tables(database_url)) == []

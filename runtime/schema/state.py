@@ -31,7 +31,7 @@ import copy
 import datetime
 import decimal
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -725,7 +725,53 @@ class Schema:
 
         for table in self.tables:
             visit(table)
-        return replace(self, tables=tuple(done.values()))
+        order = list(done.values())
+        if _composite_closing(order):
+            # A key over several columns can only close a cycle after the
+            # tables exist (``ALTER TABLE ... ADD``), which a migration's
+            # CREATE TABLE cannot do: close it with a key over one column
+            # where the cycle has one.
+            greedy = _closing_by_single_keys(order)
+            if len(_composite_closing(greedy)) < len(_composite_closing(order)):
+                order = greedy
+        return replace(self, tables=tuple(order))
+
+
+def _composite_closing(tables: Sequence[Table]) -> list[tuple[str, str]]:
+    """The keys over several columns of ``tables`` (in creation order) to a
+    table later in the list, as (table, key name)."""
+    later = {t.name for t in tables}
+    found = []
+    for table in tables:
+        later.discard(table.name)
+        found += [(table.name, fk.name) for fk in table.foreign_keys if fk.table in later]
+    return found
+
+
+def _closing_by_single_keys(tables: Sequence[Table]) -> list[Table]:
+    """``tables`` in an order where each comes after the tables it references
+    where it can, and always after the targets of its keys over several
+    columns where they allow it: the first table (in the given order) whose
+    targets are all placed, else the first whose keys over several columns
+    are (its keys over one column close the cycle), else the first left."""
+    names = {t.name for t in tables}
+    placed: set[str] = set()
+    order: list[Table] = []
+    left = list(tables)
+
+    def targets(table: Table, composite_only: bool) -> set[str]:
+        found = {fk.table for fk in table.foreign_keys}
+        if not composite_only:
+            found |= {c.references.table for c in table.columns if c.references is not None}
+        return (found & names) - {table.name}
+
+    while left:
+        table = next((t for t in left if targets(t, False) <= placed), None)
+        table = table or next((t for t in left if targets(t, True) <= placed), left[0])
+        left.remove(table)
+        placed.add(table.name)
+        order.append(table)
+    return order
 
 
 # -- the producer from table classes ------------------------------------------------

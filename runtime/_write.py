@@ -381,11 +381,16 @@ def _encoded_values(column: Column[Any], dialect: Dialect, values: list[Any]) ->
     return list(map(encode, values))
 
 
-def _hashable(value: object) -> object:
-    if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
+def hashable(value: object) -> object:
+    """``value`` as a key of a dict or set, equal where the values are equal:
+    lists (arrays) and tuples as tuples of such keys, dicts (JSON) as their
+    sorted items, a row by its identity."""
+    if isinstance(value, (list, tuple)):
+        return tuple(hashable(v) for v in value)
     if isinstance(value, dict):
-        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+        return tuple(sorted((k, hashable(v)) for k, v in value.items()))
+    if isinstance(value, TableRole):
+        return id(value)
     return value
 
 
@@ -640,12 +645,12 @@ class Insert(_Returns, Query[list[TableT]]):
         match = statement.returned[1 : 1 + statement.match]
         decode = RowLoad(match, dialect, [c._meta.name for c in match])
         keys = [
-            _hashable(values)
+            hashable(values)
             for values in decode.tuples([record[1 : 1 + statement.match] for record in records])
         ]
         waiting: dict[object, list[TableT]] = {}
         for row in statement.rows:
-            key = _hashable(tuple(col._check(row.__dict__[col._meta.name]) for col in match))
+            key = hashable(tuple(col._check(row.__dict__[col._meta.name]) for col in match))
             waiting.setdefault(key, []).append(row)
         pairs = []
         for key, record in zip(keys, records):

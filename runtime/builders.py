@@ -62,6 +62,7 @@ from ._discovery import engine_finder
 from ._engine_base import Engine
 from ._errors import CheckViolation, UniqueViolation
 from ._table import Table
+from ._write import hashable
 
 __all__ = ["Builder", "BuildError", "build"]
 
@@ -212,7 +213,7 @@ class Builder:
                     values[name] = self.value(column, unique=unique)
             fresh = True
             for group in groups:
-                combination = tuple(_hashable(values.get(name)) for name in group)
+                combination = tuple(hashable(values.get(name)) for name in group)
                 issued = self._issued.setdefault((table, group), set())
                 if combination in issued:
                     fresh = False
@@ -220,7 +221,7 @@ class Builder:
             if fresh:
                 for group in groups:
                     issued = self._issued[(table, group)]
-                    issued.add(tuple(_hashable(values.get(name)) for name in group))
+                    issued.add(tuple(hashable(values.get(name)) for name in group))
                 return values
         raise BuildError(
             f"no distinct values left for the unique columns of {table.__name__}; "
@@ -231,8 +232,8 @@ class Builder:
         issued = self._issued.setdefault((table, (column._meta.name,)), set())
         for _ in range(100):
             value = self.value(column, unique=True)
-            if _hashable(value) not in issued:
-                issued.add(_hashable(value))
+            if hashable(value) not in issued:
+                issued.add(hashable(value))
                 return value
         raise BuildError(
             f"no distinct value left for {column._label()} after 100 draws; give it as an override"
@@ -319,14 +320,6 @@ class Builder:
 
     def _datetime(self) -> datetime.datetime:
         return _EPOCH + datetime.timedelta(seconds=self.random.randint(0, _SPAN_SECONDS))
-
-
-def _hashable(value: object) -> object:
-    if isinstance(value, list):
-        return tuple(_hashable(item) for item in value)
-    if isinstance(value, Table):
-        return id(value)
-    return value
 
 
 _default = Builder()

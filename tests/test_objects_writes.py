@@ -9,6 +9,7 @@ import decimal
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -16,15 +17,20 @@ from generated import music, shop
 from generated.music import Band, Concert, Manager, Ticket, Venue
 from generated.shop import Category, Product
 from runtime import (
+    Array,
     Engine,
+    Integer,
     PostgresEngine,
     SQLiteEngine,
+    Table,
     UniqueViolation,
+    Varchar,
     create_tables,
     drop_tables,
     use_engine,
 )
 from runtime._dialect import POSTGRES, SQLITE
+from runtime._write import hashable
 
 ALL_TABLES = (*music.TABLES, *shop.TABLES)
 
@@ -306,6 +312,46 @@ async def test_on_conflict_do_update(db: Engine) -> None:
         where=Band.popularity < 100,
     )
     assert await popularity("Rustaceans") == 2000
+
+
+class Tagging(Table[Any], tablename="tagging"):
+    tags: Array[list[int]] = Array(Integer(), unique=True)
+    note: Varchar[str] = Varchar(length=10, default="")
+
+
+async def test_on_conflict_pairs_rows_by_an_array_key(engine: Engine) -> None:
+    # The rows written are paired with the rows given by their conflict key:
+    # an array (a list, not hashable as it is) must pair too.
+    await drop_tables(Tagging, if_exists=True).run(engine=engine)
+    await create_tables(Tagging).run(engine=engine)
+    try:
+        await Tagging.insert(Tagging(tags=[1, 2], note="old")).run(engine=engine)
+        again, fresh = Tagging(tags=[1, 2], note="new"), Tagging(tags=[3], note="fresh")
+        written = (
+            await Tagging.insert(again, fresh)
+            .on_conflict(target=Tagging.tags, action="DO UPDATE", values=[Tagging.note])
+            .run(engine=engine)
+        )
+        assert written == [again, fresh]
+        assert again.id == 1
+        assert fresh.id == await Tagging.select(Tagging.id).where(Tagging.note == "fresh").output(
+            as_list=True
+        ).first().run(engine=engine)
+        assert await Tagging.select(Tagging.tags, Tagging.note).order_by(Tagging.id).output(
+            as_tuples=True
+        ).run(engine=engine) == [([1, 2], "new"), ([3], "fresh")]
+    finally:
+        await drop_tables(Tagging, if_exists=True).run(engine=engine)
+
+
+def test_hashable_keys_are_equal_where_the_values_are() -> None:
+    first = (1, [2, [3]], {"b": [1], "a": {"c": 2}})
+    second = (1, [2, [3]], {"a": {"c": 2}, "b": [1]})
+    assert hashable(first) == hashable(second)
+    assert hash(hashable(first)) == hash(hashable(second))
+    assert hashable((1, [2, [4]])) != hashable((1, [2, [3]]))
+    row = Band(name="x")
+    assert hashable([row]) == (id(row),)
 
 
 async def test_on_conflict_is_checked_before_the_database(db: Engine) -> None:

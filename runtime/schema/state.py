@@ -726,26 +726,37 @@ class Schema:
         for table in self.tables:
             visit(table)
         order = list(done.values())
-        if _composite_closing(order):
+        forward = _composite(closing_keys(order))
+        if forward:
             # A key over several columns can only close a cycle after the
             # tables exist (``ALTER TABLE ... ADD``), which a migration's
             # CREATE TABLE cannot do: close it with a key over one column
             # where the cycle has one.
             greedy = _closing_by_single_keys(order)
-            if len(_composite_closing(greedy)) < len(_composite_closing(order)):
+            if len(_composite(closing_keys(greedy))) < len(forward):
                 order = greedy
         return replace(self, tables=tuple(order))
 
 
-def _composite_closing(tables: Sequence[Table]) -> list[tuple[str, str]]:
-    """The keys over several columns of ``tables`` (in creation order) to a
-    table later in the list, as (table, key name)."""
+def closing_keys(tables: Sequence[Table]) -> list[tuple[Table, Column | CompositeForeignKey]]:
+    """The foreign keys of ``tables`` (in creation order) to a table later in
+    the list, the keys that close a cycle: a column's reference, or a key
+    over several columns."""
     later = {t.name for t in tables}
-    found = []
+    found: list[tuple[Table, Column | CompositeForeignKey]] = []
     for table in tables:
         later.discard(table.name)
-        found += [(table.name, fk.name) for fk in table.foreign_keys if fk.table in later]
+        found += [
+            (table, column)
+            for column in table.columns
+            if column.references is not None and column.references.table in later
+        ]
+        found += [(table, fk) for fk in table.foreign_keys if fk.table in later]
     return found
+
+
+def _composite(keys: list[tuple[Table, Column | CompositeForeignKey]]) -> list[CompositeForeignKey]:
+    return [key for _, key in keys if isinstance(key, CompositeForeignKey)]
 
 
 def _closing_by_single_keys(tables: Sequence[Table]) -> list[Table]:

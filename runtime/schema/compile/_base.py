@@ -48,6 +48,7 @@ from ..state import (
     Table,
     Type,
     View,
+    closing_keys,
 )
 from ..state import Column as StateColumn
 
@@ -313,18 +314,12 @@ class Compiler:
         name = _named(_naming.primary_key_name(table.name), table.name, "pkey")
         return " ".join([*name, f"PRIMARY KEY ({listed})"])
 
-    def composite_foreign_key_sql(
-        self, table: str, fk: CompositeForeignKey, *, named: bool = False
-    ) -> str:
+    def composite_foreign_key_sql(self, table: str, fk: CompositeForeignKey) -> str:
         """``FOREIGN KEY ("a", "b") REFERENCES "t" ("x", "y") ...``, a table
-        constraint (``named``: with its ``CONSTRAINT "name"`` even where
-        PostgreSQL would choose that name itself)."""
+        constraint (inline or added by ``ALTER TABLE``: PostgreSQL gives an
+        unnamed one the same name either way)."""
         quote = Dialect.quote
-        name = (
-            [f"CONSTRAINT {quote(fk.name)}"]
-            if named
-            else _named(fk.name, table, *fk.columns, "fkey")
-        )
+        name = _named(fk.name, table, *fk.columns, "fkey")
         return " ".join(
             [
                 *name,
@@ -354,16 +349,10 @@ class Compiler:
         all tables exist (``ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY``),
         a key over one column or over several alike.
         """
-        if self.forward_references:
-            return [
-                statement
-                for table in tables
-                for statement in self.create_table(table, if_not_exists=if_not_exists, enums=enums)
-            ]
-        closing_keys = self.cycle_closing(tables)
+        closing = [] if self.forward_references else self.cycle_closing(tables)
         statements: list[str] = []
         for table in tables:
-            mine = [key for owner, key in closing_keys if owner is table]
+            mine = [key for owner, key in closing if owner is table]
             columns = tuple(
                 replace(column, references=None) if any(column is k for k in mine) else column
                 for column in table.columns
@@ -374,19 +363,18 @@ class Compiler:
                 if_not_exists=if_not_exists,
                 enums=enums,
             )
-        closing = [
+        return statements + [
             (
                 self.add_foreign_key_sql(table.name, key, if_not_exists=if_not_exists)
                 if isinstance(key, StateColumn)
                 else self.add_constraint_sql(
                     table.name,
-                    self.composite_foreign_key_sql(table.name, key, named=True),
+                    self.composite_foreign_key_sql(table.name, key),
                     if_not_exists=if_not_exists,
                 )
             )
-            for table, key in closing_keys
+            for table, key in closing
         ]
-        return statements + closing
 
     def add_foreign_key_sql(
         self, table: str, column: StateColumn, *, if_not_exists: bool = False
@@ -406,21 +394,9 @@ class Compiler:
         foreign keys that close a cycle (to a table later in the list) first."""
         return [self.drop_table(t.name, if_exists=if_exists) for t in reversed(tables)]
 
-    @staticmethod
-    def cycle_closing(
-        tables: _Seq[Table],
-    ) -> list[tuple[Table, StateColumn | CompositeForeignKey]]:
-        """The foreign keys of ``tables`` (in creation order) to a table later
-        in the list: a column's reference, or a key over several columns."""
-        later = {t.name for t in tables}
-        found: list[tuple[Table, StateColumn | CompositeForeignKey]] = []
-        for table in tables:
-            later.discard(table.name)
-            for column in table.columns:
-                if column.references is not None and column.references.table in later:
-                    found.append((table, column))
-            found += [(table, fk) for fk in table.foreign_keys if fk.table in later]
-        return found
+    #: The foreign keys of ``tables`` (in creation order) to a table later in
+    #: the list (``state.closing_keys``).
+    cycle_closing = staticmethod(closing_keys)
 
     def enum_checks(self, table: Table, enums: Mapping[str, tuple[str, ...]]) -> list[Check]:
         """The checks this dialect writes for the enum columns of ``table`` (none
